@@ -1,0 +1,50 @@
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: install install-dev browser run index test bench-quality bench-speed bench-scale bench-load clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e .
+	touch $(STAMP)
+
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
+
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+index: install
+	$(VENV)/bin/qa index
+
+run: index
+	$(PY) app.py
+
+test: install-dev browser
+	$(PY) -m pytest -q
+
+bench-quality: install
+	$(PY) benchmarks/quality.py
+
+bench-speed: install
+	$(PIP) install --quiet -e '.[bench]'
+	$(PY) benchmarks/speed.py
+
+bench-scale: install
+	$(PY) benchmarks/scale.py
+
+bench-load: install-dev
+	$(PY) benchmarks/load.py
+
+clean:
+	rm -rf index $(VENV)

@@ -1,0 +1,120 @@
+"""The public Python API: build an index, open it, search and ask."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+from qa.answer import Weights, extractive_answer, follow_up_query, refusal
+from qa.config import Settings
+from qa.embedding import get_embedder
+from qa.errors import LLMError
+from qa import indexer, store
+from qa.retrieval import Retrieval, retrieve
+from qa.types import Answer, BuildReport, Hit
+
+History = Sequence[tuple[str, str]]
+MAX_QUESTION_CHARS = 2_000
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    version: str
+    documents: int
+    chunks: int
+    model: str
+    precision: str
+    factory: str
+    built_at: str
+
+
+def build_index(
+    settings: Settings, rebuild: bool = False, progress: Callable[[int, int], None] | None = None
+) -> BuildReport:
+    return indexer.build(settings, rebuild=rebuild, progress=progress)
+
+
+def corpus_changed(settings: Settings) -> bool:
+    """True when the corpus differs from the current index (content hashes, no embedding)."""
+    work = indexer.plan(settings)
+    return bool(work.full or work.added or work.changed or work.removed)
+
+
+def clean_question(question: str) -> str:
+    return " ".join(question.split())[:MAX_QUESTION_CHARS]
+
+
+class Index:
+    """An opened index; `reload` switches to a newer version without disturbing readers of the old one."""
+
+    def __init__(self, settings: Settings, weights: Weights = Weights()) -> None:
+        self.settings = settings
+        self.weights = weights
+        self._lock = threading.Lock()
+        self.snapshot = store.open_snapshot(settings.index, settings.model_name)
+        self.embedder = get_embedder(settings)
+
+    def reload(self) -> bool:
+        """Open the current version if it is newer than the one in use; True when it switched."""
+        folder = store.current_folder(self.settings.index)
+        if folder is None or folder.name == self.snapshot.version:
+            return False
+        fresh = store.open_snapshot(self.settings.index, self.settings.model_name)
+        with self._lock:
+            self.snapshot = fresh
+        return True
+
+    def info(self) -> IndexInfo:
+        m = self.snapshot.manifest
+        return IndexInfo(self.snapshot.version, m.documents, m.chunks, m.model, m.precision, m.factory, m.built_at)
+
+    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
+        return retrieve(self.snapshot, self.embedder, clean_question(question), k or self.settings.k)
+
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        if not clean_question(query):
+            return []
+        return list(self.retrieve(query, k).hits)
+
+    def ask(self, question: str, k: int | None = None, history: History = ()) -> Answer:
+        """Answer extractively, using the previous turn for follow-ups."""
+        question = clean_question(question)
+        if not any(ch.isalnum() for ch in question):
+            return Answer(question, "Please ask a question in words.", False, ())
+        snapshot = self.snapshot
+        query = follow_up_query(question, history)
+        retrieval = retrieve(snapshot, self.embedder, query, k or self.settings.k)
+        answer = extractive_answer(query, retrieval, self.embedder, snapshot.sparse, self.weights)
+        return Answer(question, answer.answer, answer.answered, answer.citations)
+
+    def stream(self, question: str, k: int | None = None, history: History = (), mode: str = "auto") -> Iterator[str | Answer]:
+        """Yield text as it is produced and finally the Answer; uses the LLM endpoint when configured."""
+        from qa import generate
+
+        use_llm = mode == "llm" or (mode == "auto" and generate.llm_configured(self.settings))
+        if not use_llm or not generate.llm_configured(self.settings):
+            answer = self.ask(question, k, history)
+            yield answer.answer
+            yield answer
+            return
+        question = clean_question(question)
+        try:
+            query = generate.rewrite_question(self.settings, history, question)
+            hits = self.retrieve(query, k).hits
+            if not hits:
+                answer = refusal(question, hits)
+                yield answer.answer
+                yield answer
+                return
+            for part in generate.stream_answer(self.settings, question, history, hits):
+                yield part
+        except LLMError as exc:
+            answer = self.ask(question, k, history)
+            notice = str(exc)
+            yield f"\n\n_{notice}_\n\n"
+            yield Answer(answer.question, answer.answer, answer.answered, answer.citations, notice=notice)
+
+
+def open_index(settings: Settings) -> Index:
+    return Index(settings)

