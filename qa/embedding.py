@@ -47,6 +47,9 @@ class Embedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         kwargs = {"torch_dtype": torch.bfloat16} if precision == "bfloat16" else {}
         self.model = SentenceTransformer(path, device="cpu", local_files_only=True, model_kwargs=kwargs)

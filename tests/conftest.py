@@ -1,0 +1,74 @@
+"""Shared fixtures: small corpora written per test, the real model loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DEFAULT_CORPUS = ROOT / "corpus"
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from qa.config import Settings
+    from qa.embedding import get_embedder
+
+    return get_embedder(Settings())
+
+
+@pytest.fixture
+def settings_for(tmp_path, embedder):
+    """Settings for a corpus and index under tmp_path."""
+    from qa.config import Settings
+
+    def make(corpus: Path | None = None, **overrides):
+        corpus = corpus or tmp_path / "corpus"
+        corpus.mkdir(parents=True, exist_ok=True)
+        return Settings(corpus=corpus, index=tmp_path / "index", **overrides)
+
+    return make
+
+
+@pytest.fixture
+def hk_corpus(tmp_path) -> Path:
+    """A copy of the default corpus (the Hong Kong AI article)."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def hk_index(tmp_path_factory, embedder):
+    """The default corpus indexed once per session; tests must not modify it."""
+    from qa import build_index
+    from qa.config import Settings
+
+    base = tmp_path_factory.mktemp("hk")
+    corpus = base / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    settings = Settings(corpus=corpus, index=base / "index")
+    build_index(settings)
+    return settings
+
+
+def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: str | None = None, timeout: int = 300):
+    """Run the real `qa` command in a subprocess."""
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        cwd=cwd or ROOT,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
