@@ -1,0 +1,368 @@
+"""Find the corpus files and read each one into a Document."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import os
+import re
+import stat
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.config import Settings
+from qa.errors import CorpusError, QAError
+from qa.types import Document, Skipped
+
+PLAIN: frozenset[str] = frozenset({".txt", ".md", ".rst"})
+SUPPORTED: frozenset[str] = PLAIN | {".html", ".htm", ".pdf", ".docx"}
+
+_SNIFF_BYTES = 8192
+_BINARY_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\r\f") + b"\x7f"
+_ZIP_RATIO = 100
+_ZIP_RATIO_MIN_BYTES = 10 * 1024 * 1024
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_SPACES = re.compile(r"\s+")
+_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
+_HTML_DROP = frozenset({"script", "style", "noscript", "template", "head"})
+_HTML_PRE = frozenset({"pre", "textarea"})
+_HTML_BLOCK = frozenset(
+    "address article aside blockquote caption dd details dialog div dl dt fieldset figcaption figure "
+    "footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody tfoot "
+    "thead tr ul".split()
+)
+
+
+class DocumentError(QAError):
+    """One corpus file cannot be read; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    source: str  # path relative to the corpus root, posix style
+    path: Path  # absolute path
+    size: int
+    mtime: float
+
+
+def scan(root: Path, settings: Settings) -> tuple[list[SourceFile], list[Skipped]]:
+    """Supported files under root, sorted by source; everything else listed as Skipped with a reason."""
+    if not root.exists():
+        raise CorpusError(
+            f"corpus folder '{root}' does not exist: create it and put .txt/.md/.pdf/... files in it, "
+            "or pass --corpus DIR"
+        )
+    if not root.is_dir():
+        raise CorpusError(f"corpus path '{root}' is not a folder: pass --corpus DIR with the folder of your documents")
+    top = os.path.realpath(root)
+    files: list[SourceFile] = []
+    skipped: list[Skipped] = []
+    seen = {_identity(top)}
+    pending = [(str(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            if not prefix:
+                message = f"cannot read corpus folder '{root}': {_os_reason(exc)}; check its permissions"
+                raise CorpusError(message) from None
+            skipped.append(Skipped(prefix, f"cannot read: {_os_reason(exc)}"))
+            continue
+        for entry in entries:
+            found = _examine(entry, prefix + entry.name, top, seen, settings)
+            if isinstance(found, SourceFile):
+                files.append(found)
+            elif isinstance(found, Skipped):
+                skipped.append(found)
+            elif found is not None:
+                pending.append((found, prefix + entry.name + "/"))
+    files.sort(key=lambda f: f.source)
+    skipped.sort(key=lambda s: s.source)
+    return files, skipped
+
+
+def _examine(
+    entry: os.DirEntry[str], source: str, top: str, seen: set[tuple[int, int]], settings: Settings
+) -> SourceFile | Skipped | str | None:
+    """A SourceFile, a Skipped, the real path of a folder to descend into, or None to ignore silently."""
+    if entry.name.startswith("."):
+        return None
+    if any(unicodedata.category(c) == "Cs" for c in entry.name):
+        return Skipped(_printable(source), "file name is not valid UTF-8; rename it")
+    if any(unicodedata.category(c) == "Cc" for c in entry.name):
+        return Skipped(_printable(source), "file name contains control characters; rename it")
+    real = os.path.realpath(entry.path)
+    if entry.is_symlink():
+        if os.path.commonpath([top, real]) != top:
+            return Skipped(source, "symlink points outside the corpus; copy the file into the corpus instead")
+        if not os.path.exists(real):
+            return Skipped(source, "broken symlink; fix or remove it")
+    try:
+        info = os.stat(real)
+    except OSError as exc:
+        return Skipped(source, f"cannot read: {_os_reason(exc)}")
+    if stat.S_ISDIR(info.st_mode):
+        if _identity(real) in seen:
+            return Skipped(source + "/", "folder already scanned through another path (symlink loop?)")
+        seen.add(_identity(real))
+        return real
+    suffix = os.path.splitext(entry.name)[1].lower()
+    if suffix not in SUPPORTED:
+        return Skipped(source, f"unsupported type {suffix or '(no extension)'}")
+    if not stat.S_ISREG(info.st_mode):
+        return Skipped(source, "not a regular file")
+    if info.st_size > settings.max_file_bytes:
+        return Skipped(
+            source,
+            f"larger than {_size(settings.max_file_bytes)} limit ({_size(info.st_size)}); "
+            "split it or raise QA_MAX_FILE_BYTES",
+        )
+    if not os.access(real, os.R_OK):
+        return Skipped(source, "cannot read: permission denied")
+    return SourceFile(source, Path(real), info.st_size, info.st_mtime)
+
+
+def _identity(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _printable(name: str) -> str:
+    return "".join(ascii(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cs") else c for c in name)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def load(file: SourceFile, data: bytes, settings: Settings) -> tuple[Document, Skipped | None]:
+    """Parse one file's bytes; raise DocumentError for a file that must be skipped.
+
+    The Skipped returned alongside (partial=True) notes a document that was truncated or repaired.
+    """
+    if not data.strip():
+        raise DocumentError("empty file: nothing to index; add text to it or remove it")
+    suffix = Path(file.source).suffix.lower()
+    if suffix in PLAIN:
+        text, note = _plain_text(data)
+        return Document(file.source, text), _note(file, note)
+    if suffix in (".html", ".htm"):
+        text, note = _html_text(data)
+        return Document(file.source, text, plain=False), _note(file, note)
+    if suffix == ".pdf":
+        pages, note = _pdf_pages(data, settings.max_pdf_pages)
+        starts, offset = [], 0
+        for page in pages:
+            starts.append(offset)
+            offset += len(page) + 2
+        return Document(file.source, "\n\n".join(pages), pages=tuple(starts), plain=False), _note(file, note)
+    if suffix == ".docx":
+        return Document(file.source, _docx_text(data, settings.max_unzipped_bytes), plain=False), None
+    raise DocumentError(f"unsupported type {suffix or '(no extension)'}; supported: {' '.join(sorted(SUPPORTED))}")
+
+
+def _note(file: SourceFile, reason: str | None) -> Skipped | None:
+    return Skipped(file.source, reason, partial=True) if reason else None
+
+
+def _clean(text: str) -> str:
+    """Replace lone surrogates that extractors sometimes emit, so the text encodes as UTF-8."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _plain_text(data: bytes) -> tuple[str, str | None]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError("file is UTF-16 encoded; save it as UTF-8")
+    sample = data[:_SNIFF_BYTES]
+    controls = len(sample) - len(sample.translate(None, _BINARY_CONTROLS))
+    if b"\x00" in data or controls > len(sample) // 10:
+        raise DocumentError("looks like binary data, not text; convert it to UTF-8 text or remove it from the corpus")
+    note = None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        note = "invalid UTF-8 bytes replaced with U+FFFD; save the file as UTF-8"
+    if not text.lstrip("\ufeff").strip():
+        raise DocumentError("empty file: nothing to index; add text to it or remove it")
+    return text, note
+
+
+def _html_text(data: bytes) -> tuple[str, str | None]:
+    """Visible text, one line per block, from a streaming parse: no tree, so nesting depth does not matter."""
+    from lxml import etree
+
+    markup, note = _decode_html(data)
+    target = _VisibleText()
+    parser = etree.HTMLParser(target=target, encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
+    try:
+        parser.feed(markup.encode("utf-8", "replace"))
+        raw = parser.close()
+    except etree.LxmlError as exc:
+        raise DocumentError(f"cannot read HTML: {_reason(exc)}; re-save it as valid HTML") from None
+    lines = (line.strip(" \t") for line in raw.splitlines())
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if not text:
+        raise DocumentError("no visible text in this HTML page; remove it from the corpus")
+    return text, note
+
+
+class _VisibleText:
+    """lxml parser target that keeps the text a browser would show."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.hidden = 0
+        self.pre = 0
+
+    def start(self, tag: str, attrib: object) -> None:
+        if tag in _HTML_DROP:
+            self.hidden += 1
+        elif tag in _HTML_PRE:
+            self.pre += 1
+        if tag in _HTML_BLOCK or tag == "br":
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append("\t")
+
+    def end(self, tag: str) -> None:
+        if tag in _HTML_DROP:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _HTML_PRE:
+            self.pre = max(0, self.pre - 1)
+        if tag in _HTML_BLOCK:
+            self.parts.append("\n")
+
+    def data(self, text: str) -> None:
+        if not self.hidden:
+            self.parts.append(text if self.pre else _SPACES.sub(" ", text))
+
+    def close(self) -> str:
+        return "".join(self.parts)
+
+
+def _decode_html(data: bytes) -> tuple[str, str | None]:
+    """Decode by byte order mark, then declared charset, then UTF-8; bad bytes become U+FFFD."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            data = data[len(bom) :]
+            break
+    else:
+        declared = _CHARSET.search(data[:4096])
+        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding), None
+    except UnicodeDecodeError:
+        note = f"invalid {encoding} bytes replaced with U+FFFD; save the file as UTF-8"
+        return data.decode(encoding, errors="replace"), note
+
+
+def _pdf_pages(data: bytes, max_pages: int) -> tuple[list[str], str | None]:
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # its warnings about damage it worked around would clutter the CLI output
+    try:
+        return _read_pdf(data, max_pages)
+    finally:
+        logger.setLevel(level)
+
+
+def _read_pdf(data: bytes, max_pages: int) -> tuple[list[str], str | None]:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError("cannot read PDF: it is password-protected; save an unprotected copy")
+        total = len(reader.pages)
+    except DocumentError:
+        raise
+    except DependencyError:
+        raise DocumentError(
+            "cannot read PDF: it is encrypted and decrypting needs the 'cryptography' package; "
+            "pip install cryptography or save an unencrypted copy"
+        ) from None
+    except Exception as exc:
+        message = f"cannot read PDF: {_reason(exc)}; the file may be damaged, re-export or repair it"
+        raise DocumentError(message) from None
+    pages: list[str] = []
+    failed: list[int] = []
+    for number in range(min(total, max_pages)):
+        try:
+            pages.append(_clean(reader.pages[number].extract_text() or ""))
+        except Exception:
+            pages.append("")
+            failed.append(number + 1)
+    if not any(page.strip() for page in pages):
+        raise DocumentError("no extractable text (scanned images?); run OCR on it first, e.g. with ocrmypdf")
+    notes = []
+    if total > max_pages:
+        notes.append(f"only the first {max_pages} of {total} pages indexed; raise QA_MAX_PDF_PAGES to index all")
+    if failed:
+        notes.append(f"text of page(s) {', '.join(map(str, failed[:10]))} could not be extracted; repair the PDF")
+    return pages, "; ".join(notes) or None
+
+
+def _docx_text(data: bytes, max_unzipped: int) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        message = "cannot read DOCX: not a valid .docx (zip) file; re-save it from Word or LibreOffice"
+        raise DocumentError(message) from None
+    unzipped = sum(m.file_size for m in members)
+    if unzipped > max_unzipped or any(
+        m.file_size > _ZIP_RATIO_MIN_BYTES and m.file_size > _ZIP_RATIO * max(m.compress_size, 1) for m in members
+    ):
+        raise DocumentError(
+            f"looks like a zip bomb ({_size(unzipped)} unzipped, limit {_size(max_unzipped)}); "
+            "remove it, or raise QA_MAX_UNZIPPED_BYTES if you trust it"
+        )
+    import docx
+    from docx.table import Table
+
+    def table_lines(table: Table) -> list[str]:
+        lines: list[str] = []
+        for row in table.rows:
+            cells = list({cell._tc: cell for cell in row.cells}.values())  # a merged cell repeats in row.cells
+            lines.append("\t".join(cell.text for cell in cells))
+            for cell in cells:
+                for inner in cell.tables:
+                    lines.extend(table_lines(inner))
+        return lines
+
+    try:
+        lines: list[str] = []
+        for block in docx.Document(io.BytesIO(data)).iter_inner_content():
+            lines.extend(table_lines(block) if isinstance(block, Table) else [block.text])
+    except Exception as exc:
+        raise DocumentError(f"cannot read DOCX: {_reason(exc)}; re-save it from Word or LibreOffice") from None
+    text = _clean("\n".join(lines).strip())
+    if not text:
+        raise DocumentError("no text in this document; add text to it or remove it from the corpus")
+    return text
+
+
+def _reason(exc: BaseException) -> str:
+    """First line of an exception message, short, for a one-line error."""
+    lines = str(exc).strip().strip("'\"").splitlines()
+    first = lines[0] if lines else type(exc).__name__
+    return first if len(first) <= 120 else first[:117] + "..."

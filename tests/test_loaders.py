@@ -1,0 +1,322 @@
+"""Finding corpus files and reading each format into a Document."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings
+from qa.errors import CorpusError
+from qa.loaders import DocumentError, SourceFile, load, scan
+from qa.types import Document, Skipped
+
+SETTINGS = Settings()
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal valid PDF with one line of Helvetica text per page ("" gives a blank page)."""
+    count = len(pages)
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(count))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for i, text in enumerate(pages):
+        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode() if text else b""
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            f"/Contents {5 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def load_bytes(name: str, data: bytes, settings: Settings = SETTINGS) -> tuple[Document, Skipped | None]:
+    return load(SourceFile(name, Path("/corpus") / name, len(data), 0.0), data, settings)
+
+
+def test_plain_text_is_the_exact_decoded_file():
+    data = "\ufeffFirst line\r\nSecond line\rthird\n\ttabbed — ünïcode\n".encode()
+    document, note = load_bytes("notes.txt", data)
+    assert document.text == data.decode("utf-8")
+    assert document.plain and document.pages == ()
+    assert note is None
+
+
+def test_markdown_and_rst_are_plain_text():
+    for name in ("readme.md", "guide.RST"):
+        document, _ = load_bytes(name, b"# Title\n\nBody text.\n")
+        assert document.text == "# Title\n\nBody text.\n"
+        assert document.plain
+
+
+def test_binary_txt_is_refused():
+    with pytest.raises(DocumentError, match="binary"):
+        load_bytes("data.txt", b"PK\x03\x04\x00\x00binary\x00stuff")
+
+
+def test_text_with_many_control_bytes_is_refused_as_binary():
+    with pytest.raises(DocumentError, match="binary"):
+        load_bytes("data.txt", bytes(range(1, 32)) * 10)
+
+
+def test_invalid_utf8_is_replaced_and_reported_partial():
+    document, note = load_bytes("latin.txt", b"caf\xe9 au lait\n")
+    assert document.text == "caf\ufffd au lait\n"
+    assert note is not None and note.partial and note.source == "latin.txt"
+    assert "UTF-8" in note.reason
+
+
+def test_empty_and_whitespace_files_are_refused():
+    for data in (b"", b"  \n\t\n", "\ufeff \n".encode()):
+        with pytest.raises(DocumentError, match="empty"):
+            load_bytes("empty.md", data)
+
+
+def test_html_keeps_visible_text_and_drops_script_style_head():
+    html = b"""<html><head><title>Tab title</title><style>p {color: red}</style></head>
+    <body><script>var secret = 1;</script><h1>Heading</h1>
+    <p>First   <b>bold</b>
+    paragraph.</p><noscript>enable js</noscript><p>Second paragraph.</p></body></html>"""
+    document, note = load_bytes("page.html", html)
+    assert document.text == "Heading\n\nFirst bold paragraph.\n\nSecond paragraph."
+    assert not document.plain
+    assert note is None
+
+
+def test_html_uses_declared_charset():
+    document, _ = load_bytes("old.htm", '<meta charset="iso-8859-1"><p>café</p>'.encode("latin-1"))
+    assert document.text == "café"
+
+
+def test_deeply_nested_html_is_read_quickly():
+    depth = 50_000
+    html = ("<html><body>" + "<div>" * depth + "deep text" + "</div>" * depth + "<p>after</p></body></html>").encode()
+    started = time.monotonic()
+    document, _ = load_bytes("deep.html", html)
+    assert time.monotonic() - started < 10
+    assert document.text == "deep text\n\nafter"
+
+
+def test_html_without_visible_text_is_refused():
+    with pytest.raises(DocumentError, match="no visible text"):
+        load_bytes("blank.html", b"<html><head><title>x</title></head><body><script>1</script></body></html>")
+
+
+def test_pdf_text_is_extracted_page_by_page():
+    document, note = load_bytes("report.pdf", make_pdf(["Page one says hello.", "Page two says goodbye."]))
+    assert "Page one says hello." in document.text
+    assert "Page two says goodbye." in document.text
+    assert document.text.index("hello") < document.text.index("goodbye")
+    assert not document.plain
+    assert note is None
+
+
+def test_pdf_page_offsets_point_at_each_page_start():
+    document, _ = load_bytes("report.pdf", make_pdf(["Alpha page.", "Beta page.", "Gamma page."]))
+    assert len(document.pages) == 3
+    assert document.pages[0] == 0
+    for start, word in zip(document.pages, ("Alpha", "Beta", "Gamma")):
+        assert document.text[start:].lstrip().startswith(word)
+
+
+def test_pdf_stops_at_page_limit_with_partial_note():
+    settings = Settings(max_pdf_pages=2)
+    document, note = load_bytes("long.pdf", make_pdf(["One.", "Two.", "Three."]), settings)
+    assert len(document.pages) == 2
+    assert "Three" not in document.text
+    assert note is not None and note.partial and "2 of 3" in note.reason
+
+
+def test_pdf_without_text_is_refused():
+    with pytest.raises(DocumentError, match="no extractable text"):
+        load_bytes("scan.pdf", make_pdf(["", ""]))
+
+
+def test_malformed_pdf_is_refused():
+    with pytest.raises(DocumentError, match="cannot read PDF"):
+        load_bytes("broken.pdf", b"%PDF-1.4\nthis is not really a pdf\n")
+
+
+def test_password_protected_pdf_is_refused():
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Secret page."]))))
+    writer.encrypt("secret", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(DocumentError, match="password"):
+        load_bytes("locked.pdf", buffer.getvalue())
+
+
+def test_docx_paragraphs_and_table_cells_are_extracted():
+    data = make_docx(["First paragraph.", "Second paragraph."], table=[["Name", "Role"], ["Ada", "Engineer"]])
+    document, note = load_bytes("memo.docx", data)
+    assert document.text == "First paragraph.\nSecond paragraph.\nName\tRole\nAda\tEngineer"
+    assert not document.plain
+    assert note is None
+
+
+def test_docx_merged_table_cell_text_appears_once():
+    import docx
+
+    document = docx.Document()
+    grid = document.add_table(rows=1, cols=3)
+    grid.cell(0, 0).merge(grid.cell(0, 1)).text = "Merged"
+    grid.cell(0, 2).text = "Single"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    loaded, _ = load_bytes("merged.docx", buffer.getvalue())
+    assert loaded.text == "Merged\tSingle"
+
+
+def test_docx_that_is_not_a_zip_is_refused():
+    with pytest.raises(DocumentError, match="not a valid .docx"):
+        load_bytes("fake.docx", b"just some text pretending to be a docx")
+
+
+def test_zip_bomb_docx_over_unzipped_limit_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (2 * 1024 * 1024))
+    assert len(buffer.getvalue()) < 50_000
+    with pytest.raises(DocumentError, match="zip bomb"):
+        load_bytes("bomb.docx", buffer.getvalue(), Settings(max_unzipped_bytes=1024 * 1024))
+
+
+def test_zip_bomb_docx_with_absurd_compression_ratio_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (20 * 1024 * 1024))
+    assert SETTINGS.max_unzipped_bytes > 20 * 1024 * 1024
+    with pytest.raises(DocumentError, match="zip bomb"):
+        load_bytes("bomb.docx", buffer.getvalue())
+
+
+def test_scan_lists_supported_files_sorted_with_relative_posix_sources(tmp_path: Path):
+    (tmp_path / "b.txt").write_text("b")
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "sub" / "deeper" / "c.PDF").write_bytes(b"%PDF")
+    (tmp_path / "a.md").write_text("a")
+    files, skipped = scan(tmp_path, SETTINGS)
+    assert [f.source for f in files] == ["a.md", "b.txt", "sub/deeper/c.PDF"]
+    assert all(f.path.is_absolute() and f.path.exists() for f in files)
+    assert files[1].size == 1
+    assert skipped == []
+
+
+def test_scan_ignores_hidden_files_and_folders(tmp_path: Path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "notes.txt").write_text("x")
+    (tmp_path / ".draft.md").write_text("x")
+    (tmp_path / "kept.md").write_text("x")
+    files, skipped = scan(tmp_path, SETTINGS)
+    assert [f.source for f in files] == ["kept.md"]
+    assert skipped == []
+
+
+def test_scan_lists_unsupported_types_as_skipped(tmp_path: Path):
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG")
+    (tmp_path / "Makefile").write_text("all:")
+    files, skipped = scan(tmp_path, SETTINGS)
+    assert files == []
+    assert {(s.source, s.reason) for s in skipped} == {
+        ("Makefile", "unsupported type (no extension)"),
+        ("photo.png", "unsupported type .png"),
+    }
+
+
+def test_scan_skips_files_over_size_limit(tmp_path: Path):
+    (tmp_path / "big.txt").write_text("x" * 2000)
+    (tmp_path / "small.txt").write_text("x")
+    files, skipped = scan(tmp_path, Settings(max_file_bytes=1000))
+    assert [f.source for f in files] == ["small.txt"]
+    assert [s.source for s in skipped] == ["big.txt"]
+    assert skipped[0].reason.startswith("larger than 1000 bytes limit")
+
+
+def test_scan_skips_symlink_pointing_outside_corpus(tmp_path: Path):
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    corpus.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    (corpus / "leak.txt").symlink_to(outside / "secret.txt")
+    (corpus / "leakdir").symlink_to(outside, target_is_directory=True)
+    files, skipped = scan(corpus, SETTINGS)
+    assert files == []
+    assert {s.source for s in skipped} == {"leak.txt", "leakdir"}
+    assert all("outside the corpus" in s.reason for s in skipped)
+
+
+def test_scan_does_not_follow_symlink_loops(tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "doc.txt").write_text("x")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    files, skipped = scan(tmp_path, SETTINGS)
+    assert [f.source for f in files] == ["sub/doc.txt"]
+    assert [s.source for s in skipped] == ["sub/loop/"]
+
+
+def test_scan_skips_file_names_with_control_characters(tmp_path: Path):
+    (tmp_path / "bad\x1bname.txt").write_text("x")
+    files, skipped = scan(tmp_path, SETTINGS)
+    assert files == []
+    assert skipped[0].source == "bad\\x1bname.txt"
+    assert skipped[0].source.isprintable()
+    assert "control characters" in skipped[0].reason
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read any file")
+def test_scan_skips_unreadable_files(tmp_path: Path):
+    locked = tmp_path / "locked.txt"
+    locked.write_text("x")
+    locked.chmod(0)
+    try:
+        files, skipped = scan(tmp_path, SETTINGS)
+    finally:
+        locked.chmod(0o644)
+    assert files == []
+    assert skipped[0].reason == "cannot read: permission denied"
+
+
+def test_scan_of_missing_corpus_raises_corpus_error(tmp_path: Path):
+    with pytest.raises(CorpusError, match="does not exist.*--corpus"):
+        scan(tmp_path / "nowhere", SETTINGS)
+
+
+def test_scan_of_a_file_instead_of_folder_raises_corpus_error(tmp_path: Path):
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(CorpusError, match="not a folder"):
+        scan(tmp_path / "file.txt", SETTINGS)
+
