@@ -27,27 +27,31 @@ def make_splitter(tokenizer: Any, settings: Settings) -> Any:
 
 
 def chunk_document(document: Document, splitter: Any) -> list[Chunk]:
+    """Chunks in document order; a chunk never crosses a page boundary, so it cites one page."""
     text = document.text
     newlines = [m.start() for m in re.finditer("\n", text)]
+    bounds = list(document.pages or (0,)) + [len(text)]
     chunks: list[Chunk] = []
-    cursor = 0
-    for piece in splitter.split_text(text):
-        start = text.find(piece, cursor)
-        if start < 0:
-            raise ValueError(f"splitter produced text not found in {document.source}")
-        end = start + len(piece)
-        cursor = start + 1
-        chunks.append(
-            Chunk(
-                source=document.source,
-                start=start,
-                end=end,
-                line_start=bisect_right(newlines, start - 1) + 1,
-                line_end=bisect_right(newlines, end - 2) + 1,
-                text=piece,
-                page=page_of(document, start),
+    for number, (begin, stop) in enumerate(zip(bounds, bounds[1:]), start=1):
+        segment = text[begin:stop]
+        cursor = 0
+        for piece in splitter.split_text(segment):
+            local = segment.find(piece, cursor)
+            if local < 0:
+                raise ValueError(f"splitter produced text not found in {document.source}")
+            cursor = local + 1
+            start, end = begin + local, begin + local + len(piece)
+            chunks.append(
+                Chunk(
+                    source=document.source,
+                    start=start,
+                    end=end,
+                    line_start=bisect_right(newlines, start - 1) + 1,
+                    line_end=bisect_right(newlines, end - 2) + 1,
+                    text=piece,
+                    page=number if document.pages else None,
+                )
             )
-        )
     return chunks
 
 

@@ -297,19 +297,6 @@ def test_scan_skips_file_names_with_control_characters(tmp_path: Path):
     assert "control characters" in skipped[0].reason
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read any file")
-def test_scan_skips_unreadable_files(tmp_path: Path):
-    locked = tmp_path / "locked.txt"
-    locked.write_text("x")
-    locked.chmod(0)
-    try:
-        files, skipped = scan(tmp_path, SETTINGS)
-    finally:
-        locked.chmod(0o644)
-    assert files == []
-    assert skipped[0].reason == "cannot read: permission denied"
-
-
 def test_scan_of_missing_corpus_raises_corpus_error(tmp_path: Path):
     with pytest.raises(CorpusError, match="does not exist.*--corpus"):
         scan(tmp_path / "nowhere", SETTINGS)
