@@ -1,0 +1,160 @@
+"""The `qa` command end to end in subprocesses: index, search, ask, batch, chat, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import DEFAULT_CORPUS, run_qa
+
+QUESTIONS = [
+    "What does the government do to support AI?",
+    "Which cities are in the Greater Bay Area?",
+    "What do financial institutions use AI for?",
+    "What challenges does Hong Kong face?",
+]
+CITATION_KEYS = {"id", "source", "start", "end", "line_start", "line_end", "page", "text", "score"}
+HIT_KEYS = {"source", "start", "end", "line_start", "line_end", "page", "text", "score"}
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("cli")
+    corpus, index = base / "corpus", base / "index"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    result = run_qa("index", "--corpus", str(corpus), "--index", str(index))
+    assert result.returncode == 0, result.stderr
+    return corpus, index
+
+
+def where(cli_index) -> list[str]:
+    corpus, index = cli_index
+    return ["--corpus", str(corpus), "--index", str(index)]
+
+
+def assert_answer_contract(payload: dict, corpus: Path) -> None:
+    assert set(payload) == {"question", "answer", "answered", "citations", "mode", "unsupported_sentences"}
+    ids = [c["id"] for c in payload["citations"]]
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", payload["answer"])}
+    assert markers == set(ids), "every marker names a citation and every citation is referenced"
+    for citation in payload["citations"]:
+        assert set(citation) == CITATION_KEYS
+        text = (corpus / citation["source"]).read_text(encoding="utf-8")
+        assert text[citation["start"] : citation["end"]] == citation["text"]
+        assert citation["line_start"] == text.count("\n", 0, citation["start"]) + 1
+        assert citation["line_end"] == text.count("\n", 0, citation["end"] - 1) + 1
+        assert isinstance(citation["score"], float)
+
+
+def test_index_prints_what_it_did(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    (corpus / "logo.png").write_bytes(b"\x89PNG")
+    first = run_qa("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"added 1, changed 0, removed 0, unchanged 0 files; [1-9]\d* chunks embedded", first.stdout)
+    assert "skipped: logo.png: unsupported type .png" in first.stderr
+    assert "embedding" in first.stderr
+    second = run_qa("index", env={"QA_CORPUS": str(corpus), "QA_INDEX": str(tmp_path / "index")})
+    assert second.returncode == 0, second.stderr
+    assert "added 0, changed 0, removed 0, unchanged 1 files; 0 chunks embedded" in second.stdout
+
+
+def test_ask_json_follows_the_contract_and_cites_exact_sentences(cli_index):
+    corpus, _ = cli_index
+    for question in QUESTIONS:
+        result = run_qa("ask", question, "--json", *where(cli_index))
+        assert result.returncode == 0, result.stderr
+        payload = json.loads(result.stdout)
+        assert payload["question"] == question
+        assert payload["answered"] is True
+        assert payload["mode"] == "extractive"
+        assert_answer_contract(payload, corpus)
+        assert all(len(c["text"]) < 400 for c in payload["citations"]), "citations are sentences, not chunks"
+
+
+def test_batch_ask_reads_questions_from_stdin(cli_index):
+    corpus, _ = cli_index
+    stdin = "\n".join(QUESTIONS + ["How do I bake sourdough bread?"]) + "\n"
+    result = run_qa("ask", "-", *where(cli_index), stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    payloads = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [p["question"] for p in payloads] == QUESTIONS + ["How do I bake sourdough bread?"]
+    assert [p["answered"] for p in payloads] == [True] * len(QUESTIONS) + [False]
+    for payload in payloads:
+        assert_answer_contract(payload, corpus)
+    assert "Shenzhen" in payloads[1]["answer"]
+    assert payloads[-1]["answer"].startswith("The corpus does not cover this question.")
+
+
+def test_search_json_and_batch(cli_index):
+    corpus, _ = cli_index
+    result = run_qa("search", "fraud detection", "-k", "2", "--json", *where(cli_index))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["query"] == "fraud detection"
+    assert len(payload["hits"]) == 2
+    assert set(payload["hits"][0]) == HIT_KEYS
+    assert "fraud detection" in payload["hits"][0]["text"]
+    text = (corpus / "hong-kong-ai.txt").read_text(encoding="utf-8")
+    for hit in payload["hits"]:
+        assert text[hit["start"] : hit["end"]] == hit["text"]
+    batch = run_qa("search", "-", *where(cli_index), stdin="startups\nGreater Bay Area\n")
+    assert [json.loads(line)["query"] for line in batch.stdout.splitlines()] == ["startups", "Greater Bay Area"]
+
+
+def test_ask_prints_answer_and_sources(cli_index):
+    result = run_qa("ask", "Which cities are in the Greater Bay Area?", *where(cli_index))
+    assert result.returncode == 0, result.stderr
+    assert "Shenzhen" in result.stdout
+    assert re.search(r"\[1\] hong-kong-ai\.txt, line \d+", result.stdout)
+
+
+def test_chat_follow_up_uses_previous_turn(cli_index):
+    stdin = "What is the Greater Bay Area?\nWhich cities does it include?\n"
+    result = run_qa("chat", *where(cli_index), stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    second_turn = result.stdout.split("> ")[2]
+    assert "Shenzhen" in second_turn and "Guangzhou" in second_turn
+
+
+def test_missing_index_fails_with_one_line(tmp_path):
+    result = run_qa("ask", "anything", "--index", str(tmp_path / "none"), "--corpus", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "run `qa index`" in result.stderr
+
+
+def test_missing_corpus_fails_with_one_line(tmp_path):
+    result = run_qa("index", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "index"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: corpus folder")
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_skipped_files_do_not_fail_the_run(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    result = run_qa("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert result.returncode == 0
+    assert "skipped: binary.txt: looks like binary data" in result.stderr
+
+
+def test_help_is_instant_and_imports_nothing_heavy():
+    result = run_qa("--help")
+    assert result.returncode == 0
+    assert "index" in result.stdout and "ask" in result.stdout
+    probe = run_qa_python("import sys, qa.cli; qa.cli.parser(); print(sorted(m for m in ('torch','faiss','sentence_transformers','gradio') if m in sys.modules))")
+    assert probe.strip() == "[]"
+
+
+def run_qa_python(code: str) -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
