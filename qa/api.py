@@ -112,7 +112,8 @@ class Index:
         except LLMError as exc:
             answer = self.ask(question, k, history)
             notice = str(exc)
-            yield f"\n\n_{notice}_\n\n"
+            yield f"\n{notice}\n\n"
+            yield answer.answer
             yield Answer(answer.question, answer.answer, answer.answered, answer.citations, notice=notice)
 
 
