@@ -32,6 +32,10 @@ class Settings:
     llm_timeout: float = 60.0
     auth: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "corpus", Path(self.corpus))
+        object.__setattr__(self, "index", Path(self.index))
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
         """Defaults, then QA_* variables, then explicit overrides that are not None."""
@@ -43,9 +47,6 @@ class Settings:
                 continue
             values[f.name] = _convert(f.name, raw, getattr(cls, f.name))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for name in ("corpus", "index"):
-            if name in values:
-                values[name] = Path(values[name])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
     def with_(self, **changes: object) -> "Settings":
