@@ -9,113 +9,111 @@ from typing import Sequence
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.retrieval import Retrieval
+from qa.retrieval import Retrieval, Sentence, sentences_of, split_sentences
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
 
-SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"'”’)\]]*\s+|(?<=[。！？])|\s*\n\s*")
+__all__ = [
+    "NOT_COVERED", "Weights", "answer_type", "answer_type_match", "covered", "evidence", "extractive_answer",
+    "follow_up_query", "is_heading", "refusal", "split_sentences",
+]
+
 FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|ones?)\b", re.I)
-NUMBER = re.compile(r"\d")
-YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(century|january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
-NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
+    "million millions billion billions trillion dozen dozens half quarter twice once"
+)
+NUMBER = re.compile(rf"\d(?:[\d,.]*\d)?%?|\b(?:{'|'.join(NUMBER_WORDS.split())})\b|%|\bper ?cent\b", re.I)
+MONTHS = "january february march april may june july august september october november december"
+TIME = re.compile(
+    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:in|by|since|until|from|before|after|around) \d{{3,4}}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{'|'.join(MONTHS.split())})\b"
+    r"|\b(?:centur(?:y|ies)|decades?|BC|BCE|AD|CE)\b",
+    re.I,
+)
+CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*")
+PLACE_NOUNS = "country countries city cities state states region county counties continent river island town area nation"
+QUESTION_TYPES = (
+    ("number", re.compile(r"\bhow (?:many|much|long|old|far|big|large|tall|high|often)\b"
+                          r"|\bwhat (?:percentage|percent|number|amount|population|size)\b", re.I)),
+    ("time", re.compile(r"\bwhen\b|\b(?:what|which|in what) (?:year|years|date|century|decade|time|month|day)\b", re.I)),
+    ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)),
+    ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{'|'.join(PLACE_NOUNS.split())})\b", re.I)),
+)
 NOT_COVERED = "The corpus does not cover this question."
+FULL_MATCH = 0.999  # Sentence.lexical of a sentence holding every term of the question
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How sentence evidence is combined; chosen on tuning data, see benchmarks/quality.py."""
+    """How sentence evidence is combined; chosen on the tuning articles, see benchmarks/quality.py."""
 
-    semantic: float = 1.0
-    lexical: float = 0.5
-    passage: float = 0.3
-    answer_type: float = 0.1
-    refuse_below: float = 0.3
+    semantic: float = 1.0  # cosine of sentence and question
+    lexical: float = 1.0  # share of the question's term weight found in the sentence
+    context: float = 0.5  # the same share, found in the sentence or its neighbours
+    passage: float = 0.4  # the chunk's retrieval score relative to the best chunk
+    answer_type: float = 0.5  # the sentence holds the kind of thing asked for (who, when, how many, where)
+    refuse_below: float = 0.42  # best sentence cosine below this: not covered (`benchmarks/quality.py --calibrate`)
     max_sentences: int = 3
-    keep_ratio: float = 0.85
-
-
-@dataclass(frozen=True)
-class Sentence:
-    hit_rank: int
-    hit: Hit
-    start: int  # offsets into the source file's text
-    end: int
-    text: str
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in `text`, whitespace trimmed."""
-    spans, begin = [], 0
-    for match in SENTENCE_END.finditer(text):
-        spans.append((begin, match.start()))
-        begin = match.end()
-    spans.append((begin, len(text)))
-    out = []
-    for start, end in spans:
-        piece = text[start:end]
-        stripped = piece.strip()
-        if stripped:
-            lead = len(piece) - len(piece.lstrip())
-            out.append((start + lead, start + lead + len(stripped)))
-    return out
+    keep_ratio: float = 0.85  # further sentences must score this share of the best one
 
 
 def is_heading(text: str) -> bool:
     return text.endswith(":") or (len(text.split()) < 6 and not re.search(r"[.!?。！？]$", text))
 
 
-def candidates(hits: Sequence[Hit]) -> list[Sentence]:
-    """Sentences of the hits, each once, in retrieval order."""
-    seen: set[tuple[str, int]] = set()
-    out = []
-    for rank, hit in enumerate(hits):
-        chunk = hit.chunk
-        for start, end in split_sentences(chunk.text):
-            text = chunk.text[start:end]
-            key = (chunk.source, chunk.start + start)
-            if key in seen or is_heading(text) or len(text) < 12:
-                continue
-            seen.add(key)
-            out.append(Sentence(rank, hit, chunk.start + start, chunk.start + end, text))
-    return out
+def answer_type(question: str) -> str | None:
+    """number, time, person or place when the question asks for one, else None."""
+    return next((kind for kind, pattern in QUESTION_TYPES if pattern.search(question)), None)
 
 
 def answer_type_match(question: str, sentence: str) -> float:
-    q = question.lower()
-    if re.search(r"\bhow (many|much|long|old|far|big|large)\b|\bwhat (percentage|number|amount)\b", q):
-        return 1.0 if NUMBER.search(sentence) else 0.0
-    if re.search(r"\bwhen\b|\bwhat (year|date|century|time)\b", q):
-        return 1.0 if YEAR.search(sentence) else 0.0
-    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
-        return 1.0 if NAME.search(sentence) else 0.0
-    return 0.0
-
-
-def lexical_overlap(question_terms: Sequence[str], sentence: str, idf: dict[str, float]) -> float:
-    total = sum(idf.get(t, 0.0) for t in set(question_terms))
-    if total <= 0:
+    """1.0 when the sentence holds something of the asked-for kind that the question does not already say."""
+    kind = answer_type(question)
+    if kind is None:
         return 0.0
-    present = set(terms(sentence))
-    return sum(idf.get(t, 0.0) for t in set(question_terms) if t in present) / total
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    if kind == "number":
+        found = [m.group() for m in NUMBER.finditer(sentence)]
+    elif kind == "time":
+        found = [m.group() for m in TIME.finditer(sentence)]
+    else:
+        found = [m.group() for m in CAPITALISED.finditer(sentence)]
+    return 1.0 if any(f.split()[-1].lower() not in asked for f in found if f.strip()) else 0.0
 
 
-def score_sentences(
-    retrieval: Retrieval, sentences: list[Sentence], embedder: Embedder, sparse: Sparse, weights: Weights
-) -> tuple[np.ndarray, np.ndarray]:
-    """(combined score, cosine) per sentence."""
+def usable(sentence: Sentence) -> bool:
+    return not is_heading(sentence.text) and len(sentence.text) >= 12
+
+
+def score_sentences(question: str, sentences: Sequence[Sentence], weights: Weights) -> np.ndarray:
     if not sentences:
-        return np.zeros(0), np.zeros(0)
-    vectors = embedder.encode([s.text for s in sentences], batch_size=64)
-    cosine = vectors @ retrieval.vector
-    question_terms = terms(retrieval.question)
-    idf = sparse.idf(question_terms)
-    lexical = np.array([lexical_overlap(question_terms, s.text, idf) for s in sentences])
-    passage = np.array([s.hit.score for s in sentences])
-    kind = np.array([answer_type_match(retrieval.question, s.text) for s in sentences])
-    combined = (
-        weights.semantic * cosine + weights.lexical * lexical + weights.passage * passage + weights.answer_type * kind
-    )
-    return combined, cosine
+        return np.zeros(0)
+    top = max(s.hit.score for s in sentences)
+    return np.array([
+        weights.semantic * s.cosine
+        + weights.lexical * s.lexical
+        + weights.context * s.context
+        + weights.passage * (s.hit.score / top if top > 0 else 0.0)
+        + weights.answer_type * answer_type_match(question, s.text)
+        for s in sentences
+    ])
+
+
+def evidence(sentences: Sequence[Sentence]) -> float:
+    """The best sentence's cosine to the question, which `Weights.refuse_below` is calibrated on."""
+    return max((s.cosine for s in sentences), default=float("-inf"))
+
+
+def covered(sentences: Sequence[Sentence], weights: Weights) -> bool:
+    """Whether the passages answer the question: a sentence close to it in meaning, or one holding all its terms.
+
+    Meaning decides, not partial word overlap: a shared stem ("capital", "capitalizing") must not make an
+    off-topic question look covered. A sentence with every term of the question covers it even when the
+    English model embeds it poorly, as with a Chinese question.
+    """
+    return evidence(sentences) >= weights.refuse_below or any(s.lexical >= FULL_MATCH for s in sentences)
 
 
 def citation(number: int, hit: Hit, start: int, end: int, score: float) -> Citation:
@@ -133,13 +131,17 @@ def extractive_answer(
     sparse: Sparse,
     weights: Weights = Weights(),
 ) -> Answer:
-    sentences = candidates(retrieval.hits)
-    combined, cosine = score_sentences(retrieval, sentences, embedder, sparse, weights)
-    if not len(sentences) or float(cosine.max()) < weights.refuse_below:
+    """The best sentences of the retrieved passages, or a refusal when none is close enough to the question."""
+    sentences = list(retrieval.sentences)
+    if retrieval.hits and not sentences:
+        sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse)
+    sentences = [s for s in sentences if usable(s)]
+    if not sentences or not covered(sentences, weights):
         return refusal(question, retrieval.hits)
-    order = np.argsort(-combined)
+    combined = score_sentences(retrieval.question, sentences, weights)
+    order = np.argsort(-combined, kind="stable")
     best = float(combined[order[0]])
-    chosen = [int(i) for i in order[: weights.max_sentences] if combined[i] >= weights.keep_ratio * best or i == order[0]]
+    chosen = [int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best]
     citations = [
         citation(n, sentences[i].hit, sentences[i].start, sentences[i].end, combined[i])
         for n, i in enumerate(chosen, start=1)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from qa.chunking import chunk_document, make_splitter
 from qa.config import Settings
-from qa.embedding import get_embedder, model_path, resolve_precision
+from qa.embedding import get_embedder, load_tokenizer, model_path, resolve_precision
 from qa.errors import CorpusError, QAError
 from qa.loaders import SourceFile, load, scan
 from qa.sparse import Sparse, terms
@@ -96,7 +98,14 @@ def _documents(catalog: Path, index: Path) -> dict[str, store.DocumentRow]:
 
 
 def build(settings: Settings, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
-    """Index the corpus incrementally; a failure leaves the previous index in service."""
+    """Index the corpus incrementally; a failure leaves the previous index in service.
+
+    Nothing heavy is imported unless something changed. When something did, work overlaps: the model loads
+    in a thread while files are read and chunked (chunking needs only the Rust tokenizer), and a writer
+    thread fills the new version's catalog and BM25 index while the main thread embeds. A chunk text that
+    already has a vector (a duplicate, an unchanged passage of an edited file, a renamed file) is not
+    embedded again.
+    """
     started = time.perf_counter()
     with store.build_lock(settings.index):
         work = plan(settings, rebuild)
@@ -105,19 +114,194 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
             return _report(work, [], [], 0, started, wrote=False, settings=settings)
         if work.full and not to_load:
             raise CorpusError(_empty_message(settings, work.skipped))
-        embedder = get_embedder(settings)
-        splitter = make_splitter(embedder.tokenizer, settings)
-        loaded, skipped, kept = _load_all(to_load, settings, splitter)
-        if work.full and not loaded:
-            raise CorpusError(_empty_message(settings, work.skipped + skipped))
-        texts = [c.text for _, chunks in loaded for c in chunks]
-        matrix = embedder.encode(texts, batch_size=settings.batch_size, progress=progress)
+        model = _Background(get_embedder, settings) if to_load else None
         try:
-            folder = _write(settings, work, loaded, kept, matrix, embedder.dimension, embedder.precision)
+            return _build(settings, work, to_load, model, progress, started)
+        finally:
+            if model is not None:
+                model.wait()  # an import still running when the interpreter exits can crash it
+
+
+def _build(
+    settings: Settings, work: Plan, to_load: list[SourceFile], model: Any, progress: Progress | None, started: float
+) -> BuildReport:
+    splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
+    loaded, skipped, kept = _load_all(to_load, settings, splitter)
+    if work.full and not loaded:
+        raise CorpusError(_empty_message(settings, work.skipped + skipped))
+    texts = [c.text for _, chunks in loaded for c in chunks]
+    writer = _Writer(settings, work, loaded, kept, resolve_precision(settings.precision))
+    try:
+        known = writer.reusable.result()
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        found = dict(known)
+        if todo:
+            embedder = model.result()
+            matrix = embedder.encode(todo, batch_size=settings.batch_size, progress=writer.watch(progress))
+            found.update(zip(todo, matrix))
+            writer.dimension = embedder.dimension
+        writer.vectors.set_result(_in_order(texts, found))
+    except BaseException as exc:
+        writer.vectors.set_exception(exc)
+        failure = writer.wait()
+        if isinstance(exc, _WriterFailed) and failure is not None:
+            raise failure from None
+        raise
+    folder = writer.join()
+    store.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
+    return _report(work, loaded, skipped, len(todo), started, wrote=True, settings=settings)
+
+
+def _in_order(texts: list[str], found: dict[str, np.ndarray]) -> np.ndarray | None:
+    return np.stack([found[t] for t in texts]).astype(np.float32, copy=False) if texts else None
+
+
+class _Background:
+    """Runs `fn(*args)` in a thread from now on; `result()` waits for it and re-raises what it raised."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._future: Future[Any] = Future()
+        thread = threading.Thread(target=self._run, args=(fn, args), name=f"qa-{fn.__name__}", daemon=True)
+        thread.start()
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self._future.set_result(fn(*args))
+        except BaseException as exc:
+            self._future.set_exception(exc)
+
+    def result(self) -> Any:
+        return self._future.result()
+
+    def wait(self) -> None:
+        self._future.exception()
+
+
+class _WriterFailed(Exception):
+    """Raised inside the embedding loop to stop it once the writer thread has failed."""
+
+
+class _Writer:
+    """Writes the next version in a thread of its own (a SQLite connection belongs to its thread).
+
+    It first offers the base version's vectors that may be reused (`reusable`), then fills the catalog and
+    the BM25 index while the caller embeds, then waits for `vectors` (one row per new chunk) and commits.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        work: Plan,
+        loaded: list[tuple[store.DocumentRow, list[Chunk]]],
+        kept: set[str],
+        precision: str,
+    ) -> None:
+        self.settings, self.work, self.loaded, self.kept, self.precision = settings, work, loaded, kept, precision
+        self.reusable: Future[dict[str, np.ndarray]] = Future()
+        self.vectors: Future[np.ndarray | None] = Future()
+        self.dimension: int | None = None
+        self._done: Future[Path] = Future()
+        self._thread = threading.Thread(target=self._run, name="qa-index-writer", daemon=True)
+        self._thread.start()
+
+    def watch(self, progress: Progress | None) -> Progress:
+        """A progress callback that also stops the embedding as soon as the writer has failed."""
+
+        def report(done: int, total: int) -> None:
+            if self._done.done():
+                raise _WriterFailed()
+            if progress:
+                progress(done, total)
+
+        return report
+
+    def join(self) -> Path:
+        """The committed version's folder; raises what made the writer fail."""
+        self._thread.join()
+        return self._done.result()
+
+    def wait(self) -> BaseException | None:
+        """Wait for the thread to end; what made it fail, if anything."""
+        self._thread.join()
+        return self._done.exception()
+
+    def _run(self) -> None:
+        try:
+            self._done.set_result(self._write())
         except OSError as exc:
-            raise store.write_error(settings.index, exc) from exc
-        store.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
-        return _report(work, loaded, skipped, len(texts), started, wrote=True, settings=settings)
+            self._fail(store.write_error(self.settings.index, exc))
+        except BaseException as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.reusable.done():
+            self.reusable.set_exception(exc)
+        self._done.set_exception(exc)
+
+    def _write(self) -> Path:
+        import faiss
+
+        settings, work = self.settings, self.work
+        base = None if work.full else work.base
+        writer = store.VersionWriter(settings.index, base)  # checks the base version's files first
+        try:
+            replaced = [f.source for f in work.changed if f.source not in self.kept] + work.removed
+            base_vectors = faiss.read_index(str(base / store.VECTORS)) if base else None
+            self.reusable.set_result(_reusable(base, base_vectors, replaced) if base else {})
+            removed_ids = writer.remove_documents(replaced) if base else []
+            new_ids: list[int] = []
+            for row, chunks in self.loaded:
+                new_ids += writer.add_document(row, chunks, [" ".join(terms(c.text)) for c in chunks])
+            documents, total = writer.counts()
+            writer.write_sparse(Sparse.build(*writer.all_terms()))
+            matrix = self.vectors.result()
+            dimension = self.dimension or (base_vectors.d if base_vectors is not None else 0)
+            if matrix is None:
+                matrix = np.zeros((0, dimension), dtype=np.float32)
+            factory, params = vectors.choose_factory(settings.index_factory, total, settings.approximate_above)
+            index = vectors.updated(base_vectors, dimension, factory, removed_ids, new_ids, matrix)
+            writer.write_vectors(index)
+            manifest = store.Manifest(
+                format=store.FORMAT_VERSION,
+                model=settings.model_name,
+                dimension=dimension,
+                precision=self.precision,
+                chunk_tokens=settings.chunk_tokens,
+                chunk_overlap=settings.chunk_overlap,
+                factory=factory,
+                search_params=params,
+                documents=documents,
+                chunks=total,
+                built_at=store.now_iso(),
+                corpus=str(settings.corpus.resolve()),
+            )
+            return writer.commit(manifest)
+        except BaseException:
+            writer.abort()
+            raise
+
+
+def _reusable(base: Path, index: Any, sources: list[str]) -> dict[str, np.ndarray]:
+    """Vectors of the base version's chunks of `sources`, by text: an edited file keeps those of its
+    unchanged passages, a renamed one all of them."""
+    import sqlite3
+
+    if not sources:
+        return {}
+    rows: list[tuple[int, str]] = []
+    db = sqlite3.connect(f"file:{base / store.CATALOG}?mode=ro", uri=True)
+    try:
+        for begin in range(0, len(sources), 500):  # SQLite caps the parameters of one statement
+            part = sources[begin : begin + 500]
+            rows += db.execute(
+                "SELECT c.id, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE d.source IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+    finally:
+        db.close()
+    found = vectors.reconstruct(index, [r[0] for r in rows])
+    return {text: vector for (_, text), vector in zip(rows, found)}
 
 
 def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:
@@ -152,51 +336,6 @@ def _load_all(
         row = store.DocumentRow(file.source, sha256_bytes(data), file.size, file.mtime, document.plain)
         loaded.append((row, chunks))
     return loaded, skipped, kept
-
-
-def _write(
-    settings: Settings,
-    work: Plan,
-    loaded: list[tuple[store.DocumentRow, list[Chunk]]],
-    kept: set[str],
-    matrix: np.ndarray,
-    dimension: int,
-    precision: str,
-) -> Path:
-    import faiss
-
-    base = None if work.full else work.base
-    writer = store.VersionWriter(settings.index, base)
-    try:
-        replaced = [s for s in [f.source for f in work.changed] if s not in kept] + work.removed
-        removed_ids = writer.remove_documents(replaced) if base else []
-        new_ids: list[int] = []
-        for row, chunks in loaded:
-            new_ids += writer.add_document(row, chunks, [" ".join(terms(c.text)) for c in chunks])
-        documents, total = writer.counts()
-        factory, params = vectors.choose_factory(settings.index_factory, total, settings.approximate_above)
-        base_vectors = faiss.read_index(str(base / store.VECTORS)) if base else None
-        index = vectors.updated(base_vectors, dimension, factory, removed_ids, new_ids, matrix)
-        writer.write_vectors(index)
-        writer.write_sparse(Sparse.build(*writer.all_terms()))
-        manifest = store.Manifest(
-            format=store.FORMAT_VERSION,
-            model=settings.model_name,
-            dimension=dimension,
-            precision=precision,
-            chunk_tokens=settings.chunk_tokens,
-            chunk_overlap=settings.chunk_overlap,
-            factory=factory,
-            search_params=params,
-            documents=documents,
-            chunks=total,
-            built_at=store.now_iso(),
-            corpus=str(settings.corpus.resolve()),
-        )
-        return writer.commit(manifest)
-    except BaseException:
-        writer.abort()
-        raise
 
 
 def _report(

@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -42,6 +43,21 @@ CREATE TABLE chunks (
 CREATE INDEX chunks_document ON chunks(document_id);
 """
 REBUILD = "run `qa index --rebuild` to rebuild it"
+# CURRENT holds the version's name and the SHA-256 of its manifest, so a damaged manifest is caught too;
+# a pointer without the digest (written before it was added) is still read.
+POINTER = re.compile(r"(v[0-9]{6,})(?: ([0-9a-f]{64}))?\n?")
+VERSION = re.compile(r"v[0-9]{6,}")
+OPEN_ATTEMPTS = 3
+# SQLite reports its own result codes, not errno; these are the ones a failing disk produces.
+SQLITE_ERRNO = {3: errno.EACCES, 8: errno.EROFS, 10: errno.EIO, 13: errno.ENOSPC, 14: errno.EACCES}
+REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EFBIG: "a file would exceed the file size limit (ulimit -f)",
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +100,11 @@ def data_files(folder: Path) -> list[Path]:
 
 
 class Snapshot:
-    """One immutable index version opened for reading; safe to share between threads."""
+    """One immutable index version opened for reading; safe to share between threads.
+
+    Everything but the catalog is read into memory, and the catalog stays open, so the version keeps
+    answering after a later `qa index` has removed its folder.
+    """
 
     def __init__(self, folder: Path, manifest: Manifest) -> None:
         import faiss
@@ -99,8 +119,8 @@ class Snapshot:
             uri = f"file:{folder / CATALOG}?mode=ro&immutable=1"
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             rows = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        except (RuntimeError, OSError, ValueError, sqlite3.Error) as exc:
-            raise IndexCorruptError(f"index at {folder.parent} is unreadable ({exc}); {REBUILD}") from exc
+        except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
+            raise IndexCorruptError(f"index at {folder.parent} is unreadable ({_first_line(exc)}); {REBUILD}") from exc
         if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids)):
             raise IndexCorruptError(
                 f"index at {folder.parent} is inconsistent ({self.vectors.ntotal} vectors, {rows} chunks); {REBUILD}"
@@ -135,24 +155,44 @@ class Snapshot:
         self.db.close()
 
 
-def current_folder(index: Path) -> Path | None:
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else type(exc).__name__
+    return first if len(first) <= 160 else first[:157] + "..."
+
+
+def read_pointer(index: Path) -> tuple[Path, str | None] | None:
+    """(folder of the current version, SHA-256 its manifest must have), or None when there is no index."""
     try:
-        name = (index / CURRENT).read_text().strip()
+        raw = (index / CURRENT).read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise IndexCorruptError(f"cannot read {index / CURRENT} ({exc}); {REBUILD}") from exc
-    if not name or "/" in name or not (index / name).is_dir():
-        raise IndexCorruptError(f"{index / CURRENT} names a missing version {name!r}; {REBUILD}")
-    return index / name
+        raise IndexCorruptError(f"cannot read {index / CURRENT} ({exc.strerror or exc}); {REBUILD}") from exc
+    match = POINTER.fullmatch(raw.decode("ascii", errors="replace"))
+    if match is None:
+        raise IndexCorruptError(f"{index / CURRENT} is damaged; {REBUILD}")
+    folder = index / match.group(1)
+    if not folder.is_dir():
+        raise IndexCorruptError(f"{index / CURRENT} names a missing version {match.group(1)!r}; {REBUILD}")
+    return folder, match.group(2)
+
+
+def current_folder(index: Path) -> Path | None:
+    pointer = read_pointer(index)
+    return None if pointer is None else pointer[0]
 
 
 def read_manifest(folder: Path) -> Manifest:
     try:
-        raw = json.loads((folder / MANIFEST).read_text())
-        return Manifest(**raw)
+        raw = json.loads((folder / MANIFEST).read_bytes())
+        manifest = Manifest(**raw)
     except (OSError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"manifest of index at {folder.parent} is unreadable ({exc}); {REBUILD}") from exc
+    checksums = manifest.checksums
+    if not isinstance(checksums, dict) or not all(isinstance(v, str) for v in checksums.values()):
+        raise IndexCorruptError(f"manifest of index at {folder.parent} is damaged; {REBUILD}")
+    return manifest
 
 
 def check_compatible(manifest: Manifest, model: str, where: Path) -> None:
@@ -164,48 +204,102 @@ def check_compatible(manifest: Manifest, model: str, where: Path) -> None:
         raise IndexFormatError(f"index at {where} was built with model {manifest.model}, not {model}; {REBUILD}")
 
 
-def verify(folder: Path, manifest: Manifest) -> None:
-    """Refuse a version whose files differ from the checksums its manifest promises."""
-    present = {str(p.relative_to(folder)) for p in data_files(folder)}
-    if present != set(manifest.checksums):
-        raise IndexCorruptError(f"index at {folder.parent} is missing or has extra files; {REBUILD}")
-    for name, digest in manifest.checksums.items():
-        if sha256_file(folder / name) != digest:
-            raise IndexCorruptError(f"index file {name} at {folder.parent} is damaged (checksum mismatch); {REBUILD}")
+def verify(folder: Path, manifest: Manifest, manifest_sha256: str | None = None) -> None:
+    """Refuse a version whose files differ from what CURRENT and its manifest promise.
+
+    Runs before any parser (FAISS, SQLite, numpy) sees a file, so damaged bytes are never parsed.
+    """
+    try:
+        if manifest_sha256 is not None and sha256_file(folder / MANIFEST) != manifest_sha256:
+            raise IndexCorruptError(f"manifest of index at {folder.parent} is damaged (checksum mismatch); {REBUILD}")
+        present = {str(p.relative_to(folder)) for p in data_files(folder)}
+        if present != set(manifest.checksums):
+            raise IndexCorruptError(f"index at {folder.parent} is missing or has extra files; {REBUILD}")
+        for name, digest in sorted(manifest.checksums.items()):
+            if sha256_file(folder / name) != digest:
+                raise IndexCorruptError(
+                    f"index file {name} at {folder.parent} is damaged (checksum mismatch); {REBUILD}"
+                )
+    except OSError as exc:
+        raise IndexCorruptError(f"index at {folder.parent} is unreadable ({exc.strerror or exc}); {REBUILD}") from exc
+
+
+def verify_current(index: Path, folder: Path) -> Manifest:
+    """Check a version's files before copying or reading them into a new version."""
+    pointer = read_pointer(index)
+    digest = pointer[1] if pointer is not None and pointer[0] == folder else None
+    manifest = read_manifest(folder)
+    verify(folder, manifest, digest)
+    return manifest
 
 
 def open_snapshot(index: Path, model: str, check: bool = True) -> Snapshot:
-    folder = current_folder(index)
-    if folder is None:
-        raise IndexMissingError(f"no index at {index}: run `qa index` to build it")
-    manifest = read_manifest(folder)
-    check_compatible(manifest, model, index)
-    if check:
-        verify(folder, manifest)
-    return Snapshot(folder, manifest)
+    attempt = 1
+    while True:
+        pointer = read_pointer(index)
+        if pointer is None:
+            raise IndexMissingError(f"no index at {index}: run `qa index` to build it")
+        folder, digest = pointer
+        try:
+            manifest = read_manifest(folder)
+            check_compatible(manifest, model, index)
+            if check:
+                verify(folder, manifest, digest)
+            return Snapshot(folder, manifest)
+        except IndexCorruptError:
+            # A writer may have made a newer version current and removed this one while we read it.
+            if attempt < OPEN_ATTEMPTS and _moved_on(index, folder):
+                attempt += 1
+                continue
+            raise
+
+
+def _moved_on(index: Path, folder: Path) -> bool:
+    try:
+        pointer = read_pointer(index)
+    except IndexCorruptError:
+        return False
+    return pointer is not None and pointer[0] != folder
+
+
+def _reason(exc: OSError) -> str:
+    return REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
 @contextmanager
 def build_lock(index: Path) -> Iterator[None]:
     """Hold the index's writer lock; the kernel drops it if the holder dies, so stale locks recover."""
+    if index.exists() and not index.is_dir():
+        raise IndexWriteError(f"index path {index} is a file, not a folder; remove it or pass --index DIR")
     try:
         index.mkdir(parents=True, exist_ok=True)
         fd = os.open(index / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise IndexWriteError(f"cannot write to index folder {index} ({exc.strerror}); check its permissions") from exc
+        raise IndexWriteError(f"cannot write to index folder {index} ({_reason(exc)}); check its permissions") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             raise IndexLockedError(
-                f"another `qa index` (pid {holder}) is building {index}; wait for it to finish and run again"
+                f"another `qa index` (pid {_holder(fd)}) is building {index}; wait for it to finish and run again"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            pid = f"{os.getpid()}\n".encode()
+            os.pwrite(fd, pid, 0)
+            os.ftruncate(fd, len(pid))  # after the write, so a waiting process never reads an empty file
+        except OSError as exc:
+            raise write_error(index, exc) from exc
         yield
     finally:
         os.close(fd)
+
+
+def _holder(fd: int) -> str:
+    try:
+        first = os.pread(fd, 32, 0).decode("ascii", errors="replace").split("\n")[0].strip()
+    except OSError:
+        first = ""
+    return first if first.isdigit() else "unknown"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -218,10 +312,31 @@ def _fsync_dir(path: Path) -> None:
 
 def _fsync_tree(folder: Path) -> None:
     for path in data_files(folder) + [folder / MANIFEST]:
-        with open(path, "rb+") as f:
-            os.fsync(f.fileno())
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     for sub in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
         _fsync_dir(sub)
+
+
+def _write_file(path: Path, data: bytes | memoryview) -> None:
+    """Write and fsync, so a full disk surfaces here as an OSError instead of as a short file later."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+@contextmanager
+def _catalog_writes() -> Iterator[None]:
+    """Report SQLite's write failures as OSError with an errno, like every other write of a build."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        raise OSError(SQLITE_ERRNO.get(code, errno.EIO), f"cannot write the catalog ({exc})") from exc
 
 
 class VersionWriter:
@@ -229,96 +344,131 @@ class VersionWriter:
 
     def __init__(self, index: Path, base: Path | None) -> None:
         self.index = index
-        number = 1 + max((int(p.name[1:]) for p in index.glob("v[0-9]*") if p.name[1:].isdigit()), default=0)
+        self.db: sqlite3.Connection | None = None
+        if base is not None:
+            verify_current(index, base)  # never carry damaged bytes into the next version
+        number = 1 + max((int(p.name[1:]) for p in index.glob("v[0-9]*") if VERSION.fullmatch(p.name)), default=0)
         self.name = f"v{number:06d}"
         self.folder = index / f".{self.name}.tmp"
+        self.final = index / self.name
         shutil.rmtree(self.folder, ignore_errors=True)
-        self.folder.mkdir(parents=True)
-        if base is not None:
-            shutil.copyfile(base / CATALOG, self.folder / CATALOG)
-            self.db = sqlite3.connect(self.folder / CATALOG)
-        else:
-            self.db = sqlite3.connect(self.folder / CATALOG)
-            self.db.executescript(SCHEMA)
-        self.db.execute("PRAGMA journal_mode=DELETE")
-        self.db.execute("PRAGMA synchronous=FULL")
+        try:
+            self.folder.mkdir(parents=True)
+            if base is not None:
+                shutil.copyfile(base / CATALOG, self.folder / CATALOG)
+            with _catalog_writes():
+                self.db = sqlite3.connect(self.folder / CATALOG)
+                if base is None:
+                    self.db.executescript(SCHEMA)
+                self.db.execute("PRAGMA journal_mode=DELETE")
+                self.db.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            self.abort()
+            raise
+
+    def _db(self) -> sqlite3.Connection:
+        assert self.db is not None, "the writer is closed"
+        return self.db
 
     def remove_documents(self, sources: Sequence[str]) -> list[int]:
         """Delete documents and their chunks; returns the chunk ids removed."""
+        db = self._db()
         removed: list[int] = []
-        for source in sources:
-            row = self.db.execute("SELECT id FROM documents WHERE source = ?", (source,)).fetchone()
-            if row is None:
-                continue
-            removed += [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE document_id = ?", row)]
-            self.db.execute("DELETE FROM chunks WHERE document_id = ?", row)
-            self.db.execute("DELETE FROM documents WHERE id = ?", row)
+        with _catalog_writes():
+            for source in sources:
+                row = db.execute("SELECT id FROM documents WHERE source = ?", (source,)).fetchone()
+                if row is None:
+                    continue
+                removed += [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", row)]
+                db.execute("DELETE FROM chunks WHERE document_id = ?", row)
+                db.execute("DELETE FROM documents WHERE id = ?", row)
         return removed
 
     def add_document(self, doc: DocumentRow, chunks: Sequence[Chunk], chunk_terms: Sequence[str]) -> list[int]:
-        cur = self.db.execute(
-            "INSERT INTO documents (source, sha256, size, mtime, plain) VALUES (?, ?, ?, ?, ?)",
-            (doc.source, doc.sha256, doc.size, doc.mtime, int(doc.plain)),
-        )
-        document_id = cur.lastrowid
+        db = self._db()
         ids = []
-        for chunk, chunk_term in zip(chunks, chunk_terms):
-            cur = self.db.execute(
-                'INSERT INTO chunks (document_id, start, "end", line_start, line_end, page, text, terms) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (document_id, chunk.start, chunk.end, chunk.line_start, chunk.line_end, chunk.page, chunk.text,
-                 chunk_term),
+        with _catalog_writes():
+            cur = db.execute(
+                "INSERT INTO documents (source, sha256, size, mtime, plain) VALUES (?, ?, ?, ?, ?)",
+                (doc.source, doc.sha256, doc.size, doc.mtime, int(doc.plain)),
             )
-            ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
+            document_id = cur.lastrowid
+            for chunk, chunk_term in zip(chunks, chunk_terms):
+                cur = db.execute(
+                    'INSERT INTO chunks (document_id, start, "end", line_start, line_end, page, text, terms) '
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (document_id, chunk.start, chunk.end, chunk.line_start, chunk.line_end, chunk.page, chunk.text,
+                     chunk_term),
+                )
+                ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
         return ids
 
     def touch_document(self, doc: DocumentRow) -> None:
         """Record a new mtime for a file whose content did not change."""
-        self.db.execute("UPDATE documents SET mtime = ?, size = ? WHERE source = ?", (doc.mtime, doc.size, doc.source))
+        with _catalog_writes():
+            self._db().execute(
+                "UPDATE documents SET mtime = ?, size = ? WHERE source = ?", (doc.mtime, doc.size, doc.source)
+            )
 
     def all_terms(self) -> tuple[list[int], list[list[str]]]:
-        rows = self.db.execute("SELECT id, terms FROM chunks ORDER BY id").fetchall()
+        with _catalog_writes():
+            rows = self._db().execute("SELECT id, terms FROM chunks ORDER BY id").fetchall()
         return [r[0] for r in rows], [r[1].split() for r in rows]
 
     def counts(self) -> tuple[int, int]:
-        docs = self.db.execute("SELECT count(*) FROM documents").fetchone()[0]
-        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        with _catalog_writes():
+            docs = self._db().execute("SELECT count(*) FROM documents").fetchone()[0]
+            chunks = self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
         return docs, chunks
 
     def write_vectors(self, vectors: object) -> None:
         import faiss
 
-        faiss.write_index(vectors, str(self.folder / VECTORS))
+        # faiss.write_index does not check that its buffered writes reached the disk; Python's writes do.
+        _write_file(self.folder / VECTORS, memoryview(faiss.serialize_index(vectors)))
 
     def write_sparse(self, sparse: Sparse) -> None:
         sparse.save(self.folder / SPARSE)
 
     def commit(self, manifest: Manifest) -> Path:
-        self.db.commit()
-        self.db.execute("VACUUM")
-        self.db.close()
+        db = self._db()
+        with _catalog_writes():
+            db.commit()
+            db.execute("VACUUM")
+            db.close()
+        self.db = None
         checksums = {str(p.relative_to(self.folder)): sha256_file(p) for p in data_files(self.folder)}
         manifest = Manifest(**{**asdict(manifest), "checksums": checksums})
-        (self.folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2))
+        manifest_bytes = json.dumps(asdict(manifest), indent=2).encode()
+        _write_file(self.folder / MANIFEST, manifest_bytes)
         _fsync_tree(self.folder)
-        final = self.index / self.name
-        os.replace(self.folder, final)
+        os.replace(self.folder, self.final)
         _fsync_dir(self.index)
         pointer = self.index / f".{CURRENT}.tmp"
-        with open(pointer, "w") as f:
-            f.write(self.name + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        _write_file(pointer, f"{self.name} {hashlib.sha256(manifest_bytes).hexdigest()}\n".encode())
         os.replace(pointer, self.index / CURRENT)
         _fsync_dir(self.index)
-        return final
+        return self.final
 
     def abort(self) -> None:
-        try:
-            self.db.close()
-        except sqlite3.Error:
-            pass
+        """Remove what this writer wrote, unless CURRENT already names it."""
+        if self.db is not None:
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
+            self.db = None
         shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            current = current_folder(self.index)
+        except IndexCorruptError:
+            current = None
+        if current != self.final:
+            shutil.rmtree(self.final, ignore_errors=True)
+        try:
+            (self.index / f".{CURRENT}.tmp").unlink()
+        except OSError:
+            pass
 
 
 def prune(index: Path, keep: Sequence[str]) -> None:
@@ -326,13 +476,12 @@ def prune(index: Path, keep: Sequence[str]) -> None:
     for scratch in index.glob(".v*.tmp"):
         shutil.rmtree(scratch, ignore_errors=True)
     for old in index.glob("v[0-9]*"):
-        if old.is_dir() and old.name not in keep:
+        if old.is_dir() and VERSION.fullmatch(old.name) and old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 
 def write_error(index: Path, exc: OSError) -> IndexWriteError:
-    reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-    return IndexWriteError(f"could not write the index at {index}: {reason}; the previous index is still in use")
+    return IndexWriteError(f"could not write the index at {index}: {_reason(exc)}; the previous index is still in use")
 
 
 def now_iso() -> str:

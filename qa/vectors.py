@@ -7,6 +7,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+# IVF lists searched per query: a share of nlist, at least a floor (benchmarks/scale.py measures the recall).
+NPROBE_SHARE = 32
+NPROBE_MIN = 8
+# Vectors k-means trains on: FAISS uses at most 256 per list anyway.
+TRAIN_PER_LIST = 256
+
 
 def choose_factory(requested: str, count: int, threshold: int) -> tuple[str, str]:
     """(FAISS factory string, search parameters) for `count` vectors."""
@@ -14,14 +20,24 @@ def choose_factory(requested: str, count: int, threshold: int) -> tuple[str, str
         return requested, default_params(requested, count)
     if count <= threshold:
         return "Flat", ""
-    nlist = 1 << max(6, round(math.log2(4 * math.sqrt(count))))
-    return f"IVF{nlist},Flat", default_params(f"IVF{nlist},Flat", count)
+    factory = f"IVF{nlist_for(count)},Flat"
+    return factory, default_params(factory, count)
+
+
+def nlist_for(count: int) -> int:
+    """About 4 sqrt(n) inverted lists, a power of two, with at least 39 training vectors per list (fewer
+    make FAISS's k-means unstable)."""
+    nlist = 1 << max(0, round(math.log2(4 * math.sqrt(max(count, 1)))))
+    while nlist > 1 and nlist * 39 > count:
+        nlist //= 2
+    return nlist
 
 
 def default_params(factory: str, count: int) -> str:
+    """Search parameters that keep recall@10 at 0.95 or more; see benchmarks/scale.py."""
     if factory.startswith("IVF"):
         nlist = int(factory[3:].split(",")[0].split("_")[0])
-        return f"nprobe={max(8, nlist // 32)}"
+        return f"nprobe={min(nlist, max(NPROBE_MIN, nlist // NPROBE_SHARE))}"
     if factory.startswith("HNSW"):
         return "efSearch=128"
     return ""
@@ -32,11 +48,23 @@ def build_index(dimension: int, factory: str, ids: np.ndarray, vectors: np.ndarr
 
     index = faiss.index_factory(dimension, f"IDMap2,{factory}", faiss.METRIC_INNER_PRODUCT)
     if not index.is_trained and len(vectors):
-        sample = vectors if len(vectors) <= 256 * 1024 else vectors[np.random.default_rng(0).choice(len(vectors), 256 * 1024, replace=False)]
-        index.train(sample)
+        index.train(_training_sample(index, vectors))
     if len(vectors):
         index.add_with_ids(vectors, ids)
     return index
+
+
+def _training_sample(index: Any, vectors: np.ndarray) -> np.ndarray:
+    """A random subset of at most TRAIN_PER_LIST vectors per IVF list (256k for other trained indexes)."""
+    import faiss
+
+    try:
+        limit = TRAIN_PER_LIST * faiss.extract_index_ivf(index).nlist
+    except RuntimeError:
+        limit = TRAIN_PER_LIST * 1024
+    if len(vectors) <= limit:
+        return vectors
+    return vectors[np.sort(np.random.default_rng(0).choice(len(vectors), limit, replace=False))]
 
 
 def contents(index: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +77,18 @@ def contents(index: Any) -> tuple[np.ndarray, np.ndarray]:
         inner.make_direct_map()
     vectors = inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, index.d), np.float32)
     return ids, vectors
+
+
+def reconstruct(index: Any, ids: Sequence[int]) -> np.ndarray:
+    """The stored vectors of `ids` (chunk ids present in an IDMap2 index), one row each."""
+    import faiss
+
+    if not len(ids):
+        return np.zeros((0, index.d), dtype=np.float32)
+    inner = faiss.downcast_index(index.index)
+    if isinstance(inner, faiss.IndexIVF):
+        inner.make_direct_map()
+    return index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
 
 def updated(

@@ -1,0 +1,166 @@
+"""Flat vs approximate vector search at scale, on synthetic 384-d embeddings.
+
+    python benchmarks/scale.py               # 1M vectors: about 5-10 minutes on 2 cores, ~5 GB of memory
+    python benchmarks/scale.py --n 200000    # a quicker run
+
+The data is a Gaussian mixture normalised to the unit sphere, shaped like sentence embeddings: clusters
+of very different sizes (topics), each spread mostly along a few directions of its own (paraphrases vary
+along few axes), plus a little isotropic noise. Queries are new draws from the same mixture. The
+approximate index is the one `qa index` picks for that many vectors (vectors.choose_factory), built and
+searched through the product's own code (vectors.build_index, the manifest's search parameters); recall@10
+is measured against exact (flat) search. A sweep of nprobe shows the margin of the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qa import vectors  # noqa: E402
+
+DIMENSION = 384
+NOISE = 0.015  # isotropic, per coordinate: a norm of about 0.3
+
+
+def mixture(n: int, rng: np.random.Generator, centres: np.ndarray, bases: np.ndarray, weights: np.ndarray,
+            block: int = 100_000) -> np.ndarray:
+    """`n` unit vectors drawn from the mixture, generated a block at a time to bound memory."""
+    out = np.empty((n, DIMENSION), dtype=np.float32)
+    for begin in range(0, n, block):
+        size = min(block, n - begin)
+        cluster = rng.choice(len(centres), size=size, p=weights)
+        local = rng.standard_normal((size, bases.shape[1]), dtype=np.float32)
+        x = centres[cluster] + np.einsum("nk,nkd->nd", local, bases[cluster], optimize=True)
+        x += NOISE * rng.standard_normal((size, DIMENSION), dtype=np.float32)
+        out[begin : begin + size] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def make_data(n: int, queries: int, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((clusters, DIMENSION), dtype=np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    # each cluster spreads along 8 random directions of its own, by 0.25 to 0.45 (its centre has norm 1)
+    spread = rng.uniform(0.25, 0.45, size=(clusters, 1, 1)).astype(np.float32)
+    bases = rng.standard_normal((clusters, 8, DIMENSION), dtype=np.float32) / np.sqrt(DIMENSION) * spread
+    weights = 1.0 / np.arange(1, clusters + 1) ** 0.8  # Zipf-like topic sizes
+    weights /= weights.sum()
+    return mixture(n, rng, centres, bases, weights), mixture(queries, rng, centres, bases, weights)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def search_latency(index: Any, queries: np.ndarray, k: int) -> list[float]:
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q.reshape(1, -1), k)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    k = truth.shape[1]
+    return float(np.mean([len(set(f[f >= 0]) & set(t)) / k for f, t in zip(found, truth)]))
+
+
+def build(factory: str, data: np.ndarray) -> tuple[Any, float, float, int]:
+    import faiss
+
+    before = rss_mb()
+    t = time.perf_counter()
+    index = vectors.build_index(DIMENSION, factory, np.arange(len(data), dtype=np.int64), data)
+    seconds = time.perf_counter() - t
+    return index, seconds, rss_mb() - before, len(faiss.serialize_index(index))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--n", type=int, default=1_000_000, help="vectors in the index (default 1M)")
+    p.add_argument("--queries", type=int, default=1000, help="queries for recall@10")
+    p.add_argument("--latency-queries", type=int, default=200, help="single queries timed for latency")
+    p.add_argument("--clusters", type=int, default=2000)
+    p.add_argument("--factory", default="auto", help='approximate index: "auto" (what qa picks) or a factory string')
+    p.add_argument("--also", action="append", default=[], help="another factory string to compare, e.g. HNSW32,Flat")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    import faiss
+
+    k = 10
+    t = time.perf_counter()
+    data, queries = make_data(args.n, args.queries, args.clusters, args.seed)
+    generated = time.perf_counter() - t
+    factory, params = vectors.choose_factory(args.factory, args.n, threshold=0)
+
+    flat, flat_build, flat_mem, flat_bytes = build("Flat", data)
+    t = time.perf_counter()
+    _, truth = flat.search(queries, k)
+    flat_batch = time.perf_counter() - t
+    near = flat.search(queries[:200], 2)[0]
+    flat_latency = search_latency(flat, queries[: args.latency_queries], k)
+
+    rows = [("Flat (exact)", "", flat_build, flat_mem, flat_bytes, 1.0, flat_latency)]
+    sweep = []
+    for name in [factory, *args.also]:
+        index, seconds, mem, size = build(name, data)
+        chosen = params if name == factory else vectors.default_params(name, args.n)
+        if chosen:
+            faiss.ParameterSpace().set_index_parameters(index, chosen)
+        _, found = index.search(queries, k)
+        rows.append((name, chosen, seconds, mem, size, recall(found, truth),
+                     search_latency(index, queries[: args.latency_queries], k)))
+        if name.startswith("IVF"):
+            nlist = faiss.extract_index_ivf(index).nlist
+            for nprobe in sorted({8, 16, 32, 64, 128, 256} & set(range(1, nlist + 1)) | {int(chosen.split("=")[1])}):
+                faiss.ParameterSpace().set_index_parameters(index, f"nprobe={nprobe}")
+                _, found = index.search(queries, k)
+                sweep.append((nprobe, recall(found, truth),
+                              search_latency(index, queries[: min(100, args.latency_queries)], k)))
+            faiss.ParameterSpace().set_index_parameters(index, chosen)
+        del index
+
+    def p50(values: list[float]) -> float:
+        return float(np.percentile(values, 50))
+
+    print(f"\nScale benchmark: {args.n:,} synthetic {DIMENSION}-d unit vectors ({args.clusters} clusters, "
+          f"Zipf sizes), {args.queries} queries, k={k}; {os.cpu_count()} CPUs, FAISS {faiss.__version__}, "
+          f"{faiss.omp_get_max_threads()} threads")
+    print(f"Data generated in {generated:.0f} s; mean cosine of a query to its nearest vector "
+          f"{float(near[:, 0].mean()):.3f}, to its 2nd {float(near[:, 1].mean()):.3f}; "
+          f"exact search of all {args.queries} queries in one batch: {flat_batch:.1f} s")
+    print(f"qa picks for {args.n:,} vectors (approximate above the threshold): {factory} with {params}\n")
+    print("| index | search parameters | build s | memory MB (RSS added) | file MB | recall@10 vs flat | "
+          "query p50 ms | query p95 ms | p50 vs flat |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, chosen, seconds, mem, size, rec, lat in rows:
+        print(f"| {name} | {chosen or '-'} | {seconds:.1f} | {mem:.0f} | {size / 2**20:.0f} | {rec:.3f} | "
+              f"{p50(lat):.2f} | {np.percentile(lat, 95):.2f} | {p50(flat_latency) / p50(lat):.0f}x faster |"
+              if name != "Flat (exact)" else
+              f"| {name} | - | {seconds:.1f} | {mem:.0f} | {size / 2**20:.0f} | 1.000 | {p50(lat):.2f} | "
+              f"{np.percentile(lat, 95):.2f} | 1x |")
+    if sweep:
+        print(f"\nnprobe sweep for {factory} (default {params}):\n")
+        print("| nprobe | recall@10 | query p50 ms |")
+        print("|---|---|---|")
+        for nprobe, rec, lat in sweep:
+            print(f"| {nprobe}{' (default)' if f'nprobe={nprobe}' == params else ''} | {rec:.3f} | {p50(lat):.2f} |")
+    approximate = [r for r in rows[1:] if r[0] == factory]
+    if approximate and approximate[0][5] < 0.95:
+        print(f"\nFAIL: recall@10 of {factory} is {approximate[0][5]:.3f}, below 0.95")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Extractive answers: sentence spans, answer types, follow-ups, refusals, and answers on the default corpus."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa.answer import (
+    NOT_COVERED, Weights, answer_type, answer_type_match, extractive_answer, follow_up_query, is_heading, refusal,
+    split_sentences,
+)
+
+ON_TOPIC = {
+    "What does the government do to support AI?": "government",
+    "Which cities are in the Greater Bay Area?": "Shenzhen and Guangzhou",
+    "What do financial institutions use AI for?": "risk management, fraud detection, and algorithmic trading",
+    "What challenges does Hong Kong face?": "challenges",
+    "What applications are AI startups exploring?": "healthcare and logistics",
+}
+OFF_TOPIC = [
+    "How do I bake sourdough bread?",
+    "What is the capital of France?",
+    "Who won the 2018 World Cup?",
+    "How tall is Mount Everest?",
+]
+
+
+@pytest.fixture(scope="module")
+def hk(hk_index):
+    from qa import open_index
+
+    return open_index(hk_index)
+
+
+@pytest.fixture(scope="module")
+def hk_text(hk_index) -> str:
+    return (hk_index.corpus / "hong-kong-ai.txt").read_text(encoding="utf-8")
+
+
+def sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in split_sentences(text)]
+
+
+def assert_contract(answer, text: str) -> None:
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.id for c in answer.citations}, "every marker names a citation, every citation is cited"
+    for c in answer.citations:
+        assert text[c.start : c.end] == c.text
+
+
+def test_sentence_spans_are_exact_offsets_trimmed_of_white_space():
+    text = "  First one.  Second one?\n\nThird:\nFourth!  "
+    spans = split_sentences(text)
+    assert [text[a:b] for a, b in spans] == ["First one.", "Second one?", "Third:", "Fourth!"]
+    assert spans[0] == (2, 12)
+
+
+def test_abbreviations_initials_and_lower_case_continuations_do_not_end_a_sentence():
+    text = (
+        "While many commute to L.A. and Orange Counties, others stay. It was the costliest in U.S. history. "
+        "The act was signed by John B. Weller in 1859. Dr. Smith agreed."
+    )
+    assert sentences(text) == [
+        "While many commute to L.A. and Orange Counties, others stay.",
+        "It was the costliest in U.S. history.",
+        "The act was signed by John B. Weller in 1859.",
+        "Dr. Smith agreed.",
+    ]
+
+
+def test_chinese_full_stops_and_closing_quotes_end_sentences():
+    assert sentences("香港是金融中心。人工智能发展迅速！Next") == ["香港是金融中心。", "人工智能发展迅速！", "Next"]
+    assert sentences('He said "stop." Then he left.') == ['He said "stop."', "Then he left."]
+
+
+def test_headings_are_recognised():
+    assert is_heading("Government Support and Initiatives:")
+    assert is_heading("Challenges and Opportunities")
+    assert not is_heading("The Hong Kong government has recognized the potential of AI.")
+
+
+def test_answer_types_of_questions():
+    assert answer_type("How many counties are in the region?") == "number"
+    assert answer_type("What percentage of voters approved it?") == "number"
+    assert answer_type("When did the Normans arrive?") == "time"
+    assert answer_type("In what year was it founded?") == "time"
+    assert answer_type("Who commissioned the tapestry?") == "person"
+    assert answer_type("Where is the business district?") == "place"
+    assert answer_type("Which country did they invade?") == "place"
+    assert answer_type("What is the Smart City Blueprint?") is None
+
+
+def test_answer_type_needs_something_the_question_does_not_already_say():
+    question = "How many counties were there in 1900?"
+    assert answer_type_match(question, "In 1900 the region had seven counties.") == 1.0
+    assert answer_type_match(question, "In 1900 the region was rural.") == 0.0
+    assert answer_type_match("When did Rollo arrive?", "Rollo arrived in 911.") == 1.0
+    assert answer_type_match("When did Rollo arrive?", "Rollo arrived by sea.") == 0.0
+    assert answer_type_match("Who commissioned the Tapestry?", "It was commissioned by Odo.") == 1.0
+    assert answer_type_match("Who commissioned the Tapestry?", "The Tapestry is long.") == 0.0
+    assert answer_type_match("What is it?", "Anything at all, 1900.") == 0.0
+
+
+def test_follow_up_query_carries_the_previous_question():
+    history = [("What is the Greater Bay Area?", "It is a region.")]
+    assert follow_up_query("Which cities does it include?", history) == (
+        "What is the Greater Bay Area? Which cities does it include?"
+    )
+    assert follow_up_query("And Shenzhen?", history) == "What is the Greater Bay Area? And Shenzhen?"
+    standalone = "What do financial institutions use AI for?"
+    assert follow_up_query(standalone, history) == standalone
+    assert follow_up_query("Which cities does it include?", []) == "Which cities does it include?"
+
+
+def test_refusal_without_passages_says_the_index_is_empty():
+    answer = refusal("Anything?", ())
+    assert not answer.answered and answer.citations == ()
+    assert answer.answer.startswith(NOT_COVERED)
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_off_topic_question_is_refused_with_the_closest_passages(hk, hk_text, question):
+    answer = hk.ask(question)
+    assert answer.answered is False
+    assert answer.answer.startswith(NOT_COVERED)
+    assert 1 <= len(answer.citations) <= 3
+    assert_contract(answer, hk_text)
+
+
+@pytest.mark.parametrize("question", list(ON_TOPIC))
+def test_answer_starts_with_the_sentence_that_answers(hk, hk_text, question):
+    answer = hk.ask(question)
+    assert answer.answered is True
+    assert ON_TOPIC[question] in answer.citations[0].text
+    assert answer.answer.startswith(answer.citations[0].text + " [1]")
+    assert_contract(answer, hk_text)
+    for c in answer.citations:
+        assert not is_heading(c.text), "headings are never cited"
+        assert c.text in {hk_text[a:b] for a, b in split_sentences(hk_text)}, "citations are whole sentences"
+
+
+def test_chinese_question_whose_terms_a_sentence_holds_is_answered(hk):
+    answer = hk.ask("香港AI")
+    assert answer.answered and "香港AI" in answer.citations[0].text
+
+
+def test_follow_up_is_answered_from_the_previous_turn(hk):
+    answer = hk.ask("Which cities does it include?", history=[("What is the Greater Bay Area?", "")])
+    assert answer.answered and "Shenzhen" in answer.citations[0].text
+
+
+def test_retrieval_ranks_by_score_and_scores_sentences_of_its_hits(hk, hk_text):
+    retrieval = hk.retrieve("What do financial institutions use AI for?", 4)
+    scores = [h.score for h in retrieval.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert retrieval.sentences
+    for s in retrieval.sentences:
+        assert hk_text[s.start : s.end] == s.text
+        assert retrieval.hits[s.hit_rank] is s.hit
+        assert 0.0 <= s.lexical <= s.context <= 1.0
+
+
+def test_answer_from_a_retrieval_without_sentence_scores_embeds_them(hk, hk_text):
+    from dataclasses import replace
+
+    retrieval = hk.retrieve("Which cities are in the Greater Bay Area?", 3)
+    bare = replace(retrieval, sentences=())
+    answer = extractive_answer(bare.question, bare, hk.embedder, hk.snapshot.sparse)
+    assert "Shenzhen" in answer.citations[0].text
+    assert_contract(answer, hk_text)
+
+
+def test_refusal_threshold_decides_on_the_best_sentence(hk):
+    retrieval = hk.retrieve("What do financial institutions use AI for?", 3)
+    strict = Weights(refuse_below=1.01)  # above any cosine; no sentence holds every question term
+    assert not extractive_answer(retrieval.question, retrieval, hk.embedder, hk.snapshot.sparse, strict).answered
+    assert extractive_answer(retrieval.question, retrieval, hk.embedder, hk.snapshot.sparse, Weights()).answered

@@ -1,0 +1,293 @@
+"""What the speed work must not change: precision choice, approximate indexes, lazy imports, chunk limits.
+
+Behaviour only; timings live in benchmarks/speed.py and benchmarks/scale.py.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import IndexWriteError, Settings, build_index, open_index, store
+from qa import embedding
+from qa.chunking import chunk_document, make_splitter, token_counter
+from qa.embedding import cpu_supports_bf16, load_tokenizer, model_path, resolve_precision
+from qa.types import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+NO_BF16 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma f16c\n"
+WITH_BF16 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma avx512f avx512_bf16 amx_tile amx_bf16\n"
+OTTERS = "\n\n".join(
+    f"Sea otter note {i}: otters in bay {i} hold hands while they sleep, and crack shellfish number {i} "
+    f"on a rock they keep under their arm. Paragraph {i} ends here." for i in range(40)
+)
+TRICKY = {
+    "urls.txt": " ".join(f"https://example.com/{'segment/' * 40}{i}?q={'x' * 200}" for i in range(30)),
+    "cjk.txt": "香港人工智能发展迅速。" * 400 + "東京の人工知能研究所は新しいモデルを発表した。" * 200,
+    "code.md": "```python\n" + "\n".join(
+        f"def function_{i}(alpha, beta):\n    return {{'key_{i}': [alpha ** {i}, beta // {i + 1}]}}  # note"
+        for i in range(300)) + "\n```\n",
+    "long-word.txt": "a" * 5000 + " " + "Supercalifragilistic" * 300 + "\n\n" + "é" * 3000,
+    "mixed.txt": "\x0cPage one\x0c" + ("emoji 😀🚀 naïve café ÉCOLE\tzero\u200bwidth\u00a0nbsp " * 300),
+}
+
+
+def fake_cpuinfo(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cpuinfo"
+    path.write_text(text)
+    return path
+
+
+def write(corpus: Path, name: str, text: str) -> Path:
+    path = corpus / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def manifest(settings: Settings) -> store.Manifest:
+    return store.read_manifest(store.current_folder(settings.index))
+
+
+# --- precision: bfloat16 where the CPU has it, float32 where it does not -----------------------------------
+
+
+def test_auto_precision_is_float32_on_a_cpu_without_bf16(tmp_path):
+    cpuinfo = fake_cpuinfo(tmp_path, NO_BF16)
+    assert not cpu_supports_bf16(cpuinfo)
+    assert resolve_precision("auto", cpuinfo) == "float32"
+
+
+def test_auto_precision_is_bfloat16_on_a_cpu_with_bf16(tmp_path):
+    for flag in ("avx512_bf16", "amx_bf16"):
+        cpuinfo = fake_cpuinfo(tmp_path, f"flags\t\t: fpu avx2 {flag}\n")
+        assert cpu_supports_bf16(cpuinfo)
+        assert resolve_precision("auto", cpuinfo) == "bfloat16"
+
+
+def test_a_forced_precision_ignores_the_cpu(tmp_path):
+    assert resolve_precision("float32", fake_cpuinfo(tmp_path, WITH_BF16)) == "float32"
+    assert resolve_precision("bfloat16", fake_cpuinfo(tmp_path, NO_BF16)) == "bfloat16"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision("float16")
+
+
+def test_an_unreadable_cpuinfo_means_no_bf16(tmp_path):
+    assert not cpu_supports_bf16(tmp_path / "missing")
+
+
+def test_manifest_records_float32_chosen_on_a_cpu_without_bf16(settings_for, monkeypatch, tmp_path):
+    monkeypatch.setattr(embedding, "CPUINFO", fake_cpuinfo(tmp_path, NO_BF16))
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    build_index(settings)
+    assert manifest(settings).precision == "float32"
+    assert open_index(settings).info().precision == "float32"
+
+
+def test_manifest_records_bfloat16_chosen_on_a_cpu_with_bf16_and_the_index_answers(settings_for, monkeypatch,
+                                                                                  tmp_path):
+    monkeypatch.setattr(embedding, "CPUINFO", fake_cpuinfo(tmp_path, WITH_BF16))
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
+    build_index(settings)
+    assert manifest(settings).precision == "bfloat16"
+    index = open_index(settings)
+    assert index.embedder.precision == "bfloat16"
+    assert index.search("how do bees tell the hive about flowers", k=1)[0].chunk.source == "bees.txt"
+
+
+def test_a_forced_precision_is_recorded_and_changing_it_rebuilds(settings_for):
+    settings = settings_for(precision="bfloat16")
+    write(settings.corpus, "otters.txt", OTTERS)
+    first = build_index(settings)
+    assert manifest(settings).precision == "bfloat16"
+    again = build_index(settings.with_(precision="float32"))
+    assert manifest(settings).precision == "float32"
+    assert again.chunks_embedded == first.chunks_embedded > 0
+
+
+def test_bfloat16_vectors_stay_close_to_float32():
+    texts = [OTTERS[:900], "How do sea otters sleep?", TRICKY["cjk.txt"][:300], TRICKY["code.md"][:600]]
+    single = embedding.Embedder(model_path(Settings()), "float32").encode(texts)
+    half = embedding.Embedder(model_path(Settings()), "bfloat16").encode(texts)
+    assert half.dtype == np.float32
+    assert np.all(np.sum(single * half, axis=1) >= 0.99)
+
+
+def test_vectors_match_sentence_transformers(embedder):
+    from sentence_transformers import SentenceTransformer
+
+    texts = [OTTERS, "How do sea otters sleep?", "x", *TRICKY.values()]
+    reference = SentenceTransformer(model_path(Settings()), device="cpu").encode(texts, normalize_embeddings=True)
+    ours = embedder.encode(texts, batch_size=4)
+    assert np.all(np.sum(ours * reference, axis=1) >= 0.9999)
+    assert np.allclose(embedder.encode_query("How do sea otters sleep?"), ours[1], atol=1e-5)
+
+
+# --- approximate indexes: the factory string is recorded, and the index opens and answers -------------------
+
+
+def test_index_built_with_an_ivf_factory_records_it_opens_and_answers(settings_for):
+    settings = settings_for(index_factory="IVF4,Flat")
+    write(settings.corpus, "otters.txt", OTTERS)
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
+    build_index(settings)
+    m = manifest(settings)
+    assert (m.factory, m.search_params) == ("IVF4,Flat", "nprobe=4")
+    index = open_index(settings)
+    assert index.info().factory == "IVF4,Flat"
+    assert index.search("bees dance for the hive", k=1)[0].chunk.source == "bees.txt"
+    write(settings.corpus, "bees.txt", "Honey bees fan their wings to cool the hive on hot days.\n")
+    build_index(settings)
+    index = open_index(settings)
+    assert index.snapshot.vectors.ntotal == index.snapshot.manifest.chunks
+    assert "fan their wings" in index.search("bees cool the hive", k=1)[0].chunk.text
+
+
+def test_auto_switches_to_an_approximate_index_above_the_threshold(settings_for):
+    settings = settings_for(approximate_above=10)
+    write(settings.corpus, "otters.txt", OTTERS)
+    build_index(settings)
+    m = manifest(settings)
+    assert m.chunks > 10 and m.factory.startswith("IVF") and m.search_params.startswith("nprobe=")
+    assert "bay 7" in open_index(settings).search("otters in bay 7", k=3)[0].chunk.text
+
+
+def test_auto_keeps_a_flat_index_up_to_the_threshold(settings_for):
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    build_index(settings)
+    assert (manifest(settings).factory, manifest(settings).search_params) == ("Flat", "")
+
+
+def test_ivf_lists_never_outnumber_the_vectors_they_train_on():
+    from qa.vectors import choose_factory
+
+    for count in (1, 12, 100, 1_000, 250_000, 1_000_000):
+        factory, params = choose_factory("auto", count, threshold=0)
+        nlist = int(factory[3:].split(",")[0])
+        assert nlist * 39 <= max(count, 39)
+        assert 1 <= int(params.split("=")[1]) <= nlist
+
+
+# --- incremental work: nothing heavy when nothing changed, no vector computed twice ---------------------------
+
+
+def test_an_unchanged_reindex_imports_no_torch_faiss_or_transformers(settings_for, hk_corpus):
+    settings = settings_for(hk_corpus)
+    build_index(settings)
+    code = (
+        "import sys; from qa.cli import main; code = main(sys.argv[1:]); "
+        "print('HEAVY', sorted(m for m in ('torch', 'faiss', 'transformers', 'sentence_transformers') "
+        "if m in sys.modules)); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "index", "--corpus", str(settings.corpus), "--index", str(settings.index)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    assert "HEAVY []" in result.stdout
+
+
+def test_an_edited_file_reembeds_only_its_changed_passages(settings_for):
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    first = build_index(settings)
+    before = open_index(settings)
+    old = {c.text: before.snapshot.vectors.reconstruct(i) for i, c in before.snapshot.chunks(
+        [int(i) for i in before.snapshot.sparse.ids]).items()}
+    write(settings.corpus, "otters.txt", OTTERS + "\n\nA new closing paragraph about otters and kelp forests.\n")
+    report = build_index(settings)
+    assert report.changed == ("otters.txt",)
+    assert 0 < report.chunks_embedded < first.chunks_embedded
+    index = open_index(settings)
+    chunks = index.snapshot.chunks([int(i) for i in index.snapshot.sparse.ids])
+    kept = [(i, c) for i, c in chunks.items() if c.text in old]
+    assert len(kept) >= first.chunks_embedded - 2
+    for i, c in kept:
+        assert np.array_equal(index.snapshot.vectors.reconstruct(i), old[c.text])
+    assert "kelp forests" in index.search("otters kelp forests", k=1)[0].chunk.text
+
+
+def test_a_renamed_file_and_a_duplicate_are_not_embedded_again(settings_for):
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    first = build_index(settings)
+    (settings.corpus / "otters.txt").rename(settings.corpus / "sea-otters.txt")
+    write(settings.corpus, "copy-of-otters.txt", OTTERS)
+    report = build_index(settings)
+    assert report.chunks_embedded == 0
+    index = open_index(settings)
+    assert index.snapshot.manifest.chunks == 2 * first.chunks_total
+    assert {h.chunk.source for h in index.search("otters in bay 3", k=2)} == {"sea-otters.txt", "copy-of-otters.txt"}
+
+
+def test_a_failing_catalog_write_stops_the_build_and_keeps_the_old_index(settings_for, monkeypatch):
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    build_index(settings)
+    version = store.current_folder(settings.index)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.VersionWriter, "add_document", full_disk)
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n" * 50)
+    with pytest.raises(IndexWriteError, match="disk is full"):
+        build_index(settings)
+    assert store.current_folder(settings.index) == version
+    assert not list(settings.index.glob(".v*.tmp"))
+    assert open_index(settings).search("otters hold hands", k=1)
+
+
+def test_a_failing_embedding_leaves_no_half_written_version(settings_for, monkeypatch):
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    build_index(settings)
+    version = store.current_folder(settings.index)
+
+    def broken(self, texts, *args, **kwargs):
+        raise RuntimeError("the model failed")
+
+    monkeypatch.setattr(embedding.Embedder, "encode", broken)
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
+    with pytest.raises(RuntimeError, match="the model failed"):
+        build_index(settings)
+    assert store.current_folder(settings.index) == version
+    assert sorted(p.name for p in settings.index.iterdir() if p.name.startswith(("v", ".v"))) == [version.name]
+
+
+# --- chunks stay under the model's limit, with exact offsets, on tricky text --------------------------------
+
+
+def test_chunks_never_exceed_the_model_limit_on_tricky_text(embedder):
+    settings = Settings()
+    splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
+    for name, text in TRICKY.items():
+        chunks = chunk_document(Document(name, text), splitter)
+        assert len(chunks) > 1, name
+        for chunk in chunks:
+            assert text[chunk.start : chunk.end] == chunk.text
+            assert len(embedder.tokenizer(chunk.text)["input_ids"]) <= embedder.max_tokens, name
+
+
+def test_fast_token_count_equals_the_tokenizer(embedder):
+    count = token_counter(load_tokenizer(model_path(Settings())))
+    pieces = [p for text in TRICKY.values() for p in (text[:50], text[:700], text[1000:1400])]
+    pieces += ["", "   ", "a\x0bb", "x\x1cy", "line\x85next", "tab\there", "UPPER lower MiXeD", "don't stop-me now!"]
+    for piece in pieces:
+        assert count(piece) == len(embedder.tokenizer(piece, add_special_tokens=False)["input_ids"]), repr(piece[:40])
+
+
+def test_the_bundled_tokenizer_truncation_does_not_cap_chunk_lengths():
+    count = token_counter(load_tokenizer(model_path(Settings())))
+    assert count("word " * 300) == 300
