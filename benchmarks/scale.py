@@ -31,7 +31,7 @@ NOISE = 0.015  # isotropic, per coordinate: a norm of about 0.3
 
 
 def mixture(n: int, rng: np.random.Generator, centres: np.ndarray, bases: np.ndarray, weights: np.ndarray,
-            block: int = 100_000) -> np.ndarray:
+            noise: float, block: int = 100_000) -> np.ndarray:
     """`n` unit vectors drawn from the mixture, generated a block at a time to bound memory."""
     out = np.empty((n, DIMENSION), dtype=np.float32)
     for begin in range(0, n, block):
@@ -39,12 +39,12 @@ def mixture(n: int, rng: np.random.Generator, centres: np.ndarray, bases: np.nda
         cluster = rng.choice(len(centres), size=size, p=weights)
         local = rng.standard_normal((size, bases.shape[1]), dtype=np.float32)
         x = centres[cluster] + np.einsum("nk,nkd->nd", local, bases[cluster], optimize=True)
-        x += NOISE * rng.standard_normal((size, DIMENSION), dtype=np.float32)
+        x += noise * rng.standard_normal((size, DIMENSION), dtype=np.float32)
         out[begin : begin + size] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out
 
 
-def make_data(n: int, queries: int, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def make_data(n: int, queries: int, clusters: int, seed: int, noise: float = 0.015) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((clusters, DIMENSION), dtype=np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
@@ -53,7 +53,7 @@ def make_data(n: int, queries: int, clusters: int, seed: int) -> tuple[np.ndarra
     bases = rng.standard_normal((clusters, 8, DIMENSION), dtype=np.float32) / np.sqrt(DIMENSION) * spread
     weights = 1.0 / np.arange(1, clusters + 1) ** 0.8  # Zipf-like topic sizes
     weights /= weights.sum()
-    return mixture(n, rng, centres, bases, weights), mixture(queries, rng, centres, bases, weights)
+    return mixture(n, rng, centres, bases, weights, noise), mixture(queries, rng, centres, bases, weights, noise)
 
 
 def rss_mb() -> float:
@@ -75,9 +75,14 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f[f >= 0]) & set(t)) / k for f, t in zip(found, truth)]))
 
 
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def build(factory: str, data: np.ndarray) -> tuple[Any, float, float, int]:
     import faiss
 
+    log(f"building {factory} over {len(data):,} vectors")
     before = rss_mb()
     t = time.perf_counter()
     index = vectors.build_index(DIMENSION, factory, np.arange(len(data), dtype=np.int64), data)
@@ -93,14 +98,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clusters", type=int, default=2000)
     p.add_argument("--factory", default="auto", help='approximate index: "auto" (what qa picks) or a factory string')
     p.add_argument("--also", action="append", default=[], help="another factory string to compare, e.g. HNSW32,Flat")
+    p.add_argument("--noise", type=float, default=NOISE, help="isotropic noise per coordinate")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     import faiss
 
     k = 10
     t = time.perf_counter()
-    data, queries = make_data(args.n, args.queries, args.clusters, args.seed)
+    data, queries = make_data(args.n, args.queries, args.clusters, args.seed, args.noise)
     generated = time.perf_counter() - t
+    log(f"generated {args.n:,} vectors and {args.queries} queries in {generated:.0f} s")
     factory, params = vectors.choose_factory(args.factory, args.n, threshold=0)
 
     flat, flat_build, flat_mem, flat_bytes = build("Flat", data)
@@ -117,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = params if name == factory else vectors.default_params(name, args.n)
         if chosen:
             faiss.ParameterSpace().set_index_parameters(index, chosen)
+        log(f"built in {seconds:.0f} s; measuring recall and latency")
         _, found = index.search(queries, k)
         rows.append((name, chosen, seconds, mem, size, recall(found, truth),
                      search_latency(index, queries[: args.latency_queries], k)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import faulthandler
 import json
 import os
 import random
@@ -70,7 +71,7 @@ def set_state(corpus: Path, state: str) -> None:
 class State:
     """What an opened index holds and answers: its chunks, their vectors, and the hits for fixed questions."""
 
-    def __init__(self, index) -> None:
+    def __init__(self, index, questions: tuple[str, ...] = QUERIES) -> None:
         from qa.vectors import contents
 
         snapshot = index.snapshot
@@ -78,11 +79,12 @@ class State:
         chunks = snapshot.chunks([int(i) for i in ids])
         keys = [(c.source, c.start, c.end, c.text) for c in (chunks[int(i)] for i in ids)]
         order = sorted(range(len(keys)), key=keys.__getitem__)
+        self.questions = questions
         self.documents = index.info().documents
         self.chunks = tuple(keys[i] for i in order)
         self.vectors = vectors[order]
         self.hits = tuple(
-            tuple((h.chunk.source, h.chunk.start, h.chunk.end, h.score) for h in index.search(q, k=3)) for q in QUERIES
+            tuple((h.chunk.source, h.chunk.start, h.chunk.end, h.score) for h in index.search(q, k=3)) for q in questions
         )
 
     def __eq__(self, other: object) -> bool:
@@ -97,12 +99,12 @@ class State:
         return f"State({self.documents} documents, chunks {[c[:3] for c in self.chunks]}, hits {self.hits})"
 
 
-def observe(settings) -> State:
+def observe(settings, questions: tuple[str, ...] = QUERIES) -> State:
     from qa import open_index
 
     index = open_index(settings)
     try:
-        return State(index)
+        return State(index, questions)
     finally:
         index.snapshot.close()
 
@@ -197,18 +199,20 @@ def serve_forks() -> None:
     kills it with SIGKILL at the requested moment without any risk of hitting a reused pid.
     """
     import tempfile
+    import threading
 
-    import torch
+    import tqdm
 
     import qa.cli
     from qa import build_index
     from qa.config import Settings
 
-    # One thread: steady timings on a busy machine, and no OpenMP pool that a forked child could inherit.
-    torch.set_num_threads(1)
+    tqdm.tqdm.monitor_interval = 0  # its monitor thread takes tqdm's lock now and then; a child would inherit it
     with tempfile.TemporaryDirectory() as warm:  # a throwaway build imports and loads all a build needs
         set_state(Path(warm) / "corpus", "A")
         build_index(Settings(corpus=Path(warm) / "corpus", index=Path(warm) / "index"))
+    time.sleep(0.2)  # let the build's helper threads finish returning
+    assert threading.active_count() == 1, f"threads alive at fork time: {threading.enumerate()}"
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
@@ -218,6 +222,7 @@ def serve_forks() -> None:
         if pid == 0:
             os.dup2(log, 1)
             os.dup2(log, 2)
+            faulthandler.dump_traceback_later(BUILD_LIMIT_S / 2, exit=True)  # a stuck build shows where
             code = 1
             try:
                 code = qa.cli.main(request["args"])
@@ -254,8 +259,9 @@ class ForkServer:
 
     def __init__(self, log: Path) -> None:
         self.log = log
-        # A forked child must not wait on the tokenizer's thread pool, which does not survive a fork.
-        env = child_env(TOKENIZERS_PARALLELISM="false")
+        # Thread pools (OpenMP in torch and FAISS, the tokenizer's) do not survive a fork: a child that
+        # found one started would wait for it forever. One thread each, and there is none to inherit.
+        env = child_env(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "serve-forks"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True, env=env, cwd=ROOT,
@@ -338,9 +344,9 @@ def test_sigkill_at_spread_delays_leaves_the_old_or_the_new_index(settings_for, 
         write_after = min(m["write_after"] for m in measured)
         committed = max(m["commit_after"] - m["write_after"] for m in measured)
         ended = max(m["end"] - m["write_after"] for m in measured)
-        plan = [("start", write_after * f) for f in (0.1, 0.3, 0.5, 0.7, 0.85, 0.95)]
-        plan += [("write", committed * 1.05 * i / 23) for i in range(24)]
-        plan += [("write", committed + (ended * 1.3 - committed) * i / 5) for i in range(6)]
+        plan = [("start", write_after * f) for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
+        plan += [("write", committed * 1.05 * i / 19) for i in range(20)]
+        plan += [("write", committed + (ended * 1.3 - committed) * i / 4) for i in range(5)]
         random.Random(6).shuffle(plan)
 
         state, kills, during_write, phases = "A", 0, 0, {}
@@ -541,6 +547,61 @@ def test_open_index_keeps_answering_during_a_rebuild_and_switches_on_reload(sett
     assert State(reader) == after
 
 
+def ask_app(port: int, question: str) -> dict:
+    """One question through the running app's HTTP API (the `ask` endpoint)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        body = json.dumps({"data": [question]})
+        connection.request("POST", "/gradio_api/call/ask", body, {"Content-Type": "application/json"})
+        event = json.loads(connection.getresponse().read())["event_id"]
+        connection.request("GET", f"/gradio_api/call/ask/{event}")
+        stream = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    assert "event: complete" in stream, stream[-500:]
+    return json.loads(stream.split("event: complete\ndata: ", 1)[1].splitlines()[0])[0]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="qa/web.py reloads only after a rebuild from the app; see the fix proposed for "
+                   "Service.require in issue 6", strict=False)
+def test_running_app_answers_during_qa_index_and_switches_when_it_completes(settings_for):
+    import socket
+
+    from qa import build_index, open_index
+    from qa.web import serve
+
+    settings = settings_for()
+    set_state(settings.corpus, "A")
+    build_index(settings)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = serve(settings, host="127.0.0.1", port=port, block=False)
+    try:
+        before = {q: ask_app(port, q)["answer"] for q in QUERIES}
+        set_state(settings.corpus, "B")
+        proc = subprocess.Popen(
+            qa_command(*qa_index_args(settings)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=child_env(), cwd=ROOT,
+        )
+        during = []
+        while proc.poll() is None:
+            during.append(ask_app(port, QUERIES[0])["answer"])
+        assert proc.wait() == 0, proc.stderr.read()  # type: ignore[union-attr]
+        after = {q: open_index(settings).ask(q).answer for q in QUERIES}
+        assert after != before
+        # Each answer came from one complete version, and once the new one was in use the old one never returned.
+        assert during and all(a in (before[QUERIES[0]], after[QUERIES[0]]) for a in during), during
+        assert during == sorted(during, key=lambda a: a == after[QUERIES[0]])
+        time.sleep(1.5)
+        assert {q: ask_app(port, q)["answer"] for q in QUERIES} == after
+    finally:
+        app.close()
+
+
 def test_open_that_races_a_rebuild_removing_its_version_retries(settings_for, monkeypatch):
     from qa import build_index, open_index, store
 
@@ -718,8 +779,8 @@ def fill(folder: Path, leave: int = 0) -> Path:
     return filler
 
 
-def assert_previous_index_intact(settings, before: tuple) -> None:
-    assert observe(settings) == before
+def assert_previous_index_intact(settings, before: State) -> None:
+    assert observe(settings, before.questions) == before
     assert not scratch(settings.index)
     assert not (settings.index / ".CURRENT.tmp").exists()
 
@@ -758,9 +819,9 @@ def test_disk_filling_up_at_any_step_of_a_build_fails_cleanly(settings_for, tmp_
         settings = settings_for().with_(index=disk / "index")
         set_state(settings.corpus, "A")
         build_index(settings)
-        expected = {"A": observe(settings)}
+        expected = {"A": observe(settings, questions=())}
         state, failures, successes = "A", set(), 0
-        for free_kb in range(0, 124, 4):
+        for free_kb in range(0, 108, 4):
             target = "B" if state == "A" else "A"
             set_state(settings.corpus, target)
             filler = fill(disk, leave=free_kb * 1024)
@@ -772,8 +833,8 @@ def test_disk_filling_up_at_any_step_of_a_build_fails_cleanly(settings_for, tmp_
                 assert_previous_index_intact(settings, expected[state])
             else:
                 successes += 1
-                expected.setdefault(target, observe(settings))
-                assert observe(settings) == expected[target]
+                expected.setdefault(target, observe(settings, questions=()))
+                assert observe(settings, questions=()) == expected[target]
                 state = target
             finally:
                 filler.unlink()

@@ -33,7 +33,7 @@ TRICKY = {
     "code.md": "```python\n" + "\n".join(
         f"def function_{i}(alpha, beta):\n    return {{'key_{i}': [alpha ** {i}, beta // {i + 1}]}}  # note"
         for i in range(300)) + "\n```\n",
-    "long-word.txt": "a" * 5000 + " " + "Supercalifragilistic" * 300 + "\n\n" + "é" * 3000,
+    "long-words.txt": "a" * 5000 + " " + "pneumonoultramicroscopicsilicovolcanoconiosis " * 200 + "é" * 3000,
     "mixed.txt": "\x0cPage one\x0c" + ("emoji 😀🚀 naïve café ÉCOLE\tzero\u200bwidth\u00a0nbsp " * 300),
 }
 
@@ -153,11 +153,11 @@ def test_index_built_with_an_ivf_factory_records_it_opens_and_answers(settings_f
 
 
 def test_auto_switches_to_an_approximate_index_above_the_threshold(settings_for):
-    settings = settings_for(approximate_above=10)
+    settings = settings_for(approximate_above=4)
     write(settings.corpus, "otters.txt", OTTERS)
     build_index(settings)
     m = manifest(settings)
-    assert m.chunks > 10 and m.factory.startswith("IVF") and m.search_params.startswith("nprobe=")
+    assert m.chunks > 4 and m.factory.startswith("IVF") and m.search_params.startswith("nprobe=")
     assert "bay 7" in open_index(settings).search("otters in bay 7", k=3)[0].chunk.text
 
 
