@@ -147,6 +147,13 @@ class Service:
             self.problem = f"{exc}. Click **Rebuild index** in the Index tab."
 
     def require(self) -> Index:
+        """The index to answer from, switched to a version a `qa index` run has completed since."""
+        try:
+            self.reload()
+        except IndexMissingError:
+            pass
+        except QAError as exc:
+            log.warning("kept the index in use: %s", exc)
         if self.index is None:
             raise QAError(self.problem or NO_INDEX)
         return self.index

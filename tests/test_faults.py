@@ -565,8 +565,6 @@ def ask_app(port: int, question: str) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="qa/web.py reloads only after a rebuild from the app; see the fix proposed for "
-                   "Service.require in issue 6", strict=False)
 def test_running_app_answers_during_qa_index_and_switches_when_it_completes(settings_for):
     import socket
 
