@@ -73,7 +73,7 @@ class Index:
         return retrieve(self.snapshot, self.embedder, clean_question(question), k or self.settings.k)
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        if not clean_question(query):
+        if not any(ch.isalnum() for ch in clean_question(query)):
             return []
         return list(self.retrieve(query, k).hits)
 

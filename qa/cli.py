@@ -83,8 +83,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     bar = _ProgressBar()
-    report = build_index(settings, rebuild=args.rebuild, progress=bar)
-    bar.close()
+    try:
+        report = build_index(settings, rebuild=args.rebuild, progress=bar)
+    finally:
+        bar.close()
     for skipped in report.skipped:
         kind = "note" if skipped.partial else "skipped"
         print(f"{kind}: {skipped.source}: {skipped.reason}", file=sys.stderr)
