@@ -28,6 +28,7 @@ from qa import vectors  # noqa: E402
 
 DIMENSION = 384
 NOISE = 0.015  # isotropic, per coordinate: a norm of about 0.3
+CLUSTERS = 2000
 
 
 def mixture(n: int, rng: np.random.Generator, centres: np.ndarray, bases: np.ndarray, weights: np.ndarray,
@@ -90,84 +91,109 @@ def build(factory: str, data: np.ndarray) -> tuple[Any, float, float, int]:
     return index, seconds, rss_mb() - before, len(faiss.serialize_index(index))
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--n", type=int, default=1_000_000, help="vectors in the index (default 1M)")
-    p.add_argument("--queries", type=int, default=1000, help="queries for recall@10")
-    p.add_argument("--latency-queries", type=int, default=200, help="single queries timed for latency")
-    p.add_argument("--clusters", type=int, default=2000)
-    p.add_argument("--factory", default="auto", help='approximate index: "auto" (what qa picks) or a factory string')
-    p.add_argument("--also", action="append", default=[], help="another factory string to compare, e.g. HNSW32,Flat")
-    p.add_argument("--noise", type=float, default=NOISE, help="isotropic noise per coordinate")
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
+def real_vectors(index_dir: Path, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of a qa index, `queries` of them held out (at random) as queries."""
     import faiss
 
-    k = 10
-    t = time.perf_counter()
-    data, queries = make_data(args.n, args.queries, args.clusters, args.seed, args.noise)
-    generated = time.perf_counter() - t
-    log(f"generated {args.n:,} vectors and {args.queries} queries in {generated:.0f} s")
-    factory, params = vectors.choose_factory(args.factory, args.n, threshold=0)
+    from qa import store
 
+    stored = faiss.read_index(str(store.current_folder(index_dir) / store.VECTORS))
+    _, data = vectors.contents(stored)
+    held = np.random.default_rng(seed).permutation(len(data))
+    return data[held[queries:]], data[held[:queries]]
+
+
+def evaluate(data: np.ndarray, queries: np.ndarray, factory_arg: str, also: list[str], latency_queries: int,
+             k: int = 10) -> dict[str, Any]:
+    import faiss
+
+    factory, params = vectors.choose_factory(factory_arg, len(data), threshold=0)
     flat, flat_build, flat_mem, flat_bytes = build("Flat", data)
     t = time.perf_counter()
     _, truth = flat.search(queries, k)
     flat_batch = time.perf_counter() - t
     near = flat.search(queries[:200], 2)[0]
-    flat_latency = search_latency(flat, queries[: args.latency_queries], k)
-
+    flat_latency = search_latency(flat, queries[:latency_queries], k)
+    del flat
     rows = [("Flat (exact)", "", flat_build, flat_mem, flat_bytes, 1.0, flat_latency)]
     sweep = []
-    for name in [factory, *args.also]:
+    for name in [factory, *also]:
         index, seconds, mem, size = build(name, data)
-        chosen = params if name == factory else vectors.default_params(name, args.n)
+        chosen = params if name == factory else vectors.default_params(name, len(data))
         if chosen:
             faiss.ParameterSpace().set_index_parameters(index, chosen)
         log(f"built in {seconds:.0f} s; measuring recall and latency")
         _, found = index.search(queries, k)
         rows.append((name, chosen, seconds, mem, size, recall(found, truth),
-                     search_latency(index, queries[: args.latency_queries], k)))
+                     search_latency(index, queries[:latency_queries], k)))
         if name.startswith("IVF"):
             nlist = faiss.extract_index_ivf(index).nlist
-            for nprobe in sorted({8, 16, 32, 64, 128, 256} & set(range(1, nlist + 1)) | {int(chosen.split("=")[1])}):
+            for nprobe in sorted({8, 16, 32, 64, 128, 256, 512} & set(range(1, nlist + 1)) | {int(chosen.split("=")[1])}):
                 faiss.ParameterSpace().set_index_parameters(index, f"nprobe={nprobe}")
                 _, found = index.search(queries, k)
-                sweep.append((nprobe, recall(found, truth),
-                              search_latency(index, queries[: min(100, args.latency_queries)], k)))
-            faiss.ParameterSpace().set_index_parameters(index, chosen)
+                sweep.append((nprobe, recall(found, truth), search_latency(index, queries[: min(100, latency_queries)], k)))
         del index
+    return {"factory": factory, "params": params, "rows": rows, "sweep": sweep, "near": near,
+            "flat_batch": flat_batch, "flat_latency": flat_latency, "n": len(data), "queries": len(queries), "k": k}
+
+
+def report(title: str, r: dict[str, Any]) -> bool:
+    """Print the tables; False when the approximate index qa picks misses recall@10 >= 0.95."""
+    import faiss
 
     def p50(values: list[float]) -> float:
         return float(np.percentile(values, 50))
 
-    print(f"\nScale benchmark: {args.n:,} synthetic {DIMENSION}-d unit vectors ({args.clusters} clusters, "
-          f"Zipf sizes), {args.queries} queries, k={k}; {os.cpu_count()} CPUs, FAISS {faiss.__version__}, "
-          f"{faiss.omp_get_max_threads()} threads")
-    print(f"Data generated in {generated:.0f} s; mean cosine of a query to its nearest vector "
-          f"{float(near[:, 0].mean()):.3f}, to its 2nd {float(near[:, 1].mean()):.3f}; "
-          f"exact search of all {args.queries} queries in one batch: {flat_batch:.1f} s")
-    print(f"qa picks for {args.n:,} vectors (approximate above the threshold): {factory} with {params}\n")
+    print(f"\n{title}: {r['n']:,} vectors, {r['queries']} queries, k={r['k']}; {os.cpu_count()} CPUs, "
+          f"FAISS {faiss.__version__}, {faiss.omp_get_max_threads()} threads")
+    print(f"Mean cosine of a query to its nearest vector {float(r['near'][:, 0].mean()):.3f}, to its 2nd "
+          f"{float(r['near'][:, 1].mean()):.3f}; exact search of all queries in one batch: {r['flat_batch']:.1f} s")
+    print(f"qa picks for {r['n']:,} vectors (approximate above the threshold): {r['factory']} with {r['params']}\n")
     print("| index | search parameters | build s | memory MB (RSS added) | file MB | recall@10 vs flat | "
           "query p50 ms | query p95 ms | p50 vs flat |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name, chosen, seconds, mem, size, rec, lat in rows:
+    flat_p50 = p50(r["flat_latency"])
+    for name, chosen, seconds, mem, size, rec, lat in r["rows"]:
         print(f"| {name} | {chosen or '-'} | {seconds:.1f} | {mem:.0f} | {size / 2**20:.0f} | {rec:.3f} | "
-              f"{p50(lat):.2f} | {np.percentile(lat, 95):.2f} | {p50(flat_latency) / p50(lat):.0f}x faster |"
-              if name != "Flat (exact)" else
-              f"| {name} | - | {seconds:.1f} | {mem:.0f} | {size / 2**20:.0f} | 1.000 | {p50(lat):.2f} | "
-              f"{np.percentile(lat, 95):.2f} | 1x |")
-    if sweep:
-        print(f"\nnprobe sweep for {factory} (default {params}):\n")
+              f"{p50(lat):.2f} | {np.percentile(lat, 95):.2f} | {flat_p50 / p50(lat):.0f}x faster |")
+    if r["sweep"]:
+        print(f"\nnprobe sweep for {r['factory']} (default {r['params']}):\n")
         print("| nprobe | recall@10 | query p50 ms |")
         print("|---|---|---|")
-        for nprobe, rec, lat in sweep:
-            print(f"| {nprobe}{' (default)' if f'nprobe={nprobe}' == params else ''} | {rec:.3f} | {p50(lat):.2f} |")
-    approximate = [r for r in rows[1:] if r[0] == factory]
-    if approximate and approximate[0][5] < 0.95:
-        print(f"\nFAIL: recall@10 of {factory} is {approximate[0][5]:.3f}, below 0.95")
-        return 1
-    return 0
+        for nprobe, rec, lat in r["sweep"]:
+            mark = " (default)" if f"nprobe={nprobe}" == r["params"] else ""
+            print(f"| {nprobe}{mark} | {rec:.3f} | {p50(lat):.2f} |")
+    picked = [row for row in r["rows"] if row[0] == r["factory"]]
+    if picked and picked[0][5] < 0.95:
+        print(f"\nFAIL: recall@10 of {r['factory']} is {picked[0][5]:.3f}, below 0.95")
+        return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--n", type=int, default=1_000_000, help="vectors in the index (default 1M)")
+    p.add_argument("--queries", type=int, default=1000, help="queries for recall@10")
+    p.add_argument("--latency-queries", type=int, default=200, help="single queries timed for latency")
+    p.add_argument("--clusters", type=int, default=CLUSTERS)
+    p.add_argument("--noise", type=float, default=NOISE, help="isotropic noise per coordinate")
+    p.add_argument("--factory", default="auto", help='approximate index: "auto" (what qa picks) or a factory string')
+    p.add_argument("--also", action="append", default=[], help="another factory string to compare, e.g. HNSW32,Flat")
+    p.add_argument("--real", type=Path, help="instead: the vectors of this qa index folder, queries held out")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+
+    t = time.perf_counter()
+    if args.real:
+        data, queries = real_vectors(args.real, args.queries, args.seed)
+        title = f"Real vectors of the index at {args.real}"
+    else:
+        data, queries = make_data(args.n, args.queries, args.clusters, args.seed, args.noise)
+        title = (f"Synthetic {DIMENSION}-d unit vectors ({args.clusters} clusters of Zipf sizes, "
+                 f"noise {args.noise} per coordinate)")
+    log(f"{len(data):,} vectors and {len(queries)} queries ready in {time.perf_counter() - t:.0f} s")
+    ok = report(title, evaluate(data, queries, args.factory, args.also, args.latency_queries))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
