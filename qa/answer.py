@@ -12,6 +12,7 @@ from qa.embedding import Embedder
 from qa.retrieval import Retrieval, Sentence, sentences_of, split_sentences
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
+from qa.vectors import SentenceVectors
 
 __all__ = [
     "NOT_COVERED", "Weights", "answer_type", "answer_type_match", "covered", "evidence", "extractive_answer",
@@ -54,7 +55,7 @@ class Weights:
     context: float = 0.5  # the same share, found in the sentence or its neighbours
     passage: float = 0.4  # the chunk's retrieval score relative to the best chunk
     answer_type: float = 0.5  # the sentence holds the kind of thing asked for (who, when, how many, where)
-    refuse_below: float = 0.42  # best sentence cosine below this: not covered (`benchmarks/quality.py --calibrate`)
+    refuse_below: float = 0.33  # best sentence cosine below this: not covered (`benchmarks/quality.py --calibrate`)
     max_sentences: int = 3
     keep_ratio: float = 0.85  # further sentences must score this share of the best one
 
@@ -130,11 +131,12 @@ def extractive_answer(
     embedder: Embedder,
     sparse: Sparse,
     weights: Weights = Weights(),
+    stored: SentenceVectors | None = None,
 ) -> Answer:
     """The best sentences of the retrieved passages, or a refusal when none is close enough to the question."""
     sentences = list(retrieval.sentences)
     if retrieval.hits and not sentences:
-        sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse)
+        sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored)
     sentences = [s for s in sentences if usable(s)]
     if not sentences or not covered(sentences, weights):
         return refusal(question, retrieval.hits)

@@ -85,7 +85,7 @@ class Index:
         snapshot = self.snapshot
         query = follow_up_query(question, history)
         retrieval = retrieve(snapshot, self.embedder, query, k or self.settings.k)
-        answer = extractive_answer(query, retrieval, self.embedder, snapshot.sparse, self.weights)
+        answer = extractive_answer(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences)
         return Answer(question, answer.answer, answer.answered, answer.citations)
 
     def stream(self, question: str, k: int | None = None, history: History = (), mode: str = "auto") -> Iterator[str | Answer]:

@@ -17,6 +17,18 @@ WORD_NORMALIZERS = {"BertNormalizer", "Lowercase", "NFD", "NFC", "NFKD", "NFKC",
 # Control characters Python's str.split() splits on but BERT's normaliser deletes (joining the words
 # around them); a text with one is counted whole.
 ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
+# A sentence ends at . ! ? (and closing quotes or brackets) before white space and a character that can
+# start a sentence, at a CJK full stop, or at a line break. Lower-case continuations ("L.A. and Orange
+# Counties", "U.S. history") and initials ("John B. Weller") do not end a sentence.
+BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|(?<=[。！？])\s*|\s*\n\s*")
+ABBREVIATIONS = frozenset("mr mrs ms dr prof st jr sr vs etc mt ft gen col lt sgt rev fig approx ca".split())
+INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")  # "B" of "John B. Weller", "u.s", "e.g"
+WORD_BEFORE = re.compile(r"(\S+)$")
+# A line break inside a paragraph of hard-wrapped text (most .rst, .md and .txt files, wrapped at 70-80
+# characters) does not end a sentence; one after a short line, before a deeper or shallower indent, before a
+# list item, heading underline, table row or directive does.
+WRAPPED_LINE = 40
+NEW_BLOCK = re.compile(r"(?:[-*+•‣◦]\s|\d{1,3}[.)]\s|[#>|]|\.\. |([=\-~^\"'`*+_])\1{2,}\s*$)")
 SEPARATORS = ["\n\n", "\n", "。", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 
@@ -106,3 +118,62 @@ def page_of(document: Document, offset: int) -> int | None:
     if not document.pages:
         return None
     return bisect_right(document.pages, offset)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in `text`, white space trimmed."""
+    spans, begin = [], 0
+    for match in BOUNDARY.finditer(text):
+        mark = match.group()[:1]
+        if mark and mark in ".!?":
+            if not ends_sentence(text, match.start(), match.end()):
+                continue
+            cut = match.start() + len(match.group().rstrip())
+        elif continues_line(text, match.start(), match.end()):
+            continue
+        else:
+            cut = match.start()
+        spans.append((begin, cut))
+        begin = match.end()
+    spans.append((begin, len(text)))
+    out = []
+    for start, end in spans:
+        piece = text[start:end]
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            out.append((start + lead, start + lead + len(stripped)))
+    return out
+
+
+def ends_sentence(text: str, mark: int, after: int) -> bool:
+    """Whether the . ! or ? at `mark`, followed by white space up to `after`, ends a sentence."""
+    if after >= len(text):
+        return True
+    if text[after].islower():
+        return False
+    if text[mark] == ".":
+        before = WORD_BEFORE.search(text, 0, mark)
+        word = before.group(1).lstrip("([{\"'“‘").lower() if before else ""
+        if word in ABBREVIATIONS or INITIALS.fullmatch(word):
+            return False
+        if word.isdigit() and not text[text.rfind("\n", 0, mark) + 1 : mark - len(word)].strip():
+            return False  # the number of a list item: "1. When ..."
+    return True
+
+
+def continues_line(text: str, cut: int, after: int) -> bool:
+    """Whether the single line break in text[cut:after] only wraps a sentence onto the next line."""
+    gap = text[cut:after]
+    if gap.count("\n") != 1:
+        return False
+    line = text[text.rfind("\n", 0, cut) + 1 : cut]
+    words = line.strip()
+    if len(words) < WRAPPED_LINE or words[-1] in ".!?:;。！？":
+        return False
+    indent = len(line) - len(line.lstrip())
+    next_indent = len(gap) - gap.index("\n") - 1
+    if next_indent < indent or (indent == 0 and next_indent > 0 and not text[after:after + 1].islower()):
+        return False
+    end = text.find("\n", after)
+    return NEW_BLOCK.match(text, after, len(text) if end < 0 else end) is None

@@ -237,38 +237,90 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.pooling is None:
             return self._encode_st(texts, batch_size, progress, show_progress_bar)
+        tokens, _ = self._tokenize(texts)
+        return self._encode(tokens, None, batch_size, progress)[0]
+
+    def encode_passages(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 32,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of `texts`, and of their sentences (`spans`: character ranges of each text), in order.
+
+        A sentence's vector is the mean of its tokens' states in the passage's own forward pass ("late
+        chunking"), so sentences cost no model time of their own and carry their passage's context.
+        """
+        total = sum(len(s) for s in spans)
+        if not len(texts):
+            empty = np.zeros((0, self.dimension), dtype=np.float32)
+            return empty, empty.copy()
+        if self.pooling is None:
+            pieces = [text[a:b] for text, marks in zip(texts, spans) for a, b in marks]
+            vectors = self._encode_st(texts, batch_size, progress, False)
+            if not pieces:
+                return vectors, np.zeros((0, self.dimension), dtype=np.float32)
+            return vectors, self._encode_st(pieces, batch_size, None, False)
+        tokens, ranges = self._tokenize(texts, spans)
+        vectors, sentences = self._encode(tokens, ranges, batch_size, progress)
+        assert len(sentences) == total
+        return vectors, sentences
+
+    def _encode(
+        self,
+        tokens: list[np.ndarray],
+        ranges: list[np.ndarray] | None,
+        batch_size: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
-        tokens = self._token_ids(texts)
         lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
         order = np.argsort(-lengths, kind="stable")
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        out = np.empty((len(tokens), self.dimension), dtype=np.float32)
+        counts = np.array([len(r) for r in ranges], dtype=np.int64) if ranges is not None else np.zeros(0, np.int64)
+        first = np.concatenate([[0], np.cumsum(counts)]) if ranges is not None else counts
+        sentences = np.empty((int(counts.sum()), self.dimension), dtype=np.float32)
         done = reported = 0
         with torch.inference_mode():
             while done < len(order):
                 longest = int(lengths[order[done]])
                 end = done + _batch_size(lengths[order[done : done + 4 * batch_size]], batch_size)
                 ids = order[done:end]
-                out[ids] = self._forward([tokens[i] for i in ids], longest)
+                batch_ranges = [ranges[i] for i in ids] if ranges is not None else None
+                out[ids], pooled = self._forward([tokens[i] for i in ids], longest, batch_ranges)
+                for i, rows in zip(ids, pooled):
+                    sentences[first[i] : first[i] + len(rows)] = rows
                 done = end
                 if progress and (done - reported >= PROGRESS_EVERY or done == len(order)):
                     progress(done, len(order))
                     reported = done
-        return out
+        return out, sentences
 
-    def _token_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Token ids of each text, with special tokens, truncated to the model's limit.
+    def _tokenize(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None
+    ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """Token ids of each text, with special tokens, truncated to the model's limit; with `spans`, also
+        the [first, end) token range of each character span (empty where truncation cut it off).
 
-        Only the ids are kept: the tokenizer's Encoding objects (offsets, token strings, masks) took about
-        100 bytes a token, over 1 GB for the PEP corpus.
+        Only these arrays are kept: the tokenizer's Encoding objects (offsets, token strings, masks) took
+        about 100 bytes a token, over 1 GB for the PEP corpus.
         """
-        out: list[np.ndarray] = []
+        ids: list[np.ndarray] = []
+        ranges: list[np.ndarray] | None = [] if spans is not None else None
         for begin in range(0, len(texts), TOKENIZE_AT_ONCE):
             part = [str(t) for t in texts[begin : begin + TOKENIZE_AT_ONCE]]
-            out += [np.asarray(e.ids, dtype=np.int64) for e in self._tokens.encode_batch_fast(part)]
-        return out
+            for n, e in enumerate(self._tokens.encode_batch_fast(part) if spans is None else self._tokens.encode_batch(part)):
+                ids.append(np.asarray(e.ids, dtype=np.int64))
+                if ranges is not None and spans is not None:
+                    ranges.append(token_ranges(e, spans[begin + n]))
+        return ids, ranges
 
-    def _forward(self, rows: list[np.ndarray], width: int) -> np.ndarray:
+    def _forward(
+        self, rows: list[np.ndarray], width: int, ranges: list[np.ndarray] | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Pooled vectors of `rows`, and the vectors of each row's token `ranges` (mean of their states)."""
         import torch
 
         ids = np.zeros((len(rows), width), dtype=np.int64)
@@ -283,7 +335,21 @@ class Embedder:
         else:
             weights = attention.unsqueeze(-1).float()
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-        return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        normalize = torch.nn.functional.normalize
+        vectors = normalize(pooled, dim=-1)
+        parts: list[np.ndarray] = []
+        if ranges is not None:
+            sums = torch.nn.functional.pad(hidden.cumsum(1), (0, 0, 1, 0))
+            for n, marks in enumerate(ranges):
+                if not len(marks):
+                    parts.append(np.zeros((0, self.dimension), dtype=np.float32))
+                    continue
+                first, end = torch.from_numpy(marks[:, 0]), torch.from_numpy(marks[:, 1])
+                size = (end - first).clamp(min=1).unsqueeze(-1)
+                mean = (sums[n, end] - sums[n, first]) / size
+                mean[end <= first] = pooled[n]  # a sentence truncation cut off: its passage's vector
+                parts.append(normalize(mean, dim=-1).numpy())
+        return vectors.numpy(), parts
 
     def _encode_st(
         self, texts: Sequence[str], batch_size: int, progress: Callable[[int, int], None] | None, bar: bool
@@ -297,6 +363,21 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+def token_ranges(encoding: Any, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """[first, end) token positions of each character span in a tokenizer Encoding, special tokens left out."""
+    offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+    real = np.flatnonzero(np.asarray(encoding.special_tokens_mask) == 0)
+    out = np.zeros((len(spans), 2), dtype=np.int64)
+    if len(real) and len(spans):
+        marks = np.asarray(spans, dtype=np.int64)
+        first = np.searchsorted(offsets[real, 0], marks[:, 0], side="left")
+        last = np.searchsorted(offsets[real, 1], marks[:, 1], side="right")
+        ok = last > first
+        out[ok, 0] = real[first[ok]]
+        out[ok, 1] = real[last[ok] - 1] + 1
+    return out
 
 
 @lru_cache(maxsize=4)

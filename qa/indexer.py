@@ -6,22 +6,24 @@ import hashlib
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from qa.chunking import chunk_document, make_splitter
+from qa.chunking import chunk_document, make_splitter, split_sentences
 from qa.config import Settings
 from qa.embedding import get_embedder, load_tokenizer, model_path, resolve_precision
 from qa.errors import CorpusError, QAError
+from qa.fingerprint import model_fingerprint
 from qa.loaders import SourceFile, load, scan
 from qa.sparse import Sparse, terms
 from qa import store, vectors
 from qa.types import BuildReport, Chunk, Skipped
 
 Progress = Callable[[int, int], None]
+Embedded = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,10 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
     full = base is None
     if base is not None:
         manifest = store.read_manifest(base)
-        store.check_compatible(manifest, settings.model_name, settings.index)
-        if _same_settings(manifest, settings, resolve_precision(settings.precision)):
+        older = manifest.format < store.FORMAT_VERSION  # an older format is rebuilt, not refused
+        store.check_compatible(replace(manifest, format=store.FORMAT_VERSION) if older else manifest,
+                               settings.model_name, settings.index)
+        if not older and _same_settings(manifest, settings, resolve_precision(settings.precision)):
             known = _documents(base / store.CATALOG, settings.index)
         else:
             full = True
@@ -130,15 +134,19 @@ def _build(
     if work.full and not loaded:
         raise CorpusError(_empty_message(settings, work.skipped + skipped))
     texts = [c.text for _, chunks in loaded for c in chunks]
-    writer = _Writer(settings, work, loaded, kept, resolve_precision(settings.precision))
+    writer = _Writer(settings, work, loaded, kept, resolve_precision(settings.precision), skipped)
     try:
         known = writer.reusable.result()
         todo = list(dict.fromkeys(t for t in texts if t not in known))
         found = dict(known)
         if todo:
             embedder = model.result()
-            matrix = embedder.encode(todo, batch_size=settings.batch_size, progress=writer.watch(progress))
-            found.update(zip(todo, matrix))
+            spans = [split_sentences(t) for t in todo]
+            matrix, rows = embedder.encode_passages(
+                todo, spans, batch_size=settings.batch_size, progress=writer.watch(progress)
+            )
+            ends = np.cumsum([len(s) for s in spans])
+            found.update((t, (v, rows[e - len(s) : e])) for t, v, s, e in zip(todo, matrix, spans, ends))
             writer.dimension = embedder.dimension
         writer.vectors.set_result(_in_order(texts, found))
     except BaseException as exc:
@@ -152,8 +160,13 @@ def _build(
     return _report(work, loaded, skipped, len(todo), started, wrote=True, settings=settings)
 
 
-def _in_order(texts: list[str], found: dict[str, np.ndarray]) -> np.ndarray | None:
-    return np.stack([found[t] for t in texts]).astype(np.float32, copy=False) if texts else None
+def _in_order(texts: list[str], found: dict[str, Embedded]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The chunk vectors, their sentence vectors one after another, and each chunk's count of sentences."""
+    if not texts:
+        return None
+    matrix = np.stack([found[t][0] for t in texts]).astype(np.float32, copy=False)
+    sentences = np.concatenate([found[t][1] for t in texts]).astype(np.float32, copy=False)
+    return matrix, sentences, np.array([len(found[t][1]) for t in texts], dtype=np.int64)
 
 
 class _Background:
@@ -195,10 +208,12 @@ class _Writer:
         loaded: list[tuple[store.DocumentRow, list[Chunk]]],
         kept: set[str],
         precision: str,
+        skipped: list[Skipped],
     ) -> None:
         self.settings, self.work, self.loaded, self.kept, self.precision = settings, work, loaded, kept, precision
-        self.reusable: Future[dict[str, np.ndarray]] = Future()
-        self.vectors: Future[np.ndarray | None] = Future()
+        self.skipped = skipped
+        self.reusable: Future[dict[str, Embedded]] = Future()
+        self.vectors: Future[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = Future()
         self.dimension: int | None = None
         self._done: Future[Path] = Future()
         self._thread = threading.Thread(target=self._run, name="qa-index-writer", daemon=True)
@@ -247,17 +262,23 @@ class _Writer:
         try:
             replaced = [f.source for f in work.changed if f.source not in self.kept] + work.removed
             base_vectors = faiss.read_index(str(base / store.VECTORS)) if base else None
-            self.reusable.set_result(_reusable(base, base_vectors, replaced) if base else {})
+            base_sentences = vectors.SentenceVectors.load(base / store.SENTENCES) if base else None
+            self.reusable.set_result(_reusable(base, base_vectors, base_sentences, replaced) if base else {})
             removed_ids = writer.remove_documents(replaced) if base else []
             new_ids: list[int] = []
             for row, chunks in self.loaded:
                 new_ids += writer.add_document(row, chunks, [" ".join(terms(c.text)) for c in chunks])
             documents, total = writer.counts()
             writer.write_sparse(Sparse.build(*writer.all_terms()))
-            matrix = self.vectors.result()
+            embedded = self.vectors.result()
             dimension = self.dimension or (base_vectors.d if base_vectors is not None else 0)
-            if matrix is None:
-                matrix = np.zeros((0, dimension), dtype=np.float32)
+            if embedded is None:
+                embedded = (np.zeros((0, dimension), np.float32), np.zeros((0, dimension), np.float32), np.zeros(0, np.int64))
+            matrix, sentence_rows, counts = embedded
+            fresh = vectors.SentenceVectors.quantize(np.repeat(np.asarray(new_ids, np.int64), counts), sentence_rows)
+            kept = base_sentences.without(removed_ids) if base_sentences is not None else None
+            sentences = kept.plus(fresh) if kept is not None else fresh
+            writer.write_sentences(sentences)
             factory, params = vectors.choose_factory(settings.index_factory, total, settings.approximate_above)
             index = vectors.updated(base_vectors, dimension, factory, removed_ids, new_ids, matrix)
             writer.write_vectors(index)
@@ -274,6 +295,9 @@ class _Writer:
                 chunks=total,
                 built_at=store.now_iso(),
                 corpus=str(settings.corpus.resolve()),
+                model_sha256=model_fingerprint(model_path(settings)),
+                skipped=_recorded_skips(base, work, self.skipped),
+                sentences=len(sentences),
             )
             return writer.commit(manifest)
         except BaseException:
@@ -281,9 +305,23 @@ class _Writer:
             raise
 
 
-def _reusable(base: Path, index: Any, sources: list[str]) -> dict[str, np.ndarray]:
-    """Vectors of the base version's chunks of `sources`, by text: an edited file keeps those of its
-    unchanged passages, a renamed one all of them."""
+def _recorded_skips(base: Path | None, work: Plan, skipped: list[Skipped]) -> list[dict[str, Any]]:
+    """The files this build could not read, or read in part, and what the base version noted about unchanged files."""
+    unchanged = {f.source for f in work.unchanged}
+    earlier = store.read_manifest(base).skipped if base else []
+    carried = [e for e in earlier if isinstance(e, dict) and e.get("source") in unchanged]
+    fresh = [
+        {"source": s.source, "reason": s.reason, "partial": s.partial, "sha256": work.hashes.get(s.source, "")}
+        for s in skipped
+    ]
+    return sorted(carried + fresh, key=lambda e: str(e["source"]))
+
+
+def _reusable(
+    base: Path, index: Any, sentences: vectors.SentenceVectors, sources: list[str]
+) -> dict[str, Embedded]:
+    """Vectors of the base version's chunks of `sources` and of their sentences, by text: an edited file
+    keeps those of its unchanged passages, a renamed one all of them."""
     import sqlite3
 
     if not sources:
@@ -301,7 +339,7 @@ def _reusable(base: Path, index: Any, sources: list[str]) -> dict[str, np.ndarra
     finally:
         db.close()
     found = vectors.reconstruct(index, [r[0] for r in rows])
-    return {text: vector for (_, text), vector in zip(rows, found)}
+    return {text: (vector, sentences.of(chunk_id)) for (chunk_id, text), vector in zip(rows, found)}
 
 
 def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:

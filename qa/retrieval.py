@@ -3,24 +3,19 @@ re-ranked by their best sentence, whose scores the answer reuses."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 
+from qa.chunking import split_sentences
 from qa.embedding import Embedder
 from qa.sparse import Sparse, terms
 from qa.store import Snapshot
 from qa.types import Hit
+from qa.vectors import SentenceVectors
 
-# A sentence ends at . ! ? (and closing quotes or brackets) before white space and a character that can
-# start a sentence, at a CJK full stop, or at a line break. Lower-case continuations ("L.A. and Orange
-# Counties", "U.S. history") and initials ("John B. Weller") do not end a sentence.
-BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|(?<=[。！？])\s*|\s*\n\s*")
-ABBREVIATIONS = frozenset("mr mrs ms dr prof st jr sr vs etc mt ft gen col lt sgt rev fig approx ca".split())
-INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")  # "B" of "John B. Weller", "u.s", "e.g"
-WORD_BEFORE = re.compile(r"(\S+)$")
 
 
 @dataclass(frozen=True)
@@ -60,44 +55,6 @@ class Retrieval:
     sentences: tuple[Sentence, ...] = ()  # those of the re-ranked hits, by hit rank then position
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in `text`, white space trimmed."""
-    spans, begin = [], 0
-    for match in BOUNDARY.finditer(text):
-        mark = match.group()[:1]
-        if mark and mark in ".!?":
-            if not ends_sentence(text, match.start(), match.end()):
-                continue
-            cut = match.start() + len(match.group().rstrip())
-        else:
-            cut = match.start()
-        spans.append((begin, cut))
-        begin = match.end()
-    spans.append((begin, len(text)))
-    out = []
-    for start, end in spans:
-        piece = text[start:end]
-        stripped = piece.strip()
-        if stripped:
-            lead = len(piece) - len(piece.lstrip())
-            out.append((start + lead, start + lead + len(stripped)))
-    return out
-
-
-def ends_sentence(text: str, mark: int, after: int) -> bool:
-    """Whether the . ! or ? at `mark`, followed by white space up to `after`, ends a sentence."""
-    if after >= len(text):
-        return True
-    if text[after].islower():
-        return False
-    if text[mark] == ".":
-        before = WORD_BEFORE.search(text, 0, mark)
-        word = before.group(1).lstrip("([{\"'“‘").lower() if before else ""
-        if word in ABBREVIATIONS or INITIALS.fullmatch(word):
-            return False
-    return True
-
-
 def fuse(
     dense: Sequence[tuple[int, float]], sparse: Sequence[tuple[int, float]], dense_weight: float
 ) -> list[tuple[int, float]]:
@@ -133,25 +90,51 @@ def lexical_overlap(question_terms: set[str], found: set[str], idf: dict[str, fl
     return sum(idf.get(t, 0.0) for t in question_terms if t in found) / total
 
 
+@lru_cache(maxsize=512)
+def sentence_parts(text: str) -> tuple[list[tuple[int, int]], list[frozenset[str]]]:
+    """The sentence spans of a chunk's text and the terms of each; chunks that answer often are cached."""
+    spans = split_sentences(text)
+    return spans, [frozenset(terms(text[a:b])) for a, b in spans]
+
+
 def sentences_of(
-    hits: Sequence[Hit], vector: np.ndarray, question: str, embedder: Embedder, sparse: Sparse
+    hits: Sequence[Hit],
+    vector: np.ndarray,
+    question: str,
+    embedder: Embedder,
+    sparse: Sparse,
+    stored: SentenceVectors | None = None,
 ) -> list[Sentence]:
-    """Every sentence of `hits` (each once: overlapping chunks repeat text), embedded and scored."""
+    """Every sentence of `hits` (each once: overlapping chunks repeat text), scored.
+
+    Their vectors come from the index (`stored`); a chunk without them there is embedded now.
+    """
     seen: set[tuple[str, int]] = set()
     spans: list[tuple[int, Hit, int, int, str]] = []  # rank, hit, start, end, text
+    rows: list[np.ndarray | None] = []
+    found: list[frozenset[str]] = []
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
-        for start, end in split_sentences(chunk.text):
+        local, local_terms = sentence_parts(chunk.text)
+        vectors = stored.of(hit.chunk_id) if stored is not None else None
+        if vectors is not None and len(vectors) != len(local):
+            vectors = None
+        for n, (start, end) in enumerate(local):
             key = (chunk.source, chunk.start + start)
             if key not in seen:
                 seen.add(key)
                 spans.append((rank, hit, chunk.start + start, chunk.start + end, chunk.text[start:end]))
+                rows.append(vectors[n] if vectors is not None else None)
+                found.append(local_terms[n])
     if not spans:
         return []
-    cosine = embedder.encode([s[4] for s in spans], batch_size=64) @ vector
+    missing = [n for n, row in enumerate(rows) if row is None]
+    if missing:
+        for n, row in zip(missing, embedder.encode([spans[n][4] for n in missing], batch_size=64)):
+            rows[n] = row
+    cosine = np.stack(rows) @ vector
     question_terms = set(terms(question))
     idf = sparse.idf(sorted(question_terms))
-    found = [set(terms(s[4])) for s in spans]
     out = []
     for n, (rank, hit, start, end, text) in enumerate(spans):
         near = set(found[n])
@@ -174,7 +157,7 @@ def retrieve(
     chunks = snapshot.chunks([i for i, _ in fused])
     ranked = [Hit(i, chunks[i], score) for i, score in fused if i in chunks]
     head, tail = ranked[: fusion.rerank], ranked[fusion.rerank :]
-    sentences = sentences_of(head, vector, question, embedder, snapshot.sparse)
+    sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, snapshot.sentences)
     best: dict[int, float] = {}
     for s in sentences:
         best[s.hit.chunk_id] = max(best.get(s.hit.chunk_id, -np.inf), s.score(fusion.lexical))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -28,8 +29,11 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 def terms(text: str) -> list[str]:
     """Lower-cased, stemmed words without stopwords; CJK runs become characters and bigrams."""
+    lower = text.lower()
+    if not CJK_RUN.search(lower):
+        return _stemmer().stemWords([w for w in TOKEN.findall(lower) if w not in STOPWORDS])
     words: list[str] = []
-    for match in TOKEN.finditer(text.lower()):
+    for match in TOKEN.finditer(lower):
         token = match.group()
         if CJK_RUN.match(token):
             words.extend(token)
@@ -42,53 +46,79 @@ def terms(text: str) -> list[str]:
 
 
 class Sparse:
-    """BM25 scores over the chunks of one index version, rows mapped to chunk ids."""
+    """BM25 scores over the chunks of one index version, rows mapped to chunk ids.
 
-    def __init__(self, model: object, ids: np.ndarray) -> None:
-        self.model = model
+    bm25s builds and saves the score matrix (a column of precomputed BM25 scores per term); a query sums
+    the columns of its terms, which numpy does here without importing bm25s and SciPy (half a second of a
+    cold `qa ask`).
+    """
+
+    def __init__(self, ids: np.ndarray, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray,
+                 indptr: np.ndarray) -> None:
         self.ids = ids
+        self.vocab = vocab
+        self.data, self.indices, self.indptr = data, indices, indptr
 
     @classmethod
     def build(cls, ids: Sequence[int], documents: Sequence[Sequence[str]]) -> "Sparse":
         import bm25s
 
         model = bm25s.BM25()
-        if documents:
-            model.index([list(d) for d in documents], show_progress=False)
-        return cls(model, np.asarray(ids, dtype=np.int64))
+        ids_array = np.asarray(ids, dtype=np.int64)
+        if not documents:
+            return cls(ids_array, {}, np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int32))
+        model.index([list(d) for d in documents], show_progress=False)
+        s = model.scores
+        columns = len(s["indptr"]) - 1  # bm25s lists the empty term without a column of its own
+        vocab = {term: int(i) for term, i in model.vocab_dict.items() if int(i) < columns}
+        return cls(ids_array, vocab, s["data"], s["indices"], s["indptr"])
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        if len(self.ids):
-            self.model.save(str(folder), show_progress=False)  # type: ignore[attr-defined]
-        np.save(folder / "ids.npy", self.ids, allow_pickle=False)
+        for name, array in (("ids", self.ids), ("data", self.data), ("indices", self.indices), ("indptr", self.indptr)):
+            np.save(folder / f"{name}.npy", array, allow_pickle=False)
+        (folder / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False))
 
     @classmethod
     def load(cls, folder: Path) -> "Sparse":
-        import bm25s
+        """The scores and their rows are mapped, not read: a query reads only its terms' columns."""
+        arrays = [
+            np.load(folder / f"{name}.npy", allow_pickle=False, mmap_mode="r" if name in ("data", "indices") else None)
+            for name in ("ids", "data", "indices", "indptr")
+        ]
+        vocab = json.loads((folder / "vocab.json").read_text())
+        ids, data, indices, indptr = arrays
+        columns = len(indptr) - 1
+        if not isinstance(vocab, dict) or any(not 0 <= i < columns for i in vocab.values()) or len(data) != len(indices):
+            raise ValueError("BM25 files disagree in size")
+        return cls(ids, vocab, data, indices, indptr)
 
-        ids = np.load(folder / "ids.npy", allow_pickle=False)
-        model = bm25s.BM25.load(str(folder), show_progress=False) if len(ids) else None
-        return cls(model, ids)
+    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """The BM25 score of every row for these terms (a repeated term counts again, as in bm25s)."""
+        out = np.zeros(len(self.ids), dtype=np.float32)
+        for term in query_terms:
+            column = self.vocab.get(term)
+            if column is not None:
+                first, end = self.indptr[column], self.indptr[column + 1]
+                np.add.at(out, self.indices[first:end], self.data[first:end])
+        return out
 
     def top(self, query_terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """(chunk id, score) of the best `k` chunks with a positive score."""
-        if self.model is None or not query_terms or not len(self.ids):
+        if not query_terms or not len(self.ids):
             return []
-        scores = self.model.get_scores(list(query_terms))  # type: ignore[attr-defined]
+        scores = self.scores(query_terms)
         k = min(k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
-        best = best[np.argsort(-scores[best])]
+        best = best[np.argsort(-scores[best], kind="stable")]
         return [(int(self.ids[i]), float(scores[i])) for i in best if scores[i] > 0]
 
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
         """BM25 inverse document frequency of each term over this version's chunks."""
         n = len(self.ids)
-        vocab = getattr(self.model, "vocab_dict", {}) if self.model is not None else {}
-        indptr = self.model.scores["indptr"] if self.model is not None else None  # type: ignore[attr-defined]
         weights = {}
         for term in set(query_terms):
-            position = vocab.get(term)
-            df = int(indptr[position + 1] - indptr[position]) if position is not None else 0
+            column = self.vocab.get(term)
+            df = int(self.indptr[column + 1] - self.indptr[column]) if column is not None else 0
             weights[term] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
         return weights

@@ -14,19 +14,22 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from qa.errors import IndexCorruptError, IndexFormatError, IndexLockedError, IndexMissingError, IndexWriteError
 from qa.sparse import Sparse
+from qa.vectors import SentenceVectors
 from qa.types import Chunk
 
-FORMAT_VERSION = 1
+# 2: sentence vectors (sentences/), and the sentence rules of qa.chunking.split_sentences they follow.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"
 SPARSE = "sparse"
+SENTENCES = "sentences"
 CURRENT = "CURRENT"
 LOCK = "lock"
 
@@ -75,6 +78,9 @@ class Manifest:
     built_at: str
     corpus: str
     checksums: dict[str, str] = field(default_factory=dict)
+    model_sha256: str = ""  # the model's fingerprint; "" in an index built before it was recorded
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # files the build could not read, or read in part
+    sentences: int = 0  # rows of sentence vectors
 
 
 @dataclass(frozen=True)
@@ -87,11 +93,8 @@ class DocumentRow:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def data_files(folder: Path) -> list[Path]:
@@ -116,12 +119,15 @@ class Snapshot:
             if manifest.search_params:
                 faiss.ParameterSpace().set_index_parameters(self.vectors, manifest.search_params)
             self.sparse = Sparse.load(folder / SPARSE)
+            self.sentences = SentenceVectors.load(folder / SENTENCES)
             uri = f"file:{folder / CATALOG}?mode=ro&immutable=1"
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             rows = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
             raise IndexCorruptError(f"index at {folder.parent} is unreadable ({_first_line(exc)}); {REBUILD}") from exc
-        if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids)):
+        if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids)) or (
+            len(self.sentences) != manifest.sentences
+        ):
             raise IndexCorruptError(
                 f"index at {folder.parent} is inconsistent ({self.vectors.ntotal} vectors, {rows} chunks); {REBUILD}"
             )
@@ -429,6 +435,9 @@ class VersionWriter:
 
     def write_sparse(self, sparse: Sparse) -> None:
         sparse.save(self.folder / SPARSE)
+
+    def write_sentences(self, sentences: SentenceVectors) -> None:
+        sentences.save(self.folder / SENTENCES, _write_file)
 
     def commit(self, manifest: Manifest) -> Path:
         db = self._db()

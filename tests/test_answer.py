@@ -15,7 +15,7 @@ ON_TOPIC = {
     "What does the government do to support AI?": "government",
     "Which cities are in the Greater Bay Area?": "Shenzhen and Guangzhou",
     "What do financial institutions use AI for?": "risk management, fraud detection, and algorithmic trading",
-    "What challenges does Hong Kong face?": "challenges",
+    "What challenges does Hong Kong face?": "competition from other global tech hubs",
     "What applications are AI startups exploring?": "healthcare and logistics",
 }
 OFF_TOPIC = [
@@ -54,6 +54,37 @@ def test_sentence_spans_are_exact_offsets_trimmed_of_white_space():
     spans = split_sentences(text)
     assert [text[a:b] for a, b in spans] == ["First one.", "Second one?", "Third:", "Fourth!"]
     assert spans[0] == (2, 12)
+
+
+def test_a_hard_wrapped_sentence_is_one_sentence_but_blocks_stay_apart():
+    text = (
+        "Introduction\n============\n\n"
+        "This document gives coding conventions for the Python code comprising\n"
+        "the standard library in the main Python distribution.  Please see the\n"
+        "companion informational PEP for the C code.\n\n"
+        "Some good reasons to ignore a particular guideline are listed below now:\n\n"
+        "1. When applying the guideline would make the code less readable, even\n"
+        "   for someone who is used to reading code that follows this PEP.\n"
+        "2. To be consistent with surrounding code that also breaks it for now\n\n"
+        "Author: Guido van Rossum <guido@python.org>, and other people as well,\n"
+        "        Barry Warsaw <barry@python.org>\n"
+        "Short line\nNext line"
+    )
+    assert sentences(text) == [
+        "Introduction",
+        "============",
+        "This document gives coding conventions for the Python code comprising\n"
+        "the standard library in the main Python distribution.",
+        "Please see the\ncompanion informational PEP for the C code.",
+        "Some good reasons to ignore a particular guideline are listed below now:",
+        "1. When applying the guideline would make the code less readable, even\n"
+        "   for someone who is used to reading code that follows this PEP.",
+        "2. To be consistent with surrounding code that also breaks it for now",
+        "Author: Guido van Rossum <guido@python.org>, and other people as well,",
+        "Barry Warsaw <barry@python.org>",
+        "Short line",
+        "Next line",
+    ]
 
 
 def test_abbreviations_initials_and_lower_case_continuations_do_not_end_a_sentence():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import io
 import json
 import os
 import pickle
@@ -130,14 +129,14 @@ def reseal(index: Path) -> None:
     (index / store.CURRENT).write_text(f"{folder.name} {hashlib.sha256(data).hexdigest()}\n")
 
 
-@pytest.mark.parametrize("name", ["ids.npy", "data.csc.index.npy", "indptr.csc.index.npy"])
+@pytest.mark.parametrize("name", ["sparse/ids.npy", "sparse/data.npy", "sparse/indptr.npy", "sentences/codes.npy", "sentences/owners.npy"])
 def test_a_pickle_planted_in_the_index_is_refused_not_run(hk_index, tmp_path, name):
     from qa import IndexCorruptError, open_index, store
 
     settings = hk_index.with_(index=tmp_path / "index")
     shutil.copytree(hk_index.index, settings.index)
     marker = tmp_path / "code-ran"
-    target = store.current_folder(settings.index) / store.SPARSE / name
+    target = store.current_folder(settings.index) / name
     np.save(target, np.array([Payload(marker)], dtype=object), allow_pickle=True)
     reseal(settings.index)
     with pytest.raises(IndexCorruptError, match="rebuild"):

@@ -6,6 +6,8 @@ Behaviour only; timings live in benchmarks/speed.py and benchmarks/scale.py.
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -14,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import IndexWriteError, Settings, build_index, open_index, store
+from qa import IndexFormatError, IndexWriteError, Settings, build_index, open_index, store
 from qa import embedding
-from qa.chunking import chunk_document, make_splitter, token_counter
+from qa.chunking import chunk_document, make_splitter, split_sentences, token_counter
 from qa.embedding import cpu_supports_bf16, load_tokenizer, model_path, resolve_precision
+from qa.sparse import Sparse
 from qa.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,6 +262,7 @@ def test_a_failing_embedding_leaves_no_half_written_version(settings_for, monkey
         raise RuntimeError("the model failed")
 
     monkeypatch.setattr(embedding.Embedder, "encode", broken)
+    monkeypatch.setattr(embedding.Embedder, "encode_passages", broken)
     write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
     with pytest.raises(RuntimeError, match="the model failed"):
         build_index(settings)
@@ -291,3 +295,140 @@ def test_fast_token_count_equals_the_tokenizer(embedder):
 def test_the_bundled_tokenizer_truncation_does_not_cap_chunk_lengths():
     count = token_counter(load_tokenizer(model_path(Settings())))
     assert count("word " * 300) == 300
+
+
+# --- sentence vectors: computed with the chunks, stored, read at query time -----------------------------------
+
+
+def all_chunks(index) -> dict:
+    return index.snapshot.chunks([int(i) for i in index.snapshot.sparse.ids])
+
+
+def test_every_chunk_has_one_stored_vector_per_sentence_close_to_its_own_forward_pass(settings_for, hk_corpus,
+                                                                                        embedder):
+    settings = settings_for(hk_corpus)
+    build_index(settings)
+    index = open_index(settings)
+    chunks = all_chunks(index)
+    stored = index.snapshot.sentences
+    assert len(stored) == index.snapshot.manifest.sentences == sum(len(split_sentences(c.text)) for c in chunks.values())
+    for chunk_id, chunk in chunks.items():
+        spans = split_sentences(chunk.text)
+        _, fresh = embedder.encode_passages([chunk.text], [spans])
+        rows = stored.of(chunk_id)
+        assert rows.shape == fresh.shape
+        cosine = np.sum(rows * fresh, axis=1) / np.linalg.norm(rows, axis=1)
+        assert cosine.min() > 0.995  # int8 storage keeps the direction
+
+
+def test_sentence_vectors_pool_the_passage_forward_pass(embedder):
+    text = "Otters hold hands while they sleep. Bees dance to show where the flowers are."
+    spans = split_sentences(text)
+    chunk_vectors, sentences = embedder.encode_passages([text, "One more."], [spans, [(0, 4)]])
+    assert np.allclose(chunk_vectors, embedder.encode([text, "One more."]), atol=1e-5)
+    assert sentences.shape == (3, embedder.dimension)
+    assert np.allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-5)
+    otters, bees = embedder.encode(["sea otters sleeping", "honey bee dance"])
+    assert sentences[0] @ otters > sentences[1] @ otters
+    assert sentences[1] @ bees > sentences[0] @ bees
+
+
+def test_answering_embeds_only_the_question(hk_index, monkeypatch):
+    index = open_index(hk_index)
+    calls: list[int] = []
+    original = embedding.Embedder.encode
+
+    def counted(self, texts, *args, **kwargs):
+        calls.append(len(texts))
+        return original(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(embedding.Embedder, "encode", counted)
+    answer = index.ask("Which cities are in the Greater Bay Area?")
+    assert answer.answered and "Shenzhen" in answer.answer
+    assert calls == [1]
+
+
+def test_an_edit_keeps_the_sentence_vectors_of_unchanged_chunks(settings_for):
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are. They fan the hive.\n")
+    build_index(settings)
+    before = open_index(settings)
+    old = {c.text: before.snapshot.sentences.of(i) for i, c in all_chunks(before).items()}
+    write(settings.corpus, "otters.txt", OTTERS + "\n\nA new closing paragraph about otters and kelp forests.\n")
+    (settings.corpus / "bees.txt").unlink()
+    build_index(settings)
+    index = open_index(settings)
+    chunks = all_chunks(index)
+    assert not any("Honey bees" in c.text for c in chunks.values())
+    assert len(index.snapshot.sentences) == sum(len(split_sentences(c.text)) for c in chunks.values())
+    kept = [(i, c) for i, c in chunks.items() if c.text in old]
+    assert kept and len(kept) < len(chunks)
+    for chunk_id, chunk in kept:
+        assert np.allclose(index.snapshot.sentences.of(chunk_id), old[chunk.text], atol=0.02)
+    best = index.ask("What do otters do in kelp forests?").citations[0]
+    assert "kelp forests" in best.text
+
+
+def test_an_index_of_an_older_format_is_rebuilt_by_qa_index(settings_for, hk_corpus):
+    settings = settings_for(hk_corpus)
+    build_index(settings)
+    folder = store.current_folder(settings.index)
+    raw = json.loads((folder / store.MANIFEST).read_text())
+    raw["format"] = store.FORMAT_VERSION - 1
+    data = json.dumps(raw, indent=2).encode()
+    (folder / store.MANIFEST).write_bytes(data)
+    (settings.index / store.CURRENT).write_text(f"{folder.name} {hashlib.sha256(data).hexdigest()}\n")
+    with pytest.raises(IndexFormatError, match="qa index --rebuild"):
+        open_index(settings)
+    report = build_index(settings)
+    assert report.chunks_embedded == report.chunks_total > 0
+    assert store.read_manifest(store.current_folder(settings.index)).format == store.FORMAT_VERSION
+    assert open_index(settings).ask("Which cities are in the Greater Bay Area?").answered
+
+
+# --- BM25 at query time: numpy over bm25s's saved scores, no bm25s or SciPy import ------------------------------
+
+
+def test_bm25_scores_equal_bm25s_and_survive_a_save(tmp_path):
+    import bm25s
+
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in range(40)]
+    documents = [list(rng.choice(words, size=int(rng.integers(0, 25)))) for _ in range(150)]
+    sparse = Sparse.build(list(range(1000, 1150)), documents)
+    sparse.save(tmp_path / "sparse")
+    loaded = Sparse.load(tmp_path / "sparse")
+    reference = bm25s.BM25()
+    reference.index(documents, show_progress=False)
+    for query in (["w1"], ["w2", "w3", "w3"], ["w5", "unknown"]):
+        expected = reference.get_scores([t for t in query if t in reference.vocab_dict])
+        assert np.allclose(loaded.scores(query), expected)
+        top = loaded.top(query, 5)
+        assert [round(s, 5) for _, s in top] == [round(float(s), 5) for s in np.sort(expected)[::-1][:5] if s > 0]
+        assert all(abs(expected[chunk_id - 1000] - s) < 1e-6 for chunk_id, s in top)
+    assert loaded.top(["unknown"], 5) == []
+
+
+def test_asking_imports_neither_bm25s_nor_scipy(hk_index):
+    code = (
+        "import sys; from qa.cli import main; code = main(sys.argv[1:]); "
+        "print('LOADED', sorted(m for m in ('bm25s', 'scipy', 'sentence_transformers', 'transformers') "
+        "if m in sys.modules)); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "ask", "--corpus", str(hk_index.corpus), "--index", str(hk_index.index),
+         "Which cities are in the Greater Bay Area?"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Shenzhen" in result.stdout
+    assert "LOADED []" in result.stdout
+
+
+def test_help_imports_no_numpy():
+    code = "import sys; from qa.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n" \
+           "print('LOADED', sorted(m for m in ('numpy', 'torch', 'faiss') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "usage: qa" in result.stdout
+    assert "LOADED []" in result.stdout
