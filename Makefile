@@ -1,4 +1,5 @@
 VENV ?= .venv
+WATCH ?= 1
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
@@ -28,7 +29,7 @@ index: install
 	$(VENV)/bin/qa index
 
 run: index
-	$(PY) app.py
+	QA_WATCH=$(WATCH) $(PY) app.py
 
 test: install-dev browser
 	$(PY) -m pytest -q

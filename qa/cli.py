@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, Iterator, Sequence, TextIO
 
 from qa.config import Settings
 from qa.errors import QAError
+from qa.types import BuildReport, IndexStatus, WatchEvent
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -21,6 +26,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         llm_url=getattr(args, "llm_url", None),
         llm_model=getattr(args, "llm_model", None),
         auth=getattr(args, "auth", None),
+        watch=getattr(args, "watch", None),
     )
 
 
@@ -36,8 +42,10 @@ def parser() -> argparse.ArgumentParser:
 
     p = command("index", "build or update the index, re-embedding only changed files")
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
-    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], help="embedding precision (default auto)")
-    p.add_argument("--factory", help='FAISS index: "auto", "Flat" or a factory string such as "IVF1024,Flat"')
+    _build_options(p)
+    _build_options(command("watch", "re-index the corpus by itself whenever its files change; Ctrl-C stops"))
+    p = command("status", "show what the index holds and what changed since; exit 0 in sync, 1 stale, 2 unusable")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     for name, help_text in (("search", "show the passages that match a query"), ("ask", "answer a question with citations")):
         p = command(name, help_text)
         p.add_argument("question", help="the question; '-' reads one per line from stdin and prints JSON lines")
@@ -52,13 +60,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", help="user:password to require a login (or $QA_AUTH)")
+    p.add_argument(
+        "--watch", action="store_true", default=None, help="re-index the corpus as its files change (or $QA_WATCH=1)"
+    )
     _llm_options(p)
-    p = sub.add_parser("eval", help="measure retrieval and answers on a SQuAD-format file")
-    p.add_argument("dataset", type=Path)
-    p.add_argument("--k", default="1,5,20", help="recall cut-offs, comma separated")
-    p.add_argument("--articles", help="only these article titles, comma separated")
+    p = command(
+        "eval", "measure retrieval and answers: on a SQuAD-format file (indexed apart), or on your own questions "
+        "against the current index (--questions)"
+    )
+    p.add_argument("dataset", type=Path, nargs="?", help="a SQuAD v1.1 or v2.0 JSON file")
+    p.add_argument("--questions", type=Path, help="JSON lines: question, and any of source, answer, answerable")
+    p.add_argument("--k", help="recall cut-offs, comma separated (default 1,5,20 for SQuAD, 1,5 for --questions)")
+    p.add_argument("--articles", help="SQuAD only: these article titles, comma separated")
     p.add_argument("--json", action="store_true")
     return top
+
+
+def _build_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], help="embedding precision (default auto)")
+    p.add_argument("--factory", help='FAISS index: "auto", "Flat" or a factory string such as "IVF1024,Flat"')
 
 
 def _llm_options(p: argparse.ArgumentParser) -> None:
@@ -76,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`qa ask ... | head`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -91,13 +114,123 @@ def cmd_index(args: argparse.Namespace) -> int:
         kind = "note" if skipped.partial else "skipped"
         print(f"{kind}: {skipped.source}: {skipped.reason}", file=sys.stderr)
     action = "updated" if report.wrote else "up to date:"
-    print(
-        f"{action} {settings.index} from {settings.corpus}: added {len(report.added)}, changed {len(report.changed)}, "
-        f"removed {len(report.removed)}, unchanged {report.unchanged} files; "
-        f"{report.chunks_embedded} chunks embedded; {report.documents_total} documents, "
-        f"{report.chunks_total} chunks in the index; {report.seconds:.1f} s"
-    )
+    print(f"{action} {settings.index} from {settings.corpus}: {_report_line(report)}")
     return 0
+
+
+def _report_line(report: BuildReport) -> str:
+    return (
+        f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+        f"unchanged {report.unchanged} files; {report.chunks_embedded} chunks embedded; "
+        f"{report.documents_total} documents, {report.chunks_total} chunks in the index; {report.seconds:.1f} s"
+    )
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from qa import Watcher
+
+    settings = settings_from(args)
+    watcher = Watcher(settings, listener=_print_event)
+    print(f"watching {settings.corpus} (index {settings.index}); Ctrl-C stops", flush=True)
+    with _terminate_as_interrupt():
+        watcher.start()
+        try:
+            while not watcher.join(0.5):
+                pass
+        except KeyboardInterrupt:
+            print("stopping: an update that is writing the index finishes first", file=sys.stderr, flush=True)
+            watcher.stop()
+            print(f"stopped watching {settings.corpus}", flush=True)
+            return 0
+    return 1
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Stop cleanly on SIGTERM (a service manager's stop) as on Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_event(event: WatchEvent) -> None:
+    if event.kind == "updating":
+        names = ", ".join(event.files[:5]) + (f" and {len(event.files) - 5} more" if len(event.files) > 5 else "")
+        print(f"updating: {len(event.files)} file(s) changed: {names}", flush=True)
+    elif event.kind == "updated" and event.report is not None:
+        print(f"updated: {_report_line(event.report)}", flush=True)
+    elif event.kind == "skipped":
+        for skipped in event.skipped:
+            kind = "note" if skipped.partial else "skipped"
+            print(f"{kind}: {skipped.source}: {skipped.reason}", file=sys.stderr, flush=True)
+    elif event.kind == "error":
+        print(f"error: {event.error}; still watching, the index in use is unchanged", file=sys.stderr, flush=True)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from qa import index_status
+    from qa.serialize import status_json
+
+    status = index_status(settings_from(args))
+    print(json.dumps(status_json(status), ensure_ascii=False, indent=2) if args.json else format_status(status))
+    return status.exit_code
+
+
+def format_status(status: IndexStatus) -> str:
+    rows = [("state", _state_line(status)), ("index", status.index)]
+    if status.version:
+        rows += [
+            ("version", f"{status.version}, {_bytes(status.size_bytes)} on disk"),
+            ("built at", status.built_at),
+            ("format", str(status.format)),
+            ("model", status.model),
+            ("fingerprint", _fingerprint_line(status)),
+            ("contents", f"{status.documents} documents, {status.chunks} chunks"),
+        ]
+    rows.append(("corpus", status.corpus))
+    rows += [("new", s) for s in status.new] + [("modified", s) for s in status.modified]
+    rows += [("deleted", s) for s in status.deleted]
+    rows += [("note" if s.partial else "skipped", f"{s.source}: {s.reason}") for s in status.skipped]
+    return "\n".join(f"{name:<12} {value}" for name, value in rows)
+
+
+def _state_line(status: IndexStatus) -> str:
+    if status.state == "in_sync":
+        return "in sync"
+    if status.state == "unusable":
+        return f"unusable: {status.error}"
+    if status.error:
+        return f"stale: {status.error}"
+    if status.settings_changed:
+        return "stale: chunking or precision differ from the build's; `qa index` re-embeds everything"
+    counts = f"{len(status.new)} new, {len(status.modified)} modified, {len(status.deleted)} deleted"
+    return f"stale: {counts} since the build; run `qa index` (or keep `qa watch` running)"
+
+
+def _fingerprint_line(status: IndexStatus) -> str:
+    if not status.model_sha256:
+        installed = status.installed_model_sha256 or "unknown"
+        return f"not recorded (index built by an older qa); installed model {installed}"
+    same = status.model_sha256 == status.installed_model_sha256
+    return f"sha256 {status.model_sha256}" + (" (the installed model)" if same else "")
+
+
+def _bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"
 
 
 class _ProgressBar:
@@ -216,17 +349,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if (args.dataset is None) == (args.questions is None):
+        raise QAError("pass either a SQuAD file (qa eval FILE.json) or your questions (qa eval --questions FILE.jsonl)")
+    if args.questions is not None:
+        return _eval_questions(args)
     from qa.evaluation import evaluate, format_report
 
-    cutoffs = [int(k) for k in args.k.split(",") if k.strip()]
     articles = [a.strip() for a in args.articles.split(",")] if args.articles else None
-    report = evaluate(args.dataset, Settings.from_env(), cutoffs, articles=articles)
+    report = evaluate(args.dataset, Settings.from_env(), _cutoffs(args.k or "1,5,20"), articles=articles)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
 
+def _eval_questions(args: argparse.Namespace) -> int:
+    from qa import open_index
+    from qa.goldset import evaluate_questions, format_report, load_questions
+    from qa.serialize import goldset_json
+
+    questions = load_questions(args.questions)
+    index = open_index(settings_from(args))
+    report = evaluate_questions(index, questions, _cutoffs(args.k or "1,5"))
+    if args.json:
+        print(json.dumps(goldset_json(report), ensure_ascii=False, indent=2))
+    else:
+        info = index.info()
+        print(f"{len(questions)} questions on the index at {index.settings.index} "
+              f"({info.version}: {info.documents} documents, {info.chunks} chunks)")
+        print(format_report(report))
+    return 0
+
+
+def _cutoffs(text: str) -> list[int]:
+    try:
+        return [int(k) for k in text.split(",") if k.strip()]
+    except ValueError:
+        raise QAError(f"--k takes whole numbers separated by commas, e.g. --k 1,5, not {text!r}") from None
+
+
 COMMANDS = {
-    "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval,
+    "index": cmd_index, "watch": cmd_watch, "status": cmd_status, "search": cmd_search, "ask": cmd_ask,
+    "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval,
 }
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ class Settings:
     llm_key: str | None = None
     llm_timeout: float = 60.0
     auth: str | None = None
+    watch: bool = False  # the app re-indexes the corpus by itself as files change
+    watch_settle: float = 1.0  # seconds without a change before the watcher re-indexes
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus", Path(self.corpus))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from qa.types import Answer, Hit
+from qa.types import Answer, Hit, IndexStatus, Skipped
+
+if TYPE_CHECKING:
+    from qa.goldset import GoldReport
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -28,4 +31,34 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "citations": [asdict(c) for c in answer.citations],
         "mode": answer.mode,
         "unsupported_sentences": list(answer.unsupported_sentences),
+    }
+
+
+def skipped_json(skipped: Skipped) -> dict[str, Any]:
+    return {"source": skipped.source, "reason": skipped.reason, "partial": skipped.partial}
+
+
+def status_json(status: IndexStatus) -> dict[str, Any]:
+    """`qa status --json`: every field of the status, lists as lists, and the exit code's meaning as `state`."""
+    data = asdict(status)
+    data.update(
+        {key: list(getattr(status, key)) for key in ("new", "modified", "deleted")},
+        skipped=[skipped_json(s) for s in status.skipped],
+    )
+    return data
+
+
+def goldset_json(report: GoldReport) -> dict[str, Any]:
+    """`qa eval --questions --json`: the figures, the counts they are over, and each failed question."""
+    return {
+        "questions": len(report.outcomes),
+        "with_source": len(report.with_source),
+        "with_answer": len(report.with_answer),
+        "unanswerable": len(report.unanswerable),
+        **report.figures(),
+        "failed": [
+            {"line": o.question.line, "question": o.question.question, "rank": o.rank, "answered": o.answered,
+             "reasons": list(o.failures)}
+            for o in report.failed
+        ],
     }

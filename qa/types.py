@@ -83,3 +83,52 @@ class BuildReport:
     seconds: float = 0.0
     wrote: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What an index holds and how it differs from its corpus (`qa status`)."""
+
+    state: str  # "in_sync" | "stale" | "unusable"
+    index: str
+    corpus: str
+    error: str = ""  # why the index is unusable, or why the corpus could not be compared
+    version: str = ""
+    format: int | None = None
+    model: str = ""
+    model_sha256: str = ""  # fingerprint of the weights the index was built with; "" when not recorded
+    installed_model_sha256: str = ""  # fingerprint of the weights this qa embeds questions with
+    documents: int = 0
+    chunks: int = 0
+    built_at: str = ""
+    size_bytes: int = 0  # the current version's files on disk
+    new: tuple[str, ...] = ()  # files in the corpus the index lacks
+    modified: tuple[str, ...] = ()  # files whose content differs from what was indexed
+    deleted: tuple[str, ...] = ()  # indexed files no longer in the corpus
+    settings_changed: bool = False  # chunking or precision differ from the build's: everything is re-embedded
+    skipped: tuple[Skipped, ...] = ()  # files not indexed, or indexed in part, and why
+
+    @property
+    def exit_code(self) -> int:
+        return {"in_sync": 0, "stale": 1}.get(self.state, 2)
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One thing the corpus watcher did: `updating`, `updated`, `skipped` or `error`."""
+
+    kind: str
+    files: tuple[str, ...] = ()  # updating: the files about to be re-indexed (added, changed, removed)
+    report: BuildReport | None = None  # updated: what the build did
+    skipped: tuple[Skipped, ...] = ()  # files newly skipped or failed; each one is reported once
+    error: str = ""  # error: one line, the index in use stays as it was
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Where the corpus watcher stands, for a status line."""
+
+    state: str  # "starting" | "in_sync" | "updating" | "error" | "stopped"
+    files: int = 0  # files being re-indexed while updating
+    error: str = ""  # the last error, until an update succeeds
+    checked_at: str = ""  # when the index was last found or made in line with the corpus

@@ -15,7 +15,10 @@ from typing import Any, Iterator, Sequence
 
 import gradio as gr
 
-from qa import Answer, Citation, Index, IndexMissingError, QAError, Settings, build_index, corpus_changed, open_index
+from qa import (
+    Answer, Citation, Index, IndexMissingError, QAError, Settings, SyncState, WatchEvent, Watcher, build_index,
+    corpus_changed, open_index,
+)
 from qa.loaders import SUPPORTED
 from qa.serialize import answer_json, search_json
 
@@ -29,6 +32,8 @@ EXAMPLES = (
     "What challenges does Hong Kong's AI sector face?",
 )
 NO_INDEX = "There is no index yet. Open the **Index** tab and click **Rebuild index** (or run `qa index`)."
+NO_INDEX_WATCHING = "There is no index yet; it is being built from the corpus. Ask again in a moment."
+SYNC_REFRESH_SECONDS = 2.0
 EMPTY_SOURCES = '<div class="qa-empty">Sources of the latest answer appear here.</div>'
 STREAM_STEPS = 12
 CSS = """
@@ -132,17 +137,22 @@ def _size(n: int) -> str:
 
 
 class Service:
-    """The index the app answers from; swapped for a newer version only after a rebuild has finished."""
+    """The index the app answers from; swapped for a newer version only after a rebuild has finished.
 
-    def __init__(self, settings: Settings) -> None:
+    With a watcher, the corpus is re-indexed in the background as files change, and each completed
+    version is switched to as soon as it is written.
+    """
+
+    def __init__(self, settings: Settings, watcher: Watcher | None = None) -> None:
         self.settings = settings
+        self.watcher = watcher
         self._lock = threading.Lock()
         self.index: Index | None = None
         self.problem = ""
         try:
             self.index = open_index(settings)
         except IndexMissingError:
-            self.problem = NO_INDEX
+            self.problem = NO_INDEX_WATCHING if watcher else NO_INDEX
         except QAError as exc:
             self.problem = f"{exc}. Click **Rebuild index** in the Index tab."
 
@@ -166,20 +176,50 @@ class Service:
                 self.index.reload()
             self.problem = ""
 
+    def on_watch(self, event: WatchEvent) -> None:
+        """Log what the watcher did, and answer from a version it wrote right away."""
+        if event.kind == "updated":
+            try:
+                self.reload()
+            except QAError as exc:
+                log.warning("kept the index in use: %s", exc)
+        elif event.kind == "error":
+            log.warning("re-indexing the corpus failed: %s", event.error)
+        for skipped in event.skipped:
+            log.warning("%s %s: %s", "partly indexed" if skipped.partial else "skipped", skipped.source, skipped.reason)
+
     def info_markdown(self) -> str:
-        try:
-            stale = "**yes**, click Rebuild index" if corpus_changed(self.settings) else "no"
-        except QAError as exc:
-            stale = f"unknown ({_md(str(exc))})"
+        if self.watcher is not None:
+            stale = sync_markdown(self.watcher.state())
+        else:
+            try:
+                stale = "**yes**, click Rebuild index" if corpus_changed(self.settings) else "no"
+            except QAError as exc:
+                stale = f"unknown ({_md(str(exc))})"
+        label = "Sync with the corpus" if self.watcher is not None else "Corpus changed since the build"
         if self.index is None:
-            return f"{self.problem or NO_INDEX}\n\n- **Corpus folder:** {_md(str(self.settings.corpus))}"
+            sync = f"\n- **{label}:** {stale}" if self.watcher is not None else ""
+            return f"{self.problem or NO_INDEX}\n\n- **Corpus folder:** {_md(str(self.settings.corpus))}{sync}"
         info = self.index.info()
         rows = (
             ("Documents", info.documents), ("Chunks", info.chunks), ("Embedding model", info.model),
             ("Precision", info.precision), ("Built at", info.built_at), ("Corpus folder", self.settings.corpus),
         )
         lines = [f"- **{name}:** {_md(str(value))}" for name, value in rows]
-        return "\n".join(lines + [f"- **Corpus changed since the build:** {stale}"])
+        return "\n".join(lines + [f"- **{label}:** {stale}"])
+
+
+def sync_markdown(state: SyncState) -> str:
+    """One line for the index panel: in sync, updating N files, or the last error."""
+    if state.state == "in_sync":
+        return f"in sync, watching for changes (checked {_md(state.checked_at)})"
+    if state.state == "updating":
+        return f"**updating: {state.files} file{'s' if state.files != 1 else ''}**…"
+    if state.state == "error":
+        return f"**last error:** {_md(state.error)}"
+    if state.state == "stopped":
+        return "not watching" + (f" (last error: {_md(state.error)})" if state.error else "")
+    return "checking the corpus…"
 
 
 def _md(text: str) -> str:
@@ -252,9 +292,25 @@ def _example_text(evt: gr.SelectData) -> str:
     return evt.value["text"]
 
 
-def build_app(settings: Settings) -> gr.Blocks:
-    """The Blocks app: chat with streamed, cited answers, sources, index status, rebuild and upload."""
-    service = Service(settings)
+class App(gr.Blocks):
+    """The Blocks app; closing it also stops its corpus watcher."""
+
+    corpus_watcher: Watcher | None = None
+
+    def close(self, verbose: bool = True) -> None:
+        if self.corpus_watcher is not None:
+            self.corpus_watcher.stop()
+        super().close(verbose)
+
+
+def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
+    """The Blocks app: chat with streamed, cited answers, sources, index status, rebuild and upload.
+
+    With a watcher (not yet started), the index panel shows the sync state and refreshes itself.
+    """
+    service = Service(settings, watcher)
+    if watcher is not None:
+        watcher.listener = service.on_watch
     has_default = (Path(settings.corpus) / DEFAULT_SOURCE).is_file()
     llm = bool(settings.llm_url and settings.llm_url.strip())
 
@@ -325,7 +381,10 @@ def build_app(settings: Settings) -> gr.Blocks:
         lines = []
         if added:
             names = ", ".join(f"**{_md(n)}**" for n in added)
-            lines.append(f"Added {names}. Click **Rebuild index** in the Index tab to search them.")
+            then = "They are indexed in a few seconds."
+            if watcher is None:
+                then = "Click **Rebuild index** in the Index tab to search them."
+            lines.append(f"Added {names}. {then}")
         lines += [f"- Refused **{_md(name)}**: {_md(reason)}" for name, reason in refused]
         return "\n".join(lines), None, service.info_markdown()
 
@@ -358,7 +417,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         placeholder += "\n\n" + service.problem
     private: dict[str, Any] = {"api_visibility": "private"}
 
-    with gr.Blocks(title="Ask the documents", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
+    with App(title="Ask the documents", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         gr.Markdown("# Ask the documents\nQuestions are answered only from the files in the corpus, with citations.")
         turns = gr.State([])
         with gr.Row(equal_height=False):
@@ -412,8 +471,12 @@ def build_app(settings: Settings) -> gr.Blocks:
             **private,
         )
         app.load(service.info_markdown, None, info, **private)
+        if watcher is not None:
+            timer = gr.Timer(SYNC_REFRESH_SECONDS)
+            timer.tick(service.info_markdown, None, info, show_progress="hidden", queue=False, **private)
         gr.api(api_ask, api_name="ask")
         gr.api(api_search, api_name="search")
+    app.corpus_watcher = watcher
     return app
 
 
@@ -433,34 +496,47 @@ def serve(
     auth: str | None = None,
     block: bool = True,
     inbrowser: bool = False,
-) -> gr.Blocks:
-    """Start the app; with block=False return the running app (call .close() to stop it)."""
+    watch: bool | None = None,
+) -> App:
+    """Start the app; with block=False return the running app (call .close() to stop it).
+
+    With `watch` (default: settings.watch) the corpus is re-indexed by itself as its files change.
+    """
     credentials = _auth(auth or settings.auth)
     if credentials is None and host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s without a password; set QA_AUTH=user:password", host)
-    app = build_app(settings)
+    watcher = Watcher(settings) if (settings.watch if watch is None else watch) else None
+    app = build_app(settings, watcher)
     app.queue(default_concurrency_limit=2, max_size=32)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        auth=credentials,
-        share=False,
-        inbrowser=inbrowser,
-        prevent_thread_lock=not block,
-        max_file_size=settings.max_upload_bytes,
-        blocked_paths=[os.path.realpath(settings.corpus), os.path.realpath(settings.index)],
-        ssr_mode=False,
-        mcp_server=False,
-        pwa=False,
-        enable_monitoring=False,
-        show_error=False,
-        quiet=not block,
-        footer_links=["api"],
-        theme=gr.themes.Soft(
-            primary_hue="indigo",
-            font=["ui-sans-serif", "system-ui", "sans-serif"],
-            font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
-        ),
-        css=CSS,
-    )
+    if watcher is not None:
+        watcher.start()
+    try:
+        app.launch(
+            server_name=host,
+            server_port=port,
+            auth=credentials,
+            share=False,
+            inbrowser=inbrowser,
+            prevent_thread_lock=not block,
+            max_file_size=settings.max_upload_bytes,
+            blocked_paths=[os.path.realpath(settings.corpus), os.path.realpath(settings.index)],
+            ssr_mode=False,
+            mcp_server=False,
+            pwa=False,
+            enable_monitoring=False,
+            show_error=False,
+            quiet=not block,
+            footer_links=["api"],
+            theme=gr.themes.Soft(
+                primary_hue="indigo",
+                font=["ui-sans-serif", "system-ui", "sans-serif"],
+                font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
+            ),
+            css=CSS,
+        )
+    except BaseException:
+        app.close()
+        raise
+    if block and watcher is not None:
+        watcher.stop()
     return app

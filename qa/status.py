@@ -1,0 +1,106 @@
+"""`qa status`: what the index holds and what changed in the corpus since it was built, without embedding anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa import indexer, store
+from qa.config import Settings
+from qa.embedding import model_path
+from qa.errors import CorpusError, IndexFormatError, QAError
+from qa.fingerprint import model_fingerprint
+from qa.types import IndexStatus, Skipped
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How the corpus differs from the current version, less files the last build could not read that have not
+    changed since (another build would fail on them again)."""
+
+    new: tuple[str, ...]
+    modified: tuple[str, ...]
+    deleted: tuple[str, ...]
+    noted: tuple[Skipped, ...]  # what the last build noted about files unchanged since: failures, partial reads
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(sorted({*self.new, *self.modified, *self.deleted}))
+
+
+def changes(work: indexer.Plan) -> Changes:
+    manifest = store.read_manifest(work.base) if work.base is not None else None
+    noted = _noted_by_build(manifest, work.hashes) if manifest is not None else {}
+    return Changes(
+        new=tuple(f.source for f in work.added if f.source not in noted),
+        modified=tuple(f.source for f in work.changed if f.source not in noted),
+        deleted=tuple(work.removed),
+        noted=tuple(noted.values()),
+    )
+
+
+def index_status(settings: Settings) -> IndexStatus:
+    """Check the current version's files against its manifest, then compare the corpus with it by content hash."""
+    index = settings.index
+    base: dict[str, Any] = {
+        "index": str(index), "corpus": str(settings.corpus),
+        "installed_model_sha256": model_fingerprint(model_path(settings)),
+    }
+    try:
+        pointer = store.read_pointer(index)
+        if pointer is None:
+            return IndexStatus("unusable", error=f"no index at {index}: run `qa index` to build it", **base)
+        folder, digest = pointer
+        manifest = store.read_manifest(folder)
+    except QAError as exc:
+        return IndexStatus("unusable", error=str(exc), **base)
+    base.update(
+        version=folder.name, format=manifest.format, model=manifest.model, model_sha256=manifest.model_sha256,
+        documents=manifest.documents, chunks=manifest.chunks, built_at=manifest.built_at,
+        size_bytes=_size(folder),
+    )
+    try:
+        store.check_compatible(manifest, settings.model_name, index)
+        _check_weights(manifest, base["installed_model_sha256"], index)
+        store.verify(folder, manifest, digest)
+        work = indexer.plan(settings)
+    except CorpusError as exc:
+        return IndexStatus("stale", error=str(exc), **base)
+    except QAError as exc:
+        return IndexStatus("unusable", error=str(exc), **base)
+    found = changes(work)
+    skipped = tuple(sorted(work.skipped + list(found.noted), key=lambda s: s.source))
+    if work.full:
+        return IndexStatus("stale", settings_changed=True, skipped=skipped, **base)
+    state = "stale" if found.files else "in_sync"
+    return IndexStatus(
+        state, new=found.new, modified=found.modified, deleted=found.deleted, skipped=skipped, **base
+    )
+
+
+def _check_weights(manifest: store.Manifest, installed: str, index: Path) -> None:
+    if manifest.model_sha256 and installed and manifest.model_sha256 != installed:
+        raise IndexFormatError(
+            f"index at {index} was built with other weights of {manifest.model} (fingerprint "
+            f"{manifest.model_sha256[:12]}, installed {installed[:12]}); {store.REBUILD}"
+        )
+
+
+def _noted_by_build(manifest: store.Manifest, hashes: dict[str, str]) -> dict[str, Skipped]:
+    """What the last build noted about files whose content has not changed since: failures and partial reads."""
+    found: dict[str, Skipped] = {}
+    for entry in manifest.skipped:
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
+            continue
+        source = entry["source"]
+        if entry.get("sha256") and entry.get("sha256") == hashes.get(source):
+            found[source] = Skipped(source, str(entry.get("reason", "")), bool(entry.get("partial", False)))
+    return found
+
+
+def _size(folder: Path) -> int:
+    try:
+        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    except OSError:
+        return 0
