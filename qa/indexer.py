@@ -6,7 +6,7 @@ import hashlib
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,6 +38,7 @@ class Plan:
     skipped: list[Skipped]
     base: Path | None
     full: bool
+    failed: list[str] = field(default_factory=list)  # unreadable at the last build and unchanged since: not retried
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -58,6 +59,7 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
     base = None if rebuild else store.current_folder(settings.index)
     known: dict[str, store.DocumentRow] = {}
     full = base is None
+    manifest = None
     if base is not None:
         manifest = store.read_manifest(base)
         older = manifest.format < store.FORMAT_VERSION  # an older format is rebuilt, not refused
@@ -84,7 +86,23 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
             unchanged.append(file)
     present = {f.source for f in files}
     removed = sorted(s for s in known if s not in present)
-    return Plan(added, changed, removed, unchanged, hashes, skipped, base, full)
+    failed = _failed_before(manifest, hashes) if known and manifest is not None else {}
+    skipped += [failed[f.source] for f in added + changed if f.source in failed]
+    return Plan(
+        [f for f in added if f.source not in failed], [f for f in changed if f.source not in failed], removed,
+        unchanged, hashes, skipped, base, full, sorted(s for s in failed if s in present),
+    )
+
+
+def _failed_before(manifest: store.Manifest, hashes: dict[str, str]) -> dict[str, Skipped]:
+    """Files the base version's build could not read, by source, whose content has not changed since."""
+    found = {}
+    for entry in manifest.skipped:
+        if not isinstance(entry, dict) or entry.get("partial") or not isinstance(entry.get("source"), str):
+            continue
+        if entry.get("sha256") and entry.get("sha256") == hashes.get(entry["source"]):
+            found[entry["source"]] = Skipped(entry["source"], str(entry.get("reason", "")))
+    return found
 
 
 def _documents(catalog: Path, index: Path) -> dict[str, store.DocumentRow]:
@@ -165,7 +183,7 @@ def _in_order(texts: list[str], found: dict[str, Embedded]) -> tuple[np.ndarray,
     if not texts:
         return None
     matrix = np.stack([found[t][0] for t in texts]).astype(np.float32, copy=False)
-    sentences = np.concatenate([found[t][1] for t in texts]).astype(np.float32, copy=False)
+    sentences = np.concatenate([found[t][1] for t in texts])
     return matrix, sentences, np.array([len(found[t][1]) for t in texts], dtype=np.int64)
 
 
@@ -266,10 +284,14 @@ class _Writer:
             self.reusable.set_result(_reusable(base, base_vectors, base_sentences, replaced) if base else {})
             removed_ids = writer.remove_documents(replaced) if base else []
             new_ids: list[int] = []
+            new_terms: list[list[str]] = []
             for row, chunks in self.loaded:
-                new_ids += writer.add_document(row, chunks, [" ".join(terms(c.text)) for c in chunks])
+                chunk_terms = [terms(c.text) for c in chunks]
+                new_ids += writer.add_document(row, chunks, [" ".join(t) for t in chunk_terms])
+                new_terms += chunk_terms
             documents, total = writer.counts()
-            writer.write_sparse(Sparse.build(*writer.all_terms()))
+            lexical = Sparse.load(base / store.SPARSE) if base else Sparse.empty()
+            writer.write_sparse(lexical.updated(removed_ids, new_ids, new_terms))
             embedded = self.vectors.result()
             dimension = self.dimension or (base_vectors.d if base_vectors is not None else 0)
             if embedded is None:
@@ -307,7 +329,7 @@ class _Writer:
 
 def _recorded_skips(base: Path | None, work: Plan, skipped: list[Skipped]) -> list[dict[str, Any]]:
     """The files this build could not read, or read in part, and what the base version noted about unchanged files."""
-    unchanged = {f.source for f in work.unchanged}
+    unchanged = {f.source for f in work.unchanged} | set(work.failed)
     earlier = store.read_manifest(base).skipped if base else []
     carried = [e for e in earlier if isinstance(e, dict) and e.get("source") in unchanged]
     fresh = [
@@ -339,7 +361,7 @@ def _reusable(
     finally:
         db.close()
     found = vectors.reconstruct(index, [r[0] for r in rows])
-    return {text: (vector, sentences.of(chunk_id)) for (chunk_id, text), vector in zip(rows, found)}
+    return {text: (vector, sentences.of(chunk_id).astype(np.float16)) for (chunk_id, text), vector in zip(rows, found)}
 
 
 def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:

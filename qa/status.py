@@ -32,11 +32,12 @@ class Changes:
 def changes(work: indexer.Plan) -> Changes:
     manifest = store.read_manifest(work.base) if work.base is not None else None
     noted = _noted_by_build(manifest, work.hashes) if manifest is not None else {}
+    reported = {s.source for s in work.skipped}  # the plan already lists failures it does not retry
     return Changes(
         new=tuple(f.source for f in work.added if f.source not in noted),
         modified=tuple(f.source for f in work.changed if f.source not in noted),
         deleted=tuple(work.removed),
-        noted=tuple(noted.values()),
+        noted=tuple(s for s in noted.values() if s.source not in reported),
     )
 
 

@@ -23,7 +23,8 @@ from qa.sparse import Sparse
 from qa.vectors import SentenceVectors
 from qa.types import Chunk
 
-# 2: sentence vectors (sentences/), and the sentence rules of qa.chunking.split_sentences they follow.
+# 2: sentence vectors (sentences/) following the rules of qa.chunking.split_sentences, and BM25 as term
+# frequencies (sparse/), scored at query time, so an update need not re-index every chunk.
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
@@ -51,6 +52,7 @@ REBUILD = "run `qa index --rebuild` to rebuild it"
 POINTER = re.compile(r"(v[0-9]{6,})(?: ([0-9a-f]{64}))?\n?")
 VERSION = re.compile(r"v[0-9]{6,}")
 OPEN_ATTEMPTS = 3
+VACUUM_SHARE = 0.25  # compact the catalog once this share of its pages is free
 # SQLite reports its own result codes, not errno; these are the ones a failing disk produces.
 SQLITE_ERRNO = {3: errno.EACCES, 8: errno.EROFS, 10: errno.EIO, 13: errno.ENOSPC, 14: errno.EACCES}
 REASONS = {
@@ -416,11 +418,6 @@ class VersionWriter:
                 "UPDATE documents SET mtime = ?, size = ? WHERE source = ?", (doc.mtime, doc.size, doc.source)
             )
 
-    def all_terms(self) -> tuple[list[int], list[list[str]]]:
-        with _catalog_writes():
-            rows = self._db().execute("SELECT id, terms FROM chunks ORDER BY id").fetchall()
-        return [r[0] for r in rows], [r[1].split() for r in rows]
-
     def counts(self) -> tuple[int, int]:
         with _catalog_writes():
             docs = self._db().execute("SELECT count(*) FROM documents").fetchone()[0]
@@ -434,7 +431,7 @@ class VersionWriter:
         _write_file(self.folder / VECTORS, memoryview(faiss.serialize_index(vectors)))
 
     def write_sparse(self, sparse: Sparse) -> None:
-        sparse.save(self.folder / SPARSE)
+        sparse.save(self.folder / SPARSE, _write_file)
 
     def write_sentences(self, sentences: SentenceVectors) -> None:
         sentences.save(self.folder / SENTENCES, _write_file)
@@ -443,7 +440,9 @@ class VersionWriter:
         db = self._db()
         with _catalog_writes():
             db.commit()
-            db.execute("VACUUM")
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            if free > VACUUM_SHARE * db.execute("PRAGMA page_count").fetchone()[0]:  # an update frees few pages
+                db.execute("VACUUM")
             db.close()
         self.db = None
         checksums = {str(p.relative_to(self.folder)): sha256_file(p) for p in data_files(self.folder)}

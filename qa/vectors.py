@@ -146,10 +146,16 @@ class SentenceVectors:
         return cls(np.zeros(0, np.int64), np.zeros((0, dimension), np.int8), np.zeros(0, np.float32))
 
     @classmethod
-    def quantize(cls, owners: np.ndarray, rows: np.ndarray) -> "SentenceVectors":
-        peak = np.abs(rows).max(axis=1) if len(rows) else np.zeros(0, np.float32)
-        scales = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-        codes = np.rint(rows / scales[:, None]).astype(np.int8)
+    def quantize(cls, owners: np.ndarray, rows: np.ndarray, block: int = 1 << 16) -> "SentenceVectors":
+        """Rows (float16 or float32) to int8 codes and a scale each, a block at a time to bound memory."""
+        codes = np.empty(rows.shape, np.int8)
+        scales = np.empty(len(rows), np.float32)
+        for first in range(0, len(rows), block):
+            part = np.asarray(rows[first : first + block], dtype=np.float32)
+            peak = np.abs(part).max(axis=1) if part.size else np.zeros(len(part), np.float32)
+            scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+            codes[first : first + block] = np.rint(part / scale[:, None])
+            scales[first : first + block] = scale
         return cls(np.asarray(owners, np.int64), codes, scales)
 
     def __len__(self) -> int:
@@ -166,16 +172,17 @@ class SentenceVectors:
 
     def plus(self, other: "SentenceVectors") -> "SentenceVectors":
         owners = np.concatenate([self.owners, other.owners])
-        order = np.argsort(owners, kind="stable")
         codes = np.concatenate([np.asarray(self.codes), other.codes])
-        return SentenceVectors(owners[order], codes[order], np.concatenate([self.scales, other.scales])[order])
+        scales = np.concatenate([self.scales, other.scales])
+        if np.all(owners[1:] >= owners[:-1]):  # new chunks have the highest ids: nothing to reorder
+            return SentenceVectors(owners, codes, scales)
+        order = np.argsort(owners, kind="stable")
+        return SentenceVectors(owners[order], codes[order], scales[order])
 
     def save(self, folder: Path, write: Callable[[Path, bytes], None]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name, array in zip(self.FILES, (self.owners, self.codes, self.scales)):
-            buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-            write(folder / name, buffer.getvalue())
+            write(folder / name, npy_bytes(array))
 
     @classmethod
     def load(cls, folder: Path) -> "SentenceVectors":
@@ -187,3 +194,11 @@ class SentenceVectors:
         if not (owners.ndim == 1 and codes.ndim == 2 and len(owners) == len(codes) == len(scales)):
             raise ValueError("sentence vector files disagree in length")
         return cls(owners, codes, scales)
+
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    """`array` in .npy format, for a writer that reports a full disk as such (numpy's own file writes do not)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()

@@ -248,6 +248,38 @@ def test_a_changed_file_that_now_fails_keeps_its_previous_version(settings_for, 
     assert "hold hands" in open_index(settings).search("otters hold hands", k=1)[0].chunk.text
 
 
+def test_a_broken_file_is_not_retried_until_it_changes(settings_for, hk_corpus):
+    settings = settings_for(hk_corpus)
+    (hk_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    first = build_index(settings)
+    version = store.current_folder(settings.index)
+    again = build_index(settings)
+    assert not again.wrote and store.current_folder(settings.index) == version
+    assert again.added == () and again.chunks_embedded == 0
+    assert [(s.source, s.reason) for s in again.skipped] == [(s.source, s.reason) for s in first.skipped]
+    write(hk_corpus, "otters.txt", "Sea otters hold hands while they sleep.\n")
+    third = build_index(settings)
+    assert third.wrote and third.added == ("otters.txt",)
+    assert [s.source for s in third.skipped] == ["broken.pdf"]
+    assert build_index(settings).wrote is False, "the note about broken.pdf was carried into the new version"
+    (hk_corpus / "broken.pdf").write_bytes(make_pdf(["Kelp forests shelter the otters."]))
+    fixed = build_index(settings)
+    assert fixed.added == ("broken.pdf",) and fixed.skipped == ()
+    assert open_index(settings).search("kelp forests shelter", k=1)[0].chunk.source == "broken.pdf"
+
+
+def test_a_changed_file_that_still_fails_is_not_retried(settings_for, hk_corpus):
+    settings = settings_for(hk_corpus)
+    write(hk_corpus, "otters.txt", "Sea otters hold hands while they sleep.\n")
+    build_index(settings)
+    (hk_corpus / "otters.txt").write_bytes(b"\x00\x01\x02" * 100)
+    assert build_index(settings).wrote
+    again = build_index(settings)
+    assert not again.wrote and again.changed == ()
+    assert [s.source for s in again.skipped] == ["otters.txt"]
+    assert "hold hands" in open_index(settings).search("otters hold hands", k=1)[0].chunk.text
+
+
 def test_reader_keeps_its_snapshot_until_reload(settings_for, hk_corpus):
     settings = settings_for(hk_corpus)
     build_index(settings)

@@ -129,7 +129,9 @@ def reseal(index: Path) -> None:
     (index / store.CURRENT).write_text(f"{folder.name} {hashlib.sha256(data).hexdigest()}\n")
 
 
-@pytest.mark.parametrize("name", ["sparse/ids.npy", "sparse/data.npy", "sparse/indptr.npy", "sentences/codes.npy", "sentences/owners.npy"])
+@pytest.mark.parametrize(
+    "name", ["sparse/ids.npy", "sparse/counts.npy", "sparse/indptr.npy", "sentences/codes.npy", "sentences/owners.npy"]
+)
 def test_a_pickle_planted_in_the_index_is_refused_not_run(hk_index, tmp_path, name):
     from qa import IndexCorruptError, open_index, store
 

@@ -397,7 +397,7 @@ def test_bm25_scores_equal_bm25s_and_survive_a_save(tmp_path):
     words = [f"w{i}" for i in range(40)]
     documents = [list(rng.choice(words, size=int(rng.integers(0, 25)))) for _ in range(150)]
     sparse = Sparse.build(list(range(1000, 1150)), documents)
-    sparse.save(tmp_path / "sparse")
+    sparse.save(tmp_path / "sparse", lambda path, data: path.write_bytes(data))
     loaded = Sparse.load(tmp_path / "sparse")
     reference = bm25s.BM25()
     reference.index(documents, show_progress=False)
@@ -432,3 +432,18 @@ def test_help_imports_no_numpy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert "usage: qa" in result.stdout
     assert "LOADED []" in result.stdout
+
+
+def test_bm25_updated_equals_bm25_built_from_scratch():
+    rng = np.random.default_rng(11)
+    words = [f"w{i}" for i in range(30)]
+    docs = {i: list(rng.choice(words, size=int(rng.integers(1, 20)))) for i in range(1, 41)}
+    first = Sparse.build(list(docs), list(docs.values()))
+    removed = [3, 17, 40]  # 40 is the highest id: SQLite gives it to the next chunk again
+    added = {40: ["w1", "w1", "w29", "fresh"], 41: ["w2", "fresh"]}
+    updated = first.updated(removed, list(added), list(added.values()))
+    final = {i: d for i, d in docs.items() if i not in removed} | added
+    rebuilt = Sparse.build(list(final), list(final.values()))
+    assert sorted(updated.ids.tolist()) == sorted(final)
+    for query in (["w1"], ["w2", "w5"], ["fresh", "w29"], ["w0", "w0"]):
+        assert dict(updated.top(query, 50)) == pytest.approx(dict(rebuilt.top(query, 50)))
