@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -136,7 +138,7 @@ class SentenceVectors:
     size; cosines within 0.01 of float32), rows grouped by chunk id in sentence order."""
 
     owners: np.ndarray  # chunk id of each row, ascending
-    codes: np.ndarray  # int8, (rows, dimension)
+    codes: "np.ndarray | RowFile"  # int8, (rows, dimension)
     scales: np.ndarray  # float32, one per row
 
     FILES = ("owners.npy", "codes.npy", "scales.npy")
@@ -168,7 +170,7 @@ class SentenceVectors:
 
     def without(self, chunk_ids: Sequence[int]) -> "SentenceVectors":
         keep = ~np.isin(self.owners, np.asarray(chunk_ids, np.int64))
-        return SentenceVectors(self.owners[keep], np.asarray(self.codes[keep]), self.scales[keep])
+        return SentenceVectors(self.owners[keep], np.asarray(self.codes)[keep], self.scales[keep])
 
     def plus(self, other: "SentenceVectors") -> "SentenceVectors":
         owners = np.concatenate([self.owners, other.owners])
@@ -186,12 +188,11 @@ class SentenceVectors:
 
     @classmethod
     def load(cls, folder: Path) -> "SentenceVectors":
-        """Owners and scales are read; the codes are mapped, so only the rows a query touches take memory."""
-        owners, codes, scales = (
-            np.load(folder / name, allow_pickle=False, mmap_mode="r" if name == "codes.npy" else None)
-            for name in cls.FILES
-        )
-        if not (owners.ndim == 1 and codes.ndim == 2 and len(owners) == len(codes) == len(scales)):
+        """Owners and scales are read; the codes stay on disk and a query reads the rows it needs."""
+        owners = np.load(folder / "owners.npy", allow_pickle=False)
+        scales = np.load(folder / "scales.npy", allow_pickle=False)
+        codes = RowFile(folder / "codes.npy")
+        if not (owners.ndim == 1 and len(owners) == len(codes) == len(scales)):
             raise ValueError("sentence vector files disagree in length")
         return cls(owners, codes, scales)
 
@@ -202,3 +203,42 @@ def npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
     return buffer.getvalue()
+
+
+class RowFile:
+    """The rows of a 2-d .npy matrix, read on demand with pread: a query needs a few rows of a file ten times
+    the size of the chunk vectors, and mapping it let the kernel count whole folios around them against the
+    process. The open file keeps the rows readable after a newer version removes the folder."""
+
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            with os.fdopen(os.dup(fd), "rb") as f:
+                version = np.lib.format.read_magic(f)
+                header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                          else np.lib.format.read_array_header_2_0)
+                self.shape, fortran, self.dtype = header(f)
+                self.offset = f.tell()
+            if fortran or self.dtype.hasobject or len(self.shape) != 2:
+                raise ValueError(f"{path.name} is not a plain matrix")
+            self.row_bytes = int(self.shape[1]) * self.dtype.itemsize
+            if self.offset + self.shape[0] * self.row_bytes > os.fstat(fd).st_size:
+                raise ValueError(f"{path.name} is shorter than its header says")
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+        weakref.finalize(self, os.close, fd)
+
+    def __len__(self) -> int:
+        return int(self.shape[0])
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        first, end, _ = rows.indices(len(self))
+        count = max(0, end - first)
+        data = os.pread(self.fd, count * self.row_bytes, self.offset + first * self.row_bytes)
+        return np.frombuffer(data, dtype=self.dtype).reshape(count, self.shape[1])
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[0 : len(self)]
+        return whole if dtype is None else whole.astype(dtype)
