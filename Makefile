@@ -35,6 +35,7 @@ test: install-dev browser
 	$(PY) -m pytest -q
 
 bench-quality: install
+	$(PIP) install --quiet -e '.[bench]'
 	$(PY) benchmarks/quality.py
 
 bench-speed: install

@@ -73,16 +73,14 @@ def test_forbidden_patterns_do_catch_what_they_are_for(tmp_path):
                     "torch.load"}
 
 
-def test_bm25_and_numpy_loads_refuse_pickles_by_default():
+def test_index_array_loads_refuse_pickles():
     import inspect
 
-    import bm25s
+    from qa import sparse, vectors
 
-    for method in (bm25s.BM25.load, bm25s.BM25.load_scores):
-        assert inspect.signature(method).parameters["allow_pickle"].default is False
-    from qa import sparse
-
-    assert "allow_pickle" not in inspect.getsource(sparse.Sparse.load).replace("allow_pickle=False", "")
+    for load in (sparse.Sparse.load, vectors.SentenceVectors.load):
+        assert "allow_pickle" not in inspect.getsource(load).replace("allow_pickle=False", "")
+    assert "hasobject" in inspect.getsource(vectors.RowFile)
 
 
 def test_model_weights_are_safetensors_not_pickles():
