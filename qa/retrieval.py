@@ -24,7 +24,7 @@ class Fusion:
 
     dense: float = 0.6  # weight of the cosine; the BM25 score, scaled so the best chunk has 1, gets 1 - dense
     pool: int = 50  # candidates taken from each list
-    rerank: int = 5  # leading chunks whose sentences are embedded and scored (the query-time budget)
+    rerank: int = 5  # leading chunks re-ranked by their sentences (vectors stored in the index)
     sentence: float = 2.0  # weight of a chunk's best sentence score in its final score
     lexical: float = 1.5  # weight of question-term coverage next to the cosine in a sentence's score
 
