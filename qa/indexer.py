@@ -38,7 +38,12 @@ class Plan:
     skipped: list[Skipped]
     base: Path | None
     full: bool
-    failed: list[str] = field(default_factory=list)  # unreadable at the last build and unchanged since: not retried
+    noted: list[Skipped] = field(default_factory=list)  # the base build's notes on files unchanged since
+
+    @property
+    def failed(self) -> list[str]:
+        """Files the base build could not read, unchanged since: reported again, not retried."""
+        return [] if self.full else [s.source for s in self.noted if not s.partial]
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -86,22 +91,22 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
             unchanged.append(file)
     present = {f.source for f in files}
     removed = sorted(s for s in known if s not in present)
-    failed = _failed_before(manifest, hashes) if known and manifest is not None else {}
-    skipped += [failed[f.source] for f in added + changed if f.source in failed]
-    return Plan(
-        [f for f in added if f.source not in failed], [f for f in changed if f.source not in failed], removed,
-        unchanged, hashes, skipped, base, full, sorted(s for s in failed if s in present),
-    )
+    work = Plan(added, changed, removed, unchanged, hashes, skipped, base, full,
+                _noted(manifest, hashes) if manifest is not None else [])
+    failed = set(work.failed)
+    skipped += [s for s in work.noted if s.source in failed]
+    return replace(work, added=[f for f in added if f.source not in failed],
+                   changed=[f for f in changed if f.source not in failed])
 
 
-def _failed_before(manifest: store.Manifest, hashes: dict[str, str]) -> dict[str, Skipped]:
-    """Files the base version's build could not read, by source, whose content has not changed since."""
-    found = {}
+def _noted(manifest: store.Manifest, hashes: dict[str, str]) -> list[Skipped]:
+    """What the base version's build noted (failures, partial reads) about files whose content has not changed."""
+    found = []
     for entry in manifest.skipped:
-        if not isinstance(entry, dict) or entry.get("partial") or not isinstance(entry.get("source"), str):
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
             continue
         if entry.get("sha256") and entry.get("sha256") == hashes.get(entry["source"]):
-            found[entry["source"]] = Skipped(entry["source"], str(entry.get("reason", "")))
+            found.append(Skipped(entry["source"], str(entry.get("reason", "")), bool(entry.get("partial", False))))
     return found
 
 

@@ -11,6 +11,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from qa.vectors import npy_bytes
+
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 TOKEN = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+", re.UNICODE)
 CJK_RUN = re.compile(rf"[{CJK}]")
@@ -88,7 +90,7 @@ class Sparse:
                 new_rows.append(row)
                 new_counts.append(count)
         columns = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
-        terms_ = np.concatenate([columns, np.asarray(new_terms, np.int64)])
+        term_ids = np.concatenate([columns, np.asarray(new_terms, np.int64)])
         rows = np.concatenate([self.rows.astype(np.int64), np.asarray(new_rows, np.int64)])
         counts = np.concatenate([self.counts, np.asarray(new_counts, np.int32)])
         all_ids = np.concatenate([self.ids, np.asarray(ids, np.int64)])
@@ -96,15 +98,13 @@ class Sparse:
         keep = np.concatenate([~np.isin(self.ids, np.asarray(removed, np.int64)), np.ones(len(ids), bool)])
         renumber = np.cumsum(keep) - 1
         postings = keep[rows]
-        terms_, rows, counts = terms_[postings], renumber[rows[postings]], counts[postings]
-        order = np.lexsort((rows, terms_))
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(terms_, minlength=len(vocab)))])
+        term_ids, rows, counts = term_ids[postings], renumber[rows[postings]], counts[postings]
+        order = np.lexsort((rows, term_ids))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(term_ids, minlength=len(vocab)))])
         return Sparse(all_ids[keep], lengths[keep], vocab, indptr.astype(np.int64), rows[order].astype(np.int32),
                       counts[order])
 
     def save(self, folder: Path, write: Callable[[Path, bytes], None]) -> None:
-        from qa.vectors import npy_bytes
-
         folder.mkdir(parents=True, exist_ok=True)
         for name in self.ARRAYS:
             write(folder / f"{name}.npy", npy_bytes(getattr(self, name)))

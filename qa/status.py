@@ -16,8 +16,8 @@ from qa.types import IndexStatus, Skipped
 
 @dataclass(frozen=True)
 class Changes:
-    """How the corpus differs from the current version, less files the last build could not read that have not
-    changed since (another build would fail on them again)."""
+    """How the corpus differs from the current version; files the last build could not read and that have not
+    changed since are not counted (`indexer.plan` does not retry them)."""
 
     new: tuple[str, ...]
     modified: tuple[str, ...]
@@ -30,14 +30,12 @@ class Changes:
 
 
 def changes(work: indexer.Plan) -> Changes:
-    manifest = store.read_manifest(work.base) if work.base is not None else None
-    noted = _noted_by_build(manifest, work.hashes) if manifest is not None else {}
     reported = {s.source for s in work.skipped}  # the plan already lists failures it does not retry
     return Changes(
-        new=tuple(f.source for f in work.added if f.source not in noted),
-        modified=tuple(f.source for f in work.changed if f.source not in noted),
+        new=tuple(f.source for f in work.added),
+        modified=tuple(f.source for f in work.changed),
         deleted=tuple(work.removed),
-        noted=tuple(s for s in noted.values() if s.source not in reported),
+        noted=tuple(s for s in work.noted if s.source not in reported),
     )
 
 
@@ -86,18 +84,6 @@ def _check_weights(manifest: store.Manifest, installed: str, index: Path) -> Non
             f"index at {index} was built with other weights of {manifest.model} (fingerprint "
             f"{manifest.model_sha256[:12]}, installed {installed[:12]}); {store.REBUILD}"
         )
-
-
-def _noted_by_build(manifest: store.Manifest, hashes: dict[str, str]) -> dict[str, Skipped]:
-    """What the last build noted about files whose content has not changed since: failures and partial reads."""
-    found: dict[str, Skipped] = {}
-    for entry in manifest.skipped:
-        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
-            continue
-        source = entry["source"]
-        if entry.get("sha256") and entry.get("sha256") == hashes.get(source):
-            found[source] = Skipped(source, str(entry.get("reason", "")), bool(entry.get("partial", False)))
-    return found
 
 
 def _size(folder: Path) -> int:

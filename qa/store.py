@@ -107,8 +107,8 @@ def data_files(folder: Path) -> list[Path]:
 class Snapshot:
     """One immutable index version opened for reading; safe to share between threads.
 
-    Everything but the catalog is read into memory, and the catalog stays open, so the version keeps
-    answering after a later `qa index` has removed its folder.
+    The vectors are read into memory; the catalog, the BM25 postings and the sentence vectors stay open
+    (mapped or read on demand), so the version keeps answering after a later `qa index` has removed its folder.
     """
 
     def __init__(self, folder: Path, manifest: Manifest) -> None:

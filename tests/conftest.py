@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,28 @@ def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: 
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def one_torch_thread():
+    """On a busy machine two spinning torch threads are ten times slower than one."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def write(corpus: Path, name: str, text: str) -> Path:
+    """Write a UTF-8 file into a corpus, creating its folders."""
+    path = corpus / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

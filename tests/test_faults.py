@@ -29,6 +29,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 import pytest
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HK = ROOT / "corpus" / "hong-kong-ai.txt"
@@ -42,15 +43,7 @@ BUILD_LIMIT_S = 180
 PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Answer the fixed questions on one thread: on a busy machine two spinning threads are ten times slower."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # fixed questions answered on one thread
 
 
 # --- corpus states and what the index answers in each ---------------------------------------------------
@@ -566,17 +559,13 @@ def ask_app(port: int, question: str) -> dict:
 
 @pytest.mark.slow
 def test_running_app_answers_during_qa_index_and_switches_when_it_completes(settings_for):
-    import socket
-
     from qa import build_index, open_index
     from qa.web import serve
 
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     app = serve(settings, host="127.0.0.1", port=port, block=False)
     try:
         before = {q: ask_app(port, q)["answer"] for q in QUERIES}

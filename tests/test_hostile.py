@@ -41,15 +41,7 @@ QUESTIONS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """On a busy machine two spinning threads are ten times slower than one."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # fixed questions answered on one thread
 
 
 def many_page_pdf(pages: int, first: str, last: str) -> bytes:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
-from conftest import DEFAULT_CORPUS
+from conftest import DEFAULT_CORPUS, free_port
 
 from qa import Settings, build_index
 from qa.web import add_documents, safe_name, serve
@@ -22,12 +21,6 @@ pytestmark = pytest.mark.filterwarnings(  # pandas deprecations raised inside gr
 LIMIT = 64 * 1024
 CITATION_KEYS = {"id", "source", "start", "end", "line_start", "line_end", "page", "text", "score"}
 HIT_KEYS = {"source", "start", "end", "line_start", "line_end", "page", "text", "score"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(base: Path, **overrides) -> SimpleNamespace:

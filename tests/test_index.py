@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from conftest import write
 
 from qa import (
     CorpusError,
@@ -21,13 +21,6 @@ from qa.loaders import SourceFile
 from test_loaders import make_docx, make_pdf
 
 HK = "hong-kong-ai.txt"
-
-
-def write(corpus: Path, name: str, text: str) -> Path:
-    path = corpus / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def sources(settings) -> set[str]:

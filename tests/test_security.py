@@ -9,12 +9,12 @@ import os
 import pickle
 import re
 import shutil
-import socket
 import tokenize
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "qa").glob("*.py")) + [ROOT / "app.py"]
@@ -172,12 +172,6 @@ def test_instructions_inside_a_document_are_only_quoted(settings_for, hk_corpus,
 
 
 # --- the web app's file routes ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

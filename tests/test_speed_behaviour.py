@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write
 
 from qa import IndexFormatError, IndexWriteError, Settings, build_index, open_index, store
 from qa import embedding
@@ -44,13 +45,6 @@ TRICKY = {
 def fake_cpuinfo(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "cpuinfo"
     path.write_text(text)
-    return path
-
-
-def write(corpus: Path, name: str, text: str) -> Path:
-    path = corpus / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
     return path
 
 

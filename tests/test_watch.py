@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, free_port, write
 
 from qa import Settings, Watcher, WatchEvent, open_index, store
 from qa.types import SyncState
@@ -56,13 +54,6 @@ def wait_until(condition, what: str, timeout: float = WAIT):
             return value
         time.sleep(0.2)
     raise AssertionError(f"not within {timeout:.0f} s: {what}")
-
-
-def write(corpus: Path, name: str, text: str) -> Path:
-    path = corpus / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def top_sources(settings: Settings, query: str) -> list[str]:
@@ -287,12 +278,6 @@ def test_service_info_names_the_watchers_state(watched):
     settings, watcher, _ = watched
     info = Service(settings, watcher).info_markdown()
     assert "**Sync with the corpus:** in sync" in info and "Corpus changed since" not in info
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_app_with_watch_answers_a_saved_file_without_a_click(settings_for):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import DEFAULT_CORPUS
+from conftest import DEFAULT_CORPUS, free_port
 from fake_llm import FakeLLM
 
 from qa import Settings, build_index
@@ -31,12 +30,6 @@ ZORBLAX = (
     "The Zorblax festival is held every spring in the mountain town of Quillmere.\n\n"
     "During the festival, residents stack towers of blue glass bottles in the main square.\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(base: Path, build: bool = True, **overrides) -> SimpleNamespace:
