@@ -10,7 +10,7 @@ _HOMES = {
     "qa.api": ("Index", "IndexInfo", "build_index", "corpus_changed", "open_index"),
     "qa.config": ("Settings",),
     "qa.errors": (
-        "CorpusError", "IndexCorruptError", "IndexFormatError", "IndexLockedError", "IndexMissingError",
+        "CorpusError", "EncoderError", "IndexCorruptError", "IndexFormatError", "IndexLockedError", "IndexMissingError",
         "IndexWriteError", "LLMError", "QAError",
     ),
     "qa.status": ("index_status",),

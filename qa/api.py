@@ -27,6 +27,8 @@ class IndexInfo:
     precision: str
     factory: str
     built_at: str
+    backend: str = ""  # what embedded it: torch, onnx or sentence-transformers
+    device: str = ""
 
 
 def build_index(
@@ -67,7 +69,7 @@ class Index:
 
     def info(self) -> IndexInfo:
         m = self.snapshot.manifest
-        return IndexInfo(self.snapshot.version, m.documents, m.chunks, m.model, m.precision, m.factory, m.built_at)
+        return IndexInfo(self.snapshot.version, m.documents, m.chunks, m.model, m.precision, m.factory, m.built_at, m.backend, m.device)
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         return retrieve(self.snapshot, self.embedder, clean_question(question), k or self.settings.k)

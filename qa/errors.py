@@ -31,3 +31,7 @@ class IndexWriteError(QAError):
 
 class LLMError(QAError):
     """The generative endpoint failed; callers fall back to extractive answers."""
+
+
+class EncoderError(QAError):
+    """The requested backend, device or precision cannot run on this machine."""

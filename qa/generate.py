@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -97,28 +98,20 @@ def stream_answer(
     """Yield text deltas as they arrive, then one checked Answer(mode="llm"); LLMError on any failure."""
     messages = build_messages(question, history, [hit.chunk for hit in hits])
     parts: list[str] = []
-    finished = False
+    stream = ReplyStream()
     try:
-        stream = _client(settings).chat.completions.create(
-            model=settings.llm_model or DEFAULT_MODEL, messages=messages, temperature=0, stream=True
-        )
-        try:
-            for event in stream:
-                for choice in getattr(event, "choices", None) or []:
-                    finished = finished or bool(getattr(choice, "finish_reason", None))
-                    delta = getattr(getattr(choice, "delta", None), "content", None)
-                    if delta:
-                        parts.append(delta)
-                        yield delta
-        finally:
-            stream.close()
+        create = _client(settings).chat.completions.with_streaming_response.create
+        with create(model=settings.llm_model or DEFAULT_MODEL, messages=messages, temperature=0, stream=True) as response:
+            for delta in stream.read(response.iter_lines()):
+                parts.append(delta)
+                yield delta
     except Exception as exc:  # the endpoint is outside our control: every failure becomes one LLMError
         raise LLMError(_failure(settings, _reason(settings, exc))) from None
     reply = "".join(parts)
     if not reply.strip():
         raise LLMError(_failure(settings, "empty reply"))
-    if not finished:  # a dropped connection can look like a normal end of stream
-        raise LLMError(_failure(settings, "reply cut off before the model finished"))
+    if stream.cut_off:
+        raise LLMError(_failure(settings, stream.cut_off))
     text, ids, unsupported = check_reply(reply, len(hits))
     citations = tuple(_citation(n, hits[n - 1]) for n in sorted(ids))
     refused = bool(_REFUSAL.search(_sentences(text)[0]))
@@ -130,6 +123,67 @@ def stream_answer(
         mode="llm",
         unsupported_sentences=tuple(unsupported),
     )
+
+
+class ReplyStream:
+    """Reads the server-sent events of a streamed chat completion and tells a finished reply from a cut one.
+
+    `data: [DONE]` ends a reply normally, with or without a `finish_reason` before it (llama.cpp, LiteLLM and
+    others send none); a `finish_reason` of `stop` ends it too, for servers that close without `[DONE]`. A
+    connection that closes before either, or `finish_reason: length`, is a reply cut off.
+    """
+
+    def __init__(self) -> None:
+        self.done = False
+        self.finish_reason: str | None = None
+
+    @property
+    def cut_off(self) -> str:
+        """Why the reply is incomplete, or "" when the server ended it."""
+        if self.finish_reason == "length":
+            return "reply cut off at the model's token limit (finish_reason: length)"
+        if not self.done and not self.finish_reason:
+            return "reply cut off before the model finished (the connection closed before data: [DONE])"
+        return ""
+
+    def read(self, lines: Iterator[str]) -> Iterator[str]:
+        """Yield the text deltas of the events in `lines`; ValueError on an event that is not JSON."""
+        data: list[str] = []
+        for line in lines:
+            if line.startswith("data:"):
+                data.append(line[5:].removeprefix(" "))
+                continue
+            if line or not data:
+                continue
+            payload, data = "\n".join(data), []
+            if payload.strip() == "[DONE]":
+                self.done = True
+                return
+            yield from self._event(payload)
+        if data:
+            payload = "\n".join(data)
+            if payload.strip() == "[DONE]":
+                self.done = True
+            else:
+                yield from self._event(payload)
+
+    def _event(self, payload: str) -> Iterator[str]:
+        import openai
+
+        event = json.loads(payload)
+        if not isinstance(event, dict):
+            raise ValueError("an event that is not a JSON object")
+        if event.get("error"):
+            error = event["error"]
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            raise openai.APIError(message or "error event in the stream", request=None, body=error)  # type: ignore[arg-type]
+        for choice in event.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            self.finish_reason = choice.get("finish_reason") or self.finish_reason
+            delta = (choice.get("delta") or {}).get("content")
+            if isinstance(delta, str) and delta:
+                yield delta
 
 
 def check_reply(reply: str, n_passages: int) -> tuple[str, list[int], list[str]]:
@@ -191,9 +245,11 @@ def _reason(settings: Settings, exc: Exception) -> str:
     """What went wrong, in a few words."""
     import openai
 
-    if isinstance(exc, openai.APITimeoutError):
+    # Reading a streamed body raises the HTTP library's own errors (httpx, or httpx2 in openai 3), not openai's.
+    raised = {cls.__name__ for cls in type(exc).__mro__}
+    if isinstance(exc, openai.APITimeoutError) or "TimeoutException" in raised:
         return f"timed out after {settings.llm_timeout:g}s"
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, openai.APIConnectionError) or "TransportError" in raised:
         root: BaseException = exc
         while root.__cause__ or root.__context__:
             root = root.__cause__ or root.__context__  # type: ignore[assignment]

@@ -14,7 +14,7 @@ import numpy as np
 
 from qa.chunking import chunk_document, make_splitter, split_sentences
 from qa.config import Settings
-from qa.embedding import get_embedder, load_tokenizer, model_path, resolve_precision
+from qa.embedding import Choice, get_embedder, load_tokenizer, model_path, resolve
 from qa.errors import CorpusError, QAError
 from qa.fingerprint import model_fingerprint
 from qa.loaders import SourceFile, load, scan
@@ -70,7 +70,7 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
         older = manifest.format < store.FORMAT_VERSION  # an older format is rebuilt, not refused
         store.check_compatible(replace(manifest, format=store.FORMAT_VERSION) if older else manifest,
                                settings.model_name, settings.index)
-        if not older and _same_settings(manifest, settings, resolve_precision(settings.precision)):
+        if not older and _same_settings(manifest, settings, resolve(settings).precision):
             known = _documents(base / store.CATALOG, settings.index)
         else:
             full = True
@@ -157,7 +157,7 @@ def _build(
     if work.full and not loaded:
         raise CorpusError(_empty_message(settings, work.skipped + skipped))
     texts = [c.text for _, chunks in loaded for c in chunks]
-    writer = _Writer(settings, work, loaded, kept, resolve_precision(settings.precision), skipped)
+    writer = _Writer(settings, work, loaded, kept, resolve(settings), skipped)
     try:
         known = writer.reusable.result()
         todo = list(dict.fromkeys(t for t in texts if t not in known))
@@ -230,10 +230,10 @@ class _Writer:
         work: Plan,
         loaded: list[tuple[store.DocumentRow, list[Chunk]]],
         kept: set[str],
-        precision: str,
+        choice: Choice,
         skipped: list[Skipped],
     ) -> None:
-        self.settings, self.work, self.loaded, self.kept, self.precision = settings, work, loaded, kept, precision
+        self.settings, self.work, self.loaded, self.kept, self.choice = settings, work, loaded, kept, choice
         self.skipped = skipped
         self.reusable: Future[dict[str, Embedded]] = Future()
         self.vectors: Future[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = Future()
@@ -313,7 +313,9 @@ class _Writer:
                 format=store.FORMAT_VERSION,
                 model=settings.model_name,
                 dimension=dimension,
-                precision=self.precision,
+                precision=self.choice.precision,
+                backend=self.choice.backend,
+                device=self.choice.device,
                 chunk_tokens=settings.chunk_tokens,
                 chunk_overlap=settings.chunk_overlap,
                 factory=factory,

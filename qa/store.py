@@ -83,6 +83,8 @@ class Manifest:
     model_sha256: str = ""  # the model's fingerprint; "" in an index built before it was recorded
     skipped: list[dict[str, Any]] = field(default_factory=list)  # files the build could not read, or read in part
     sentences: int = 0  # rows of sentence vectors
+    backend: str = ""  # what embedded the build (torch, onnx, sentence-transformers); "" before it was recorded
+    device: str = ""  # cpu or cuda
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,37 @@ DEFAULT_CORPUS = ROOT / "corpus"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 
+def requested_precision() -> str:
+    """The CPU precision the precision-sensitive tests run at: $QA_PRECISION, float32 when unset or auto."""
+    value = os.environ.get("QA_PRECISION", "")
+    return value if value in ("float32", "bfloat16") else "float32"
+
+
+def skip_without_bf16() -> None:
+    from qa.hardware import detect
+
+    if not detect().cpu_bf16:
+        pytest.skip("this CPU has no AVX-512 BF16 or AMX, so bfloat16 would be emulated: nothing to test")
+
+
+@pytest.fixture(scope="session")
+def precision() -> str:
+    """The forced precision of a `precision` test; bfloat16 skips on a CPU without it."""
+    value = requested_precision()
+    if value == "bfloat16":
+        skip_without_bf16()
+    return value
+
+
+@pytest.fixture(scope="session")
+def forced_embedder(precision):
+    """torch on the CPU at the forced precision, whatever auto would pick on this machine."""
+    from qa.config import Settings
+    from qa.embedding import get_embedder
+
+    return get_embedder(Settings(backend="torch", device="cpu", precision=precision))
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from qa.config import Settings

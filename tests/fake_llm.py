@@ -20,6 +20,7 @@ FAULTS = (
     "close",  # close the connection without a response
     "close_mid_stream",  # send one delta, then close without finishing the body
     "truncated",  # end the stream cleanly after one delta, with no finish_reason, as an HTTP/1.0 close looks
+    "length",  # stop at the token limit: finish_reason "length", then [DONE]
 )
 
 
@@ -30,6 +31,10 @@ class Fault:
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; one of {FAULTS}")
         self.kind = kind
+
+
+class Bare(str):
+    """A scripted reply streamed without a finish_reason before its [DONE]."""
 
 
 class FakeLLM:
@@ -53,6 +58,10 @@ class FakeLLM:
 
     def reply(self, *texts: str) -> None:
         self.script.extend(texts)
+
+    def reply_without_finish_reason(self, text: str) -> None:
+        """Stream `text` and end with data: [DONE] alone, as llama.cpp's server and some proxies do."""
+        self.script.append(Bare(text))
 
     def fail(self, kind: str) -> None:
         self.script.append(Fault(kind))
@@ -95,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(step, Fault):
                 self._misbehave(fake, step.kind, body)
             elif body.get("stream"):
-                self._stream(body, _deltas(step))
+                self._stream(body, _deltas(step), None if isinstance(step, Bare) else "stop")
             else:
                 self._json(200, _completion(body, step))
         except (BrokenPipeError, ConnectionResetError):
@@ -140,6 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._start_stream()
             self._event(_chunk(body, {"role": "assistant", "content": "The government funds [1]"}))
             self._end_stream()
+        elif kind == "length":
+            self._stream(body, _deltas("The government funds research and"), "length")
         elif kind == "close_mid_stream":
             self._start_stream()
             self._event(_chunk(body, {"role": "assistant", "content": "Partial"}))
@@ -160,12 +171,13 @@ class _Handler(BaseHTTPRequestHandler):
         kind = "server_error" if status >= 500 else "invalid_request_error"
         self._json(status, {"error": {"message": message, "type": kind, "param": None, "code": code}})
 
-    def _stream(self, body: dict[str, Any], deltas: list[str]) -> None:
+    def _stream(self, body: dict[str, Any], deltas: list[str], finish_reason: str | None = "stop") -> None:
         self._start_stream()
         self._event(_chunk(body, {"role": "assistant", "content": ""}))
         for delta in deltas:
             self._event(_chunk(body, {"content": delta}))
-        self._event(_chunk(body, {}, finish_reason="stop"))
+        if finish_reason:
+            self._event(_chunk(body, {}, finish_reason=finish_reason))
         self._send_chunk(b"data: [DONE]\n\n")
         self._end_stream()
 

@@ -174,7 +174,8 @@ def test_reply_without_valid_markers_is_not_answered(fake: FakeLLM, settings: Se
         ("empty", "empty reply"),
         ("close", "connection"),
         ("close_mid_stream", "connection"),
-        ("truncated", "cut off"),
+        ("truncated", "cut off before the model finished"),
+        ("length", "token limit"),
         ("hang", "timed out after 0.5s"),
         ("hang_mid_stream", "timed out after 0.5s"),
     ],
@@ -192,6 +193,13 @@ def test_endpoint_failure_raises_llm_error_quickly(fake: FakeLLM, fault: str, ex
     assert message.endswith("answered extractively instead")
     assert "\n" not in message and KEY not in message and KEY not in repr(caught.value)
     assert KEY not in "".join(traceback.format_exception(caught.value))
+
+
+def test_a_stream_ended_by_done_without_a_finish_reason_is_a_complete_answer(fake: FakeLLM, settings: Settings) -> None:
+    fake.reply_without_finish_reason("The government funds AI research [1].")
+    deltas, answer = run(settings, make_hits())
+    assert "".join(deltas) == "The government funds AI research [1]."
+    assert answer.answered and answer.mode == "llm" and [c.id for c in answer.citations] == [1]
 
 
 def test_connection_refused_raises_llm_error_quickly() -> None:

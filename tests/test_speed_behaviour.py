@@ -18,15 +18,13 @@ import pytest
 from conftest import write
 
 from qa import IndexFormatError, IndexWriteError, Settings, build_index, open_index, store
-from qa import embedding
 from qa.chunking import chunk_document, make_splitter, split_sentences, token_counter
-from qa.embedding import cpu_supports_bf16, load_tokenizer, model_path, resolve_precision
+from qa.embedding import load_tokenizer, model_path
+from qa.encoders.base import TokenEncoder
 from qa.sparse import Sparse
 from qa.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
-NO_BF16 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma f16c\n"
-WITH_BF16 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma avx512f avx512_bf16 amx_tile amx_bf16\n"
 OTTERS = "\n\n".join(
     f"Sea otter note {i}: otters in bay {i} hold hands while they sleep, and crack shellfish number {i} "
     f"on a rock they keep under their arm. Paragraph {i} ends here." for i in range(40)
@@ -42,91 +40,8 @@ TRICKY = {
 }
 
 
-def fake_cpuinfo(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "cpuinfo"
-    path.write_text(text)
-    return path
-
-
 def manifest(settings: Settings) -> store.Manifest:
     return store.read_manifest(store.current_folder(settings.index))
-
-
-# --- precision: bfloat16 where the CPU has it, float32 where it does not -----------------------------------
-
-
-def test_auto_precision_is_float32_on_a_cpu_without_bf16(tmp_path):
-    cpuinfo = fake_cpuinfo(tmp_path, NO_BF16)
-    assert not cpu_supports_bf16(cpuinfo)
-    assert resolve_precision("auto", cpuinfo) == "float32"
-
-
-def test_auto_precision_is_bfloat16_on_a_cpu_with_bf16(tmp_path):
-    for flag in ("avx512_bf16", "amx_bf16"):
-        cpuinfo = fake_cpuinfo(tmp_path, f"flags\t\t: fpu avx2 {flag}\n")
-        assert cpu_supports_bf16(cpuinfo)
-        assert resolve_precision("auto", cpuinfo) == "bfloat16"
-
-
-def test_a_forced_precision_ignores_the_cpu(tmp_path):
-    assert resolve_precision("float32", fake_cpuinfo(tmp_path, WITH_BF16)) == "float32"
-    assert resolve_precision("bfloat16", fake_cpuinfo(tmp_path, NO_BF16)) == "bfloat16"
-    with pytest.raises(ValueError, match="precision must be one of"):
-        resolve_precision("float16")
-
-
-def test_an_unreadable_cpuinfo_means_no_bf16(tmp_path):
-    assert not cpu_supports_bf16(tmp_path / "missing")
-
-
-def test_manifest_records_float32_chosen_on_a_cpu_without_bf16(settings_for, monkeypatch, tmp_path):
-    monkeypatch.setattr(embedding, "CPUINFO", fake_cpuinfo(tmp_path, NO_BF16))
-    settings = settings_for()
-    write(settings.corpus, "otters.txt", OTTERS)
-    build_index(settings)
-    assert manifest(settings).precision == "float32"
-    assert open_index(settings).info().precision == "float32"
-
-
-def test_manifest_records_bfloat16_chosen_on_a_cpu_with_bf16_and_the_index_answers(settings_for, monkeypatch,
-                                                                                  tmp_path):
-    monkeypatch.setattr(embedding, "CPUINFO", fake_cpuinfo(tmp_path, WITH_BF16))
-    settings = settings_for()
-    write(settings.corpus, "otters.txt", OTTERS)
-    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
-    build_index(settings)
-    assert manifest(settings).precision == "bfloat16"
-    index = open_index(settings)
-    assert index.embedder.precision == "bfloat16"
-    assert index.search("how do bees tell the hive about flowers", k=1)[0].chunk.source == "bees.txt"
-
-
-def test_a_forced_precision_is_recorded_and_changing_it_rebuilds(settings_for):
-    settings = settings_for(precision="bfloat16")
-    write(settings.corpus, "otters.txt", OTTERS)
-    first = build_index(settings)
-    assert manifest(settings).precision == "bfloat16"
-    again = build_index(settings.with_(precision="float32"))
-    assert manifest(settings).precision == "float32"
-    assert again.chunks_embedded == first.chunks_embedded > 0
-
-
-def test_bfloat16_vectors_stay_close_to_float32():
-    texts = [OTTERS[:900], "How do sea otters sleep?", TRICKY["cjk.txt"][:300], TRICKY["code.md"][:600]]
-    single = embedding.Embedder(model_path(Settings()), "float32").encode(texts)
-    half = embedding.Embedder(model_path(Settings()), "bfloat16").encode(texts)
-    assert half.dtype == np.float32
-    assert np.all(np.sum(single * half, axis=1) >= 0.99)
-
-
-def test_vectors_match_sentence_transformers(embedder):
-    from sentence_transformers import SentenceTransformer
-
-    texts = [OTTERS, "How do sea otters sleep?", "x", *TRICKY.values()]
-    reference = SentenceTransformer(model_path(Settings()), device="cpu").encode(texts, normalize_embeddings=True)
-    ours = embedder.encode(texts, batch_size=4)
-    assert np.all(np.sum(ours * reference, axis=1) >= 0.9999)
-    assert np.allclose(embedder.encode_query("How do sea otters sleep?"), ours[1], atol=1e-5)
 
 
 # --- approximate indexes: the factory string is recorded, and the index opens and answers -------------------
@@ -255,8 +170,8 @@ def test_a_failing_embedding_leaves_no_half_written_version(settings_for, monkey
     def broken(self, texts, *args, **kwargs):
         raise RuntimeError("the model failed")
 
-    monkeypatch.setattr(embedding.Embedder, "encode", broken)
-    monkeypatch.setattr(embedding.Embedder, "encode_passages", broken)
+    monkeypatch.setattr(TokenEncoder, "encode", broken)
+    monkeypatch.setattr(TokenEncoder, "encode_passages", broken)
     write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
     with pytest.raises(RuntimeError, match="the model failed"):
         build_index(settings)
@@ -330,13 +245,13 @@ def test_sentence_vectors_pool_the_passage_forward_pass(embedder):
 def test_answering_embeds_only_the_question(hk_index, monkeypatch):
     index = open_index(hk_index)
     calls: list[int] = []
-    original = embedding.Embedder.encode
+    original = TokenEncoder.encode
 
     def counted(self, texts, *args, **kwargs):
         calls.append(len(texts))
         return original(self, texts, *args, **kwargs)
 
-    monkeypatch.setattr(embedding.Embedder, "encode", counted)
+    monkeypatch.setattr(TokenEncoder, "encode", counted)
     answer = index.ask("Which cities are in the Greater Bay Area?")
     assert answer.answered and "Shenzhen" in answer.answer
     assert calls == [1]

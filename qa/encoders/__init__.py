@@ -1,0 +1,1 @@
+"""Encoder backends behind the protocol in qa.embedding: one module per kind of hardware."""
