@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev browser run index test bench-quality bench-speed bench-scale bench-load clean
+.PHONY: install install-dev browser run index test test-precision bench-quality bench-speed bench-scale bench-load clean
 
 install: $(STAMP)
 
@@ -50,3 +50,9 @@ bench-load: install-dev
 
 clean:
 	rm -rf index $(VENV)
+
+# The precision-sensitive tests again at each precision this CPU computes natively.
+test-precision: install-dev
+	QA_PRECISION=float32 $(PY) -m pytest -q -m precision
+	@if grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then QA_PRECISION=bfloat16 $(PY) -m pytest -q -m precision; \
+	else echo "bfloat16: skipped, this CPU has no AVX-512 BF16 or AMX"; fi

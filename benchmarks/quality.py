@@ -2,7 +2,7 @@
 
     python benchmarks/quality.py                      # the table in docs/benchmarks.md
     python benchmarks/quality.py --limit 40           # a quick run: at most 40 questions per article
-    python benchmarks/quality.py --calibrate          # derive the refusal threshold (Weights.refuse_below)
+    python benchmarks/fit_answerability.py            # the refusal model (qa/answerability.json)
     python benchmarks/quality.py --tune               # the grids the fusion and sentence weights were chosen from
 
 Every article is indexed once, with the product's own pipeline (`qa.build_index`), and each row asks
@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.answer import Weights, evidence, score_sentences, usable  # noqa: E402
+from qa.answer import Weights, score_sentences, usable  # noqa: E402
 from qa.api import Index  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import (  # noqa: E402
@@ -40,7 +40,6 @@ DATA = ROOT.parent / "shared" / "data" / "squad-v2-dev-slice.json"
 TUNING = ("Normans", "Southern_California")
 CUTOFFS = (1, 5, 20)
 POOL = 50  # candidates per list for the RRF baseline, as in the product
-REFUSE_SHARE = 0.02  # at most this share of answerable tuning questions refused
 
 
 @dataclass(frozen=True)
@@ -164,20 +163,8 @@ def compare(index: Index, dataset_groups: list[Group]) -> str:
 def tuning_questions(dataset: Dataset, articles: Sequence[str] | None, limit: int | None) -> list[Question]:
     tuning = [g for g in groups(dataset, articles, limit) if g.name == "tuning"]
     if not tuning:
-        raise SystemExit("no tuning questions: --calibrate and --tune use the Normans and Southern_California articles")
+        raise SystemExit("no tuning questions: --tune uses the Normans and Southern_California articles")
     return tuning[0].answerable
-
-
-def calibrate(index: Index, questions: Sequence[Question]) -> float:
-    """Weights.refuse_below: the REFUSE_SHARE quantile of the best sentence's cosine on answerable questions."""
-    best = np.array([evidence([s for s in index.retrieve(q.text).sentences if usable(s)]) for q in questions])
-    value = float(np.floor(np.quantile(best, REFUSE_SHARE) * 100) / 100)
-    print(f"best-sentence cosine over {len(best)} answerable tuning questions: "
-          f"quantiles 1% {np.quantile(best, 0.01):.3f}, 2% {np.quantile(best, 0.02):.3f}, "
-          f"5% {np.quantile(best, 0.05):.3f}, median {np.median(best):.3f}")
-    print(f"refuse_below = {value:.2f} (the {REFUSE_SHARE:.0%} quantile, rounded down); "
-          f"refuses {np.mean(best < value):.1%} of them")
-    return value
 
 
 def tune(index: Index, questions: Sequence[Question]) -> None:
@@ -242,7 +229,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--chunk-overlap", type=int, default=Settings().chunk_overlap)
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own choice)")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--calibrate", action="store_true", help="print the refusal threshold derived from the tuning articles")
     mode.add_argument("--tune", action="store_true", help="print the weight grids on the tuning articles")
     args = p.parse_args(argv)
     if args.threads:
@@ -259,9 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"indexed {info.documents} articles, {info.chunks} chunks ({settings.chunk_tokens} tokens, "
               f"overlap {settings.chunk_overlap}), {info.model}, {time.perf_counter() - began:.0f} s", file=sys.stderr)
         try:
-            if args.calibrate:
-                calibrate(index, tuning_questions(dataset, articles, args.limit))
-            elif args.tune:
+            if args.tune:
                 tune(index, tuning_questions(dataset, articles, args.limit))
             else:
                 print(compare(index, groups(dataset, articles, args.limit)))

@@ -8,14 +8,16 @@ from typing import Sequence
 
 import numpy as np
 
+from qa.answerability import Evidence, decide, gather
 from qa.embedding import Embedder
-from qa.retrieval import Retrieval, Sentence, sentences_of, split_sentences
+from qa.retrieval import Retrieval, Sentence, sentence_parts, sentences_of, split_sentences
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
 from qa.vectors import SentenceVectors
 
 __all__ = [
-    "NOT_COVERED", "Weights", "answer_type", "answer_type_match", "covered", "evidence", "extractive_answer",
+    "NOT_COVERED", "Ranked", "Weights", "answer_span", "answer_type", "answer_type_match", "assess",
+    "extractive_answer", "rank_sentences", "restates",
     "follow_up_query", "is_heading", "refusal", "split_sentences",
 ]
 
@@ -43,7 +45,6 @@ QUESTION_TYPES = (
     ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{'|'.join(PLACE_NOUNS.split())})\b", re.I)),
 )
 NOT_COVERED = "The corpus does not cover this question."
-FULL_MATCH = 0.999  # Sentence.lexical of a sentence holding every term of the question
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,6 @@ class Weights:
     context: float = 0.5  # the same share, found in the sentence or its neighbours
     passage: float = 0.4  # the chunk's retrieval score relative to the best chunk
     answer_type: float = 0.5  # the sentence holds the kind of thing asked for (who, when, how many, where)
-    refuse_below: float = 0.33  # best sentence cosine below this: not covered (`benchmarks/quality.py --calibrate`)
     max_sentences: int = 3
     keep_ratio: float = 0.85  # further sentences must score this share of the best one
 
@@ -96,25 +96,10 @@ def score_sentences(question: str, sentences: Sequence[Sentence], weights: Weigh
         weights.semantic * s.cosine
         + weights.lexical * s.lexical
         + weights.context * s.context
-        + weights.passage * (s.hit.score / top if top > 0 else 0.0)
+        + weights.passage * (min(max(s.hit.score / top, 0.0), 1.0) if top > 0 else 0.0)
         + weights.answer_type * answer_type_match(question, s.text)
         for s in sentences
     ])
-
-
-def evidence(sentences: Sequence[Sentence]) -> float:
-    """The best sentence's cosine to the question, which `Weights.refuse_below` is calibrated on."""
-    return max((s.cosine for s in sentences), default=float("-inf"))
-
-
-def covered(sentences: Sequence[Sentence], weights: Weights) -> bool:
-    """Whether the passages answer the question: a sentence close to it in meaning, or one holding all its terms.
-
-    Meaning decides, not partial word overlap: a shared stem ("capital", "capitalizing") must not make an
-    off-topic question look covered. A sentence with every term of the question covers it even when the
-    English model embeds it poorly, as with a Chinese question.
-    """
-    return evidence(sentences) >= weights.refuse_below or any(s.lexical >= FULL_MATCH for s in sentences)
 
 
 def citation(number: int, hit: Hit, start: int, end: int, score: float) -> Citation:
@@ -125,6 +110,44 @@ def citation(number: int, hit: Hit, start: int, end: int, score: float) -> Citat
     return Citation(number, chunk.source, start, end, line_start, line_end, chunk.page, local, round(float(score), 4))
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """The usable sentences of a retrieval, their combined scores, best first in `order`."""
+
+    sentences: list[Sentence]
+    combined: np.ndarray
+    order: np.ndarray
+
+    @property
+    def best(self) -> int:
+        return int(self.order[0])
+
+
+def rank_sentences(
+    question: str,
+    retrieval: Retrieval,
+    embedder: Embedder,
+    sparse: Sparse,
+    weights: Weights = Weights(),
+    stored: SentenceVectors | None = None,
+) -> Ranked | None:
+    """The retrieved passages' sentences scored for `question`; None when there are none."""
+    sentences = list(retrieval.sentences)
+    if retrieval.hits and not sentences:
+        sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored)
+    sentences = [s for s in sentences if usable(s)]
+    if not sentences:
+        return None
+    combined = score_sentences(retrieval.question, sentences, weights)
+    return Ranked(sentences, combined, np.argsort(-combined, kind="stable"))
+
+
+def assess(question: str, ranked: Ranked, sparse: Sparse) -> Evidence:
+    """The evidence that the best sentence answers `question` (qa.answerability)."""
+    kinds = [answer_type_match(question, s.text) > 0 for s in ranked.sentences]
+    return gather(question, ranked.sentences, ranked.combined, ranked.best, sparse, answer_type(question), kinds)
+
+
 def extractive_answer(
     question: str,
     retrieval: Retrieval,
@@ -132,34 +155,72 @@ def extractive_answer(
     sparse: Sparse,
     weights: Weights = Weights(),
     stored: SentenceVectors | None = None,
+    strictness: float | None = None,
 ) -> Answer:
-    """The best sentences of the retrieved passages, or a refusal when none is close enough to the question."""
-    sentences = list(retrieval.sentences)
-    if retrieval.hits and not sentences:
-        sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored)
-    sentences = [s for s in sentences if usable(s)]
-    if not sentences or not covered(sentences, weights):
-        return refusal(question, retrieval.hits)
-    combined = score_sentences(retrieval.question, sentences, weights)
-    order = np.argsort(-combined, kind="stable")
+    """The best sentences of the retrieved passages, or a refusal with its reason when the evidence says
+    they do not answer the question."""
+    ranked = rank_sentences(question, retrieval, embedder, sparse, weights, stored)
+    if ranked is None:
+        return refusal(question, retrieval.hits, "Nothing in the documents is close to this question.")
+    decision = decide(assess(retrieval.question, ranked, sparse), strictness)
+    if not decision.answered:
+        return refusal(question, retrieval.hits, decision.reason)
+    sentences, combined, order = ranked.sentences, ranked.combined, ranked.order
     best = float(combined[order[0]])
     chosen = [int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best]
+    spans = [answer_span(retrieval.question, sentences[i]) for i in chosen]
+    kept = [n for n, span in enumerate(spans) if not any(_inside(span, other) for other in spans[:n])]
     citations = [
-        citation(n, sentences[i].hit, sentences[i].start, sentences[i].end, combined[i])
-        for n, i in enumerate(chosen, start=1)
+        citation(number, sentences[chosen[n]].hit, *spans[n], combined[chosen[n]])
+        for number, n in enumerate(kept, start=1)
     ]
     text = " ".join(f"{c.text} [{c.id}]" for c in citations)
     return Answer(question, text, True, tuple(citations))
 
 
-def refusal(question: str, hits: Sequence[Hit], shown: int = 3) -> Answer:
+def _inside(span: tuple[int, int], other: tuple[int, int]) -> bool:
+    return other[0] <= span[0] and span[1] <= other[1]
+
+
+def restates(question: str, sentence: str) -> bool:
+    """The sentence says little the question does not already say ("A syntax is proposed for X")."""
+    from qa.answerability import common_terms, sentence_terms
+
+    said = set(terms(question)) | common_terms()
+    own = set(sentence_terms(sentence)) - common_terms()
+    new = own - said
+    return len(new) <= 1 or len(new) < 0.3 * len(own)
+
+
+def answer_span(question: str, sentence: Sentence) -> tuple[int, int]:
+    """Where the answer is: the sentence itself, or, when it only restates the question or lacks the kind of
+    thing asked for that the next sentence holds, the sentence and the next one (one contiguous span)."""
+    chunk = sentence.hit.chunk
+    spans, _ = sentence_parts(chunk.text)
+    local_end = sentence.end - chunk.start
+    following = [(a, b) for a, b in spans if a >= local_end]
+    if not following:
+        return sentence.start, sentence.end
+    a, b = following[0]
+    after = chunk.text[a:b]
+    asked = answer_type(question) is not None
+    lacks_kind = asked and not answer_type_match(question, sentence.text) and answer_type_match(question, after)
+    if lacks_kind or (restates(question, sentence.text) and not answer_type_match(question, sentence.text)):
+        return sentence.start, chunk.start + b
+    return sentence.start, sentence.end
+
+
+def refusal(question: str, hits: Sequence[Hit], reason: str = "", shown: int = 3) -> Answer:
+    """The documents do not say: the reason, and the closest passages to read instead."""
     citations = tuple(
         citation(n, hit, hit.chunk.start, hit.chunk.end, hit.score) for n, hit in enumerate(hits[:shown], start=1)
     )
     if not citations:
-        return Answer(question, f"{NOT_COVERED} The index has no passages yet.", False, ())
+        return Answer(question, f"{NOT_COVERED} The index has no passages yet.", False, (),
+                      reason="The index has no passages yet.")
     markers = " ".join(f"[{c.id}]" for c in citations)
-    return Answer(question, f"{NOT_COVERED} The closest passages are {markers}.", False, citations)
+    why = reason or "Nothing in the documents answers it."
+    return Answer(question, f"{NOT_COVERED} {why} The closest passages are {markers}.", False, citations, reason=why)
 
 
 def follow_up_query(question: str, history: Sequence[tuple[str, str]]) -> str:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
-from qa.answer import Weights, extractive_answer, follow_up_query, refusal
+from qa.answer import Weights, assess, extractive_answer, follow_up_query, rank_sentences, refusal
+from qa.answerability import Decision, decide
 from qa.config import Settings
 from qa.embedding import get_embedder
 from qa.errors import LLMError
 from qa import indexer, store
 from qa.retrieval import Retrieval, retrieve
+from qa.sparse import terms
 from qa.types import Answer, BuildReport, Hit
 
 History = Sequence[tuple[str, str]]
@@ -79,16 +81,28 @@ class Index:
             return []
         return list(self.retrieve(query, k).hits)
 
-    def ask(self, question: str, k: int | None = None, history: History = ()) -> Answer:
-        """Answer extractively, using the previous turn for follow-ups."""
+    def ask(self, question: str, k: int | None = None, history: History = (), strictness: float | None = None) -> Answer:
+        """Answer extractively, using the previous turn for follow-ups; `strictness` overrides the settings'."""
         question = clean_question(question)
-        if not any(ch.isalnum() for ch in question):
-            return Answer(question, "Please ask a question in words.", False, ())
+        unclear = unclear_question(question)
+        if unclear:
+            return Answer(question, unclear, False, (), reason=unclear)
         snapshot = self.snapshot
         query = follow_up_query(question, history)
         retrieval = retrieve(snapshot, self.embedder, query, k or self.settings.k)
-        answer = extractive_answer(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences)
-        return Answer(question, answer.answer, answer.answered, answer.citations)
+        strictness = self.settings.strictness if strictness is None else strictness
+        answer = extractive_answer(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences,
+                                   strictness)
+        return replace(answer, question=question)
+
+    def decision(self, query: str, retrieval: Retrieval | None = None) -> Decision:
+        """Whether the passages answer `query`, by the same evidence as extractive answers."""
+        snapshot = self.snapshot
+        retrieval = retrieval or self.retrieve(query)
+        ranked = rank_sentences(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences)
+        if ranked is None:
+            return Decision(False, 0.0, "Nothing in the documents is close to this question.")
+        return decide(assess(retrieval.question, ranked, snapshot.sparse), self.settings.strictness)
 
     def stream(self, question: str, k: int | None = None, history: History = (), mode: str = "auto") -> Iterator[str | Answer]:
         """Yield text as it is produced and finally the Answer; uses the LLM endpoint when configured."""
@@ -101,11 +115,18 @@ class Index:
             yield answer
             return
         question = clean_question(question)
+        unclear = unclear_question(question)
+        if unclear:
+            yield unclear
+            yield Answer(question, unclear, False, (), reason=unclear)
+            return
         try:
             query = generate.rewrite_question(self.settings, history, question)
-            hits = self.retrieve(query, k).hits
-            if not hits:
-                answer = refusal(question, hits)
+            retrieval = self.retrieve(query, k)
+            hits = retrieval.hits
+            missing = self.decision(query, retrieval).reason if hits else ""
+            if not hits or missing:
+                answer = refusal(question, hits, missing)  # the model is not asked to make an answer up
                 yield answer.answer
                 yield answer
                 return
@@ -116,7 +137,16 @@ class Index:
             notice = str(exc)
             yield f"\n{notice}\n\n"
             yield answer.answer
-            yield Answer(answer.question, answer.answer, answer.answered, answer.citations, notice=notice)
+            yield replace(answer, notice=notice)
+
+
+def unclear_question(question: str) -> str:
+    """Why a question cannot be searched for, or "" when it can."""
+    if not any(ch.isalnum() for ch in question):
+        return "Please ask a question in words."
+    if not terms(question):
+        return "The question has only common words (such as what, is, the); ask with the words of your topic."
+    return ""
 
 
 def open_index(settings: Settings) -> Index:

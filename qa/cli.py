@@ -29,6 +29,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         llm_model=getattr(args, "llm_model", None),
         auth=getattr(args, "auth", None),
         watch=getattr(args, "watch", None),
+        strictness=getattr(args, "strictness", None),
     )
 
 
@@ -77,6 +78,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--k", help="recall cut-offs, comma separated (default 1,5,20 for SQuAD, 1,5 for --questions)")
     p.add_argument("--articles", help="SQuAD only: these article titles, comma separated")
     p.add_argument("--json", action="store_true")
+    _strictness(p)
     return top
 
 
@@ -89,6 +91,15 @@ def _llm_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-url", help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (or $QA_LLM_URL)")
     p.add_argument("--llm-model", help="model name at that endpoint (or $QA_LLM_MODEL)")
     p.add_argument("--mode", choices=["auto", "llm", "extractive"], default="auto")
+    _strictness(p)
+
+
+def _strictness(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strictness", type=float, metavar="0..1",
+        help="refuse when the evidence that the documents answer is below this (default: the fitted point; "
+        "higher refuses more; or $QA_STRICTNESS)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -360,7 +371,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from qa.evaluation import evaluate, format_report
 
     articles = [a.strip() for a in args.articles.split(",")] if args.articles else None
-    report = evaluate(args.dataset, Settings.from_env(), _cutoffs(args.k or "1,5,20"), articles=articles)
+    report = evaluate(args.dataset, settings_from(args), _cutoffs(args.k or "1,5,20"), articles=articles)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 

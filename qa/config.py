@@ -6,6 +6,8 @@ import os
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 
+from qa.errors import QAError
+
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 BACKENDS = ("auto", "torch", "onnx")
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
@@ -32,6 +34,7 @@ class Settings:
     chunk_tokens: int = 200
     chunk_overlap: int = 32
     k: int = 5
+    strictness: float | None = None  # 0..1: refuse when P(the passages answer) is below it; None: the fitted default
     index_factory: str = "auto"  # auto | Flat | any FAISS factory string such as "HNSW32,Flat"
     approximate_above: int = 200_000  # vectors; auto switches to an approximate index above this
     max_file_bytes: int = 50 * 1024 * 1024
@@ -50,6 +53,10 @@ class Settings:
         object.__setattr__(self, "corpus", Path(self.corpus))
         object.__setattr__(self, "index", Path(self.index))
         object.__setattr__(self, "cache", Path(self.cache))
+        if self.strictness is not None and not 0.0 <= self.strictness <= 1.0:
+            raise QAError(
+                f"strictness must be a number from 0 (answer everything) to 1 (refuse everything), not {self.strictness:g}"
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -71,6 +78,11 @@ class Settings:
 
 
 def _convert(name: str, raw: str, default: object) -> object:
+    if name == "strictness":
+        try:
+            return float(raw)
+        except ValueError:
+            raise QAError(f"QA_STRICTNESS must be a number from 0 to 1, not {raw!r}") from None
     if isinstance(default, bool):
         return raw.lower() in ("1", "true", "yes")
     if isinstance(default, int):

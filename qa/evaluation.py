@@ -71,6 +71,8 @@ class Outcome:
     cited: tuple[str, ...]  # texts of the answer's citations, in order
     answer_chars: int
     seconds: float
+    probability: float = 1.0  # that the passages answer it, as the answerability model says
+    cited_loose: tuple[str, ...] = ()  # the citations when nothing is refused (strictness 0), for the trade-off
 
 
 def file_name(title: str, taken: set[str]) -> str:
@@ -212,8 +214,10 @@ def ask_one(index: Index, memo: MemoEmbedder, question: Question, depth: int) ->
     answer: Answer = index.ask(question.text)
     seconds = time.perf_counter() - began
     hits = index.retrieve(question.text, depth).hits
-    return Outcome(question, first_hit_rank(hits, question), answer.answered,
-                   tuple(c.text for c in answer.citations), len(answer.answer), seconds)
+    cited = tuple(c.text for c in answer.citations)
+    loose = cited if answer.answered else tuple(c.text for c in index.ask(question.text, strictness=0.0).citations)
+    return Outcome(question, first_hit_rank(hits, question), answer.answered, cited, len(answer.answer), seconds,
+                   index.decision(question.text).probability, loose)
 
 
 def summarize(outcomes: Sequence[Outcome], cutoffs: Sequence[int], unanswerable: bool) -> dict[str, float | int | None]:
@@ -230,7 +234,32 @@ def summarize(outcomes: Sequence[Outcome], cutoffs: Sequence[int], unanswerable:
     report["answerable_refused"] = share([not o.answered for o in answerable])
     report["mean_answer_chars"] = sum(o.answer_chars for o in answered) / len(answered) if answered else None
     report["seconds_per_question"] = sum(o.seconds for o in outcomes) / len(outcomes) if outcomes else None
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in report.items()}
+    report = {k: round(v, 4) if isinstance(v, float) else v for k, v in report.items()}
+    report["tradeoff"] = tradeoff(outcomes, unanswerable)  # type: ignore[assignment]
+    return report
+
+
+STRICTNESS_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+def tradeoff(outcomes: Sequence[Outcome], unanswerable: bool) -> list[dict[str, float | None]]:
+    """Refusals and answer hits had the questions been asked at each strictness (from one pass)."""
+    rows = []
+    answerable = [o for o in outcomes if not o.question.impossible]
+    impossible = [o for o in outcomes if o.question.impossible]
+    from qa.answerability import load_model
+
+    for level in sorted({*STRICTNESS_LEVELS, load_model().threshold}):
+        kept = {id(o) for o in outcomes if o.probability >= level and o.cited_loose}
+        hit = [id(o) in kept and any(contains_answer(t, o.question.answers) for t in o.cited_loose[:1])
+               for o in answerable]
+        rows.append({
+            "strictness": level,
+            "unanswerable_refused": round(share([id(o) not in kept for o in impossible]) or 0, 4) if unanswerable else None,
+            "answerable_refused": round(share([id(o) not in kept for o in answerable]) or 0, 4),
+            "answer_hit": round(share(hit) or 0, 4),
+        })
+    return rows
 
 
 def run_questions(index: Index, questions: Sequence[Question], cutoffs: Sequence[int]) -> list[Outcome]:
@@ -280,9 +309,11 @@ LABELS = {
 }
 
 
-def format_report(report: dict[str, float | int | None]) -> str:
+def format_report(report: dict[str, object]) -> str:
     lines = []
     for key, value in report.items():
+        if key == "tradeoff":
+            continue
         label = f"retrieval {key}" if key.startswith("recall@") else LABELS.get(key, key)
         if value is None:
             shown = "n/a"
@@ -291,4 +322,14 @@ def format_report(report: dict[str, float | int | None]) -> str:
         else:
             shown = f"{value:.3f}"
         lines.append(f"  {label:<55} {shown}")
+    lines.append(format_tradeoff(report.get("tradeoff") or []))  # type: ignore[arg-type]
+    return "\n".join(lines)
+
+
+def format_tradeoff(rows: Sequence[dict[str, float | None]]) -> str:
+    """The refusal/answer trade-off as a small table: pick a --strictness (QA_STRICTNESS) for your corpus."""
+    lines = ["  at --strictness   unanswerable refused   answerable refused   answer hit"]
+    for row in rows:
+        unans = "n/a" if row["unanswerable_refused"] is None else f"{row['unanswerable_refused']:.3f}"
+        lines.append(f"  {row['strictness']:<16.2f} {unans:>20}   {row['answerable_refused']:>18.3f}   {row['answer_hit']:>10.3f}")
     return "\n".join(lines)

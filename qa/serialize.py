@@ -28,6 +28,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "answer": answer.answer,
         "answered": answer.answered,
+        "reason": answer.reason,
         "citations": [asdict(c) for c in answer.citations],
         "mode": answer.mode,
         "unsupported_sentences": list(answer.unsupported_sentences),

@@ -66,6 +66,7 @@ class Answer:
     mode: str = "extractive"
     unsupported_sentences: tuple[str, ...] = ()
     notice: str = ""
+    reason: str = ""  # when not answered: what the documents lack, in one line
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,8 @@ def sources_html(index: Index, answer: Answer) -> str:
     title = "Sources" if answer.answered else "Closest passages (no answer found)"
     parts = [f'<div class="qa-sources{"" if answer.answered else " qa-refused"}">']
     parts.append(f'<div class="qa-sources-title">{title}</div>')
+    if answer.reason and not answer.answered:
+        parts.append(f'<div class="qa-reason">Why: {_escape(answer.reason)}</div>')
     for sentence in answer.unsupported_sentences:
         parts.append(f'<div class="qa-warning">Not supported by the passages: {_escape(sentence)}</div>')
     for c in answer.citations:

@@ -202,8 +202,8 @@ def test_answer_from_a_retrieval_without_sentence_scores_embeds_them(hk, hk_text
     assert_contract(answer, hk_text)
 
 
-def test_refusal_threshold_decides_on_the_best_sentence(hk):
+def test_strictness_decides_on_the_same_retrieval(hk):
     retrieval = hk.retrieve("What do financial institutions use AI for?", 3)
-    strict = Weights(refuse_below=1.01)  # above any cosine; no sentence holds every question term
-    assert not extractive_answer(retrieval.question, retrieval, hk.embedder, hk.snapshot.sparse, strict).answered
-    assert extractive_answer(retrieval.question, retrieval, hk.embedder, hk.snapshot.sparse, Weights()).answered
+    sparse = hk.snapshot.sparse
+    assert not extractive_answer(retrieval.question, retrieval, hk.embedder, sparse, Weights(), None, 1.0).answered
+    assert extractive_answer(retrieval.question, retrieval, hk.embedder, sparse, Weights(), None, None).answered

@@ -37,7 +37,7 @@ def where(cli_index) -> list[str]:
 
 
 def assert_answer_contract(payload: dict, corpus: Path) -> None:
-    assert set(payload) == {"question", "answer", "answered", "citations", "mode", "unsupported_sentences"}
+    assert set(payload) == {"question", "answer", "answered", "reason", "citations", "mode", "unsupported_sentences"}
     ids = [c["id"] for c in payload["citations"]]
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", payload["answer"])}
     assert markers == set(ids), "every marker names a citation and every citation is referenced"

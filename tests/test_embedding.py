@@ -171,3 +171,27 @@ def test_bfloat16_sentence_vectors_stay_close_to_float32():
     half = get_embedder(Settings(backend="torch", device="cpu", precision="bfloat16")).encode_passages([text], [spans])
     assert cosines(single[0], half[0]).min() >= 0.999
     assert cosines(single[1].astype(np.float32), half[1].astype(np.float32)).min() >= 0.995
+
+
+@pytest.mark.precision
+def test_onnx_vectors_match_sentence_transformers_and_the_export_is_cached_and_checked(tmp_path, reference):
+    pytest.importorskip("onnxruntime", reason="the onnx backend is an extra: pip install -e '.[onnx]'")
+    from qa.embedding import load_encoder
+
+    encoder = load_encoder(model_path(Settings()), Choice("onnx", "float32", "cpu"), tmp_path)
+    assert (encoder.backend, encoder.precision) == ("onnx", "float32")
+    ours = encoder.encode(TEXTS, batch_size=4)
+    assert cosines(ours, reference).min() >= 0.9999
+    text = "Otters hold hands while they sleep. Bees dance to show where the flowers are."
+    torch_cpu = get_embedder(Settings(backend="torch", device="cpu", precision="float32"))
+    mine, theirs = encoder.encode_passages([text], [[(0, 35), (36, len(text))]]), torch_cpu.encode_passages(
+        [text], [[(0, 35), (36, len(text))]])
+    assert cosines(mine[1].astype(np.float32), theirs[1].astype(np.float32)).min() >= 0.999
+    exported = sorted((tmp_path / "onnx").glob("*.onnx"))
+    assert len(exported) == 1
+    stamp = exported[0].stat().st_mtime_ns
+    load_encoder(model_path(Settings()), Choice("onnx", "float32", "cpu"), tmp_path)
+    assert exported[0].stat().st_mtime_ns == stamp, "a checked export is reused"
+    exported[0].write_bytes(b"damaged")
+    again = load_encoder(model_path(Settings()), Choice("onnx", "float32", "cpu"), tmp_path)
+    assert cosines(again.encode(TEXTS[:2]), reference[:2]).min() >= 0.9999, "a damaged export is made again"

@@ -1,0 +1,215 @@
+"""Fit the answerability model (qa/answerability.json) on the SQuAD 2.0 tuning articles, report on the others.
+
+    python benchmarks/fit_answerability.py            # fit, print the held-out figures, write qa/answerability.json
+    python benchmarks/fit_answerability.py --dry-run  # the same without writing
+
+A logistic regression over qa.answerability.FEATURES, label "the corpus answers the question", fitted on
+Normans and Southern_California only (L2-regularised Newton steps, standardised features). Two kinds of
+question the corpus does not answer are in the data: SQuAD 2.0's unanswerable ones (written against a
+paragraph to look answerable: a swapped entity, a negation), and answerable questions asked of a copy of
+the corpus without their paragraph (every other paragraph of each article kept, then the others: the
+topic is there, the fact is not, as with "the population of Hong Kong" in an article on its AI scene). The threshold is
+the highest probability that still answers at least ANSWERED_SHARE of the answerable tuning questions. The
+held-out articles are only measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.answer import assess, rank_sentences  # noqa: E402
+from qa.answerability import COMMON, FEATURES, PARAMETERS, common_terms  # noqa: E402
+from qa.sparse import terms  # noqa: E402
+from qa.config import Settings  # noqa: E402
+from qa.evaluation import (  # noqa: E402
+    Dataset, Question, contains_answer, index_dataset, load_dataset, parse_dataset,
+)
+
+DATA = ROOT.parent / "shared" / "data" / "squad-v2-dev-slice.json"
+PEPS = ROOT.parent / "shared" / "corpora" / "peps"
+# A term is common when it is in this share of the paragraphs of both background corpora (the tuning
+# articles, on history and geography, and the PEPs, technical prose), or in far more of the PEPs.
+COMMON_IN_BOTH = (0.03, 0.003)
+COMMON_IN_PEPS = 0.03
+TUNING = ("Normans", "Southern_California")
+ANSWERED_SHARE = 0.97  # of answerable tuning questions; held-out target is answerable refused <= 0.05
+L2 = 1.0
+
+
+def find_common_terms(raw: dict) -> list[str]:
+    """Stems found in a large share of paragraphs of unrelated prose: background words, not topics."""
+    import re
+    from collections import Counter
+
+    squad = [p["context"] for a in raw["data"] if a["title"] in TUNING for p in a["paragraphs"]]
+    peps = [p for f in sorted(PEPS.glob("*.rst")) for p in re.split(r"\n\s*\n", f.read_text(errors="replace"))
+            if len(p.split()) >= 20]
+    in_squad, in_peps = Counter(), Counter()
+    for text in squad:
+        in_squad.update(set(terms(text)))
+    for text in peps:
+        in_peps.update(set(terms(text)))
+    both, only = COMMON_IN_BOTH
+    return sorted(
+        t for t in set(in_squad) | set(in_peps)
+        if (in_squad[t] >= both * len(squad) and in_peps[t] >= only * len(peps))
+        or (in_peps[t] >= COMMON_IN_PEPS * len(peps) and in_squad[t] >= 1)
+    )
+
+
+def half_corpus(raw: dict, keep: int) -> tuple[Dataset, set[str]]:
+    """The dataset with every other paragraph of each article (keep 0 or 1), and the ids of the questions of
+    the paragraphs left out."""
+    data, left_out = [], set()
+    for article in raw["data"]:
+        kept = []
+        for n, paragraph in enumerate(article["paragraphs"]):
+            if n % 2 == keep:
+                kept.append(paragraph)
+            else:
+                left_out.update(str(q["id"]) for q in paragraph["qas"])
+        data.append({**article, "paragraphs": kept})
+    return parse_dataset({**raw, "data": data}), left_out
+
+
+def removed_questions(index, dataset: Dataset, raw: dict, articles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Features of answerable questions of `articles` asked where their paragraph is left out, for both halves;
+    a question whose answer still appears in the kept half is dropped (the corpus does answer it)."""
+    rows = []
+    for keep in (0, 1):
+        half, left_out = half_corpus(raw, keep)
+        text = " ".join(" ".join(t.lower().split()) for t in half.documents.values())
+        asked = [q for q in dataset.questions if q.id in left_out and q.article in articles and not q.impossible
+                 and not contains_answer(text, q.answers)]
+        with tempfile.TemporaryDirectory(prefix="qa-fit-half-") as tmp:
+            half_index = index_dataset(half, Settings(), Path(tmp))
+            try:
+                rows.append(features(half_index, asked)[0])
+            finally:
+                half_index.snapshot.close()
+    return np.vstack(rows), np.zeros(sum(len(r) for r in rows), dtype=bool)
+
+
+def features(index, questions: Sequence[Question]) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows, and whether the best sentence holds a gold answer (for answerable questions)."""
+    rows, hits = [], []
+    snapshot = index.snapshot
+    for q in questions:
+        retrieval = index.retrieve(q.text)
+        ranked = rank_sentences(q.text, retrieval, index.embedder, snapshot.sparse, index.weights, snapshot.sentences)
+        if ranked is None:
+            rows.append([0.0] * len(FEATURES))
+            hits.append(False)
+            continue
+        rows.append(list(assess(retrieval.question, ranked, snapshot.sparse).values))
+        hits.append(contains_answer(ranked.sentences[ranked.best].text, q.answers))
+    return np.asarray(rows), np.asarray(hits)
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    mean, scale = x.mean(0), x.std(0)
+    scale[scale == 0] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    penalty = np.eye(z.shape[1]) * L2
+    penalty[-1, -1] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(z @ w)))
+        gradient = z.T @ (p - y) + penalty @ w
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return mean, scale, w[:-1], float(w[-1])
+
+
+def probabilities(x: np.ndarray, mean, scale, coefficients, intercept) -> np.ndarray:
+    return 1 / (1 + np.exp(-(((x - mean) / scale) @ coefficients + intercept)))
+
+
+def report(name: str, p: np.ndarray, y: np.ndarray, hit: np.ndarray, threshold: float) -> str:
+    answered = p >= threshold
+    ans, unans = y == 1, y == 0
+    return (f"{name}: {int(ans.sum())} answerable, {int(unans.sum())} unanswerable; threshold {threshold:.3f}: "
+            f"unanswerable refused {np.mean(~answered[unans]):.3f}, answerable refused {np.mean(~answered[ans]):.3f}, "
+            f"answerable with the answer in the best sentence and answered {np.mean((answered & hit)[ans]):.3f} "
+            f"(lost by refusing {np.mean((~answered & hit)[ans]):.3f})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write qa/answerability.json")
+    parser.add_argument("--dump", type=Path, help="also save the feature rows as .npz, for study")
+    args = parser.parse_args(argv)
+    dataset = load_dataset(args.data)
+    raw = json.loads(args.data.read_text())
+    common = find_common_terms(raw)
+    if not args.dry_run:
+        COMMON.write_text("\n".join(common) + "\n")
+        common_terms.cache_clear()
+        print(f"wrote {len(common)} common terms to {COMMON}")
+    others = sorted({q.article for q in dataset.questions} - set(TUNING))
+    with tempfile.TemporaryDirectory(prefix="qa-fit-") as tmp:
+        index = index_dataset(dataset, Settings(), Path(tmp))
+        try:
+            tuning = [q for q in dataset.questions if q.article in TUNING]
+            held = [q for q in dataset.questions if q.article not in TUNING]
+            x_t, hit_t = features(index, tuning)
+            x_h, hit_h = features(index, held)
+        finally:
+            index.snapshot.close()
+    y_t = np.array([not q.impossible for q in tuning], dtype=float)
+    y_h = np.array([not q.impossible for q in held], dtype=float)
+    r_t, rhit_t = removed_questions(index, dataset, raw, TUNING)
+    r_h, rhit_h = removed_questions(index, dataset, raw, others)
+    if args.dump:
+        np.savez(args.dump, x_t=x_t, y_t=y_t, hit_t=hit_t, x_h=x_h, y_h=y_h, hit_h=hit_h, r_t=r_t, r_h=r_h)
+    squad_t = (x_t, y_t, hit_t)
+    x_t, y_t, hit_t = np.vstack([x_t, r_t]), np.concatenate([y_t, np.zeros(len(r_t))]), np.concatenate([hit_t, rhit_t])
+    mean, scale, coefficients, intercept = fit(x_t, y_t)
+    p_t = probabilities(x_t, mean, scale, coefficients, intercept)
+    threshold = float(np.floor(np.quantile(p_t[y_t == 1], 1 - ANSWERED_SHARE) * 1000) / 1000)
+    p_h = probabilities(x_h, mean, scale, coefficients, intercept)
+    p_sq = probabilities(squad_t[0], mean, scale, coefficients, intercept)
+    p_rt = probabilities(r_t, mean, scale, coefficients, intercept)
+    p_rh = probabilities(r_h, mean, scale, coefficients, intercept)
+    print("coefficients (standardised):")
+    for name, c in sorted(zip(FEATURES, coefficients), key=lambda p: -abs(p[1])):
+        print(f"  {name:<18} {c:+.3f}")
+    print(report("tuning, SQuAD 2.0 questions", p_sq, squad_t[1], squad_t[2], threshold))
+    print(f"tuning, {len(r_t)} answerable questions asked without their paragraph: refused {np.mean(p_rt < threshold):.3f}")
+    print(report("held-out, SQuAD 2.0 questions", p_h, y_h, hit_h, threshold))
+    print(f"held-out, {len(r_h)} answerable questions asked without their paragraph: refused {np.mean(p_rh < threshold):.3f}")
+    print("held-out trade-off by strictness (the threshold on the probability):")
+    for t in sorted({0.2, 0.3, 0.4, 0.5, 0.6, 0.7, round(threshold, 3)}):
+        print(f"  {t:.3f}: " + report("", p_h, y_h, hit_h, t).split("; ", 1)[1]
+              + f"; without their paragraph refused {np.mean(p_rh < t):.3f}")
+    if not args.dry_run:
+        PARAMETERS.write_text(json.dumps({
+            "fitted_by": "benchmarks/fit_answerability.py",
+            "data": "SQuAD 2.0 dev slice, articles " + ", ".join(TUNING),
+            "features": list(FEATURES),
+            "mean": [round(float(v), 6) for v in mean],
+            "scale": [round(float(v), 6) for v in scale],
+            "coefficients": [round(float(v), 6) for v in coefficients],
+            "intercept": round(intercept, 6),
+            "threshold": threshold,
+        }, indent=2) + "\n")
+        print(f"wrote {PARAMETERS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

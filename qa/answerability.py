@@ -1,0 +1,239 @@
+"""Whether the retrieved passages answer a question: evidence gathered into a few numbers, weighed by a
+logistic regression fitted on the SQuAD tuning articles (benchmarks/fit_answerability.py writes
+qa/answerability.json; plain numbers, nothing pickled).
+
+The evidence: how close the best sentences are in meaning; whether the question's specific terms (high
+IDF here, or absent from the corpus altogether, like "population" in an article that never gives it) occur
+in the chosen sentence or its neighbours; whether a sentence holds the kind of thing asked for (a number for
+"how many", a name for "who", a date for "when"); the margin between the best sentence and the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qa.retrieval import Sentence
+from qa.sparse import CJK_RUN as CJK, Sparse, terms
+
+PARAMETERS = Path(__file__).with_name("answerability.json")
+COMMON = Path(__file__).with_name("common_terms.txt")
+FEATURES = (
+    "best_cosine",  # the closest sentence's cosine to the question
+    "chosen_cosine",  # the chosen sentence's cosine
+    "chosen_lexical",  # share of the question's term weight (IDF) found in the chosen sentence
+    "window_lexical",  # the same share found in the chosen sentence and its neighbours
+    "best_lexical",  # the largest share found in any one sentence
+    "missing_specific",  # IDF of the most specific question term absent from the chosen window, over the largest
+    "unknown_share",  # share of the question's term weight absent from the whole corpus
+    "type_unmet",  # the question asks for a number, date, person or place and the window holds none
+    "type_met",  # ... and the window holds one
+    "margin",  # combined score of the chosen sentence minus the next best
+    "top_chunk",  # the best chunk's cosine to the question
+    "terms",  # log(1 + number of question terms)
+    "passages_lexical",  # share of the question's term weight found anywhere in the retrieved passages
+    "lexical_cosine",  # chosen_lexical times chosen_cosine: both at once
+    "missing_rarity",  # IDF of the most specific missing term over the IDF of a term in no chunk (corpus size apart)
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The numbers the decision weighs, and the question terms that were not found, for the reason."""
+
+    values: tuple[float, ...]
+    missing: tuple[str, ...]  # question words whose terms the chosen window lacks, most specific first
+    unknown: tuple[str, ...]  # question words whose terms the corpus lacks altogether
+    found: tuple[str, ...]  # question words found in the chosen window
+    asked: str | None  # number, time, person, place or None
+
+    def named(self) -> dict[str, float]:
+        return dict(zip(FEATURES, self.values))
+
+
+@dataclass(frozen=True)
+class Decision:
+    answered: bool
+    probability: float  # that the passages answer the question
+    reason: str  # one line when not answered
+
+
+@dataclass(frozen=True)
+class Model:
+    """Logistic regression over standardised FEATURES; answer when the probability reaches `threshold`."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coefficients: tuple[float, ...]
+    intercept: float
+    threshold: float  # the default operating point (QA_STRICTNESS overrides it)
+
+    def probability(self, evidence: Evidence) -> float:
+        x = (np.asarray(evidence.values) - np.asarray(self.mean)) / np.asarray(self.scale)
+        z = float(x @ np.asarray(self.coefficients) + self.intercept)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = PARAMETERS) -> Model:
+    raw = json.loads(path.read_text())
+    if tuple(raw["features"]) != FEATURES:
+        raise ValueError(f"{path} was fitted on other features; run benchmarks/fit_answerability.py")
+    return Model(tuple(raw["mean"]), tuple(raw["scale"]), tuple(raw["coefficients"]), float(raw["intercept"]),
+                 float(raw["threshold"]))
+
+
+@lru_cache(maxsize=1)
+def common_terms(path: Path = COMMON) -> frozenset[str]:
+    """Terms too common in any English text to be what a question is about ("use", "many", "year")."""
+    return frozenset(path.read_text().split())
+
+
+def phrases(question: str, wanted: Sequence[str]) -> tuple[str, ...]:
+    """The question's words whose terms are in `wanted`, runs of neighbours joined ("Hong Kong"), in the
+    order of `wanted`; CJK terms stand for themselves."""
+    wanted_set = set(wanted)
+    runs: list[tuple[list[str], set[str]]] = []
+    previous = False
+    for word in re.findall(r"[\w'’-]+", question):
+        word_terms = [t for t in terms(word) if t in wanted_set]
+        if CJK.search(word):
+            runs.extend(([t], {t}) for t in [t for t in word_terms if len(t) > 1] or word_terms)
+            previous = False
+        elif word_terms:
+            if previous:
+                runs[-1][0].append(word)
+                runs[-1][1].update(word_terms)
+            else:
+                runs.append(([word], set(word_terms)))
+            previous = True
+        else:
+            previous = False
+    order = {t: n for n, t in enumerate(wanted)}
+    runs.sort(key=lambda run: min(order[t] for t in run[1]))
+    return tuple(dict.fromkeys(" ".join(words) for words, _ in runs))
+
+
+def gather(
+    question: str,
+    sentences: Sequence[Sentence],
+    combined: np.ndarray,
+    chosen: int,
+    sparse: Sparse,
+    asked: str | None,
+    kind_found: Sequence[bool],
+) -> Evidence:
+    """The evidence for answering `question` with sentence `chosen` (an index into `sentences`).
+
+    `kind_found[i]` says whether sentence i holds the asked-for kind of thing (see answer.answer_type_match).
+    """
+    every = sorted(set(terms(question)))
+    common = common_terms()
+    question_terms = [t for t in every if t not in common] or every
+    idf = sparse.idf(question_terms)
+    total = sum(idf.values()) or 1.0
+    top_idf = max(idf.values(), default=1.0) or 1.0
+    window = window_of(sentences, chosen)
+    in_window: set[str] = set()
+    for n in window:
+        in_window |= sentence_terms(sentences[n].text)
+    missing = sorted((t for t in question_terms if t not in in_window), key=lambda t: -idf[t])
+    everywhere: set[str] = set()
+    for hit in {id(s.hit): s.hit for s in sentences}.values():
+        everywhere |= sentence_terms(hit.chunk.text)
+    unknown = [t for t in question_terms if t not in sparse.vocab]
+    unknown.sort(key=lambda t: -idf[t])
+    unknown_words = phrases(question, unknown)
+    ranked = np.sort(combined)[::-1]
+    best = sentences[int(np.argmax([s.cosine for s in sentences]))]
+    values = (
+        best.cosine,
+        sentences[chosen].cosine,
+        sentences[chosen].lexical,
+        sum(idf[t] for t in question_terms if t in in_window) / total,
+        max(s.lexical for s in sentences),
+        idf[missing[0]] / top_idf if missing else 0.0,
+        sum(idf[t] for t in unknown) / total,
+        float(asked is not None and not any(kind_found[n] for n in window)),
+        float(asked is not None and any(kind_found[n] for n in window)),
+        float(ranked[0] - ranked[1]) if len(ranked) > 1 else 1.0,
+        top_chunk(sentences),
+        math.log1p(len(question_terms)),
+        sum(idf[t] for t in question_terms if t in everywhere) / total,
+        sentences[chosen].lexical * sentences[chosen].cosine,
+        idf[missing[0]] / absent_idf(sparse) if missing else 0.0,
+    )
+    found = sorted((t for t in question_terms if t in in_window), key=lambda t: -idf[t])
+    return Evidence(
+        tuple(float(v) for v in values),
+        phrases(question, missing),
+        unknown_words,
+        phrases(question, found),
+        asked,
+    )
+
+
+def absent_idf(sparse: Sparse) -> float:
+    """The IDF BM25 gives a term that no chunk holds: the largest there is in this corpus."""
+    return float(np.log(1 + (len(sparse.ids) + 0.5) / 0.5))
+
+
+def top_chunk(sentences: Sequence[Sentence]) -> float:
+    """The best cosine among the sentences of the first-ranked chunk."""
+    return max((s.cosine for s in sentences if s.hit_rank == 0), default=max(s.cosine for s in sentences))
+
+
+def window_of(sentences: Sequence[Sentence], chosen: int) -> list[int]:
+    """The chosen sentence and its neighbours in the same chunk."""
+    hit = sentences[chosen].hit
+    return [n for n in (chosen - 1, chosen, chosen + 1) if 0 <= n < len(sentences) and sentences[n].hit is hit]
+
+
+@lru_cache(maxsize=2048)
+def sentence_terms(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
+KINDS = {"number": "a number", "time": "a date or time", "person": "a person's name", "place": "a place"}
+
+
+def reason(evidence: Evidence) -> str:
+    """One line saying what the documents lack, from the question terms that were not found."""
+    if lacks_kind(evidence):
+        about = f" mention {_listed(evidence.found)} but" if evidence.found else ""
+        return f"The documents{about} give no {KINDS[evidence.asked].removeprefix('a ')} for it."
+    if evidence.unknown:
+        absent = ", ".join(f'"{w}"' for w in evidence.unknown[:3])
+        about = f" mention {_listed(evidence.found)} but" if evidence.found else ""
+        return f"The documents{about} never mention {absent}."
+    if evidence.missing and evidence.found:
+        return f"The documents mention {_listed(evidence.found)} but nothing about {_listed(evidence.missing[:2], 'or')} in that context."
+    if evidence.missing:
+        return f"Nothing in the documents is about {_listed(evidence.missing[:3], 'or')}."
+    return "The closest passages share the question's words but do not answer it."
+
+
+def _listed(words: Sequence[str], last: str = "and") -> str:
+    words = list(dict.fromkeys(words))[:3]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def lacks_kind(evidence: Evidence) -> bool:
+    """The question asks for a number or a date and neither the chosen sentence nor its neighbours hold one."""
+    return evidence.asked in ("number", "time") and bool(evidence.values[FEATURES.index("type_unmet")])
+
+
+def decide(evidence: Evidence, strictness: float | None = None, model: Model | None = None) -> Decision:
+    """Answer when the fitted probability reaches `strictness` (the model's own threshold when None)."""
+    model = model or load_model()
+    p = model.probability(evidence)
+    threshold = model.threshold if strictness is None else strictness
+    answered = p >= threshold and not (strictness != 0.0 and lacks_kind(evidence))
+    return Decision(answered, round(p, 4), "" if answered else reason(evidence))

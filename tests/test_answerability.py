@@ -1,0 +1,173 @@
+"""Refusing what the documents do not say, with the reason, and answering with the span that answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import write
+
+from qa import Settings, build_index, open_index
+from qa.answer import NOT_COVERED, answer_span, restates
+from qa.answerability import FEATURES, Evidence, PARAMETERS, decide, lacks_kind, load_model, phrases, reason
+from qa.retrieval import Sentence
+from qa.types import Chunk, Hit
+
+OTTERS = (
+    "Sea otters live along the coasts of the northern Pacific Ocean. They hold hands while they sleep so that "
+    "they do not drift apart, and a group of resting otters is called a raft.\n\n"
+    "An adult sea otter eats about a quarter of its weight in food every day. It dives for sea urchins, crabs "
+    "and clams, and cracks the shells open on a flat rock that it keeps in a pouch under its arm.\n\n"
+    "Sea otters have the densest fur of any animal. Their fur traps a layer of air that keeps them warm in "
+    "cold water, since otters have no blubber.\n"
+)
+BEES = (
+    "Honey bees tell each other where flowers are by dancing. A forager returning to the hive performs a "
+    "waggle dance whose angle shows the direction of the flowers and whose length shows the distance.\n\n"
+    "A colony has one queen, a few hundred drones and thousands of workers. Worker bees build the comb from "
+    "wax that they make in glands on their bodies.\n"
+)
+RESTATING = (
+    "Configuration files\n\n"
+    "A new syntax is proposed for configuration files. Each line holds a key, an equals sign and a value, "
+    "and lines that begin with a hash mark are comments.\n\n"
+    "The loader reads every file in the settings folder at start-up.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def animals(tmp_path_factory, embedder):
+    base = tmp_path_factory.mktemp("animals")
+    settings = Settings(corpus=base / "corpus", index=base / "index")
+    write(settings.corpus, "otters.txt", OTTERS)
+    write(settings.corpus, "bees.txt", BEES)
+    write(settings.corpus, "config.md", RESTATING)
+    build_index(settings)
+    return open_index(settings)
+
+
+def evidence(**named: float) -> Evidence:
+    values = tuple(float(named.get(name, 0.0)) for name in FEATURES)
+    return Evidence(values, ("population",), ("population",), ("Hong Kong",), None)
+
+
+def test_a_question_whose_key_term_the_corpus_lacks_is_refused_naming_it(animals):
+    answer = animals.ask("What is the population of sea otters in Alaska?")
+    assert not answer.answered and answer.answer.startswith(NOT_COVERED)
+    assert '"population"' in answer.reason and "sea otters" in answer.reason
+    assert answer.citations and all(c.source in {"otters.txt", "bees.txt", "config.md"} for c in answer.citations)
+
+
+def test_a_how_many_question_over_text_without_a_number_is_refused():
+    def sentence(text: str) -> Sentence:
+        chunk = Chunk("a.txt", 0, len(text), 1, 1, text)
+        return Sentence(0, Hit(1, chunk, 1.0), 0, len(text), text, 0.8, 1.0, 1.0)
+
+    from qa.answer import Ranked, assess
+    from qa.sparse import Sparse, terms
+
+    texts = ["Otters hold hands while they sleep in a raft.", "Otters hold hands while 12 of them sleep."]
+    sparse = Sparse.build([1, 2], [terms(t) for t in texts])
+    for text, refused in ((texts[0], True), (texts[1], False)):
+        ranked = Ranked([sentence(text)], np.array([1.0]), np.array([0]))
+        found = assess("How many otters hold hands while they sleep?", ranked, sparse)
+        assert lacks_kind(found) is refused
+        assert decide(found).answered is not refused
+    ranked = Ranked([sentence(texts[0])], np.array([1.0]), np.array([0]))
+    assert "give no number" in decide(assess("How many otters hold hands while they sleep?", ranked, sparse)).reason
+
+
+def test_the_same_question_over_the_corpus_is_refused_when_no_number_is_given_and_answered_when_it_is(animals):
+    refused = animals.ask("How many hairs does a sea otter have in its fur?")
+    assert not refused.answered and refused.reason
+    answered = animals.ask("How many queens does a honey bee colony have?")
+    assert answered.answered and "one queen" in answered.citations[0].text
+
+
+def test_a_sentence_that_restates_the_question_yields_its_neighbour(animals):
+    text = animals.snapshot.chunks([h.chunk_id for h in animals.search("configuration files syntax", k=5)])
+    answer = animals.ask("What syntax is proposed for configuration files?")
+    assert answer.answered
+    first = answer.citations[0]
+    assert "A new syntax is proposed" in first.text and "equals sign" in first.text
+    assert (animals.settings.corpus / first.source).read_text()[first.start : first.end] == first.text
+    assert text
+
+
+def test_restating_is_judged_by_what_the_sentence_adds():
+    assert restates("What syntax is proposed for configuration files?", "A new syntax is proposed for configuration files.")
+    assert not restates("What syntax is proposed for configuration files?",
+                        "Each line holds a key, an equals sign and a value.")
+
+
+def test_a_sentence_that_answers_is_cited_alone(animals):
+    answer = animals.ask("What do sea otters keep their rock in?")
+    assert answer.answered and answer.citations[0].text.startswith("It dives for sea urchins")
+    assert answer.citations[0].text.endswith("under its arm.")
+
+
+def test_answer_span_stays_inside_the_chunk_and_the_file():
+    text = "A new syntax is proposed for configuration files. Each line holds a key and a value."
+    chunk = Chunk("c.md", 10, 10 + len(text), 3, 3, text)
+    first = Sentence(0, Hit(1, chunk, 1.0), 10, 10 + 49, text[:49], 0.9, 1.0, 1.0)
+    start, end = answer_span("What syntax is proposed for configuration files?", first)
+    assert (start, end) == (10, 10 + len(text))
+    last = Sentence(0, Hit(1, chunk, 1.0), 10 + 50, 10 + len(text), text[50:], 0.9, 1.0, 1.0)
+    assert answer_span("What is in each line?", last) == (60, 10 + len(text))
+
+
+def test_strictness_moves_the_operating_point(animals):
+    question = "Why do sea otters hold hands while they sleep?"
+    assert animals.ask(question, strictness=0.0).answered
+    assert not animals.ask(question, strictness=1.0).answered
+    lenient = Settings(corpus=animals.settings.corpus, index=animals.settings.index, strictness=1.0)
+    assert not open_index(lenient).ask(question).answered
+
+
+def test_strictness_outside_zero_to_one_is_refused_in_one_line():
+    from qa import QAError
+
+    with pytest.raises(QAError, match="from 0 .answer everything. to 1"):
+        Settings(strictness=1.5)
+    with pytest.raises(QAError, match="QA_STRICTNESS must be a number"):
+        Settings.from_env({"QA_STRICTNESS": "high"})
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("otters", None),  # one word: answered or refused, never a crash
+        ("what is the of and", "only common words"),
+        ("?!?...", "in words"),
+        ("海獺睡覺時為什麼牽手？", "never mention"),
+        (OTTERS.replace("\n", " ") * 3, None),
+    ],
+)
+def test_bad_questions_get_a_clear_answer_or_a_refusal_with_its_reason(animals, question, expected):
+    answer = animals.ask(question)
+    if expected:
+        assert not answer.answered and expected in answer.reason
+    assert answer.answered or answer.reason
+    if answer.answered:
+        for c in answer.citations:
+            assert (animals.settings.corpus / c.source).read_text()[c.start : c.end] == c.text
+
+
+def test_the_reason_names_the_missing_terms_in_the_words_of_the_question():
+    assert phrases("Who is the chief executive of Hong Kong?", ["chief", "execut"]) == ("chief executive",)
+    assert phrases("香港的人口是多少？", ["人口", "人", "口"]) == ("人口",)
+    assert reason(evidence()) == 'The documents mention Hong Kong but never mention "population".'
+
+
+def test_the_fitted_parameters_are_plain_numbers_for_the_features_in_use():
+    raw = json.loads(PARAMETERS.read_text())
+    assert raw["features"] == list(FEATURES) and raw["fitted_by"] == "benchmarks/fit_answerability.py"
+    assert len(raw["coefficients"]) == len(raw["mean"]) == len(raw["scale"]) == len(FEATURES)
+    model = load_model()
+    assert 0.0 < model.threshold < 1.0
+    strong = evidence(best_cosine=0.9, chosen_cosine=0.9, chosen_lexical=1.0, window_lexical=1.0, best_lexical=1.0,
+                      passages_lexical=1.0, lexical_cosine=0.9, top_chunk=0.9, terms=1.5, margin=0.5)
+    weak = evidence(best_cosine=0.2, chosen_cosine=0.2, chosen_lexical=0.2, window_lexical=0.2, unknown_share=0.8,
+                    missing_specific=1.0, missing_rarity=1.0, lexical_cosine=0.04, top_chunk=0.2, terms=1.5)
+    assert model.probability(strong) > model.threshold > model.probability(weak)
