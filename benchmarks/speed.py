@@ -93,7 +93,7 @@ def child_build_qa(args: argparse.Namespace) -> None:
 
     manifest = store.read_manifest(store.current_folder(settings.index))
     emit({"seconds": time.perf_counter() - started, "chunks": report.chunks_total,
-          "embedded": report.chunks_embedded, "precision": manifest.precision, "factory": manifest.factory,
+          "embedded": report.chunks_embedded, "precision": f"{manifest.backend} {manifest.precision} {manifest.device}", "factory": manifest.factory,
           "tokens": _product_tokens(settings)})
 
 
@@ -116,9 +116,10 @@ def child_edit(args: argparse.Namespace) -> None:
 
     from qa import Settings, build_index
     from qa import embedding
+    from qa.encoders.base import TokenEncoder
 
     encode_s, load_s = [0.0], [0.0]
-    original_encode, original_get = embedding.Embedder.encode_passages, embedding.get_embedder
+    original_encode, original_get = TokenEncoder.encode_passages, embedding.get_embedder
 
     def timed_encode(self: Any, *a: Any, **k: Any) -> Any:
         t = time.perf_counter()
@@ -134,7 +135,7 @@ def child_edit(args: argparse.Namespace) -> None:
         finally:
             load_s[0] += time.perf_counter() - t
 
-    embedding.Embedder.encode_passages = timed_encode  # type: ignore[method-assign]
+    TokenEncoder.encode_passages = timed_encode  # type: ignore[method-assign]
     from qa import indexer
 
     indexer.get_embedder = timed_get  # type: ignore[assignment]
@@ -261,9 +262,9 @@ def child_load_model(args: argparse.Namespace) -> None:
 
         SentenceTransformer(model_path(), device="cpu", local_files_only=True)
     else:
-        from qa.embedding import Embedder
+        from qa.embedding import Choice, load_encoder
 
-        Embedder(model_path(), "float32")
+        load_encoder(model_path(), Choice("torch", "float32", "cpu"))
     emit({})
 
 
@@ -441,12 +442,15 @@ def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     qfile = work / "questions.json"
     qfile.write_text(json.dumps(questions))
     common = ["--corpus", str(corpus), "--index", str(index), "--precision", args.precision]
-    from qa.embedding import cpu_supports_bf16
+    from qa.config import Settings
+    from qa.embedding import cpu_supports_bf16, resolve
+    from qa.hardware import detect
 
     r: dict[str, Any] = {
         "files": len(files), "mb": sum(f.stat().st_size for f in files) / 2**20, "corpus": str(args.corpus),
         "cpus": os.cpu_count(), "cpu": _cpu_name(), "bf16": cpu_supports_bf16(), "python": platform.python_version(),
-        "questions": len(questions), "floor_every": args.floor_every,
+        "questions": len(questions), "floor_every": args.floor_every, "hardware": detect().describe(),
+        "encoder": resolve(Settings.from_env(precision=args.precision)).describe(),
     }
     log(f"{len(files)} files, {r['mb']:.1f} MB, {len(questions)} questions; scratch {work}")
 
@@ -532,7 +536,7 @@ def build_rows(q: dict[str, Any], lc: dict[str, Any] | None, fl: dict[str, Any] 
     row("CPU s (user+sys)", f"{q['cpu_s']:.0f}", f"LangChain: {lc['cpu_s']:.0f}" if lc else "")
     row("peak memory MB (max RSS)", f"{q['peak_mb']:.0f}", f"LangChain: {lc['peak_mb']:.0f}" if lc else "",
         x(q["peak_mb"], lc["peak_mb"]) if lc else "")
-    row("precision, index", f"{q['precision']}, {q['factory']}", "float32, Flat" if lc else "")
+    row("backend precision device, index", f"{q['precision']}, {q['factory']}", "torch float32 cpu, Flat" if lc else "")
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -595,7 +599,7 @@ def print_table(r: dict[str, Any]) -> None:
     row("index files on disk, MB", f"{m['files_mb']:.1f}", parts, "", "")
     print(f"\nSpeed benchmark: {r['files']} files, {r['mb']:.1f} MB from {r['corpus']}; {r['questions']} questions")
     print(f"Machine: {r['cpus']} CPUs ({r['cpu']}), AVX-512 BF16/AMX: {'yes' if r['bf16'] else 'no'}; "
-          f"Python {r['python']}; load average at the start of each step: "
+          f"Python {r['python']}; {r['hardware']}; encoder {r['encoder']}; load average at the start of each step: "
           + (f"build {q['load']:.1f}" if q else "build: reused index (--skip-build)")
           + (f", LangChain {lc['load']:.1f}" if lc else "") + "\n")
     header = ("measure", "qa", "baseline (same run)", "ratio", "target")

@@ -49,7 +49,7 @@ SQUAD_V2 = {
 }
 KEYS = [
     "recall@1", "recall@3", "mrr", "answer_hit", "answer_hit@3", "unanswerable_refused", "answerable_refused",
-    "mean_answer_chars", "seconds_per_question",
+    "mean_answer_chars", "seconds_per_question", "tradeoff",
 ]
 
 
@@ -72,11 +72,13 @@ def squad_file(tmp_path) -> Path:
     return path
 
 
-def outcome(rank, answered=True, cited=(), impossible=False, answers=("Catania",), chars=10, seconds=0.5):
+def outcome(rank, answered=True, cited=(), impossible=False, answers=("Catania",), chars=10, seconds=0.5,
+            probability=None, loose=None):
     from qa.evaluation import Outcome, Question
 
     question = Question("id", "q?", "T", "T.txt", 0, 10, () if impossible else answers, impossible)
-    return Outcome(question, rank, answered, tuple(cited), chars, seconds)
+    p = (0.9 if answered else 0.05) if probability is None else probability
+    return Outcome(question, rank, answered, tuple(cited), chars, seconds, p, tuple(cited if loose is None else loose))
 
 
 def test_paragraph_offsets_point_into_the_article_document():
@@ -179,7 +181,7 @@ def test_summary_figures_by_hand():
     ]
     report = summarize(outcomes, [1, 5], unanswerable=True)
     assert list(report) == ["recall@1", "recall@5", "mrr", "answer_hit", "answer_hit@3", "unanswerable_refused",
-                            "answerable_refused", "mean_answer_chars", "seconds_per_question"]
+                            "answerable_refused", "mean_answer_chars", "seconds_per_question", "tradeoff"]
     assert report["recall@1"] == 0.5  # answerable ranks 1, 2, None, 1
     assert report["recall@5"] == 0.75
     assert report["mrr"] == round((1 + 0.5 + 0 + 1) / 4, 4)
@@ -190,6 +192,23 @@ def test_summary_figures_by_hand():
     assert report["mean_answer_chars"] == 165.0  # answered: 100, 200, 300, 60
     assert report["seconds_per_question"] == 0.35
     assert summarize(outcomes[:4], [1], unanswerable=False)["unanswerable_refused"] is None
+
+
+def test_the_tradeoff_replays_one_pass_at_each_strictness():
+    from qa.evaluation import tradeoff
+
+    outcomes = [
+        outcome(1, cited=["Etna buried Catania."], probability=0.9),
+        outcome(1, answered=False, probability=0.15, loose=["Catania burned."]),  # refused by default, right at 0.1
+        outcome(1, cited=["Nothing here."], probability=0.35),
+        outcome(None, answered=False, impossible=True, probability=0.05, loose=["Something."]),
+        outcome(None, impossible=True, probability=0.45, cited=["Something."]),
+    ]
+    rows = {row["strictness"]: row for row in tradeoff(outcomes, True)}
+    assert rows[0.0] == {"strictness": 0.0, "unanswerable_refused": 0.0, "answerable_refused": 0.0, "answer_hit": 0.6667}
+    assert rows[0.1]["answer_hit"] == 0.6667 and rows[0.1]["unanswerable_refused"] == 0.5
+    assert rows[0.2] == {"strictness": 0.2, "unanswerable_refused": 0.5, "answerable_refused": 0.3333, "answer_hit": 0.3333}
+    assert rows[0.5] == {"strictness": 0.5, "unanswerable_refused": 1.0, "answerable_refused": 0.6667, "answer_hit": 0.3333}
 
 
 def test_cutoffs_must_be_positive(squad_file, embedder):

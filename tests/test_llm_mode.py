@@ -49,6 +49,16 @@ def test_llm_answer_streams_and_cites_given_passages(hk_index, llm):
     assert '<passage id=\\"1\\"' in prompt
 
 
+def test_a_question_the_documents_do_not_cover_is_refused_before_the_model_is_asked(hk_index, llm):
+    llm.reply("Hong Kong has about 7.5 million people [1].")
+    index = open_index(hk_index.with_(llm_url=llm.url, llm_model="test"))
+    text_parts, answer = run_stream(index, "What is the population of Hong Kong?")
+    assert not answer.answered and "population" in answer.reason
+    assert answer.citations, "the closest passages are still shown"
+    assert llm.requests == [], "the model was not asked to make an answer up"
+    assert "7.5 million" not in "".join(text_parts)
+
+
 def test_llm_failure_falls_back_to_extractive_with_a_notice(hk_index, llm):
     llm.fail("http_500")
     index = open_index(hk_index.with_(llm_url=llm.url, llm_model="test", llm_key="sk-secret-123"))
@@ -78,7 +88,7 @@ def test_extractive_mode_can_be_forced_when_an_endpoint_is_set(hk_index, llm):
 def test_cli_ask_json_in_llm_mode(hk_index, llm):
     llm.reply("Financial institutions use AI for risk management and fraud detection [1].")
     where = ["--corpus", str(hk_index.corpus), "--index", str(hk_index.index)]
-    result = run_qa("ask", "What do banks use AI for?", "--json", "--llm-url", llm.url, *where,
+    result = run_qa("ask", "What do financial institutions use AI for?", "--json", "--llm-url", llm.url, *where,
                     env={"QA_LLM_MODEL": "test", "QA_LLM_KEY": "sk-secret-456"})
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
