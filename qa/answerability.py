@@ -63,6 +63,7 @@ class Decision:
     answered: bool
     probability: float  # that the passages answer the question
     reason: str  # one line when not answered
+    lacks_kind: bool = False  # refused by the rule whatever the probability: no number or date where one is asked
 
 
 @dataclass(frozen=True)
@@ -235,5 +236,6 @@ def decide(evidence: Evidence, strictness: float | None = None, model: Model | N
     model = model or load_model()
     p = model.probability(evidence)
     threshold = model.threshold if strictness is None else strictness
-    answered = p >= threshold and not (strictness != 0.0 and lacks_kind(evidence))
-    return Decision(answered, round(p, 4), "" if answered else reason(evidence))
+    rule = strictness != 0.0 and lacks_kind(evidence)
+    answered = p >= threshold and not rule
+    return Decision(answered, round(p, 4), "" if answered else reason(evidence), rule)

@@ -48,6 +48,7 @@ CSS = """
 .qa-passage { white-space: pre-wrap; max-height: 14em; overflow-y: auto; line-height: 1.45; font-size: 0.92em; }
 .qa-passage mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
 .qa-warning { color: #b45309; font-size: 0.9em; }
+.qa-reason { font-size: 0.95em; margin: 0.2em 0 0.6em; }
 .qa-empty { color: var(--body-text-color-subdued); padding: 8px 0; }
 """
 
@@ -203,7 +204,8 @@ class Service:
         info = self.index.info()
         rows = (
             ("Documents", info.documents), ("Chunks", info.chunks), ("Embedding model", info.model),
-            ("Precision", info.precision), ("Built at", info.built_at), ("Corpus folder", self.settings.corpus),
+            ("Encoder", " ".join(p for p in (info.backend, info.precision, info.device and f"on {info.device}") if p)),
+            ("Built at", info.built_at), ("Corpus folder", self.settings.corpus),
         )
         lines = [f"- **{name}:** {_md(str(value))}" for name, value in rows]
         return "\n".join(lines + [f"- **{label}:** {stale}"])

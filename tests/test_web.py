@@ -116,6 +116,13 @@ def test_off_topic_question_is_refused_with_closest_passages(page):
     assert "Closest passages (no answer found)" in page.locator("#sources").inner_text()
 
 
+def test_an_on_topic_question_the_article_never_answers_is_refused_with_the_reason_shown(page):
+    answer = ask(page, "What is the population of Hong Kong?")
+    assert "does not cover" in answer and "population" in answer
+    reason = page.locator("#sources .qa-reason")
+    assert reason.inner_text() == 'Why: The documents mention Hong Kong but never mention "population".'
+
+
 def test_answer_mode_is_hidden_without_an_llm_endpoint(page):
     page.get_by_text("Settings").click()
     page.get_by_text("Passages to read (k)").wait_for()
