@@ -7,7 +7,6 @@ only where the CPU cannot compute it.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
