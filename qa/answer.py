@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.answerability import Evidence, decide, gather
+from qa.answerability import Decision, Evidence, common_terms, decide, gather, sentence_terms
 from qa.embedding import Embedder
 from qa.retrieval import Retrieval, Sentence, sentence_parts, sentences_of, split_sentences
 from qa.sparse import Sparse, terms
@@ -17,7 +17,7 @@ from qa.vectors import SentenceVectors
 
 __all__ = [
     "NOT_COVERED", "Ranked", "Weights", "answer_span", "answer_type", "answer_type_match", "assess",
-    "extractive_answer", "rank_sentences", "restates",
+    "extractive_answer", "judge", "rank_sentences", "restates",
     "follow_up_query", "is_heading", "refusal", "split_sentences",
 ]
 
@@ -148,6 +148,22 @@ def assess(question: str, ranked: Ranked, sparse: Sparse) -> Evidence:
     return gather(question, ranked.sentences, ranked.combined, ranked.best, sparse, answer_type(question), kinds)
 
 
+def judge(
+    question: str,
+    retrieval: Retrieval,
+    embedder: Embedder,
+    sparse: Sparse,
+    weights: Weights = Weights(),
+    stored: SentenceVectors | None = None,
+    strictness: float | None = None,
+) -> tuple[Ranked | None, Decision]:
+    """The ranked sentences, and whether they answer the question: one decision for every answer mode."""
+    ranked = rank_sentences(question, retrieval, embedder, sparse, weights, stored)
+    if ranked is None:
+        return None, Decision(False, 0.0, "Nothing in the documents is close to this question.")
+    return ranked, decide(assess(retrieval.question, ranked, sparse), strictness)
+
+
 def extractive_answer(
     question: str,
     retrieval: Retrieval,
@@ -159,11 +175,8 @@ def extractive_answer(
 ) -> Answer:
     """The best sentences of the retrieved passages, or a refusal with its reason when the evidence says
     they do not answer the question."""
-    ranked = rank_sentences(question, retrieval, embedder, sparse, weights, stored)
-    if ranked is None:
-        return refusal(question, retrieval.hits, "Nothing in the documents is close to this question.")
-    decision = decide(assess(retrieval.question, ranked, sparse), strictness)
-    if not decision.answered:
+    ranked, decision = judge(question, retrieval, embedder, sparse, weights, stored, strictness)
+    if ranked is None or not decision.answered:
         return refusal(question, retrieval.hits, decision.reason)
     sentences, combined, order = ranked.sentences, ranked.combined, ranked.order
     best = float(combined[order[0]])
@@ -184,8 +197,6 @@ def _inside(span: tuple[int, int], other: tuple[int, int]) -> bool:
 
 def restates(question: str, sentence: str) -> bool:
     """The sentence says little the question does not already say ("A syntax is proposed for X")."""
-    from qa.answerability import common_terms, sentence_terms
-
     said = set(terms(question)) | common_terms()
     own = set(sentence_terms(sentence)) - common_terms()
     new = own - said

@@ -54,16 +54,13 @@ class Evidence:
     found: tuple[str, ...]  # question words found in the chosen window
     asked: str | None  # number, time, person, place or None
 
-    def named(self) -> dict[str, float]:
-        return dict(zip(FEATURES, self.values))
-
 
 @dataclass(frozen=True)
 class Decision:
     answered: bool
     probability: float  # that the passages answer the question
     reason: str  # one line when not answered
-    lacks_kind: bool = False  # refused by the rule whatever the probability: no number or date where one is asked
+    kind_missing: bool = False  # refused by rule whatever the probability: no number or date where one is asked
 
 
 @dataclass(frozen=True)
@@ -169,7 +166,7 @@ def gather(
         math.log1p(len(question_terms)),
         sum(idf[t] for t in question_terms if t in everywhere) / total,
         sentences[chosen].lexical * sentences[chosen].cosine,
-        idf[missing[0]] / absent_idf(sparse) if missing else 0.0,
+        idf[missing[0]] / sparse.absent_idf() if missing else 0.0,
     )
     found = sorted((t for t in question_terms if t in in_window), key=lambda t: -idf[t])
     return Evidence(
@@ -179,11 +176,6 @@ def gather(
         phrases(question, found),
         asked,
     )
-
-
-def absent_idf(sparse: Sparse) -> float:
-    """The IDF BM25 gives a term that no chunk holds: the largest there is in this corpus."""
-    return float(np.log(1 + (len(sparse.ids) + 0.5) / 0.5))
 
 
 def top_chunk(sentences: Sequence[Sentence]) -> float:

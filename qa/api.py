@@ -6,8 +6,8 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
-from qa.answer import Weights, assess, extractive_answer, follow_up_query, rank_sentences, refusal
-from qa.answerability import Decision, decide
+from qa.answer import Weights, extractive_answer, follow_up_query, judge, refusal
+from qa.answerability import Decision
 from qa.config import Settings
 from qa.embedding import get_embedder
 from qa.errors import LLMError
@@ -99,10 +99,8 @@ class Index:
         """Whether the passages answer `query`, by the same evidence as extractive answers."""
         snapshot = self.snapshot
         retrieval = retrieval or self.retrieve(query)
-        ranked = rank_sentences(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences)
-        if ranked is None:
-            return Decision(False, 0.0, "Nothing in the documents is close to this question.")
-        return decide(assess(retrieval.question, ranked, snapshot.sparse), self.settings.strictness)
+        return judge(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences,
+                     self.settings.strictness)[1]
 
     def stream(self, question: str, k: int | None = None, history: History = (), mode: str = "auto") -> Iterator[str | Answer]:
         """Yield text as it is produced and finally the Answer; uses the LLM endpoint when configured."""

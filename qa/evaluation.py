@@ -217,7 +217,7 @@ def ask_one(index: Index, memo: MemoEmbedder, question: Question, depth: int) ->
     cited = tuple(c.text for c in answer.citations)
     loose = cited if answer.answered else tuple(c.text for c in index.ask(question.text, strictness=0.0).citations)
     decision = index.decision(question.text)
-    probability = 0.0 if decision.lacks_kind else decision.probability  # refused at any strictness above 0
+    probability = 0.0 if decision.kind_missing else decision.probability  # refused at any strictness above 0
     return Outcome(question, first_hit_rank(hits, question), answer.answered, cited, len(answer.answer), seconds,
                    probability, loose)
 

@@ -155,9 +155,12 @@ class Sparse:
 
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
         """BM25 inverse document frequency of each term over this version's chunks."""
-        n = len(self.ids)
         weights = {}
         for term in set(query_terms):
             column = self.vocab.get(term)
-            weights[term] = self._idf(column) if column is not None else float(np.log(1 + (n + 0.5) / 0.5))
+            weights[term] = self._idf(column) if column is not None else self.absent_idf()
         return weights
+
+    def absent_idf(self) -> float:
+        """The IDF of a term no chunk holds: the largest there is in this corpus."""
+        return float(np.log(1 + (len(self.ids) + 0.5) / 0.5))
