@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from qa.answer import Weights, extractive_answer, follow_up_query, judge, refusal
 from qa.answerability import Decision
 from qa.config import Settings
 from qa.embedding import get_embedder
 from qa.errors import LLMError
+from qa.layout import span_boxes
 from qa import indexer, store
 from qa.retrieval import Retrieval, retrieve
 from qa.sparse import terms
@@ -33,9 +34,8 @@ class IndexInfo:
     device: str = ""
 
 
-def build_index(
-    settings: Settings, rebuild: bool = False, progress: Callable[[int, int], None] | None = None
-) -> BuildReport:
+def build_index(settings: Settings, rebuild: bool = False, progress: indexer.Progress | None = None) -> BuildReport:
+    """Index the corpus; `progress(done, total, stage=..., source=...)` hears of OCR pages and embedded chunks."""
     return indexer.build(settings, rebuild=rebuild, progress=progress)
 
 
@@ -93,7 +93,16 @@ class Index:
         strictness = self.settings.strictness if strictness is None else strictness
         answer = extractive_answer(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences,
                                    strictness)
-        return replace(answer, question=question)
+        return self.located(replace(answer, question=question), snapshot)
+
+    def located(self, answer: Answer, snapshot: store.Snapshot | None = None) -> Answer:
+        """The answer with the page boxes of each citation, where its file has them (PDFs, images)."""
+        snapshot = snapshot or self.snapshot
+        citations = tuple(
+            replace(c, boxes=span_boxes(snapshot.regions(c.source, c.start, c.end), c.start, c.end))
+            for c in answer.citations
+        )
+        return replace(answer, citations=citations)
 
     def decision(self, query: str, retrieval: Retrieval | None = None) -> Decision:
         """Whether the passages answer `query`, by the same evidence as extractive answers."""
@@ -124,12 +133,12 @@ class Index:
             hits = retrieval.hits
             missing = self.decision(query, retrieval).reason if hits else ""
             if not hits or missing:
-                answer = refusal(question, hits, missing)  # the model is not asked to make an answer up
+                answer = self.located(refusal(question, hits, missing))  # the model is not asked to make one up
                 yield answer.answer
                 yield answer
                 return
             for part in generate.stream_answer(self.settings, question, history, hits):
-                yield part
+                yield self.located(part) if isinstance(part, Answer) else part
         except LLMError as exc:
             answer = self.ask(question, k, history)
             notice = str(exc)

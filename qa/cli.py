@@ -249,14 +249,21 @@ def _bytes(n: int) -> str:
 
 
 class _ProgressBar:
+    """One bar per stage: pages read by OCR for each scanned file, then chunks embedded."""
+
     def __init__(self) -> None:
         self.bar: Any = None
+        self.label = ""
 
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
+    def __call__(self, done: int, total: int, stage: str = "embedding", source: str = "") -> None:
+        label = f"OCR {source}" if stage == "ocr" else "embedding"
+        if self.bar is None or label != self.label:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc="embedding", unit="chunk", file=sys.stderr)
+            self.close()
+            self.label = label
+            unit = "page" if stage == "ocr" else "chunk"
+            self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:

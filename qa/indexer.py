@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,9 +21,18 @@ from qa.fingerprint import model_fingerprint
 from qa.loaders import SourceFile, load, scan
 from qa.sparse import Sparse, terms
 from qa import store, vectors
-from qa.types import BuildReport, Chunk, Skipped
+from qa.types import BuildReport, Chunk, Region, Skipped
 
-Progress = Callable[[int, int], None]
+Progress = Callable[..., None]  # progress(done, total, stage): stage "ocr" counts pages of a scan, "embedding" chunks
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A file read and chunked, ready for the writer."""
+
+    row: store.DocumentRow
+    chunks: list[Chunk]
+    regions: tuple[Region, ...] = ()
 Embedded = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
 
 
@@ -153,10 +163,10 @@ def _build(
     settings: Settings, work: Plan, to_load: list[SourceFile], model: Any, progress: Progress | None, started: float
 ) -> BuildReport:
     splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
-    loaded, skipped, kept = _load_all(to_load, settings, splitter)
+    loaded, skipped, kept = _load_all(to_load, settings, splitter, progress)
     if work.full and not loaded:
         raise CorpusError(_empty_message(settings, work.skipped + skipped))
-    texts = [c.text for _, chunks in loaded for c in chunks]
+    texts = [c.text for item in loaded for c in item.chunks]
     writer = _Writer(settings, work, loaded, kept, resolve(settings), skipped)
     try:
         known = writer.reusable.result()
@@ -228,7 +238,7 @@ class _Writer:
         self,
         settings: Settings,
         work: Plan,
-        loaded: list[tuple[store.DocumentRow, list[Chunk]]],
+        loaded: list[Loaded],
         kept: set[str],
         choice: Choice,
         skipped: list[Skipped],
@@ -249,7 +259,7 @@ class _Writer:
             if self._done.done():
                 raise _WriterFailed()
             if progress:
-                progress(done, total)
+                progress(done, total, stage="embedding")
 
         return report
 
@@ -290,9 +300,9 @@ class _Writer:
             removed_ids = writer.remove_documents(replaced) if base else []
             new_ids: list[int] = []
             new_terms: list[list[str]] = []
-            for row, chunks in self.loaded:
-                chunk_terms = [terms(c.text) for c in chunks]
-                new_ids += writer.add_document(row, chunks, [" ".join(t) for t in chunk_terms])
+            for item in self.loaded:
+                chunk_terms = [terms(c.text) for c in item.chunks]
+                new_ids += writer.add_document(item.row, item.chunks, [" ".join(t) for t in chunk_terms], item.regions)
                 new_terms += chunk_terms
             documents, total = writer.counts()
             lexical = Sparse.load(base / store.SPARSE) if base else Sparse.empty()
@@ -380,14 +390,15 @@ def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:
 
 
 def _load_all(
-    files: list[SourceFile], settings: Settings, splitter: object
-) -> tuple[list[tuple[store.DocumentRow, list[Chunk]]], list[Skipped], set[str]]:
+    files: list[SourceFile], settings: Settings, splitter: object, progress: Progress | None = None
+) -> tuple[list[Loaded], list[Skipped], set[str]]:
     """Parsed and chunked documents, files skipped, and sources whose previous version is kept."""
     loaded, skipped, kept = [], [], set()
     for file in files:
+        pages = partial(progress, stage="ocr", source=file.source) if progress else None
         try:
             data = file.path.read_bytes()
-            document, note = load(file, data, settings)
+            document, note = load(file, data, settings, pages)
         except (QAError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             skipped.append(Skipped(file.source, reason or type(exc).__name__))
@@ -401,20 +412,20 @@ def _load_all(
             kept.add(file.source)
             continue
         row = store.DocumentRow(file.source, sha256_bytes(data), file.size, file.mtime, document.plain)
-        loaded.append((row, chunks))
+        loaded.append(Loaded(row, chunks, document.regions))
     return loaded, skipped, kept
 
 
 def _report(
     work: Plan,
-    loaded: list[tuple[store.DocumentRow, list[Chunk]]],
+    loaded: list[Loaded],
     skipped: list[Skipped],
     embedded: int,
     started: float,
     wrote: bool,
     settings: Settings,
 ) -> BuildReport:
-    done = {row.source for row, _ in loaded}
+    done = {item.row.source for item in loaded}
     added = tuple(f.source for f in work.added if f.source in done or not wrote)
     changed = tuple(f.source for f in work.changed if f.source in done or not wrote)
     documents, chunks = 0, 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import logging
 import os
 import re
 import stat
@@ -12,13 +11,20 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence
 
 from qa.config import Settings
 from qa.errors import CorpusError, QAError
-from qa.types import Document, Skipped
+from qa.layout import Line, PageText, page_text, without_running_lines
+from qa.types import Box, Document, Region, Skipped
 
 PLAIN: frozenset[str] = frozenset({".txt", ".md", ".rst"})
-SUPPORTED: frozenset[str] = PLAIN | {".html", ".htm", ".pdf", ".docx"}
+IMAGES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+SUPPORTED: frozenset[str] = PLAIN | IMAGES | {".html", ".htm", ".pdf", ".docx"}
+OCR_SIDE = 2000  # pixels on the longer side of a scanned page rendered for OCR
+OCR_MAX_SCALE = 3.0  # pixels per point, at most, for small pages
+
+PageProgress = Callable[[int, int], None]  # (pages read by OCR, pages to read) of the file being loaded
 
 _SNIFF_BYTES = 8192
 _BINARY_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\r\f") + b"\x7f"
@@ -148,10 +154,13 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def load(file: SourceFile, data: bytes, settings: Settings) -> tuple[Document, Skipped | None]:
+def load(
+    file: SourceFile, data: bytes, settings: Settings, progress: PageProgress | None = None
+) -> tuple[Document, Skipped | None]:
     """Parse one file's bytes; raise DocumentError for a file that must be skipped.
 
     The Skipped returned alongside (partial=True) notes a document that was truncated or repaired.
+    Scanned pages and images are read by OCR, reporting each page to `progress`.
     """
     if not data.strip():
         raise DocumentError("empty file: nothing to index; add text to it or remove it")
@@ -163,12 +172,11 @@ def load(file: SourceFile, data: bytes, settings: Settings) -> tuple[Document, S
         text, note = _html_text(data)
         return Document(file.source, text, plain=False), _note(file, note)
     if suffix == ".pdf":
-        pages, note = _pdf_pages(data, settings.max_pdf_pages)
-        starts, offset = [], 0
-        for page in pages:
-            starts.append(offset)
-            offset += len(page) + 2
-        return Document(file.source, "\n\n".join(pages), pages=tuple(starts), plain=False), _note(file, note)
+        pages, scanned, note = _pdf_pages(data, settings, progress)
+        return _paged(file.source, pages, scanned), _note(file, note)
+    if suffix in IMAGES:
+        pages, note = _image_pages(data, settings, progress)
+        return _paged(file.source, pages, len(pages)), _note(file, note)
     if suffix == ".docx":
         return Document(file.source, _docx_text(data, settings.max_unzipped_bytes), plain=False), None
     raise DocumentError(f"unsupported type {suffix or '(no extension)'}; supported: {' '.join(sorted(SUPPORTED))}")
@@ -274,51 +282,158 @@ def _decode_html(data: bytes) -> tuple[str, str | None]:
         return data.decode(encoding, errors="replace"), note
 
 
-def _pdf_pages(data: bytes, max_pages: int) -> tuple[list[str], str | None]:
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.ERROR)  # its warnings about damage it worked around would clutter the CLI output
+def _paged(source: str, pages: Sequence[PageText], scanned: int) -> Document:
+    """One document of pages separated by a blank line, with the box of each line on its page."""
+    starts: list[int] = []
+    regions: list[Region] = []
+    offset = 0
+    for number, page in enumerate(pages, start=1):
+        starts.append(offset)
+        regions += [Region(offset + a, offset + b, Box(number, *_rounded(line))) for a, b, line in page.lines]
+        offset += len(page.text) + 2
+    text = _clean("\n\n".join(page.text for page in pages))
+    return Document(source, text, pages=tuple(starts), plain=False, regions=tuple(regions), ocr_pages=scanned)
+
+
+def _rounded(line: Line) -> tuple[float, float, float, float]:
+    return round(line.x0, 1), round(line.y0, 1), round(line.x1, 1), round(line.y1, 1)
+
+
+def _pdf_pages(
+    data: bytes, settings: Settings, progress: PageProgress | None
+) -> tuple[list[PageText], int, str | None]:
+    """Each page's text in reading order, the count of pages read by OCR, and a note on what was left out."""
+    from qa import ocr, pdf
+
     try:
-        return _read_pdf(data, max_pages)
-    finally:
-        logger.setLevel(level)
-
-
-def _read_pdf(data: bytes, max_pages: int) -> tuple[list[str], str | None]:
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError("cannot read PDF: it is password-protected; save an unprotected copy")
-        total = len(reader.pages)
-    except DocumentError:
-        raise
-    except DependencyError:
-        raise DocumentError(
-            "cannot read PDF: it is encrypted and decrypting needs the 'cryptography' package; "
-            "pip install cryptography or save an unencrypted copy"
-        ) from None
-    except Exception as exc:
-        message = f"cannot read PDF: {_reason(exc)}; the file may be damaged, re-export or repair it"
-        raise DocumentError(message) from None
-    pages: list[str] = []
-    failed: list[int] = []
-    for number in range(min(total, max_pages)):
-        try:
-            pages.append(_clean(reader.pages[number].extract_text() or ""))
-        except Exception:
-            pages.append("")
-            failed.append(number + 1)
-    if not any(page.strip() for page in pages):
-        raise DocumentError("no extractable text (scanned images?); run OCR on it first, e.g. with ocrmypdf")
-    notes = []
-    if total > max_pages:
-        notes.append(f"only the first {max_pages} of {total} pages indexed; raise QA_MAX_PDF_PAGES to index all")
+        with pdf.opened(data) as document:
+            total = len(document)
+            count = min(total, settings.max_pdf_pages)
+            lines: list[list[Line]] = []
+            heights: list[float] = []
+            failed: list[int] = []
+            scans: list[int] = []
+            for number in range(count):
+                page = document[number]
+                try:
+                    found = pdf.text_lines(page)
+                    if pdf.needs_ocr(page, found):
+                        scans.append(number)
+                except Exception:
+                    found = []
+                    failed.append(number + 1)
+                lines.append(found)
+                heights.append(page.get_height())
+                page.close()
+            notes = []
+            read = scans[: settings.ocr_max_pages] if ocr.available() else []
+            for done, number in enumerate(read):
+                if progress:
+                    progress(done, len(read))
+                try:
+                    lines[number] = _ocr_page(document, number, settings.ocr_page_timeout)
+                except ocr.OcrError as exc:
+                    notes.append(f"page {number + 1}: {exc}")
+            if progress and read:
+                progress(len(read), len(read))
+    except pdf.PdfError as exc:
+        raise DocumentError(str(exc)) from None
+    pages = [page_text(page) for page in without_running_lines(lines, heights)]
+    if not any(page.text.strip() for page in pages):
+        if scans and not read:
+            raise DocumentError(f"only scanned pages and OCR is not installed; {ocr.INSTALL}")
+        if notes:
+            raise DocumentError(notes[0])
+        if scans:
+            raise DocumentError("no text found, not even by OCR; check that the scan is readable")
+        raise DocumentError("no extractable text (blank pages?); nothing to index")
+    if total > settings.max_pdf_pages:
+        notes.append(
+            f"only the first {settings.max_pdf_pages} of {total} pages indexed; raise QA_MAX_PDF_PAGES to index all"
+        )
     if failed:
         notes.append(f"text of page(s) {', '.join(map(str, failed[:10]))} could not be extracted; repair the PDF")
+    if scans and not read:
+        notes.append(f"{len(scans)} scanned page(s) not read: OCR is not installed; {ocr.INSTALL}")
+    elif len(scans) > len(read):
+        notes.append(
+            f"OCR read only the first {len(read)} of {len(scans)} scanned pages; raise QA_OCR_MAX_PAGES to read all"
+        )
+    return pages, len(read), "; ".join(notes) or None
+
+
+def _ocr_page(document: object, number: int, timeout: float) -> list[Line]:
+    """The OCR'd lines of one scanned PDF page, boxes in PDF points."""
+    from qa import ocr, pdf
+
+    page = document[number]  # type: ignore[index]
+    try:
+        width, height = page.get_size()
+        scale = min(OCR_MAX_SCALE, OCR_SIDE / max(width, height, 1.0))
+        image = pdf.render(page, scale)
+    finally:
+        page.close()
+    found = ocr.read_lines(image, timeout)
+    return [Line(line.text, line.x0 / scale, line.y0 / scale, line.x1 / scale, line.y1 / scale) for line in found]
+
+
+def _image_pages(data: bytes, settings: Settings, progress: PageProgress | None) -> tuple[list[PageText], str | None]:
+    """The OCR'd text of an image, a page per frame of a multi-page TIFF; boxes in pixels."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    from qa import ocr
+
+    if not ocr.available():
+        raise DocumentError(f"images are read by OCR, which is not installed; {ocr.INSTALL}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel limit below decides
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        size = re.search(r"\((\d+) pixels\)", str(exc))
+        raise DocumentError(_too_many_pixels(f"{int(size.group(1)):,}" if size else "its", settings.max_image_pixels)) from None
+    except UnidentifiedImageError:
+        raise DocumentError("cannot read image: damaged, or not a format Pillow reads; re-save it as PNG or JPEG") from None
+    except (OSError, ValueError) as exc:
+        raise DocumentError(f"cannot read image: {_reason(exc)}; re-save it as PNG or JPEG") from None
+    frames = getattr(image, "n_frames", 1)
+    count = min(frames, settings.ocr_max_pages)
+    pages: list[PageText] = []
+    notes: list[str] = []
+    for number in range(count):
+        if progress:
+            progress(number, count)
+        try:
+            image.seek(number)
+            width, height = image.size
+            if width * height > settings.max_image_pixels:
+                raise DocumentError(_too_many_pixels(f"{width}x{height}", settings.max_image_pixels))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                pages.append(page_text(ocr.read_lines(image.convert("RGB"), settings.ocr_page_timeout)))
+        except ocr.OcrError as exc:
+            if frames == 1:
+                raise DocumentError(str(exc)) from None
+            notes.append(f"page {number + 1}: {exc}")
+            pages.append(PageText("", ()))
+        except (OSError, ValueError, EOFError) as exc:
+            raise DocumentError(f"cannot read image: {_reason(exc)}; re-save it as PNG or JPEG") from None
+    if progress:
+        progress(count, count)
+    if not any(page.text for page in pages):
+        raise DocumentError(notes[0] if notes else "no text found by OCR; check that the image is readable")
+    if frames > count:
+        notes.append(f"OCR read only the first {count} of {frames} pages; raise QA_OCR_MAX_PAGES to read all")
     return pages, "; ".join(notes) or None
+
+
+def _too_many_pixels(size: str, limit: int) -> str:
+    return (
+        f"image too large ({size} pixels is over the {limit:,}-pixel limit); "
+        "downscale it, or raise QA_MAX_IMAGE_PIXELS if you trust it"
+    )
 
 
 def _docx_text(data: bytes, max_unzipped: int) -> str:

@@ -21,11 +21,12 @@ import numpy as np
 from qa.errors import IndexCorruptError, IndexFormatError, IndexLockedError, IndexMissingError, IndexWriteError
 from qa.sparse import Sparse
 from qa.vectors import SentenceVectors
-from qa.types import Chunk
+from qa.types import Box, Chunk, Region
 
 # 2: sentence vectors (sentences/) following the rules of qa.chunking.split_sentences, and BM25 as term
 # frequencies (sparse/), scored at query time, so an update need not re-index every chunk.
-FORMAT_VERSION = 2
+# 3: the boxes table, where each line of a PDF or image lies on its page.
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"
@@ -45,6 +46,11 @@ CREATE TABLE chunks (
     line_end INTEGER NOT NULL, page INTEGER, text TEXT NOT NULL, terms TEXT NOT NULL
 );
 CREATE INDEX chunks_document ON chunks(document_id);
+CREATE TABLE boxes (
+    document_id INTEGER NOT NULL REFERENCES documents(id), start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    page INTEGER NOT NULL, x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL
+);
+CREATE INDEX boxes_document ON boxes(document_id, start);
 """
 REBUILD = "run `qa index --rebuild` to rebuild it"
 # CURRENT holds the version's name and the SHA-256 of its manifest, so a damaged manifest is caught too;
@@ -150,6 +156,16 @@ class Snapshot:
             [int(i) for i in ids],
         ).fetchall()
         return {row[0]: Chunk(*row[1:]) for row in rows}
+
+    def regions(self, source: str, start: int, end: int) -> list[Region]:
+        """The placed lines of `source` that overlap its text[start:end], in text order."""
+        rows = self.db.execute(
+            'SELECT b.start, b."end", b.page, b.x0, b.y0, b.x1, b.y1 FROM boxes b '
+            'JOIN documents d ON d.id = b.document_id WHERE d.source = ? AND b."end" > ? AND b.start < ? '
+            "ORDER BY b.start",
+            (source, start, end),
+        ).fetchall()
+        return [Region(r[0], r[1], Box(*r[2:])) for r in rows]
 
     def documents(self) -> dict[str, DocumentRow]:
         rows = self.db.execute("SELECT source, sha256, size, mtime, plain FROM documents").fetchall()
@@ -391,10 +407,13 @@ class VersionWriter:
                     continue
                 removed += [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", row)]
                 db.execute("DELETE FROM chunks WHERE document_id = ?", row)
+                db.execute("DELETE FROM boxes WHERE document_id = ?", row)
                 db.execute("DELETE FROM documents WHERE id = ?", row)
         return removed
 
-    def add_document(self, doc: DocumentRow, chunks: Sequence[Chunk], chunk_terms: Sequence[str]) -> list[int]:
+    def add_document(
+        self, doc: DocumentRow, chunks: Sequence[Chunk], chunk_terms: Sequence[str], regions: Sequence[Region] = ()
+    ) -> list[int]:
         db = self._db()
         ids = []
         with _catalog_writes():
@@ -411,6 +430,10 @@ class VersionWriter:
                      chunk_term),
                 )
                 ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
+            db.executemany(
+                'INSERT INTO boxes (document_id, start, "end", page, x0, y0, x1, y1) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                [(document_id, r.start, r.end, r.box.page, r.box.x0, r.box.y0, r.box.x1, r.box.y1) for r in regions],
+            )
         return ids
 
     def touch_document(self, doc: DocumentRow) -> None:

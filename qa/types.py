@@ -6,6 +6,26 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Box:
+    """Where text lies on a page: PDF points for PDFs, pixels for images; origin at the top left, y down."""
+
+    page: int  # 1-based
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
+class Region:
+    """A line of a document's text, `text[start:end]`, and the box it occupies on its page."""
+
+    start: int
+    end: int
+    box: Box
+
+
+@dataclass(frozen=True)
 class Document:
     """Text of one corpus file; `source` is relative to the corpus root, posix style."""
 
@@ -13,6 +33,8 @@ class Document:
     text: str
     pages: tuple[int, ...] = ()  # character offset where each page starts (PDF), else empty
     plain: bool = True  # text is the file's own decoded text, so offsets point into the file
+    regions: tuple[Region, ...] = ()  # where each line lies on its page (PDFs and images), in text order
+    ocr_pages: int = 0  # pages whose text came from OCR
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,7 @@ class Citation:
     page: int | None
     text: str
     score: float
+    boxes: tuple[Box, ...] = ()  # where the cited text lies on its page; empty for text files
 
 
 @dataclass(frozen=True)

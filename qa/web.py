@@ -357,7 +357,8 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
     def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
         progress(0, desc="Reading the corpus")
         try:
-            report = build_index(settings, progress=lambda done, total: progress((done, total), desc="Embedding"))
+            report = build_index(settings, progress=lambda done, total, stage="embedding", source="": progress(
+                (done, total), desc=f"OCR {source}" if stage == "ocr" else "Embedding", unit="pages" if stage == "ocr" else "chunks"))
             service.reload()
         except QAError as exc:
             return f"⚠️ {_md(str(exc))}", service.info_markdown()

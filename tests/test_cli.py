@@ -57,7 +57,7 @@ def test_index_prints_what_it_did(tmp_path):
     first = run_qa("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
     assert first.returncode == 0, first.stderr
     assert re.search(r"added 1, changed 0, removed 0, unchanged 0 files; [1-9]\d* chunks embedded", first.stdout)
-    assert "skipped: logo.png: unsupported type .png" in first.stderr
+    assert "skipped: logo.png: cannot read image: damaged" in first.stderr
     assert "embedding" in first.stderr
     second = run_qa("index", env={"QA_CORPUS": str(corpus), "QA_INDEX": str(tmp_path / "index")})
     assert second.returncode == 0, second.stderr

@@ -246,13 +246,13 @@ def test_scan_ignores_hidden_files_and_folders(tmp_path: Path):
 
 
 def test_scan_lists_unsupported_types_as_skipped(tmp_path: Path):
-    (tmp_path / "photo.png").write_bytes(b"\x89PNG")
+    (tmp_path / "song.mp3").write_bytes(b"ID3")
     (tmp_path / "Makefile").write_text("all:")
     files, skipped = scan(tmp_path, SETTINGS)
     assert files == []
     assert {(s.source, s.reason) for s in skipped} == {
         ("Makefile", "unsupported type (no extension)"),
-        ("photo.png", "unsupported type .png"),
+        ("song.mp3", "unsupported type .mp3"),
     }
 
 
