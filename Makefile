@@ -5,7 +5,9 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev browser run index test test-precision bench-quality bench-speed bench-scale bench-load clean
+OCR_STAMP := $(VENV)/.installed-ocr
+
+.PHONY: install install-dev ocr browser fonts run index test test-precision bench-quality bench-speed bench-scale bench-load clean
 
 install: $(STAMP)
 
@@ -22,8 +24,19 @@ $(DEV_STAMP): $(STAMP)
 	$(PIP) install --quiet -e '.[dev]'
 	touch $(DEV_STAMP)
 
+# OCR for scanned PDFs and images: rapidocr-onnxruntime with its models, and OpenCV (about 330 MB).
+ocr: $(OCR_STAMP)
+
+$(OCR_STAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[ocr]'
+	touch $(OCR_STAMP)
+
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# A Chinese font, for the tests that OCR a Chinese sentence they draw.
+fonts:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null)
 
 index: install
 	$(VENV)/bin/qa index
@@ -31,7 +44,7 @@ index: install
 run: index
 	QA_WATCH=$(WATCH) $(PY) app.py
 
-test: install-dev browser
+test: install-dev browser fonts
 	$(PY) -m pytest -q
 
 bench-quality: install

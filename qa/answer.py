@@ -28,11 +28,15 @@ NUMBER_WORDS = (
     "million millions billion billions trillion dozen dozens half quarter twice once"
 )
 NUMBER = re.compile(rf"\d(?:[\d,.]*\d)?%?|\b(?:{'|'.join(NUMBER_WORDS.split())})\b|%|\bper ?cent\b", re.I)
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
 MONTHS = "january february march april may june july august september october november december"
 TIME = re.compile(
     rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:in|by|since|until|from|before|after|around) \d{{3,4}}\b"
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{'|'.join(MONTHS.split())})\b"
-    r"|\b(?:centur(?:y|ies)|decades?|BC|BCE|AD|CE)\b",
+    r"|\b(?:centur(?:y|ies)|decades?|BC|BCE|AD|CE)\b"
+    rf"|\b(?:{'|'.join(WEEKDAYS.split())})s?\b|\b\d{{1,2}}(?::\d{{2}})? ?(?:[ap]\.?m\b\.?)|\b\d{{1,2}}:\d{{2}}\b"
+    r"|\bo'clock\b|\b(?:noon|midnight|(?:in the )?(?:morning|afternoon|evening))\b"
+    r"|星期[一二三四五六日天]|周[一二三四五六日]|[0-9一二三四五六七八九十]+[年月日号点]",
     re.I,
 )
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*")

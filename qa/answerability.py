@@ -132,16 +132,16 @@ def gather(
 
     `kind_found[i]` says whether sentence i holds the asked-for kind of thing (see answer.answer_type_match).
     """
-    every = sorted(set(terms(question)))
+    window = window_of(sentences, chosen)
+    in_window: set[str] = set()
+    for n in window:
+        in_window |= sentence_terms(sentences[n].text)
+    every = sorted(set(terms(question)) - cjk_noise(question, in_window))
     common = common_terms()
     question_terms = [t for t in every if t not in common] or every
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
     top_idf = max(idf.values(), default=1.0) or 1.0
-    window = window_of(sentences, chosen)
-    in_window: set[str] = set()
-    for n in window:
-        in_window |= sentence_terms(sentences[n].text)
     missing = sorted((t for t in question_terms if t not in in_window), key=lambda t: -idf[t])
     everywhere: set[str] = set()
     for hit in {id(s.hit): s.hit for s in sentences}.values():
@@ -178,6 +178,22 @@ def gather(
     )
 
 
+def cjk_noise(question: str, found: set[str]) -> set[str]:
+    """CJK terms of the question that say nothing about its topic: question words and particles, and the
+    bigrams that straddle two words (found terms on either side), which unsegmented text cannot tell apart."""
+    noise: set[str] = set()
+    for run in re.findall(f"[{CJK.pattern[1:-1]}]+", question.lower()):
+        noise |= {c for c in run if c in CJK_FUNCTION}
+        pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+        useless = [bool(set(p) & CJK_QUESTION) or p in CJK_STOP_PAIRS for p in pairs]
+        for i, pair in enumerate(pairs):
+            beside = [j for j in (i - 1, i + 1) if 0 <= j < len(pairs)]
+            straddles = pair not in found and any(pairs[j] in found or useless[j] for j in beside)
+            if useless[i] or straddles or set(pair) & CJK_FUNCTION:
+                noise.add(pair)
+    return noise
+
+
 def top_chunk(sentences: Sequence[Sentence]) -> float:
     """The best cosine among the sentences of the first-ranked chunk."""
     return max((s.cosine for s in sentences if s.hit_rank == 0), default=max(s.cosine for s in sentences))
@@ -194,6 +210,9 @@ def sentence_terms(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
+CJK_QUESTION = frozenset("哪什么谁几怎吗呢何吧")  # question words and particles
+CJK_FUNCTION = CJK_QUESTION | frozenset("的了是在有和与及或啊")
+CJK_STOP_PAIRS = frozenset({"时候", "多少", "如何", "可以", "是否", "怎样", "为何", "哪里", "哪儿"})
 KINDS = {"number": "a number", "time": "a date or time", "person": "a person's name", "place": "a place"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
 import os
@@ -20,6 +21,7 @@ from qa import (
     corpus_changed, open_index,
 )
 from qa.loaders import SUPPORTED
+from qa.pages import page_image
 from qa.serialize import answer_json, search_json
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,12 @@ CSS = """
 .qa-warning { color: #b45309; font-size: 0.9em; }
 .qa-reason { font-size: 0.95em; margin: 0.2em 0 0.6em; }
 .qa-empty { color: var(--body-text-color-subdued); padding: 8px 0; }
+.qa-page { margin: 0 0 8px; }
+.qa-page-frame { position: relative; width: 100%; border: 1px solid var(--border-color-primary); }
+.qa-page-image { display: block; width: 100%; height: auto; }
+.qa-highlight { position: absolute; background: rgba(250, 204, 21, 0.35); outline: 2px solid #f59e0b;
+  border-radius: 2px; pointer-events: none; }
+.qa-page figcaption { font-size: 0.85em; color: var(--body-text-color-subdued); }
 """
 
 
@@ -252,6 +260,28 @@ def _context(index: Index, c: Citation) -> str:
     return f"<mark>{_escape(c.text)}</mark>"
 
 
+def _page_figure(settings: Settings, c: Citation) -> str:
+    """The page of a PDF or image citation with its boxes highlighted, or "" where there is no page to show."""
+    if not c.boxes:
+        return ""
+    page = c.boxes[0].page
+    image = page_image(settings, c.source, page)
+    if image is None:
+        return ""
+    marks = "".join(
+        f'<span class="qa-highlight" style="left:{100 * b.x0 / image.width:.2f}%;top:{100 * b.y0 / image.height:.2f}%;'
+        f'width:{100 * (b.x1 - b.x0) / image.width:.2f}%;height:{100 * (b.y1 - b.y0) / image.height:.2f}%"></span>'
+        for b in c.boxes
+        if b.page == page
+    )
+    data = base64.b64encode(image.png).decode("ascii")
+    return (
+        f'<figure class="qa-page"><div class="qa-page-frame"><img class="qa-page-image" '
+        f'alt="page {page} of {_escape(c.source)}" src="data:image/png;base64,{data}">{marks}</div>'
+        f"<figcaption>Page {page}</figcaption></figure>"
+    )
+
+
 def sources_html(index: Index, answer: Answer) -> str:
     """The citations of an answer, or the closest passages of a refusal, labelled as such."""
     if not answer.citations:
@@ -268,7 +298,7 @@ def sources_html(index: Index, answer: Answer) -> str:
         parts.append(
             f'<div class="qa-source"><div class="qa-source-head"><span class="qa-marker">[{c.id}]</span>'
             f'<span class="qa-file">{_escape(c.source)}</span> · {_lines(c)}</div>'
-            f'<div class="qa-passage">{passage}</div></div>'
+            f'{_page_figure(index.settings, c)}<div class="qa-passage">{passage}</div></div>'
         )
     parts.append("</div>")
     return "".join(parts)
