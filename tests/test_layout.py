@@ -1,0 +1,97 @@
+"""Reading order of PDF pages from their text layer: columns, running headers and footers, line boxes; and
+tables in DOCX and HTML kept one row per line, so a row can be cited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scans import placed_pdf
+from test_loaders import make_docx
+
+from qa.config import Settings
+from qa.layout import Line, reading_order, span_boxes, without_running_lines
+from qa.loaders import SourceFile, load
+from qa.types import Box, Region
+
+LEFT = [
+    "Tidal pools form where the rocky shore",
+    "holds sea water after the tide goes out,",
+    "and the creatures living in them must",
+    "survive heat, salt and hungry gulls.",
+]
+RIGHT = [
+    "Limpets clamp onto the rock so tightly",
+    "that a gull cannot pry them loose, and",
+    "they return to the same scar on the rock",
+    "after every high tide has passed.",
+]
+
+
+def load_pdf(data: bytes):
+    return load(SourceFile("paper.pdf", Path("paper.pdf"), len(data), 0.0), data, Settings())
+
+
+def two_column_page(header: str, footer: str) -> list[tuple[float, float, str]]:
+    """Left and right column lines interleaved in the content stream, as some exporters write them."""
+    lines = [(72, 40, header)]
+    for n, (left, right) in enumerate(zip(LEFT, RIGHT)):
+        lines += [(72, 120 + 14 * n, left), (320, 120 + 14 * n, right)]
+    return lines + [(72, 760, footer)]
+
+
+def test_a_two_column_pdf_is_read_column_by_column_without_its_running_header_and_footer():
+    pages = [two_column_page("Shore Notes - Volume 3", f"Page {n}") for n in (1, 2)]
+    document, note = load_pdf(placed_pdf(pages))
+    first_page = document.text[: document.pages[1]]
+    assert first_page.strip() == "\n".join(LEFT + RIGHT)
+    assert "Shore Notes" not in document.text and "Page 1" not in document.text
+    assert note is None
+
+
+def test_a_header_on_one_page_only_is_kept():
+    document, _ = load_pdf(placed_pdf([[(72, 40, "Introduction"), (72, 120, "Body one.")], [(72, 120, "Body two.")]]))
+    assert document.text.startswith("Introduction")
+
+
+def test_each_line_of_a_text_layer_has_its_box_in_points_from_the_top_of_the_page():
+    document, _ = load_pdf(placed_pdf([[(72, 100, "Kelp forests shelter sea otters."), (72, 300, "Urchins graze.")]]))
+    first, second = document.regions
+    assert document.text[first.start : first.end] == "Kelp forests shelter sea otters."
+    assert document.text[second.start : second.end] == "Urchins graze."
+    assert first.box.page == 1 and 72 <= first.box.x0 < 73 and first.box.y0 < 100 < first.box.y1
+    assert 285 < second.box.y0 < 300 < second.box.y1 < 305
+    assert first.box.x1 > second.box.x1, "the longer line has the wider box"
+
+
+def test_a_row_of_the_page_is_read_left_to_right_top_to_bottom():
+    lines = [Line("second", 200, 10, 260, 20), Line("first", 10, 11, 60, 21), Line("below", 10, 40, 60, 50)]
+    assert [line.text for line in reading_order(lines)] == ["first", "second", "below"]
+
+
+def test_running_lines_need_half_the_pages():
+    pages = [[Line("Report", 10, 5, 60, 15), Line(f"body {n}", 10, 300, 60, 310)] for n in range(4)]
+    pages[3] = pages[3][1:]
+    kept = without_running_lines(pages, [792.0] * 4)
+    assert all(line.text.startswith("body") for page in kept for line in page)
+    assert without_running_lines(pages[:1], [792.0])[0][0].text == "Report", "one page has no running lines"
+
+
+def test_span_boxes_cover_whole_lines_and_the_share_of_a_partial_one():
+    regions = [Region(0, 10, Box(1, 0, 0, 100, 10)), Region(11, 21, Box(1, 0, 12, 200, 22))]
+    assert span_boxes(regions, 5, 16) == (Box(1, 50.0, 0, 100.0, 10), Box(1, 0.0, 12, 100.0, 22))
+    assert span_boxes(regions, 30, 40) == ()
+
+
+def test_docx_table_rows_are_one_line_each():
+    data = make_docx(["Prices:"], table=[["Item", "Price"], ["Kayak", "40 dollars"], ["Paddle", "12 dollars"]])
+    document, _ = load(SourceFile("prices.docx", Path("prices.docx"), len(data), 0.0), data, Settings())
+    assert "Kayak\t40 dollars" in document.text.splitlines()
+    assert "Paddle\t12 dollars" in document.text.splitlines()
+
+
+def test_html_table_rows_are_one_line_each():
+    data = (b"<html><body><table><tr><th>Item</th><th>Price</th></tr><tr><td>Kayak</td><td>40 dollars</td></tr>"
+            b"<tr><td>Paddle</td><td>12 dollars</td></tr></table></body></html>")
+    document, _ = load(SourceFile("prices.html", Path("prices.html"), len(data), 0.0), data, Settings())
+    rows = [line.strip() for line in document.text.splitlines() if line.strip()]
+    assert rows == ["Item\tPrice", "Kayak\t40 dollars", "Paddle\t12 dollars"]
