@@ -15,8 +15,8 @@ _HOMES = {
     ),
     "qa.status": ("index_status",),
     "qa.types": (
-        "Answer", "BuildReport", "Chunk", "Citation", "Document", "Hit", "IndexStatus", "Skipped", "SyncState",
-        "WatchEvent",
+        "Answer", "Box", "BuildReport", "Chunk", "Citation", "Document", "Hit", "IndexStatus", "Region", "Skipped",
+        "SyncState", "WatchEvent",
     ),
     "qa.watch": ("Watcher",),
 }

@@ -17,7 +17,7 @@ QUESTIONS = [
     "What do financial institutions use AI for?",
     "What challenges does Hong Kong face?",
 ]
-CITATION_KEYS = {"id", "source", "start", "end", "line_start", "line_end", "page", "text", "score"}
+CITATION_KEYS = {"id", "source", "start", "end", "line_start", "line_end", "page", "text", "score", "boxes"}
 HIT_KEYS = {"source", "start", "end", "line_start", "line_end", "page", "text", "score"}
 
 
@@ -43,6 +43,7 @@ def assert_answer_contract(payload: dict, corpus: Path) -> None:
     assert markers == set(ids), "every marker names a citation and every citation is referenced"
     for citation in payload["citations"]:
         assert set(citation) == CITATION_KEYS
+        assert citation["boxes"] == [], "a text file has no page boxes"
         text = (corpus / citation["source"]).read_text(encoding="utf-8")
         assert text[citation["start"] : citation["end"]] == citation["text"]
         assert citation["line_start"] == text.count("\n", 0, citation["start"]) + 1

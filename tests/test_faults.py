@@ -118,8 +118,15 @@ def qa_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "qa.cli", *args]
 
 
+@pytest.fixture
+def settings_for(settings_for):
+    """Float32 in this process and in every child: these tests compare vectors built by different processes, and
+    bfloat16 on AMX rounds them differently (by 1e-4) with a different number of threads."""
+    return lambda *args, **overrides: settings_for(*args, **{"precision": "float32", **overrides})
+
+
 def child_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "QA_PRECISION": "float32", **extra}
 
 
 def error_line(stderr: str) -> str:
