@@ -5,6 +5,10 @@ class QAError(Exception):
     """Base class: the message is one line a user can act on."""
 
 
+class DocumentError(QAError):
+    """One corpus file cannot be read; the message says why and what to do."""
+
+
 class CorpusError(QAError):
     """The corpus folder is missing, empty or unreadable."""
 
@@ -35,3 +39,10 @@ class LLMError(QAError):
 
 class EncoderError(QAError):
     """The requested backend, device or precision cannot run on this machine."""
+
+
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """The first line of an exception's message, cut to `limit` characters, for a one-line error."""
+    lines = str(exc).strip().strip("'\"").splitlines()
+    first = lines[0] if lines else type(exc).__name__
+    return first if len(first) <= limit else first[: limit - 3] + "..."

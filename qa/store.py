@@ -18,7 +18,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from qa.errors import IndexCorruptError, IndexFormatError, IndexLockedError, IndexMissingError, IndexWriteError
+from qa.errors import IndexCorruptError, IndexFormatError, IndexLockedError, IndexMissingError, IndexWriteError, first_line
 from qa.sparse import Sparse
 from qa.vectors import SentenceVectors
 from qa.types import Box, Chunk, Region
@@ -134,7 +134,7 @@ class Snapshot:
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             rows = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
-            raise IndexCorruptError(f"index at {folder.parent} is unreadable ({_first_line(exc)}); {REBUILD}") from exc
+            raise IndexCorruptError(f"index at {folder.parent} is unreadable ({first_line(exc)}); {REBUILD}") from exc
         if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids)) or (
             len(self.sentences) != manifest.sentences
         ):
@@ -179,12 +179,6 @@ class Snapshot:
 
     def close(self) -> None:
         self.db.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    first = lines[0] if lines else type(exc).__name__
-    return first if len(first) <= 160 else first[:157] + "..."
 
 
 def read_pointer(index: Path) -> tuple[Path, str | None] | None:

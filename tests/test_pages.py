@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from scans import draw, png, scanned_pdf
 
-from qa import build_index
 from qa.config import Settings
 from qa.pages import page_image
 
