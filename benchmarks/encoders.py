@@ -16,8 +16,8 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -87,16 +87,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 encoder.encode_query(QUESTION)
                 latency[choice].append(time.perf_counter() - began)
     base = statistics.median(seconds[choices[0]])
-    print(f"Encoders on {len(texts)} PEP passages ({pieces} word pieces), {args.rounds} rounds; "
-          f"{len(__import__('os').sched_getaffinity(0))} CPUs, torch threads {torch.get_num_threads()}")
+    print(
+        f"Encoders on {len(texts)} PEP passages ({pieces} word pieces), {args.rounds} rounds; "
+        f"{len(__import__('os').sched_getaffinity(0))} CPUs, torch threads {torch.get_num_threads()}"
+    )
     print(f"Machine: {hardware.describe()}; auto picks {resolve(Settings(), hardware).describe()}")
     print()
-    print("| backend | word pieces/s | vs torch float32 (same rounds) | question ms p50 | min cosine to torch float32 |")
+    print(
+        "| backend | word pieces/s | vs torch float32 (same rounds) | question ms p50 | min cosine to torch float32 |"
+    )
     print("|---|---|---|---|---|")
     for choice in choices:
         median = statistics.median(seconds[choice])
-        print(f"| {choice.describe()} | {pieces / median:,.0f} | {base / median:.2f}x | "
-              f"{1000 * statistics.median(latency[choice]):.1f} | {cosine[choice]:.5f} |")
+        print(
+            f"| {choice.describe()} | {pieces / median:,.0f} | {base / median:.2f}x | "
+            f"{1000 * statistics.median(latency[choice]):.1f} | {cosine[choice]:.5f} |"
+        )
     return 0
 
 

@@ -19,8 +19,8 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -29,11 +29,16 @@ sys.path.insert(0, str(ROOT))
 
 from qa.answer import assess, rank_sentences  # noqa: E402
 from qa.answerability import COMMON, FEATURES, PARAMETERS, common_terms  # noqa: E402
-from qa.sparse import terms  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import (  # noqa: E402
-    Dataset, Question, contains_answer, index_dataset, load_dataset, parse_dataset,
+    Dataset,
+    Question,
+    contains_answer,
+    index_dataset,
+    load_dataset,
+    parse_dataset,
 )
+from qa.sparse import terms  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "squad-v2-dev-slice.json"
 PEPS = ROOT.parent / "shared" / "corpora" / "peps"
@@ -52,8 +57,12 @@ def find_common_terms(raw: dict) -> list[str]:
     from collections import Counter
 
     squad = [p["context"] for a in raw["data"] if a["title"] in TUNING for p in a["paragraphs"]]
-    peps = [p for f in sorted(PEPS.glob("*.rst")) for p in re.split(r"\n\s*\n", f.read_text(errors="replace"))
-            if len(p.split()) >= 20]
+    peps = [
+        p
+        for f in sorted(PEPS.glob("*.rst"))
+        for p in re.split(r"\n\s*\n", f.read_text(errors="replace"))
+        if len(p.split()) >= 20
+    ]
     in_squad, in_peps = Counter(), Counter()
     for text in squad:
         in_squad.update(set(terms(text)))
@@ -61,7 +70,8 @@ def find_common_terms(raw: dict) -> list[str]:
         in_peps.update(set(terms(text)))
     both, only = COMMON_IN_BOTH
     return sorted(
-        t for t in set(in_squad) | set(in_peps)
+        t
+        for t in set(in_squad) | set(in_peps)
         if (in_squad[t] >= both * len(squad) and in_peps[t] >= only * len(peps))
         or (in_peps[t] >= COMMON_IN_PEPS * len(peps) and in_squad[t] >= 1)
     )
@@ -89,8 +99,11 @@ def removed_questions(index, dataset: Dataset, raw: dict, articles: Sequence[str
     for keep in (0, 1):
         half, left_out = half_corpus(raw, keep)
         text = " ".join(" ".join(t.lower().split()) for t in half.documents.values())
-        asked = [q for q in dataset.questions if q.id in left_out and q.article in articles and not q.impossible
-                 and not contains_answer(text, q.answers)]
+        asked = [
+            q
+            for q in dataset.questions
+            if q.id in left_out and q.article in articles and not q.impossible and not contains_answer(text, q.answers)
+        ]
         with tempfile.TemporaryDirectory(prefix="qa-fit-half-") as tmp:
             half_index = index_dataset(half, Settings(), Path(tmp))
             try:
@@ -141,10 +154,12 @@ def probabilities(x: np.ndarray, mean, scale, coefficients, intercept) -> np.nda
 def report(name: str, p: np.ndarray, y: np.ndarray, hit: np.ndarray, threshold: float) -> str:
     answered = p >= threshold
     ans, unans = y == 1, y == 0
-    return (f"{name}: {int(ans.sum())} answerable, {int(unans.sum())} unanswerable; threshold {threshold:.3f}: "
-            f"unanswerable refused {np.mean(~answered[unans]):.3f}, answerable refused {np.mean(~answered[ans]):.3f}, "
-            f"answerable with the answer in the best sentence and answered {np.mean((answered & hit)[ans]):.3f} "
-            f"(lost by refusing {np.mean((~answered & hit)[ans]):.3f})")
+    return (
+        f"{name}: {int(ans.sum())} answerable, {int(unans.sum())} unanswerable; threshold {threshold:.3f}: "
+        f"unanswerable refused {np.mean(~answered[unans]):.3f}, answerable refused {np.mean(~answered[ans]):.3f}, "
+        f"answerable with the answer in the best sentence and answered {np.mean((answered & hit)[ans]):.3f} "
+        f"(lost by refusing {np.mean((~answered & hit)[ans]):.3f})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     y_t = np.array([not q.impossible for q in tuning], dtype=float)
     y_h = np.array([not q.impossible for q in held], dtype=float)
     r_t, rhit_t = removed_questions(index, dataset, raw, TUNING)
-    r_h, rhit_h = removed_questions(index, dataset, raw, others)
+    r_h, _ = removed_questions(index, dataset, raw, others)
     if args.dump:
         np.savez(args.dump, x_t=x_t, y_t=y_t, hit_t=hit_t, x_h=x_h, y_h=y_h, hit_h=hit_h, r_t=r_t, r_h=r_h)
     squad_t = (x_t, y_t, hit_t)
@@ -189,24 +204,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, c in sorted(zip(FEATURES, coefficients), key=lambda p: -abs(p[1])):
         print(f"  {name:<18} {c:+.3f}")
     print(report("tuning, SQuAD 2.0 questions", p_sq, squad_t[1], squad_t[2], threshold))
-    print(f"tuning, {len(r_t)} answerable questions asked without their paragraph: refused {np.mean(p_rt < threshold):.3f}")
+    print(
+        f"tuning, {len(r_t)} answerable questions asked without their paragraph: refused {np.mean(p_rt < threshold):.3f}"
+    )
     print(report("held-out, SQuAD 2.0 questions", p_h, y_h, hit_h, threshold))
-    print(f"held-out, {len(r_h)} answerable questions asked without their paragraph: refused {np.mean(p_rh < threshold):.3f}")
+    print(
+        f"held-out, {len(r_h)} answerable questions asked without their paragraph: refused {np.mean(p_rh < threshold):.3f}"
+    )
     print("held-out trade-off by strictness (the threshold on the probability):")
     for t in sorted({0.2, 0.3, 0.4, 0.5, 0.6, 0.7, round(threshold, 3)}):
-        print(f"  {t:.3f}: " + report("", p_h, y_h, hit_h, t).split("; ", 1)[1]
-              + f"; without their paragraph refused {np.mean(p_rh < t):.3f}")
+        print(
+            f"  {t:.3f}: "
+            + report("", p_h, y_h, hit_h, t).split("; ", 1)[1]
+            + f"; without their paragraph refused {np.mean(p_rh < t):.3f}"
+        )
     if not args.dry_run:
-        PARAMETERS.write_text(json.dumps({
-            "fitted_by": "benchmarks/fit_answerability.py",
-            "data": "SQuAD 2.0 dev slice, articles " + ", ".join(TUNING),
-            "features": list(FEATURES),
-            "mean": [round(float(v), 6) for v in mean],
-            "scale": [round(float(v), 6) for v in scale],
-            "coefficients": [round(float(v), 6) for v in coefficients],
-            "intercept": round(intercept, 6),
-            "threshold": threshold,
-        }, indent=2) + "\n")
+        PARAMETERS.write_text(
+            json.dumps(
+                {
+                    "fitted_by": "benchmarks/fit_answerability.py",
+                    "data": "SQuAD 2.0 dev slice, articles " + ", ".join(TUNING),
+                    "features": list(FEATURES),
+                    "mean": [round(float(v), 6) for v in mean],
+                    "scale": [round(float(v), 6) for v in scale],
+                    "coefficients": [round(float(v), 6) for v in coefficients],
+                    "intercept": round(intercept, 6),
+                    "threshold": threshold,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         print(f"wrote {PARAMETERS}")
     return 0
 

@@ -18,8 +18,8 @@ import statistics
 import sys
 import textwrap
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,8 +64,10 @@ def text_layer(pages: list[list[str]]) -> bytes:
         escaped = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines]
         stream = " ".join(f"BT /F1 11 Tf 72 {720 - 16 * n} Td ({line}) Tj ET" for n, line in enumerate(escaped))
         kids.append(f"{4 + 2 * i} 0 R")
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-                       f"/Contents {5 + 2 * i} 0 R >>".encode())
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            f"/Contents {5 + 2 * i} 0 R >>".encode()
+        )
         data = stream.encode("latin-1", "replace")
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(data), data))
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(pages)} >>".encode()
@@ -104,10 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ocr_times.append(seconds)
         text_times.append(timed("text.pdf", layered)[0])
     drawn = "\n".join(line for lines in pages for line in lines)
-    accuracy = difflib.SequenceMatcher(None, " ".join(drawn.split()), " ".join(ocr_text.split()), autojunk=False).ratio()
+    accuracy = difflib.SequenceMatcher(
+        None, " ".join(drawn.split()), " ".join(ocr_text.split()), autojunk=False
+    ).ratio()
     ocr_rate, text_rate = args.pages / statistics.median(ocr_times), args.pages / statistics.median(text_times)
     print(f"Machine: {detect().describe()}; OCR: rapidocr-onnxruntime on onnxruntime {onnxruntime.__version__}, CPU")
-    print(f"{args.pages} letter-size pages of {LINES_PER_PAGE} lines, scanned at {args.dpi} dpi; median of {args.rounds} rounds")
+    print(
+        f"{args.pages} letter-size pages of {LINES_PER_PAGE} lines, scanned at {args.dpi} dpi; median of {args.rounds} rounds"
+    )
     print(f"{'reading':<22}{'pages/s':>10}{'s/page':>10}{'ratio':>10}")
     print(f"{'text layer (pdfium)':<22}{text_rate:>10.1f}{1 / text_rate:>10.3f}{1.0:>10.2f}")
     print(f"{'OCR (scanned pages)':<22}{ocr_rate:>10.2f}{1 / ocr_rate:>10.2f}{ocr_rate / text_rate:>10.4f}")

@@ -17,9 +17,9 @@ import itertools
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -30,8 +30,17 @@ from qa.answer import Weights, score_sentences, usable  # noqa: E402
 from qa.api import Index  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import (  # noqa: E402
-    Dataset, MemoEmbedder, Question, contains_answer, index_dataset, load_dataset, mean_reciprocal_rank, overlaps,
-    recall_at, run_questions, summarize,
+    Dataset,
+    MemoEmbedder,
+    Question,
+    contains_answer,
+    index_dataset,
+    load_dataset,
+    mean_reciprocal_rank,
+    overlaps,
+    recall_at,
+    run_questions,
+    summarize,
 )
 from qa.retrieval import Fusion, retrieve, rrf  # noqa: E402
 from qa.types import Chunk  # noqa: E402
@@ -122,9 +131,16 @@ def retrieval_figures(ranks: Sequence[int | None]) -> dict[str, float | None]:
 
 
 COLUMNS = (
-    ("recall@1", "R@1"), ("recall@5", "R@5"), ("recall@20", "R@20"), ("mrr", "MRR"), ("answer_hit", "hit"),
-    ("answer_hit@3", "hit@3"), ("answerable_refused", "ans.ref"), ("unanswerable_refused", "unans.ref"),
-    ("mean_answer_chars", "chars"), ("seconds_per_question", "s/q"),
+    ("recall@1", "R@1"),
+    ("recall@5", "R@5"),
+    ("recall@20", "R@20"),
+    ("mrr", "MRR"),
+    ("answer_hit", "hit"),
+    ("answer_hit@3", "hit@3"),
+    ("answerable_refused", "ans.ref"),
+    ("unanswerable_refused", "unans.ref"),
+    ("mean_answer_chars", "chars"),
+    ("seconds_per_question", "s/q"),
 )
 
 
@@ -210,7 +226,9 @@ def tune(index: Index, questions: Sequence[Question]) -> None:
         return round(first / len(candidates), 3), round(top3 / len(candidates), 3)
 
     answers = []
-    for lexical, context, passage, kind in itertools.product((0.5, 1.0, 1.5), (0.0, 0.5, 1.0), (0.0, 0.4, 0.8), (0.0, 0.25, 0.5, 1.0)):
+    for lexical, context, passage, kind in itertools.product(
+        (0.5, 1.0, 1.5), (0.0, 0.5, 1.0), (0.0, 0.4, 0.8), (0.0, 0.25, 0.5, 1.0)
+    ):
         weights = replace(Weights(), lexical=lexical, context=context, passage=passage, answer_type=kind)
         answers.append((hit_rate(weights), weights))
     answers.sort(key=lambda p: -(p[0][0] + 0.2 * p[0][1]))
@@ -242,8 +260,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         began = time.perf_counter()
         index = index_dataset(dataset, settings, Path(tmp))
         info = index.info()
-        print(f"indexed {info.documents} articles, {info.chunks} chunks ({settings.chunk_tokens} tokens, "
-              f"overlap {settings.chunk_overlap}), {info.model}, {time.perf_counter() - began:.0f} s", file=sys.stderr)
+        print(
+            f"indexed {info.documents} articles, {info.chunks} chunks ({settings.chunk_tokens} tokens, "
+            f"overlap {settings.chunk_overlap}), {info.model}, {time.perf_counter() - began:.0f} s",
+            file=sys.stderr,
+        )
         try:
             if args.tune:
                 tune(index, tuning_questions(dataset, articles, args.limit))

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa import vectors  # noqa: E402
+from qa import vectors
 
 DIMENSION = 384
 # Calibrated on the 25k vectors of the PEP index (all-MiniLM-L6-v2): at the same size these settings give
@@ -37,8 +37,15 @@ NOISE = 0.025  # isotropic, per coordinate: a norm of about 0.5
 POINTS_PER_CLUSTER = 25
 
 
-def mixture(n: int, rng: np.random.Generator, centres: np.ndarray, bases: np.ndarray, weights: np.ndarray,
-            noise: float, block: int = 20_000) -> np.ndarray:
+def mixture(
+    n: int,
+    rng: np.random.Generator,
+    centres: np.ndarray,
+    bases: np.ndarray,
+    weights: np.ndarray,
+    noise: float,
+    block: int = 20_000,
+) -> np.ndarray:
     """`n` unit vectors drawn from the mixture, generated a block at a time to bound memory."""
     out = np.empty((n, DIMENSION), dtype=np.float32)
     for begin in range(0, n, block):
@@ -109,8 +116,9 @@ def real_vectors(index_dir: Path, queries: int, seed: int) -> tuple[np.ndarray, 
     return data[held[queries:]], data[held[:queries]]
 
 
-def evaluate(data: np.ndarray, queries: np.ndarray, factory_arg: str, also: list[str], latency_queries: int,
-             k: int = 10) -> dict[str, Any]:
+def evaluate(
+    data: np.ndarray, queries: np.ndarray, factory_arg: str, also: list[str], latency_queries: int, k: int = 10
+) -> dict[str, Any]:
     import faiss
 
     factory, params = vectors.choose_factory(factory_arg, len(data), threshold=0)
@@ -130,17 +138,38 @@ def evaluate(data: np.ndarray, queries: np.ndarray, factory_arg: str, also: list
             faiss.ParameterSpace().set_index_parameters(index, chosen)
         log(f"built in {seconds:.0f} s; measuring recall and latency")
         _, found = index.search(queries, k)
-        rows.append((name, chosen, seconds, mem, size, recall(found, truth),
-                     search_latency(index, queries[:latency_queries], k)))
+        rows.append(
+            (
+                name,
+                chosen,
+                seconds,
+                mem,
+                size,
+                recall(found, truth),
+                search_latency(index, queries[:latency_queries], k),
+            )
+        )
         if name.startswith("IVF"):
             nlist = faiss.extract_index_ivf(index).nlist
             for nprobe in sorted({16, 64, 256, 512, 1024} & set(range(1, nlist + 1)) | {int(chosen.split("=")[1])}):
                 faiss.ParameterSpace().set_index_parameters(index, f"nprobe={nprobe}")
                 _, found = index.search(queries, k)
-                sweep.append((nprobe, recall(found, truth), search_latency(index, queries[: min(100, latency_queries)], k)))
+                sweep.append(
+                    (nprobe, recall(found, truth), search_latency(index, queries[: min(100, latency_queries)], k))
+                )
         del index
-    return {"factory": factory, "params": params, "rows": rows, "sweep": sweep, "near": near,
-            "flat_batch": flat_batch, "flat_latency": flat_latency, "n": len(data), "queries": len(queries), "k": k}
+    return {
+        "factory": factory,
+        "params": params,
+        "rows": rows,
+        "sweep": sweep,
+        "near": near,
+        "flat_batch": flat_batch,
+        "flat_latency": flat_latency,
+        "n": len(data),
+        "queries": len(queries),
+        "k": k,
+    }
 
 
 def report(title: str, r: dict[str, Any]) -> bool:
@@ -150,18 +179,26 @@ def report(title: str, r: dict[str, Any]) -> bool:
     def p50(values: list[float]) -> float:
         return float(np.percentile(values, 50))
 
-    print(f"\n{title}: {r['n']:,} vectors, {r['queries']} queries, k={r['k']}; {os.cpu_count()} CPUs, "
-          f"FAISS {faiss.__version__}, {faiss.omp_get_max_threads()} threads")
-    print(f"Mean cosine of a query to its nearest vector {float(r['near'][:, 0].mean()):.3f}, to its 2nd "
-          f"{float(r['near'][:, 1].mean()):.3f}; exact search of all queries in one batch: {r['flat_batch']:.1f} s")
+    print(
+        f"\n{title}: {r['n']:,} vectors, {r['queries']} queries, k={r['k']}; {os.cpu_count()} CPUs, "
+        f"FAISS {faiss.__version__}, {faiss.omp_get_max_threads()} threads"
+    )
+    print(
+        f"Mean cosine of a query to its nearest vector {float(r['near'][:, 0].mean()):.3f}, to its 2nd "
+        f"{float(r['near'][:, 1].mean()):.3f}; exact search of all queries in one batch: {r['flat_batch']:.1f} s"
+    )
     print(f"qa picks for {r['n']:,} vectors (approximate above the threshold): {r['factory']} with {r['params']}\n")
-    print("| index | search parameters | build s | memory MB (RSS added) | file MB | recall@10 vs flat | "
-          "query p50 ms | query p95 ms | p50 vs flat |")
+    print(
+        "| index | search parameters | build s | memory MB (RSS added) | file MB | recall@10 vs flat | "
+        "query p50 ms | query p95 ms | p50 vs flat |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     flat_p50 = p50(r["flat_latency"])
     for name, chosen, seconds, mem, size, rec, lat in r["rows"]:
-        print(f"| {name} | {chosen or '-'} | {seconds:.1f} | {mem:.0f} | {size / 2**20:.0f} | {rec:.3f} | "
-              f"{p50(lat):.2f} | {np.percentile(lat, 95):.2f} | {flat_p50 / p50(lat):.0f}x faster |")
+        print(
+            f"| {name} | {chosen or '-'} | {seconds:.1f} | {mem:.0f} | {size / 2**20:.0f} | {rec:.3f} | "
+            f"{p50(lat):.2f} | {np.percentile(lat, 95):.2f} | {flat_p50 / p50(lat):.0f}x faster |"
+        )
     if r["sweep"]:
         print(f"\nnprobe sweep for {r['factory']} (default {r['params']}):\n")
         print("| nprobe | recall@10 | query p50 ms |")
@@ -196,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         clusters = args.clusters or max(1, args.n // POINTS_PER_CLUSTER)
         data, queries = make_data(args.n, args.queries, clusters, args.seed, args.noise)
-        title = (f"Synthetic {DIMENSION}-d unit vectors ({clusters} clusters of Zipf sizes, "
-                 f"noise {args.noise} per coordinate)")
+        title = (
+            f"Synthetic {DIMENSION}-d unit vectors ({clusters} clusters of Zipf sizes, "
+            f"noise {args.noise} per coordinate)"
+        )
     log(f"{len(data):,} vectors and {len(queries)} queries ready in {time.perf_counter() - t:.0f} s")
     ok = report(title, evaluate(data, queries, args.factory, args.also, args.latency_queries))
     return 0 if ok else 1

@@ -92,9 +92,16 @@ def child_build_qa(args: argparse.Namespace) -> None:
     from qa import store
 
     manifest = store.read_manifest(store.current_folder(settings.index))
-    emit({"seconds": time.perf_counter() - started, "chunks": report.chunks_total,
-          "embedded": report.chunks_embedded, "precision": f"{manifest.backend} {manifest.precision} {manifest.device}", "factory": manifest.factory,
-          "tokens": _product_tokens(settings)})
+    emit(
+        {
+            "seconds": time.perf_counter() - started,
+            "chunks": report.chunks_total,
+            "embedded": report.chunks_embedded,
+            "precision": f"{manifest.backend} {manifest.precision} {manifest.device}",
+            "factory": manifest.factory,
+            "tokens": _product_tokens(settings),
+        }
+    )
 
 
 def _product_tokens(settings: Any) -> int:
@@ -114,8 +121,7 @@ def child_edit(args: argparse.Namespace) -> None:
     """Re-index after an edit, timing the model load (a thread of its own) and the embedding."""
     import threading
 
-    from qa import Settings, build_index
-    from qa import embedding
+    from qa import Settings, build_index, embedding
     from qa.encoders.base import TokenEncoder
 
     encode_s, load_s = [0.0], [0.0]
@@ -142,9 +148,16 @@ def child_edit(args: argparse.Namespace) -> None:
     settings = Settings.from_env(corpus=args.corpus, index=args.index, precision=args.precision)
     started = time.perf_counter()
     report = build_index(settings)
-    emit({"seconds": time.perf_counter() - started, "embedded": report.chunks_embedded,
-          "changed": list(report.changed), "encode_s": encode_s[0], "load_s": load_s[0],
-          "threads": threading.active_count()})
+    emit(
+        {
+            "seconds": time.perf_counter() - started,
+            "embedded": report.chunks_embedded,
+            "changed": list(report.changed),
+            "encode_s": encode_s[0],
+            "load_s": load_s[0],
+            "threads": threading.active_count(),
+        }
+    )
 
 
 def child_floor(args: argparse.Namespace) -> None:
@@ -173,7 +186,8 @@ def child_langchain(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     documents = [
         Document(page_content=path.read_text(encoding="utf-8", errors="replace"), metadata={"source": path.name})
-        for path in sorted(Path(args.corpus).iterdir()) if path.is_file()
+        for path in sorted(Path(args.corpus).iterdir())
+        if path.is_file()
     ]
     chunks = RecursiveCharacterTextSplitter().split_documents(documents)
     embeddings = HuggingFaceEmbeddings(model_name=model_path())
@@ -191,10 +205,21 @@ def child_langchain(args: argparse.Namespace) -> None:
     from qa.embedding import load_tokenizer
 
     tokenizer = load_tokenizer(model_path())
-    lengths = [len(e.ids) + 2 for e in tokenizer.encode_batch([c.page_content for c in chunks], add_special_tokens=False)]
-    emit({"seconds": built, "cpu_s": built_cpu, "peak_mb": built_peak, "chunks": len(chunks),
-          "tokens_read": sum(min(n, 256) for n in lengths), "tokens_total": sum(lengths),
-          "truncated": sum(n > 256 for n in lengths), "search_ms": [x * 1000 for x in latencies]})
+    lengths = [
+        len(e.ids) + 2 for e in tokenizer.encode_batch([c.page_content for c in chunks], add_special_tokens=False)
+    ]
+    emit(
+        {
+            "seconds": built,
+            "cpu_s": built_cpu,
+            "peak_mb": built_peak,
+            "chunks": len(chunks),
+            "tokens_read": sum(min(n, 256) for n in lengths),
+            "tokens_total": sum(lengths),
+            "truncated": sum(n > 256 for n in lengths),
+            "search_ms": [x * 1000 for x in latencies],
+        }
+    )
 
 
 def child_queries(args: argparse.Namespace) -> None:
@@ -225,12 +250,12 @@ def child_queries(args: argparse.Namespace) -> None:
 
 def child_memory(args: argparse.Namespace) -> None:
     """RSS the index adds to a process that has the model loaded: on opening, and after answering questions."""
-    from qa import Settings, open_index
-    from qa.embedding import get_embedder
-
     import sqlite3  # noqa: F401  (libraries are loaded first: their code is not the index)
 
     import faiss  # noqa: F401
+
+    from qa import Settings, open_index
+    from qa.embedding import get_embedder
 
     settings = Settings.from_env(corpus=args.corpus, index=args.index)
     questions = json.loads(Path(args.questions_path).read_text())
@@ -250,9 +275,17 @@ def child_memory(args: argparse.Namespace) -> None:
     for p in snapshot.folder.rglob("*"):
         if p.is_file():
             files[p.relative_to(snapshot.folder).parts[0]] += p.stat().st_size
-    emit({"delta_mb": opened - before, "after_questions_mb": answered - before, "vectors_mb": vectors / 2**20,
-          "text_mb": text / 2**20, "files_mb": sum(files.values()) / 2**20,
-          "parts_mb": {k: v / 2**20 for k, v in sorted(files.items())}, "sentences": len(snapshot.sentences)})
+    emit(
+        {
+            "delta_mb": opened - before,
+            "after_questions_mb": answered - before,
+            "vectors_mb": vectors / 2**20,
+            "text_mb": text / 2**20,
+            "files_mb": sum(files.values()) / 2**20,
+            "parts_mb": {k: v / 2**20 for k, v in sorted(files.items())},
+            "sentences": len(snapshot.sentences),
+        }
+    )
 
 
 def child_load_model(args: argparse.Namespace) -> None:
@@ -269,8 +302,13 @@ def child_load_model(args: argparse.Namespace) -> None:
 
 
 CHILDREN = {
-    "build-qa": child_build_qa, "edit": child_edit, "floor": child_floor, "langchain": child_langchain,
-    "queries": child_queries, "memory": child_memory, "load-model": child_load_model,
+    "build-qa": child_build_qa,
+    "edit": child_edit,
+    "floor": child_floor,
+    "langchain": child_langchain,
+    "queries": child_queries,
+    "memory": child_memory,
+    "load-model": child_load_model,
 }
 
 
@@ -281,14 +319,17 @@ def run_child(name: str, *extra: str, timeout: float = 7200) -> dict[str, Any]:
     load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", name, *extra], capture_output=True, text=True, timeout=timeout,
+        [sys.executable, __file__, "--child", name, *extra],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"},
     )
     wall = time.perf_counter() - started
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
         raise SystemExit(f"child {name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    result = json.loads(lines[-1][len("RESULT "):])
+    result = json.loads(lines[-1][len("RESULT ") :])
     result.update(wall=wall, load=load)
     log(f"{name}: {wall:.1f} s (load average {load:.1f} at start)")
     return result
@@ -298,7 +339,9 @@ def run_qa(*argv: str, importtime: bool = False) -> tuple[float, str]:
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "qa.cli", *argv],
-        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     wall = time.perf_counter() - started
     if proc.returncode != 0:
@@ -371,7 +414,10 @@ def app_first_answer(corpus: Path, index: Path, question: str, timeout: float = 
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "serve", "--corpus", str(corpus), "--index", str(index), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     try:
         while time.perf_counter() - started < timeout:
@@ -406,8 +452,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-langchain", action="store_true")
     p.add_argument("--skip-floor", action="store_true")
     p.add_argument("--skip-app", action="store_true")
-    p.add_argument("--skip-build", action="store_true",
-                   help="reuse the index already in --workdir (steps 2-5 only, e.g. after changing query code)")
+    p.add_argument(
+        "--skip-build",
+        action="store_true",
+        help="reuse the index already in --workdir (steps 2-5 only, e.g. after changing query code)",
+    )
     p.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary one, removed after)")
     p.add_argument("--json", type=Path, help="also write every measurement to this file")
     # child mode
@@ -447,9 +496,16 @@ def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from qa.hardware import detect
 
     r: dict[str, Any] = {
-        "files": len(files), "mb": sum(f.stat().st_size for f in files) / 2**20, "corpus": str(args.corpus),
-        "cpus": os.cpu_count(), "cpu": _cpu_name(), "bf16": cpu_supports_bf16(), "python": platform.python_version(),
-        "questions": len(questions), "floor_every": args.floor_every, "hardware": detect().describe(),
+        "files": len(files),
+        "mb": sum(f.stat().st_size for f in files) / 2**20,
+        "corpus": str(args.corpus),
+        "cpus": os.cpu_count(),
+        "cpu": _cpu_name(),
+        "bf16": cpu_supports_bf16(),
+        "python": platform.python_version(),
+        "questions": len(questions),
+        "floor_every": args.floor_every,
+        "hardware": detect().describe(),
         "encoder": resolve(Settings.from_env(precision=args.precision)).describe(),
     }
     log(f"{len(files)} files, {r['mb']:.1f} MB, {len(questions)} questions; scratch {work}")
@@ -506,36 +562,57 @@ def _cpu_name() -> str:
 def _wall_ratio(q: dict[str, Any], lc: dict[str, Any]) -> str:
     if lc["wall"] >= q["wall"]:
         return f"{lc['wall'] / q['wall']:.2f}x faster"
-    return (f"{q['wall'] / lc['wall']:.2f}x slower (LangChain embeds {lc['tokens_read'] / q['tokens']:.0%} of the "
-            "word pieces qa does)")
+    return (
+        f"{q['wall'] / lc['wall']:.2f}x slower (LangChain embeds {lc['tokens_read'] / q['tokens']:.0%} of the "
+        "word pieces qa does)"
+    )
 
 
 def build_rows(q: dict[str, Any], lc: dict[str, Any] | None, fl: dict[str, Any] | None, row: Any, x: Any) -> None:
     """Step 1 of the table: the full build against LangChain and the bare-encode floor."""
     q_rate = q["chunks"] / q["wall"]
     row("**1. Full build**", "**qa**", "**baseline**", "**qa vs baseline**", "")
-    row("chunks in the index (embedded)", f"{q['chunks']} ({q['embedded']})", f"LangChain: {lc['chunks']}" if lc else "")
-    row("word pieces the model read (per chunk)", f"{q['tokens']} ({q['tokens'] / q['embedded']:.0f})",
-        f"LangChain: {lc['tokens_read']} ({lc['tokens_read'] / lc['chunks']:.0f})" if lc else "")
+    row(
+        "chunks in the index (embedded)", f"{q['chunks']} ({q['embedded']})", f"LangChain: {lc['chunks']}" if lc else ""
+    )
+    row(
+        "word pieces the model read (per chunk)",
+        f"{q['tokens']} ({q['tokens'] / q['embedded']:.0f})",
+        f"LangChain: {lc['tokens_read']} ({lc['tokens_read'] / lc['chunks']:.0f})" if lc else "",
+    )
     if lc:
-        row("share of the corpus text embedded", "100%",
+        row(
+            "share of the corpus text embedded",
+            "100%",
             f"LangChain: {lc['tokens_read'] / lc['tokens_total']:.0%} ({lc['truncated']} of {lc['chunks']} chunks "
-            "cut at 256 word pieces)")
-    row("wall s", f"{q['wall']:.1f}", f"LangChain: {lc['wall']:.1f}" if lc else "",
-        _wall_ratio(q, lc) if lc else "")
+            "cut at 256 word pieces)",
+        )
+    row("wall s", f"{q['wall']:.1f}", f"LangChain: {lc['wall']:.1f}" if lc else "", _wall_ratio(q, lc) if lc else "")
     lc_rate = lc["chunks"] / lc["wall"] if lc else 0
-    row("chunks/s", f"{q_rate:.2f}", f"LangChain: {lc_rate:.2f}" if lc else "", x(q_rate, lc_rate),
-        ">= 2.5x LangChain")
+    row("chunks/s", f"{q_rate:.2f}", f"LangChain: {lc_rate:.2f}" if lc else "", x(q_rate, lc_rate), ">= 2.5x LangChain")
     lc_tok = lc["tokens_read"] / lc["wall"] if lc else 0
-    row("word pieces/s", f"{q['tokens'] / q['wall']:.0f}", f"LangChain: {lc_tok:.0f}" if lc else "",
-        x(q["tokens"] / q["wall"], lc_tok))
+    row(
+        "word pieces/s",
+        f"{q['tokens'] / q['wall']:.0f}",
+        f"LangChain: {lc_tok:.0f}" if lc else "",
+        x(q["tokens"] / q["wall"], lc_tok),
+    )
     if fl:
         fl_rate = fl["chunks"] / fl["encode_s"]
-        row("chunks/s vs bare encode of qa's chunks", f"{q_rate:.2f}",
-            f"SentenceTransformer.encode: {fl_rate:.2f} ({fl['chunks']} chunks)", x(q_rate, fl_rate), "near 1x (floor)")
+        row(
+            "chunks/s vs bare encode of qa's chunks",
+            f"{q_rate:.2f}",
+            f"SentenceTransformer.encode: {fl_rate:.2f} ({fl['chunks']} chunks)",
+            x(q_rate, fl_rate),
+            "near 1x (floor)",
+        )
     row("CPU s (user+sys)", f"{q['cpu_s']:.0f}", f"LangChain: {lc['cpu_s']:.0f}" if lc else "")
-    row("peak memory MB (max RSS)", f"{q['peak_mb']:.0f}", f"LangChain: {lc['peak_mb']:.0f}" if lc else "",
-        x(q["peak_mb"], lc["peak_mb"]) if lc else "")
+    row(
+        "peak memory MB (max RSS)",
+        f"{q['peak_mb']:.0f}",
+        f"LangChain: {lc['peak_mb']:.0f}" if lc else "",
+        x(q["peak_mb"], lc["peak_mb"]) if lc else "",
+    )
     row("backend precision device, index", f"{q['precision']}, {q['factory']}", "torch float32 cpu, Flat" if lc else "")
 
 
@@ -559,49 +636,96 @@ def print_table(r: dict[str, Any]) -> None:
     row("no change: wall s", f"{u['wall']:.2f}", "", "", "< 2 s")
     row("no change: torch/faiss/transformers imported", ", ".join(u["heavy"]) or "none", "", "", "none")
     overhead = e["seconds"] - e["encode_s"] - e["load_s"]
-    row(f"one file edited ({e['file']}, a paragraph inserted): s", f"{e['seconds']:.2f}",
+    row(
+        f"one file edited ({e['file']}, a paragraph inserted): s",
+        f"{e['seconds']:.2f}",
         f"embedding {e['encode_s']:.2f} s ({e['embedded']} chunks) + model load {e['load_s']:.2f} s",
-        f"rest {overhead:.2f} s", "rest < 2 s")
-    row("the same file edited back: s", f"{eb['seconds']:.2f}",
+        f"rest {overhead:.2f} s",
+        "rest < 2 s",
+    )
+    row(
+        "the same file edited back: s",
+        f"{eb['seconds']:.2f}",
         f"embedding {eb['encode_s']:.2f} s ({eb['embedded']} chunks) + model load {eb['load_s']:.2f} s",
-        f"rest {eb['seconds'] - eb['encode_s'] - eb['load_s']:.2f} s", "rest < 2 s")
+        f"rest {eb['seconds'] - eb['encode_s'] - eb['load_s']:.2f} s",
+        "rest < 2 s",
+    )
     t = r["queries"]["ms"]
     row(f"**3. Warm queries** ({r['questions']} questions), ms p50 / p95", "", "", "", "")
-    row("search", ms(t["search"]), f"LangChain similarity_search: {ms(lc['search_ms'])}" if lc else "",
-        x(percentile(t["search"], 50), percentile(lc["search_ms"], 50)) if lc else "", "p50 < 15 ms")
-    row("ask", ms(t["ask"]), "", "", "p50 < 60 ms")
-    row(f"of which: re-ranking by the ~{r['queries']['sentences']:.0f} sentences of the leading 5 chunks "
-        "(vectors read from the index)",
-        f"{percentile(t['search'], 50) - percentile(t['dense_bm25'], 50):.1f} (p50 difference)", "", "", "")
-    row("search without the sentence re-rank (dense + BM25)", ms(t["dense_bm25"]),
+    row(
+        "search",
+        ms(t["search"]),
         f"LangChain similarity_search: {ms(lc['search_ms'])}" if lc else "",
-        x(percentile(t["dense_bm25"], 50), percentile(lc["search_ms"], 50)) if lc else "")
+        x(percentile(t["search"], 50), percentile(lc["search_ms"], 50)) if lc else "",
+        "p50 < 15 ms",
+    )
+    row("ask", ms(t["ask"]), "", "", "p50 < 60 ms")
+    row(
+        f"of which: re-ranking by the ~{r['queries']['sentences']:.0f} sentences of the leading 5 chunks "
+        "(vectors read from the index)",
+        f"{percentile(t['search'], 50) - percentile(t['dense_bm25'], 50):.1f} (p50 difference)",
+        "",
+        "",
+        "",
+    )
+    row(
+        "search without the sentence re-rank (dense + BM25)",
+        ms(t["dense_bm25"]),
+        f"LangChain similarity_search: {ms(lc['search_ms'])}" if lc else "",
+        x(percentile(t["dense_bm25"], 50), percentile(lc["search_ms"], 50)) if lc else "",
+    )
     row("embedding the question alone", ms(t["embed"]), "", "", "")
     c = r["cold"]
     row("**4. Cold start** (median of fresh processes), s", "", "", "", "")
-    row("`qa ask` once", f"{c['qa_ask']:.2f}", f"import torch + load model: {c['torch_model']:.2f}",
-        f"+{c['qa_ask'] - c['torch_model']:.2f} s", "<= +1.5 s")
-    row("", "", f"import torch + SentenceTransformer(model): {c['torch_st']:.2f}",
-        f"{c['qa_ask'] - c['torch_st']:+.2f} s", "")
+    row(
+        "`qa ask` once",
+        f"{c['qa_ask']:.2f}",
+        f"import torch + load model: {c['torch_model']:.2f}",
+        f"+{c['qa_ask'] - c['torch_model']:.2f} s",
+        "<= +1.5 s",
+    )
+    row(
+        "",
+        "",
+        f"import torch + SentenceTransformer(model): {c['torch_st']:.2f}",
+        f"{c['qa_ask'] - c['torch_st']:+.2f} s",
+        "",
+    )
     row("`qa --help`", f"{c['help']:.2f}", "", "", "instant")
     app = r["app"]
-    row("app: start until its first answer (`ask` API)",
-        f"{app['seconds']:.2f}" if app["seconds"] is not None else f"n/a: {app['note']}", "", "", "")
+    row(
+        "app: start until its first answer (`ask` API)",
+        f"{app['seconds']:.2f}" if app["seconds"] is not None else f"n/a: {app['note']}",
+        "",
+        "",
+        "",
+    )
     m = r["memory"]
     row("**5. Memory of the loaded index**", "", "", "", "")
-    row("RSS added by opening the index, MB", f"{m['delta_mb']:.1f}",
+    row(
+        "RSS added by opening the index, MB",
+        f"{m['delta_mb']:.1f}",
         f"vectors {m['vectors_mb']:.1f} + text {m['text_mb']:.1f} = {m['vectors_mb'] + m['text_mb']:.1f}",
-        x(m["delta_mb"], m["vectors_mb"] + m["text_mb"]), "<= 1x")
-    row(f"RSS added after answering the {r['questions']} questions, MB", f"{m['after_questions_mb']:.1f}",
+        x(m["delta_mb"], m["vectors_mb"] + m["text_mb"]),
+        "<= 1x",
+    )
+    row(
+        f"RSS added after answering the {r['questions']} questions, MB",
+        f"{m['after_questions_mb']:.1f}",
         f"vectors + text = {m['vectors_mb'] + m['text_mb']:.1f}",
-        x(m["after_questions_mb"], m["vectors_mb"] + m["text_mb"]), "<= 1x")
+        x(m["after_questions_mb"], m["vectors_mb"] + m["text_mb"]),
+        "<= 1x",
+    )
     parts = ", ".join(f"{k} {v:.1f}" for k, v in m["parts_mb"].items())
     row("index files on disk, MB", f"{m['files_mb']:.1f}", parts, "", "")
     print(f"\nSpeed benchmark: {r['files']} files, {r['mb']:.1f} MB from {r['corpus']}; {r['questions']} questions")
-    print(f"Machine: {r['cpus']} CPUs ({r['cpu']}), AVX-512 BF16/AMX: {'yes' if r['bf16'] else 'no'}; "
-          f"Python {r['python']}; {r['hardware']}; encoder {r['encoder']}; load average at the start of each step: "
-          + (f"build {q['load']:.1f}" if q else "build: reused index (--skip-build)")
-          + (f", LangChain {lc['load']:.1f}" if lc else "") + "\n")
+    print(
+        f"Machine: {r['cpus']} CPUs ({r['cpu']}), AVX-512 BF16/AMX: {'yes' if r['bf16'] else 'no'}; "
+        f"Python {r['python']}; {r['hardware']}; encoder {r['encoder']}; load average at the start of each step: "
+        + (f"build {q['load']:.1f}" if q else "build: reused index (--skip-build)")
+        + (f", LangChain {lc['load']:.1f}" if lc else "")
+        + "\n"
+    )
     header = ("measure", "qa", "baseline (same run)", "ratio", "target")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))

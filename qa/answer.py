@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -16,9 +16,21 @@ from qa.types import Answer, Citation, Hit
 from qa.vectors import SentenceVectors
 
 __all__ = [
-    "NOT_COVERED", "Ranked", "Weights", "answer_span", "answer_type", "answer_type_match", "assess",
-    "extractive_answer", "judge", "rank_sentences", "restates",
-    "follow_up_query", "is_heading", "refusal", "split_sentences",
+    "NOT_COVERED",
+    "Ranked",
+    "Weights",
+    "answer_span",
+    "answer_type",
+    "answer_type_match",
+    "assess",
+    "extractive_answer",
+    "follow_up_query",
+    "is_heading",
+    "judge",
+    "rank_sentences",
+    "refusal",
+    "restates",
+    "split_sentences",
 ]
 
 FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|ones?)\b", re.I)
@@ -40,11 +52,22 @@ TIME = re.compile(
     re.I,
 )
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*")
-PLACE_NOUNS = "country countries city cities state states region county counties continent river island town area nation"
+PLACE_NOUNS = (
+    "country countries city cities state states region county counties continent river island town area nation"
+)
 QUESTION_TYPES = (
-    ("number", re.compile(r"\bhow (?:many|much|long|old|far|big|large|tall|high|often)\b"
-                          r"|\bwhat (?:percentage|percent|number|amount|population|size)\b", re.I)),
-    ("time", re.compile(r"\bwhen\b|\b(?:what|which|in what) (?:year|years|date|century|decade|time|month|day)\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|long|old|far|big|large|tall|high|often)\b"
+            r"|\bwhat (?:percentage|percent|number|amount|population|size)\b",
+            re.I,
+        ),
+    ),
+    (
+        "time",
+        re.compile(r"\bwhen\b|\b(?:what|which|in what) (?:year|years|date|century|decade|time|month|day)\b", re.I),
+    ),
     ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)),
     ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{'|'.join(PLACE_NOUNS.split())})\b", re.I)),
 )
@@ -96,14 +119,16 @@ def score_sentences(question: str, sentences: Sequence[Sentence], weights: Weigh
     if not sentences:
         return np.zeros(0)
     top = max(s.hit.score for s in sentences)
-    return np.array([
-        weights.semantic * s.cosine
-        + weights.lexical * s.lexical
-        + weights.context * s.context
-        + weights.passage * (min(max(s.hit.score / top, 0.0), 1.0) if top > 0 else 0.0)
-        + weights.answer_type * answer_type_match(question, s.text)
-        for s in sentences
-    ])
+    return np.array(
+        [
+            weights.semantic * s.cosine
+            + weights.lexical * s.lexical
+            + weights.context * s.context
+            + weights.passage * (min(max(s.hit.score / top, 0.0), 1.0) if top > 0 else 0.0)
+            + weights.answer_type * answer_type_match(question, s.text)
+            for s in sentences
+        ]
+    )
 
 
 def citation(number: int, hit: Hit, start: int, end: int, score: float) -> Citation:
@@ -184,7 +209,9 @@ def extractive_answer(
         return refusal(question, retrieval.hits, decision.reason)
     sentences, combined, order = ranked.sentences, ranked.combined, ranked.order
     best = float(combined[order[0]])
-    chosen = [int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best]
+    chosen = [
+        int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best
+    ]
     spans = [answer_span(retrieval.question, sentences[i]) for i in chosen]
     kept = [n for n, span in enumerate(spans) if not any(_inside(span, other) for other in spans[:n])]
     citations = [
@@ -231,8 +258,13 @@ def refusal(question: str, hits: Sequence[Hit], reason: str = "", shown: int = 3
         citation(n, hit, hit.chunk.start, hit.chunk.end, hit.score) for n, hit in enumerate(hits[:shown], start=1)
     )
     if not citations:
-        return Answer(question, f"{NOT_COVERED} The index has no passages yet.", False, (),
-                      reason="The index has no passages yet.")
+        return Answer(
+            question,
+            f"{NOT_COVERED} The index has no passages yet.",
+            False,
+            (),
+            reason="The index has no passages yet.",
+        )
     markers = " ".join(f"[{c.id}]" for c in citations)
     why = reason or "Nothing in the documents answers it."
     return Answer(question, f"{NOT_COVERED} {why} The closest passages are {markers}.", False, citations, reason=why)

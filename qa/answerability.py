@@ -13,15 +13,16 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from qa.retrieval import Sentence
-from qa.sparse import CJK_RUN as CJK, Sparse, terms
+from qa.sparse import CJK_RUN as CJK
+from qa.sparse import Sparse, terms
 
 PARAMETERS = Path(__file__).with_name("answerability.json")
 COMMON = Path(__file__).with_name("common_terms.txt")
@@ -84,8 +85,13 @@ def load_model(path: Path = PARAMETERS) -> Model:
     raw = json.loads(path.read_text())
     if tuple(raw["features"]) != FEATURES:
         raise ValueError(f"{path} was fitted on other features; run benchmarks/fit_answerability.py")
-    return Model(tuple(raw["mean"]), tuple(raw["scale"]), tuple(raw["coefficients"]), float(raw["intercept"]),
-                 float(raw["threshold"]))
+    return Model(
+        tuple(raw["mean"]),
+        tuple(raw["scale"]),
+        tuple(raw["coefficients"]),
+        float(raw["intercept"]),
+        float(raw["threshold"]),
+    )
 
 
 @lru_cache(maxsize=1)

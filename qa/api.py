@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterator, Sequence
 
+from qa import indexer, store
 from qa.answer import Weights, extractive_answer, follow_up_query, judge, refusal
 from qa.answerability import Decision
 from qa.config import Settings
 from qa.embedding import get_embedder
 from qa.errors import LLMError
 from qa.layout import span_boxes
-from qa import indexer, store
 from qa.retrieval import Retrieval, retrieve
 from qa.sparse import terms
 from qa.types import Answer, BuildReport, Hit
@@ -71,7 +71,17 @@ class Index:
 
     def info(self) -> IndexInfo:
         m = self.snapshot.manifest
-        return IndexInfo(self.snapshot.version, m.documents, m.chunks, m.model, m.precision, m.factory, m.built_at, m.backend, m.device)
+        return IndexInfo(
+            self.snapshot.version,
+            m.documents,
+            m.chunks,
+            m.model,
+            m.precision,
+            m.factory,
+            m.built_at,
+            m.backend,
+            m.device,
+        )
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         return retrieve(self.snapshot, self.embedder, clean_question(question), k or self.settings.k)
@@ -81,7 +91,9 @@ class Index:
             return []
         return list(self.retrieve(query, k).hits)
 
-    def ask(self, question: str, k: int | None = None, history: History = (), strictness: float | None = None) -> Answer:
+    def ask(
+        self, question: str, k: int | None = None, history: History = (), strictness: float | None = None
+    ) -> Answer:
         """Answer extractively, using the previous turn for follow-ups; `strictness` overrides the settings'."""
         question = clean_question(question)
         unclear = unclear_question(question)
@@ -91,8 +103,9 @@ class Index:
         query = follow_up_query(question, history)
         retrieval = retrieve(snapshot, self.embedder, query, k or self.settings.k)
         strictness = self.settings.strictness if strictness is None else strictness
-        answer = extractive_answer(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences,
-                                   strictness)
+        answer = extractive_answer(
+            query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences, strictness
+        )
         return self.located(replace(answer, question=question), snapshot)
 
     def located(self, answer: Answer, snapshot: store.Snapshot | None = None) -> Answer:
@@ -108,10 +121,13 @@ class Index:
         """Whether the passages answer `query`, by the same evidence as extractive answers."""
         snapshot = self.snapshot
         retrieval = retrieval or self.retrieve(query)
-        return judge(query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences,
-                     self.settings.strictness)[1]
+        return judge(
+            query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences, self.settings.strictness
+        )[1]
 
-    def stream(self, question: str, k: int | None = None, history: History = (), mode: str = "auto") -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, k: int | None = None, history: History = (), mode: str = "auto"
+    ) -> Iterator[str | Answer]:
         """Yield text as it is produced and finally the Answer; uses the LLM endpoint when configured."""
         from qa import generate
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from qa.config import Settings
 from qa.types import Chunk, Document
@@ -173,7 +174,7 @@ def continues_line(text: str, cut: int, after: int) -> bool:
         return False
     indent = len(line) - len(line.lstrip())
     next_indent = len(gap) - gap.index("\n") - 1
-    if next_indent < indent or (indent == 0 and next_indent > 0 and not text[after:after + 1].islower()):
+    if next_indent < indent or (indent == 0 and next_indent > 0 and not text[after : after + 1].islower()):
         return False
     end = text.find("\n", after)
     return NEW_BLOCK.match(text, after, len(text) if end < 0 else end) is None

@@ -8,9 +8,10 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence, TextIO
+from typing import Any, TextIO
 
 from qa.config import BACKENDS, DEVICES, PRECISIONS, Settings
 from qa.errors import QAError
@@ -41,7 +42,9 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--corpus", type=Path, help="documents folder (default ./corpus, or $QA_CORPUS)")
         p.add_argument("--index", type=Path, help="index folder (default ./index, or $QA_INDEX)")
-        p.add_argument("--backend", choices=BACKENDS, help="what runs the model: torch or onnx (default auto, or $QA_BACKEND)")
+        p.add_argument(
+            "--backend", choices=BACKENDS, help="what runs the model: torch or onnx (default auto, or $QA_BACKEND)"
+        )
         p.add_argument("--device", choices=DEVICES, help="cpu or cuda (default auto: a GPU where torch can use one)")
         return p
 
@@ -51,7 +54,10 @@ def parser() -> argparse.ArgumentParser:
     _build_options(command("watch", "re-index the corpus by itself whenever its files change; Ctrl-C stops"))
     p = command("status", "show what the index holds and what changed since; exit 0 in sync, 1 stale, 2 unusable")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    for name, help_text in (("search", "show the passages that match a query"), ("ask", "answer a question with citations")):
+    for name, help_text in (
+        ("search", "show the passages that match a query"),
+        ("ask", "answer a question with citations"),
+    ):
         p = command(name, help_text)
         p.add_argument("question", help="the question; '-' reads one per line from stdin and prints JSON lines")
         p.add_argument("-k", type=int, help="number of passages (default 5)")
@@ -70,8 +76,9 @@ def parser() -> argparse.ArgumentParser:
     )
     _llm_options(p)
     p = command(
-        "eval", "measure retrieval and answers: on a SQuAD-format file (indexed apart), or on your own questions "
-        "against the current index (--questions)"
+        "eval",
+        "measure retrieval and answers: on a SQuAD-format file (indexed apart), or on your own questions "
+        "against the current index (--questions)",
     )
     p.add_argument("dataset", type=Path, nargs="?", help="a SQuAD v1.1 or v2.0 JSON file")
     p.add_argument("--questions", type=Path, help="JSON lines: question, and any of source, answer, answerable")
@@ -96,7 +103,9 @@ def _llm_options(p: argparse.ArgumentParser) -> None:
 
 def _strictness(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--strictness", type=float, metavar="0..1",
+        "--strictness",
+        type=float,
+        metavar="0..1",
         help="refuse when the evidence that the documents answer is below this (default: the fitted point; "
         "higher refuses more; or $QA_STRICTNESS)",
     )
@@ -395,8 +404,10 @@ def _eval_questions(args: argparse.Namespace) -> int:
         print(json.dumps(goldset_json(report), ensure_ascii=False, indent=2))
     else:
         info = index.info()
-        print(f"{len(questions)} questions on the index at {index.settings.index} "
-              f"({info.version}: {info.documents} documents, {info.chunks} chunks)")
+        print(
+            f"{len(questions)} questions on the index at {index.settings.index} "
+            f"({info.version}: {info.documents} documents, {info.chunks} chunks)"
+        )
         print(format_report(report))
     return 0
 
@@ -409,8 +420,14 @@ def _cutoffs(text: str) -> list[int]:
 
 
 COMMANDS = {
-    "index": cmd_index, "watch": cmd_watch, "status": cmd_status, "search": cmd_search, "ask": cmd_ask,
-    "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval,
+    "index": cmd_index,
+    "watch": cmd_watch,
+    "status": cmd_status,
+    "search": cmd_search,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "serve": cmd_serve,
+    "eval": cmd_eval,
 }
 
 if __name__ == "__main__":

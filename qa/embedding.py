@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -23,8 +24,20 @@ from qa.errors import EncoderError
 from qa.hardware import Hardware, detect
 
 __all__ = [
-    "BACKENDS", "DEVICES", "PRECISIONS", "Choice", "Encoder", "choose", "cpu_supports_bf16", "get_embedder",
-    "load_encoder", "load_tokenizer", "model_path", "resolve", "resolve_precision", "token_ranges",
+    "BACKENDS",
+    "DEVICES",
+    "PRECISIONS",
+    "Choice",
+    "Encoder",
+    "choose",
+    "cpu_supports_bf16",
+    "get_embedder",
+    "load_encoder",
+    "load_tokenizer",
+    "model_path",
+    "resolve",
+    "resolve_precision",
+    "token_ranges",
 ]
 
 # OpenMP threads that spin between parallel regions take the core the Python thread needs next, and on a
@@ -49,7 +62,11 @@ class Encoder(Protocol):
     max_tokens: int
 
     def encode(
-        self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None, show_progress_bar: bool = False
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Progress | None = None,
+        show_progress_bar: bool = False,
     ) -> np.ndarray: ...
 
     def encode_query(self, text: str) -> np.ndarray: ...
@@ -87,7 +104,10 @@ def _check(name: str, value: str, allowed: Sequence[str]) -> None:
 
 
 def choose(
-    backend: str = "auto", precision: str = "auto", device: str = "auto", hardware: Hardware = Hardware(),
+    backend: str = "auto",
+    precision: str = "auto",
+    device: str = "auto",
+    hardware: Hardware = Hardware(),
     bert: bool = True,
 ) -> Choice:
     """The encoder for what was asked and what the machine has; `bert` is False for a model only
@@ -105,7 +125,9 @@ def choose(
     if not bert:
         if backend == "onnx" or device == "cuda" or precision == "float16":
             raise EncoderError("this model runs only through sentence-transformers on the CPU; use --backend auto")
-        cpu_precision = "bfloat16" if precision == "bfloat16" or (precision == "auto" and hardware.cpu_bf16) else "float32"
+        cpu_precision = (
+            "bfloat16" if precision == "bfloat16" or (precision == "auto" and hardware.cpu_bf16) else "float32"
+        )
         return Choice("sentence-transformers", cpu_precision, "cpu")  # type: ignore[arg-type]
     if backend == "onnx" and device == "cuda":
         raise EncoderError("the onnx backend runs on the CPU here; use --backend torch for --device cuda")

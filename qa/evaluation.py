@@ -6,9 +6,9 @@ import json
 import re
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -115,8 +115,18 @@ def _parse(raw: dict) -> Dataset:
                 v2 = v2 or "is_impossible" in qa
                 impossible = bool(qa.get("is_impossible", False))
                 answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", []) if a.get("text")))
-                questions.append(Question(str(qa.get("id", len(questions))), qa["question"], title, source,
-                                          start, end, answers, impossible or not answers))
+                questions.append(
+                    Question(
+                        str(qa.get("id", len(questions))),
+                        qa["question"],
+                        title,
+                        source,
+                        start,
+                        end,
+                        answers,
+                        impossible or not answers,
+                    )
+                )
         documents[source] = PARAGRAPH_JOIN.join(parts)
     return Dataset("v2.0" if v2 else "v1.1", documents, titles, tuple(questions))
 
@@ -218,8 +228,16 @@ def ask_one(index: Index, memo: MemoEmbedder, question: Question, depth: int) ->
     loose = cited if answer.answered else tuple(c.text for c in index.ask(question.text, strictness=0.0).citations)
     decision = index.decision(question.text)
     probability = 0.0 if decision.kind_missing else decision.probability  # refused at any strictness above 0
-    return Outcome(question, first_hit_rank(hits, question), answer.answered, cited, len(answer.answer), seconds,
-                   probability, loose)
+    return Outcome(
+        question,
+        first_hit_rank(hits, question),
+        answer.answered,
+        cited,
+        len(answer.answer),
+        seconds,
+        probability,
+        loose,
+    )
 
 
 def summarize(outcomes: Sequence[Outcome], cutoffs: Sequence[int], unanswerable: bool) -> dict[str, float | int | None]:
@@ -253,14 +271,19 @@ def tradeoff(outcomes: Sequence[Outcome], unanswerable: bool) -> list[dict[str, 
 
     for level in sorted({*STRICTNESS_LEVELS, load_model().threshold}):
         kept = {id(o) for o in outcomes if o.probability >= level and o.cited_loose}
-        hit = [id(o) in kept and any(contains_answer(t, o.question.answers) for t in o.cited_loose[:1])
-               for o in answerable]
-        rows.append({
-            "strictness": level,
-            "unanswerable_refused": round(share([id(o) not in kept for o in impossible]) or 0, 4) if unanswerable else None,
-            "answerable_refused": round(share([id(o) not in kept for o in answerable]) or 0, 4),
-            "answer_hit": round(share(hit) or 0, 4),
-        })
+        hit = [
+            id(o) in kept and any(contains_answer(t, o.question.answers) for t in o.cited_loose[:1]) for o in answerable
+        ]
+        rows.append(
+            {
+                "strictness": level,
+                "unanswerable_refused": round(share([id(o) not in kept for o in impossible]) or 0, 4)
+                if unanswerable
+                else None,
+                "answerable_refused": round(share([id(o) not in kept for o in answerable]) or 0, 4),
+                "answer_hit": round(share(hit) or 0, 4),
+            }
+        )
     return rows
 
 
@@ -333,5 +356,7 @@ def format_tradeoff(rows: Sequence[dict[str, float | None]]) -> str:
     lines = ["  at --strictness   unanswerable refused   answerable refused   answer hit"]
     for row in rows:
         unans = "n/a" if row["unanswerable_refused"] is None else f"{row['unanswerable_refused']:.3f}"
-        lines.append(f"  {row['strictness']:<16.2f} {unans:>20}   {row['answerable_refused']:>18.3f}   {row['answer_hit']:>10.3f}")
+        lines.append(
+            f"  {row['strictness']:<16.2f} {unans:>20}   {row['answerable_refused']:>18.3f}   {row['answer_hit']:>10.3f}"
+        )
     return "\n".join(lines)

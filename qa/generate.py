@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from qa.config import Settings
 from qa.errors import LLMError
-from qa.types import Answer, Citation, Chunk, Hit
+from qa.types import Answer, Chunk, Citation, Hit
 
 DEFAULT_MODEL = "default"  # llama.cpp server and vLLM with one model ignore the name
 HISTORY_TURNS = 3
@@ -101,7 +101,9 @@ def stream_answer(
     stream = ReplyStream()
     try:
         create = _client(settings).chat.completions.with_streaming_response.create
-        with create(model=settings.llm_model or DEFAULT_MODEL, messages=messages, temperature=0, stream=True) as response:
+        with create(
+            model=settings.llm_model or DEFAULT_MODEL, messages=messages, temperature=0, stream=True
+        ) as response:
             for delta in stream.read(response.iter_lines()):
                 parts.append(delta)
                 yield delta

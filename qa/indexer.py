@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from qa import store, vectors
 from qa.chunking import chunk_document, make_splitter, split_sentences
 from qa.config import Settings
 from qa.embedding import Choice, get_embedder, load_tokenizer, model_path, resolve
@@ -20,7 +22,6 @@ from qa.errors import CorpusError, QAError
 from qa.fingerprint import model_fingerprint
 from qa.loaders import SourceFile, load, scan
 from qa.sparse import Sparse, terms
-from qa import store, vectors
 from qa.types import BuildReport, Chunk, Region, Skipped
 
 Progress = Callable[..., None]  # progress(done, total, stage): stage "ocr" counts pages of a scan, "embedding" chunks
@@ -33,6 +34,8 @@ class Loaded:
     row: store.DocumentRow
     chunks: list[Chunk]
     regions: tuple[Region, ...] = ()
+
+
 Embedded = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
 
 
@@ -78,8 +81,9 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
     if base is not None:
         manifest = store.read_manifest(base)
         older = manifest.format < store.FORMAT_VERSION  # an older format is rebuilt, not refused
-        store.check_compatible(replace(manifest, format=store.FORMAT_VERSION) if older else manifest,
-                               settings.model_name, settings.index)
+        store.check_compatible(
+            replace(manifest, format=store.FORMAT_VERSION) if older else manifest, settings.model_name, settings.index
+        )
         if not older and _same_settings(manifest, settings, resolve(settings).precision):
             known = _documents(base / store.CATALOG, settings.index)
         else:
@@ -101,12 +105,22 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
             unchanged.append(file)
     present = {f.source for f in files}
     removed = sorted(s for s in known if s not in present)
-    work = Plan(added, changed, removed, unchanged, hashes, skipped, base, full,
-                _noted(manifest, hashes) if manifest is not None else [])
+    work = Plan(
+        added,
+        changed,
+        removed,
+        unchanged,
+        hashes,
+        skipped,
+        base,
+        full,
+        _noted(manifest, hashes) if manifest is not None else [],
+    )
     failed = set(work.failed)
     skipped += [s for s in work.noted if s.source in failed]
-    return replace(work, added=[f for f in added if f.source not in failed],
-                   changed=[f for f in changed if f.source not in failed])
+    return replace(
+        work, added=[f for f in added if f.source not in failed], changed=[f for f in changed if f.source not in failed]
+    )
 
 
 def _noted(manifest: store.Manifest, hashes: dict[str, str]) -> list[Skipped]:
@@ -130,7 +144,9 @@ def _documents(catalog: Path, index: Path) -> dict[str, store.DocumentRow]:
         finally:
             db.close()
     except sqlite3.Error as exc:
-        raise store.IndexCorruptError(f"catalog of the index at {index} is unreadable ({exc}); {store.REBUILD}") from exc
+        raise store.IndexCorruptError(
+            f"catalog of the index at {index} is unreadable ({exc}); {store.REBUILD}"
+        ) from exc
     return {r[0]: store.DocumentRow(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows}
 
 
@@ -310,7 +326,11 @@ class _Writer:
             embedded = self.vectors.result()
             dimension = self.dimension or (base_vectors.d if base_vectors is not None else 0)
             if embedded is None:
-                embedded = (np.zeros((0, dimension), np.float32), np.zeros((0, dimension), np.float32), np.zeros(0, np.int64))
+                embedded = (
+                    np.zeros((0, dimension), np.float32),
+                    np.zeros((0, dimension), np.float32),
+                    np.zeros(0, np.int64),
+                )
             matrix, sentence_rows, counts = embedded
             fresh = vectors.SentenceVectors.quantize(np.repeat(np.asarray(new_ids, np.int64), counts), sentence_rows)
             kept = base_sentences.without(removed_ids) if base_sentences is not None else None
@@ -356,9 +376,7 @@ def _recorded_skips(base: Path | None, work: Plan, skipped: list[Skipped]) -> li
     return sorted(carried + fresh, key=lambda e: str(e["source"]))
 
 
-def _reusable(
-    base: Path, index: Any, sentences: vectors.SentenceVectors, sources: list[str]
-) -> dict[str, Embedded]:
+def _reusable(base: Path, index: Any, sentences: vectors.SentenceVectors, sources: list[str]) -> dict[str, Embedded]:
     """Vectors of the base version's chunks of `sources` and of their sentences, by text: an edited file
     keeps those of its unchanged passages, a renamed one all of them."""
     import sqlite3
@@ -384,8 +402,7 @@ def _reusable(
 def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:
     reason = f" ({len(skipped)} file(s) skipped: {skipped[0].source}: {skipped[0].reason})" if skipped else ""
     return (
-        f"corpus {settings.corpus} has no documents to index{reason}; "
-        "add .txt, .md, .rst, .html, .pdf or .docx files"
+        f"corpus {settings.corpus} has no documents to index{reason}; add .txt, .md, .rst, .html, .pdf or .docx files"
     )
 
 

@@ -250,9 +250,10 @@ class _VisibleText:
 
 def _decode_html(data: bytes) -> tuple[str, str | None]:
     """Decode by byte order mark, then declared charset, then UTF-8; bad bytes become U+FFFD."""
-    for bom, encoding in _BOMS:
+    for bom, bom_encoding in _BOMS:
         if data.startswith(bom):
             data = data[len(bom) :]
+            encoding = bom_encoding
             break
     else:
         declared = _CHARSET.search(data[:4096])

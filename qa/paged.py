@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from qa.config import Settings
 from qa.errors import DocumentError, first_line
@@ -41,9 +42,7 @@ def _rounded(line: Line) -> tuple[float, float, float, float]:
     return round(line.x0, 1), round(line.y0, 1), round(line.x1, 1), round(line.y1, 1)
 
 
-def pdf_pages(
-    data: bytes, settings: Settings, progress: PageProgress | None
-) -> tuple[list[PageText], int, str | None]:
+def pdf_pages(data: bytes, settings: Settings, progress: PageProgress | None) -> tuple[list[PageText], int, str | None]:
     """Each page's text in reading order, the count of pages read by OCR, and a note on what was left out."""
     from qa import ocr, pdf
 
@@ -133,9 +132,13 @@ def image_pages(data: bytes, settings: Settings, progress: PageProgress | None) 
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         size = re.search(r"\((\d+) pixels\)", str(exc))
-        raise DocumentError(_too_many_pixels(f"{int(size.group(1)):,}" if size else "its", settings.max_image_pixels)) from None
+        raise DocumentError(
+            _too_many_pixels(f"{int(size.group(1)):,}" if size else "its", settings.max_image_pixels)
+        ) from None
     except UnidentifiedImageError:
-        raise DocumentError("cannot read image: damaged, or not a format Pillow reads; re-save it as PNG or JPEG") from None
+        raise DocumentError(
+            "cannot read image: damaged, or not a format Pillow reads; re-save it as PNG or JPEG"
+        ) from None
     except (OSError, ValueError) as exc:
         raise DocumentError(f"cannot read image: {first_line(exc, 120)}; re-save it as PNG or JPEG") from None
     frames = getattr(image, "n_frames", 1)

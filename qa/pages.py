@@ -97,8 +97,10 @@ def _store(folder: Path, key: str, page: PageImage) -> None:
     """Write the PNG, then its sizes: a reader finds both or neither. A cache that cannot be written is skipped."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for name, data in ((f"{key}.png", page.png), (f"{key}.json", json.dumps(
-                {k: v for k, v in asdict(page).items() if k != "png"}).encode())):
+        for name, data in (
+            (f"{key}.png", page.png),
+            (f"{key}.json", json.dumps({k: v for k, v in asdict(page).items() if k != "png"}).encode()),
+        ):
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".page-")
             with os.fdopen(fd, "wb") as out:
                 out.write(data)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from qa.errors import QAError
 from qa.layout import Line
@@ -70,7 +71,12 @@ def _lines(chars: list[tuple[str, float, float, float, float]]) -> list[Line]:
         inked = [c for c in current if not c[0].isspace()]
         text = "".join(c[0] if c[0].isprintable() else " " for c in current).strip()
         if inked and text:
-            box = (min(c[1] for c in inked), min(c[2] for c in inked), max(c[3] for c in inked), max(c[4] for c in inked))
+            box = (
+                min(c[1] for c in inked),
+                min(c[2] for c in inked),
+                max(c[3] for c in inked),
+                max(c[4] for c in inked),
+            )
             lines.append(Line(text, *box))
         current.clear()
 

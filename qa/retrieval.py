@@ -3,9 +3,9 @@ re-ranked by their best sentence, whose scores the answer reuses."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 
@@ -15,7 +15,6 @@ from qa.sparse import Sparse, terms
 from qa.store import Snapshot
 from qa.types import Hit
 from qa.vectors import SentenceVectors
-
 
 
 @dataclass(frozen=True)
@@ -67,8 +66,7 @@ def fuse(
     floor = min(cosine.values(), default=0.0)
     top = max(bm25.values(), default=0.0) or 1.0
     scores = {
-        i: dense_weight * cosine.get(i, floor) + (1 - dense_weight) * bm25.get(i, 0.0) / top
-        for i in {**cosine, **bm25}
+        i: dense_weight * cosine.get(i, floor) + (1 - dense_weight) * bm25.get(i, 0.0) / top for i in {**cosine, **bm25}
     }
     return sorted(scores.items(), key=lambda p: (-p[1], p[0]))
 
@@ -141,14 +139,22 @@ def sentences_of(
         for m in (n - 1, n + 1):
             if 0 <= m < len(spans) and spans[m][1] is hit:
                 near |= found[m]
-        out.append(Sentence(rank, hit, start, end, text, float(cosine[n]),
-                            lexical_overlap(question_terms, found[n], idf), lexical_overlap(question_terms, near, idf)))
+        out.append(
+            Sentence(
+                rank,
+                hit,
+                start,
+                end,
+                text,
+                float(cosine[n]),
+                lexical_overlap(question_terms, found[n], idf),
+                lexical_overlap(question_terms, near, idf),
+            )
+        )
     return out
 
 
-def retrieve(
-    snapshot: Snapshot, embedder: Embedder, question: str, k: int, fusion: Fusion = Fusion()
-) -> Retrieval:
+def retrieve(snapshot: Snapshot, embedder: Embedder, question: str, k: int, fusion: Fusion = Fusion()) -> Retrieval:
     vector = embedder.encode_query(question)
     pool = max(fusion.pool, k)
     dense = snapshot.dense(vector, pool)
@@ -170,8 +176,13 @@ def retrieve(
     hits = tuple(Hit(h.chunk_id, h.chunk, round(h.score, 4)) for h in scored[:k])
     rank = {h.chunk_id: n for n, h in enumerate(hits)}
     kept = sorted(
-        (Sentence(rank[s.hit.chunk_id], hits[rank[s.hit.chunk_id]], s.start, s.end, s.text, s.cosine, s.lexical, s.context)
-         for s in sentences if s.hit.chunk_id in rank),
+        (
+            Sentence(
+                rank[s.hit.chunk_id], hits[rank[s.hit.chunk_id]], s.start, s.end, s.text, s.cosine, s.lexical, s.context
+            )
+            for s in sentences
+            if s.hit.chunk_id in rank
+        ),
         key=lambda s: (s.hit_rank, s.start),
     )
     return Retrieval(question, vector, hits, dict(dense), tuple(kept))

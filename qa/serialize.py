@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qa.types import Answer, Hit, IndexStatus, Skipped
 
@@ -14,8 +15,14 @@ if TYPE_CHECKING:
 def hit_json(hit: Hit) -> dict[str, Any]:
     c = hit.chunk
     return {
-        "source": c.source, "start": c.start, "end": c.end, "line_start": c.line_start, "line_end": c.line_end,
-        "page": c.page, "text": c.text, "score": hit.score,
+        "source": c.source,
+        "start": c.start,
+        "end": c.end,
+        "line_start": c.line_start,
+        "line_end": c.line_end,
+        "page": c.page,
+        "text": c.text,
+        "score": hit.score,
     }
 
 
@@ -58,8 +65,13 @@ def goldset_json(report: GoldReport) -> dict[str, Any]:
         "unanswerable": len(report.unanswerable),
         **report.figures(),
         "failed": [
-            {"line": o.question.line, "question": o.question.question, "rank": o.rank, "answered": o.answered,
-             "reasons": list(o.failures)}
+            {
+                "line": o.question.line,
+                "question": o.question.question,
+                "rank": o.rank,
+                "answered": o.answered,
+                "reasons": list(o.failures),
+            }
             for o in report.failed
         ],
     }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -63,8 +63,15 @@ class Sparse:
     B = 0.75
     ARRAYS = ("ids", "lengths", "indptr", "rows", "counts")
 
-    def __init__(self, ids: np.ndarray, lengths: np.ndarray, vocab: dict[str, int], indptr: np.ndarray,
-                 rows: np.ndarray, counts: np.ndarray) -> None:
+    def __init__(
+        self,
+        ids: np.ndarray,
+        lengths: np.ndarray,
+        vocab: dict[str, int],
+        indptr: np.ndarray,
+        rows: np.ndarray,
+        counts: np.ndarray,
+    ) -> None:
         self.ids = ids  # chunk id of each row
         self.lengths = lengths  # terms in each row
         self.vocab = vocab  # term -> column
@@ -72,15 +79,21 @@ class Sparse:
         self.average = float(lengths.mean()) if len(lengths) else 1.0
 
     @classmethod
-    def build(cls, ids: Sequence[int], documents: Sequence[Sequence[str]]) -> "Sparse":
+    def build(cls, ids: Sequence[int], documents: Sequence[Sequence[str]]) -> Sparse:
         return cls.empty().updated((), ids, documents)
 
     @classmethod
-    def empty(cls) -> "Sparse":
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.int32), {}, np.zeros(1, np.int64), np.zeros(0, np.int32),
-                   np.zeros(0, np.int32))
+    def empty(cls) -> Sparse:
+        return cls(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int32),
+            {},
+            np.zeros(1, np.int64),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int32),
+        )
 
-    def updated(self, removed: Sequence[int], ids: Sequence[int], documents: Sequence[Sequence[str]]) -> "Sparse":
+    def updated(self, removed: Sequence[int], ids: Sequence[int], documents: Sequence[Sequence[str]]) -> Sparse:
         """A new Sparse without the rows of chunk ids `removed` and with `documents` as rows for `ids`."""
         vocab = dict(self.vocab)
         new_terms, new_rows, new_counts = [], [], []
@@ -101,8 +114,9 @@ class Sparse:
         term_ids, rows, counts = term_ids[postings], renumber[rows[postings]], counts[postings]
         order = np.lexsort((rows, term_ids))
         indptr = np.concatenate([[0], np.cumsum(np.bincount(term_ids, minlength=len(vocab)))])
-        return Sparse(all_ids[keep], lengths[keep], vocab, indptr.astype(np.int64), rows[order].astype(np.int32),
-                      counts[order])
+        return Sparse(
+            all_ids[keep], lengths[keep], vocab, indptr.astype(np.int64), rows[order].astype(np.int32), counts[order]
+        )
 
     def save(self, folder: Path, write: Callable[[Path, bytes], None]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,7 +125,7 @@ class Sparse:
         write(folder / "vocab.json", json.dumps(self.vocab, ensure_ascii=False).encode())
 
     @classmethod
-    def load(cls, folder: Path) -> "Sparse":
+    def load(cls, folder: Path) -> Sparse:
         """The postings are mapped, not read: a query reads only its terms' columns."""
         ids, lengths, indptr, rows, counts = (
             np.load(folder / f"{name}.npy", allow_pickle=False, mmap_mode="r" if name in ("rows", "counts") else None)
@@ -119,9 +133,14 @@ class Sparse:
         )
         vocab = json.loads((folder / "vocab.json").read_text())
         columns = len(indptr) - 1
-        if (not isinstance(vocab, dict) or len(vocab) != columns or len(ids) != len(lengths)
-                or len(rows) != len(counts) or (columns and int(indptr[-1]) != len(rows))
-                or any(not isinstance(i, int) or not 0 <= i < columns for i in vocab.values())):
+        if (
+            not isinstance(vocab, dict)
+            or len(vocab) != columns
+            or len(ids) != len(lengths)
+            or len(rows) != len(counts)
+            or (columns and int(indptr[-1]) != len(rows))
+            or any(not isinstance(i, int) or not 0 <= i < columns for i in vocab.values())
+        ):
             raise ValueError("BM25 files disagree in size")
         return cls(ids, lengths, vocab, indptr, rows, counts)
 

@@ -43,7 +43,8 @@ def index_status(settings: Settings) -> IndexStatus:
     """Check the current version's files against its manifest, then compare the corpus with it by content hash."""
     index = settings.index
     base: dict[str, Any] = {
-        "index": str(index), "corpus": str(settings.corpus),
+        "index": str(index),
+        "corpus": str(settings.corpus),
         "installed_model_sha256": model_fingerprint(model_path(settings)),
     }
     try:
@@ -55,8 +56,13 @@ def index_status(settings: Settings) -> IndexStatus:
     except QAError as exc:
         return IndexStatus("unusable", error=str(exc), **base)
     base.update(
-        version=folder.name, format=manifest.format, model=manifest.model, model_sha256=manifest.model_sha256,
-        documents=manifest.documents, chunks=manifest.chunks, built_at=manifest.built_at,
+        version=folder.name,
+        format=manifest.format,
+        model=manifest.model,
+        model_sha256=manifest.model_sha256,
+        documents=manifest.documents,
+        chunks=manifest.chunks,
+        built_at=manifest.built_at,
         size_bytes=_size(folder),
     )
     try:
@@ -73,9 +79,7 @@ def index_status(settings: Settings) -> IndexStatus:
     if work.full:
         return IndexStatus("stale", settings_changed=True, skipped=skipped, **base)
     state = "stale" if found.files else "in_sync"
-    return IndexStatus(
-        state, new=found.new, modified=found.modified, deleted=found.deleted, skipped=skipped, **base
-    )
+    return IndexStatus(state, new=found.new, modified=found.modified, deleted=found.deleted, skipped=skipped, **base)
 
 
 def _check_weights(manifest: store.Manifest, installed: str, index: Path) -> None:

@@ -11,17 +11,25 @@ import re
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
-from qa.errors import IndexCorruptError, IndexFormatError, IndexLockedError, IndexMissingError, IndexWriteError, first_line
+from qa.errors import (
+    IndexCorruptError,
+    IndexFormatError,
+    IndexLockedError,
+    IndexMissingError,
+    IndexWriteError,
+    first_line,
+)
 from qa.sparse import Sparse
-from qa.vectors import SentenceVectors
 from qa.types import Box, Chunk, Region
+from qa.vectors import SentenceVectors
 
 # 2: sentence vectors (sentences/) following the rules of qa.chunking.split_sentences, and BM25 as term
 # frequencies (sparse/), scored at query time, so an update need not re-index every chunk.
@@ -420,8 +428,16 @@ class VersionWriter:
                 cur = db.execute(
                     'INSERT INTO chunks (document_id, start, "end", line_start, line_end, page, text, terms) '
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (document_id, chunk.start, chunk.end, chunk.line_start, chunk.line_end, chunk.page, chunk.text,
-                     chunk_term),
+                    (
+                        document_id,
+                        chunk.start,
+                        chunk.end,
+                        chunk.line_start,
+                        chunk.line_end,
+                        chunk.page,
+                        chunk.text,
+                        chunk_term,
+                    ),
                 )
                 ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
             db.executemany(

@@ -6,9 +6,10 @@ import io
 import math
 import os
 import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -138,17 +139,17 @@ class SentenceVectors:
     size; cosines within 0.01 of float32), rows grouped by chunk id in sentence order."""
 
     owners: np.ndarray  # chunk id of each row, ascending
-    codes: "np.ndarray | RowFile"  # int8, (rows, dimension)
+    codes: np.ndarray | RowFile  # int8, (rows, dimension)
     scales: np.ndarray  # float32, one per row
 
     FILES = ("owners.npy", "codes.npy", "scales.npy")
 
     @classmethod
-    def empty(cls, dimension: int) -> "SentenceVectors":
+    def empty(cls, dimension: int) -> SentenceVectors:
         return cls(np.zeros(0, np.int64), np.zeros((0, dimension), np.int8), np.zeros(0, np.float32))
 
     @classmethod
-    def quantize(cls, owners: np.ndarray, rows: np.ndarray, block: int = 1 << 16) -> "SentenceVectors":
+    def quantize(cls, owners: np.ndarray, rows: np.ndarray, block: int = 1 << 16) -> SentenceVectors:
         """Rows (float16 or float32) to int8 codes and a scale each, a block at a time to bound memory."""
         codes = np.empty(rows.shape, np.int8)
         scales = np.empty(len(rows), np.float32)
@@ -168,11 +169,11 @@ class SentenceVectors:
         first, end = np.searchsorted(self.owners, [chunk_id, chunk_id + 1])
         return self.codes[first:end].astype(np.float32) * self.scales[first:end, None]
 
-    def without(self, chunk_ids: Sequence[int]) -> "SentenceVectors":
+    def without(self, chunk_ids: Sequence[int]) -> SentenceVectors:
         keep = ~np.isin(self.owners, np.asarray(chunk_ids, np.int64))
         return SentenceVectors(self.owners[keep], np.asarray(self.codes)[keep], self.scales[keep])
 
-    def plus(self, other: "SentenceVectors") -> "SentenceVectors":
+    def plus(self, other: SentenceVectors) -> SentenceVectors:
         owners = np.concatenate([self.owners, other.owners])
         codes = np.concatenate([np.asarray(self.codes), other.codes])
         scales = np.concatenate([self.scales, other.scales])
@@ -187,7 +188,7 @@ class SentenceVectors:
             write(folder / name, npy_bytes(array))
 
     @classmethod
-    def load(cls, folder: Path) -> "SentenceVectors":
+    def load(cls, folder: Path) -> SentenceVectors:
         """Owners and scales are read; the codes stay on disk and a query reads the rows it needs."""
         owners = np.load(folder / "owners.npy", allow_pickle=False)
         scales = np.load(folder / "scales.npy", allow_pickle=False)
@@ -195,7 +196,6 @@ class SentenceVectors:
         if not (owners.ndim == 1 and len(owners) == len(codes) == len(scales)):
             raise ValueError("sentence vector files disagree in length")
         return cls(owners, codes, scales)
-
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -215,8 +215,9 @@ class RowFile:
         try:
             with os.fdopen(os.dup(fd), "rb") as f:
                 version = np.lib.format.read_magic(f)
-                header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                          else np.lib.format.read_array_header_2_0)
+                header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
                 self.shape, fortran, self.dtype = header(f)
                 self.offset = f.tell()
             if fortran or self.dtype.hasobject or len(self.shape) != 2:

@@ -6,7 +6,8 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from qa import indexer
 from qa.config import Settings
@@ -49,7 +50,7 @@ class Watcher:
         if not os.path.isdir(self._corpus):
             raise CorpusError(f"corpus folder '{settings.corpus}' does not exist: create it, or pass --corpus DIR")
 
-    def start(self) -> "Watcher":
+    def start(self) -> Watcher:
         """Bring the index in line with the corpus, then follow its changes, in a daemon thread."""
         self._thread = threading.Thread(target=self._run, name="qa-watch", daemon=True)
         self._thread.start()
@@ -107,8 +108,14 @@ class Watcher:
         pending, retry, first, last, failed_at = True, False, 0.0, float("-inf"), 0.0
         try:
             for batch in watch(
-                self._corpus, watch_filter=self._wanted, debounce=int(MAX_WAIT * 1000), step=50,
-                stop_event=self._stop, rust_timeout=POLL_MS, yield_on_timeout=True, raise_interrupt=False,
+                self._corpus,
+                watch_filter=self._wanted,
+                debounce=int(MAX_WAIT * 1000),
+                step=50,
+                stop_event=self._stop,
+                rust_timeout=POLL_MS,
+                yield_on_timeout=True,
+                raise_interrupt=False,
             ):
                 now = time.monotonic()
                 if batch:

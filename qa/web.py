@@ -11,14 +11,25 @@ import tempfile
 import threading
 import time
 import unicodedata
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import gradio as gr
 
 from qa import (
-    Answer, Citation, Index, IndexMissingError, QAError, Settings, SyncState, WatchEvent, Watcher, build_index,
-    corpus_changed, open_index,
+    Answer,
+    Citation,
+    Index,
+    IndexMissingError,
+    QAError,
+    Settings,
+    SyncState,
+    Watcher,
+    WatchEvent,
+    build_index,
+    corpus_changed,
+    open_index,
 )
 from qa.loaders import SUPPORTED
 from qa.pages import page_image
@@ -211,9 +222,12 @@ class Service:
             return f"{self.problem or NO_INDEX}\n\n- **Corpus folder:** {_md(str(self.settings.corpus))}{sync}"
         info = self.index.info()
         rows = (
-            ("Documents", info.documents), ("Chunks", info.chunks), ("Embedding model", info.model),
+            ("Documents", info.documents),
+            ("Chunks", info.chunks),
+            ("Embedding model", info.model),
             ("Encoder", " ".join(p for p in (info.backend, info.precision, info.device and f"on {info.device}") if p)),
-            ("Built at", info.built_at), ("Corpus folder", self.settings.corpus),
+            ("Built at", info.built_at),
+            ("Corpus folder", self.settings.corpus),
         )
         lines = [f"- **{name}:** {_md(str(value))}" for name, value in rows]
         return "\n".join(lines + [f"- **{label}:** {stale}"])
@@ -387,8 +401,14 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
     def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
         progress(0, desc="Reading the corpus")
         try:
-            report = build_index(settings, progress=lambda done, total, stage="embedding", source="": progress(
-                (done, total), desc=f"OCR {source}" if stage == "ocr" else "Embedding", unit="pages" if stage == "ocr" else "chunks"))
+            report = build_index(
+                settings,
+                progress=lambda done, total, stage="embedding", source="": progress(
+                    (done, total),
+                    desc=f"OCR {source}" if stage == "ocr" else "Embedding",
+                    unit="pages" if stage == "ocr" else "chunks",
+                ),
+            )
             service.reload()
         except QAError as exc:
             return f"⚠️ {_md(str(exc))}", service.info_markdown()
@@ -458,14 +478,25 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=380):
                 chatbot = gr.Chatbot(
-                    label="Chat", show_label=False, height=520, placeholder=placeholder, buttons=["copy", "copy_all"],
+                    label="Chat",
+                    show_label=False,
+                    height=520,
+                    placeholder=placeholder,
+                    buttons=["copy", "copy_all"],
                     examples=[{"text": q} for q in EXAMPLES] if has_default else None,
-                    feedback_options=None, allow_tags=False, elem_id="chat",
+                    feedback_options=None,
+                    allow_tags=False,
+                    elem_id="chat",
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder="Ask a question and press Enter", show_label=False, scale=5, container=False,
-                        max_length=2000, elem_id="question", autofocus=True,
+                        placeholder="Ask a question and press Enter",
+                        show_label=False,
+                        scale=5,
+                        container=False,
+                        max_length=2000,
+                        elem_id="question",
+                        autofocus=True,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
                 with gr.Accordion("Settings", open=False):
@@ -475,25 +506,26 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                             ("Extractive: quote the documents", "extractive"),
                             ("LLM: write an answer from the passages", "llm"),
                         ],
-                        value="llm" if llm else "extractive", label="Answer mode", visible=llm,
+                        value="llm" if llm else "extractive",
+                        label="Answer mode",
+                        visible=llm,
                     )
-            with gr.Column(scale=2, min_width=320):
-                with gr.Tabs():
-                    with gr.Tab("Sources", elem_id="tab-sources"):
-                        sources = gr.HTML(EMPTY_SOURCES, js_on_load=None, elem_id="sources")
-                    with gr.Tab("Index", elem_id="tab-index"):
-                        info = gr.Markdown(elem_id="index-info")
-                        rebuild_button = gr.Button("Rebuild index", variant="secondary", elem_id="rebuild")
-                        status = gr.Markdown(elem_id="rebuild-status")
-                    with gr.Tab("Add documents", elem_id="tab-upload"):
-                        files = gr.File(
-                            file_count="multiple", elem_id="upload",
-                            label=f"Files ({', '.join(sorted(SUPPORTED))}; "
-                            f"up to {_size(settings.max_upload_bytes)} each)",
-                        )
-                        overwrite = gr.Checkbox(label="Overwrite files of the same name", value=False)
-                        add_button = gr.Button("Add to corpus", elem_id="add")
-                        upload_status = gr.Markdown(elem_id="upload-status")
+            with gr.Column(scale=2, min_width=320), gr.Tabs():
+                with gr.Tab("Sources", elem_id="tab-sources"):
+                    sources = gr.HTML(EMPTY_SOURCES, js_on_load=None, elem_id="sources")
+                with gr.Tab("Index", elem_id="tab-index"):
+                    info = gr.Markdown(elem_id="index-info")
+                    rebuild_button = gr.Button("Rebuild index", variant="secondary", elem_id="rebuild")
+                    status = gr.Markdown(elem_id="rebuild-status")
+                with gr.Tab("Add documents", elem_id="tab-upload"):
+                    files = gr.File(
+                        file_count="multiple",
+                        elem_id="upload",
+                        label=f"Files ({', '.join(sorted(SUPPORTED))}; up to {_size(settings.max_upload_bytes)} each)",
+                    )
+                    overwrite = gr.Checkbox(label="Overwrite files of the same name", value=False)
+                    add_button = gr.Button("Add to corpus", elem_id="add")
+                    upload_status = gr.Markdown(elem_id="upload-status")
 
         chat_io = {"inputs": [question, chatbot, turns, k, mode], "outputs": [chatbot, turns, sources, question]}
         question.submit(respond, **chat_io, **private)
@@ -502,7 +534,11 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
         chatbot.clear(lambda: ([], EMPTY_SOURCES), None, [turns, sources], **private)
         rebuild_button.click(rebuild, None, [status, info], concurrency_limit=1, concurrency_id="corpus", **private)
         add_button.click(
-            upload, [files, overwrite], [upload_status, files, info], concurrency_limit=1, concurrency_id="corpus",
+            upload,
+            [files, overwrite],
+            [upload_status, files, info],
+            concurrency_limit=1,
+            concurrency_id="corpus",
             **private,
         )
         app.load(service.info_markdown, None, info, **private)

@@ -23,8 +23,14 @@ class Drawn:
     boxes: tuple[tuple[float, float, float, float], ...]
 
 
-def draw(lines: list[str], size: tuple[int, int] = (1400, 500), font: str = LATIN, points: int = 34,
-         top: int = 60, step: int = 70) -> Drawn:
+def draw(
+    lines: list[str],
+    size: tuple[int, int] = (1400, 500),
+    font: str = LATIN,
+    points: int = 34,
+    top: int = 60,
+    step: int = 70,
+) -> Drawn:
     image = Image.new("RGB", size, "white")
     pen = ImageDraw.Draw(image)
     face = ImageFont.truetype(font, points)
@@ -86,8 +92,14 @@ def placed_pdf(pages: list[list[tuple[float, float, str]]], size: tuple[int, int
 
 def png_header_only(width: int, height: int) -> bytes:
     """A tiny PNG file that claims width x height pixels: a decompression bomb's header."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )

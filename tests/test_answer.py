@@ -7,7 +7,14 @@ import re
 import pytest
 
 from qa.answer import (
-    NOT_COVERED, Weights, answer_type, answer_type_match, extractive_answer, follow_up_query, is_heading, refusal,
+    NOT_COVERED,
+    Weights,
+    answer_type,
+    answer_type_match,
+    extractive_answer,
+    follow_up_query,
+    is_heading,
+    refusal,
     split_sentences,
 )
 

@@ -10,7 +10,7 @@ from conftest import write
 
 from qa import Settings, build_index, open_index
 from qa.answer import NOT_COVERED, answer_span, restates
-from qa.answerability import FEATURES, Evidence, PARAMETERS, decide, lacks_kind, load_model, phrases, reason
+from qa.answerability import FEATURES, PARAMETERS, Evidence, decide, lacks_kind, load_model, phrases, reason
 from qa.retrieval import Sentence
 from qa.types import Chunk, Hit
 
@@ -94,9 +94,12 @@ def test_a_sentence_that_restates_the_question_yields_its_neighbour(animals):
 
 
 def test_restating_is_judged_by_what_the_sentence_adds():
-    assert restates("What syntax is proposed for configuration files?", "A new syntax is proposed for configuration files.")
-    assert not restates("What syntax is proposed for configuration files?",
-                        "Each line holds a key, an equals sign and a value.")
+    assert restates(
+        "What syntax is proposed for configuration files?", "A new syntax is proposed for configuration files."
+    )
+    assert not restates(
+        "What syntax is proposed for configuration files?", "Each line holds a key, an equals sign and a value."
+    )
 
 
 def test_a_sentence_that_answers_is_cited_alone(animals):
@@ -164,8 +167,28 @@ def test_the_fitted_parameters_are_plain_numbers_for_the_features_in_use():
     assert len(raw["coefficients"]) == len(raw["mean"]) == len(raw["scale"]) == len(FEATURES)
     model = load_model()
     assert 0.0 < model.threshold < 1.0
-    strong = evidence(best_cosine=0.9, chosen_cosine=0.9, chosen_lexical=1.0, window_lexical=1.0, best_lexical=1.0,
-                      passages_lexical=1.0, lexical_cosine=0.9, top_chunk=0.9, terms=1.5, margin=0.5)
-    weak = evidence(best_cosine=0.2, chosen_cosine=0.2, chosen_lexical=0.2, window_lexical=0.2, unknown_share=0.8,
-                    missing_specific=1.0, missing_rarity=1.0, lexical_cosine=0.04, top_chunk=0.2, terms=1.5)
+    strong = evidence(
+        best_cosine=0.9,
+        chosen_cosine=0.9,
+        chosen_lexical=1.0,
+        window_lexical=1.0,
+        best_lexical=1.0,
+        passages_lexical=1.0,
+        lexical_cosine=0.9,
+        top_chunk=0.9,
+        terms=1.5,
+        margin=0.5,
+    )
+    weak = evidence(
+        best_cosine=0.2,
+        chosen_cosine=0.2,
+        chosen_lexical=0.2,
+        window_lexical=0.2,
+        unknown_share=0.8,
+        missing_specific=1.0,
+        missing_rarity=1.0,
+        lexical_cosine=0.04,
+        top_chunk=0.2,
+        terms=1.5,
+    )
     assert model.probability(strong) > model.threshold > model.probability(weak)

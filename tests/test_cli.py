@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DEFAULT_CORPUS, run_qa
 
 QUESTIONS = [
@@ -150,7 +149,9 @@ def test_help_is_instant_and_imports_nothing_heavy():
     result = run_qa("--help")
     assert result.returncode == 0
     assert "index" in result.stdout and "ask" in result.stdout
-    probe = run_qa_python("import sys, qa.cli; qa.cli.parser(); print(sorted(m for m in ('torch','faiss','sentence_transformers','gradio') if m in sys.modules))")
+    probe = run_qa_python(
+        "import sys, qa.cli; qa.cli.parser(); print(sorted(m for m in ('torch','faiss','sentence_transformers','gradio') if m in sys.modules))"
+    )
     assert probe.strip() == "[]"
 
 

@@ -7,7 +7,6 @@ only where the CPU cannot compute it.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from conftest import skip_without_bf16, write
@@ -24,12 +23,17 @@ GPU = Hardware(cpu_flags=AVX2.cpu_flags, cuda=True, onnxruntime=True)
 NO_BF16_CPUINFO = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma f16c\n"
 OTTERS = "\n\n".join(
     f"Sea otter note {i}: otters in bay {i} hold hands while they sleep, and crack shellfish number {i} "
-    f"on a rock they keep under their arm. Paragraph {i} ends here." for i in range(40)
+    f"on a rock they keep under their arm. Paragraph {i} ends here."
+    for i in range(40)
 )
 TEXTS = [
-    OTTERS[:900], "How do sea otters sleep?", "x", "香港人工智能发展迅速。" * 30,
+    OTTERS[:900],
+    "How do sea otters sleep?",
+    "x",
+    "香港人工智能发展迅速。" * 30,
     "def function_1(alpha, beta):\n    return {'key_1': [alpha ** 1, beta // 2]}  # note\n" * 8,
-    "emoji 😀🚀 naïve café ÉCOLE\tzero\u200bwidth\u00a0nbsp " * 20, "word " * 400,
+    "emoji 😀🚀 naïve café ÉCOLE\tzero\u200bwidth\u00a0nbsp " * 20,
+    "word " * 400,
 ]
 
 
@@ -183,8 +187,10 @@ def test_onnx_vectors_match_sentence_transformers_and_the_export_is_cached_and_c
     assert cosines(ours, reference).min() >= 0.9999
     text = "Otters hold hands while they sleep. Bees dance to show where the flowers are."
     torch_cpu = get_embedder(Settings(backend="torch", device="cpu", precision="float32"))
-    mine, theirs = encoder.encode_passages([text], [[(0, 35), (36, len(text))]]), torch_cpu.encode_passages(
-        [text], [[(0, 35), (36, len(text))]])
+    mine, theirs = (
+        encoder.encode_passages([text], [[(0, 35), (36, len(text))]]),
+        torch_cpu.encode_passages([text], [[(0, 35), (36, len(text))]]),
+    )
     assert cosines(mine[1].astype(np.float32), theirs[1].astype(np.float32)).min() >= 0.999
     exported = sorted((tmp_path / "onnx").glob("*.onnx"))
     assert len(exported) == 1

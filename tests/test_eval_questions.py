@@ -55,8 +55,11 @@ def test_figures_and_failures_of_a_hand_written_set(animals, tmp_path):
     questions = load_questions(write_jsonl(tmp_path / "q.jsonl", QUESTIONS))
     report = evaluate_questions(open_index(animals), questions, [1, 5])
     assert report.figures() == {
-        "source_recall@1": round(2 / 3, 4), "source_recall@5": 1.0, "answer_hit_rate": round(2 / 3, 4),
-        "refusal_accuracy": 0.5, "answerable_refused": 0.0,
+        "source_recall@1": round(2 / 3, 4),
+        "source_recall@5": 1.0,
+        "answer_hit_rate": round(2 / 3, 4),
+        "refusal_accuracy": 0.5,
+        "answerable_refused": 0.0,
     }
     failed = {o.question.line: o.failures for o in report.failed}
     assert sorted(failed) == [3, 5, 7]
@@ -70,10 +73,16 @@ def test_qa_eval_questions_prints_the_figures_and_the_failed_lines(animals, tmp_
     assert main(["eval", "--questions", str(path), *where(animals)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"6 questions on the index at {animals.index} (v")
-    for line in ("source recall@1         0.667   (3 with a source)", "source recall@5         1.000",
-                 "answer hit rate         0.667   (3 with an answer)", "refusal accuracy        0.500   (2 unanswerable)",
-                 "answerable refused      0.000   (4 answerable)", "3 of 6 questions failed:",
-                 "line 3: Where is the Zorblax festival held?", "line 7: What do giant pandas eat?"):
+    for line in (
+        "source recall@1         0.667   (3 with a source)",
+        "source recall@5         1.000",
+        "answer hit rate         0.667   (3 with an answer)",
+        "refusal accuracy        0.500   (2 unanswerable)",
+        "answerable refused      0.000   (4 answerable)",
+        "3 of 6 questions failed:",
+        "line 3: Where is the Zorblax festival held?",
+        "line 7: What do giant pandas eat?",
+    ):
         assert line in out, line
 
 

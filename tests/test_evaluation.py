@@ -6,17 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_qa
 
 ORCHARD = (
-    "Apple orchards cover the valleys of Washington State. "
-    "Growers there pick about ten billion apples every autumn."
+    "Apple orchards cover the valleys of Washington State. Growers there pick about ten billion apples every autumn."
 )
-VARIETIES = (
-    "The Honeycrisp apple was developed at the University of Minnesota. "
-    "It was released to growers in 1991."
-)
+VARIETIES = "The Honeycrisp apple was developed at the University of Minnesota. It was released to growers in 1991."
 ETNA = (
     "Mount Etna is an active volcano on the east coast of Sicily. "
     "Its eruptions have buried the town of Catania several times."
@@ -26,30 +21,74 @@ ETNA = (
 SQUAD_V2 = {
     "version": "v2.0",
     "data": [
-        {"title": "Apples", "paragraphs": [
-            {"context": ORCHARD, "qas": [
-                {"id": "a1", "question": "Which state has valleys covered by apple orchards?", "is_impossible": False,
-                 "answers": [{"text": "Washington State", "answer_start": ORCHARD.index("Washington State")},
-                             {"text": "washington", "answer_start": ORCHARD.index("Washington")}]},
-            ]},
-            {"context": VARIETIES, "qas": [
-                {"id": "a2", "question": "Where was the Honeycrisp apple developed?", "is_impossible": False,
-                 "answers": [{"text": "University of Minnesota", "answer_start": VARIETIES.index("University")}]},
-                {"id": "a3", "question": "How do I bake sourdough bread at home?", "is_impossible": True,
-                 "answers": [], "plausible_answers": [{"text": "1991", "answer_start": VARIETIES.index("1991")}]},
-            ]},
-        ]},
-        {"title": "Volcanoes (Sicily)", "paragraphs": [
-            {"context": ETNA, "qas": [
-                {"id": "v1", "question": "Which town have the eruptions of Mount Etna buried?", "is_impossible": False,
-                 "answers": [{"text": "Catania", "answer_start": ETNA.index("Catania")}]},
-            ]},
-        ]},
+        {
+            "title": "Apples",
+            "paragraphs": [
+                {
+                    "context": ORCHARD,
+                    "qas": [
+                        {
+                            "id": "a1",
+                            "question": "Which state has valleys covered by apple orchards?",
+                            "is_impossible": False,
+                            "answers": [
+                                {"text": "Washington State", "answer_start": ORCHARD.index("Washington State")},
+                                {"text": "washington", "answer_start": ORCHARD.index("Washington")},
+                            ],
+                        },
+                    ],
+                },
+                {
+                    "context": VARIETIES,
+                    "qas": [
+                        {
+                            "id": "a2",
+                            "question": "Where was the Honeycrisp apple developed?",
+                            "is_impossible": False,
+                            "answers": [
+                                {"text": "University of Minnesota", "answer_start": VARIETIES.index("University")}
+                            ],
+                        },
+                        {
+                            "id": "a3",
+                            "question": "How do I bake sourdough bread at home?",
+                            "is_impossible": True,
+                            "answers": [],
+                            "plausible_answers": [{"text": "1991", "answer_start": VARIETIES.index("1991")}],
+                        },
+                    ],
+                },
+            ],
+        },
+        {
+            "title": "Volcanoes (Sicily)",
+            "paragraphs": [
+                {
+                    "context": ETNA,
+                    "qas": [
+                        {
+                            "id": "v1",
+                            "question": "Which town have the eruptions of Mount Etna buried?",
+                            "is_impossible": False,
+                            "answers": [{"text": "Catania", "answer_start": ETNA.index("Catania")}],
+                        },
+                    ],
+                },
+            ],
+        },
     ],
 }
 KEYS = [
-    "recall@1", "recall@3", "mrr", "answer_hit", "answer_hit@3", "unanswerable_refused", "answerable_refused",
-    "mean_answer_chars", "seconds_per_question", "tradeoff",
+    "recall@1",
+    "recall@3",
+    "mrr",
+    "answer_hit",
+    "answer_hit@3",
+    "unanswerable_refused",
+    "answerable_refused",
+    "mean_answer_chars",
+    "seconds_per_question",
+    "tradeoff",
 ]
 
 
@@ -59,7 +98,11 @@ def v1(data: dict) -> dict:
     for article in data["data"]:
         paragraphs = []
         for p in article["paragraphs"]:
-            qas = [{k: v for k, v in q.items() if k in ("id", "question", "answers")} for q in p["qas"] if not q["is_impossible"]]
+            qas = [
+                {k: v for k, v in q.items() if k in ("id", "question", "answers")}
+                for q in p["qas"]
+                if not q["is_impossible"]
+            ]
             paragraphs.append({"context": p["context"], "qas": qas})
         articles.append({"title": article["title"], "paragraphs": paragraphs})
     return {"version": "1.1", "data": articles}
@@ -72,8 +115,17 @@ def squad_file(tmp_path) -> Path:
     return path
 
 
-def outcome(rank, answered=True, cited=(), impossible=False, answers=("Catania",), chars=10, seconds=0.5,
-            probability=None, loose=None):
+def outcome(
+    rank,
+    answered=True,
+    cited=(),
+    impossible=False,
+    answers=("Catania",),
+    chars=10,
+    seconds=0.5,
+    probability=None,
+    loose=None,
+):
     from qa.evaluation import Outcome, Question
 
     question = Question("id", "q?", "T", "T.txt", 0, 10, () if impossible else answers, impossible)
@@ -180,8 +232,18 @@ def test_summary_figures_by_hand():
         outcome(3, answered=True, impossible=True, cited=["Catania"], chars=60, seconds=0.6),
     ]
     report = summarize(outcomes, [1, 5], unanswerable=True)
-    assert list(report) == ["recall@1", "recall@5", "mrr", "answer_hit", "answer_hit@3", "unanswerable_refused",
-                            "answerable_refused", "mean_answer_chars", "seconds_per_question", "tradeoff"]
+    assert list(report) == [
+        "recall@1",
+        "recall@5",
+        "mrr",
+        "answer_hit",
+        "answer_hit@3",
+        "unanswerable_refused",
+        "answerable_refused",
+        "mean_answer_chars",
+        "seconds_per_question",
+        "tradeoff",
+    ]
     assert report["recall@1"] == 0.5  # answerable ranks 1, 2, None, 1
     assert report["recall@5"] == 0.75
     assert report["mrr"] == round((1 + 0.5 + 0 + 1) / 4, 4)
@@ -205,10 +267,25 @@ def test_the_tradeoff_replays_one_pass_at_each_strictness():
         outcome(None, impossible=True, probability=0.45, cited=["Something."]),
     ]
     rows = {row["strictness"]: row for row in tradeoff(outcomes, True)}
-    assert rows[0.0] == {"strictness": 0.0, "unanswerable_refused": 0.0, "answerable_refused": 0.0, "answer_hit": 0.6667}
+    assert rows[0.0] == {
+        "strictness": 0.0,
+        "unanswerable_refused": 0.0,
+        "answerable_refused": 0.0,
+        "answer_hit": 0.6667,
+    }
     assert rows[0.1]["answer_hit"] == 0.6667 and rows[0.1]["unanswerable_refused"] == 0.5
-    assert rows[0.2] == {"strictness": 0.2, "unanswerable_refused": 0.5, "answerable_refused": 0.3333, "answer_hit": 0.3333}
-    assert rows[0.5] == {"strictness": 0.5, "unanswerable_refused": 1.0, "answerable_refused": 0.6667, "answer_hit": 0.3333}
+    assert rows[0.2] == {
+        "strictness": 0.2,
+        "unanswerable_refused": 0.5,
+        "answerable_refused": 0.3333,
+        "answer_hit": 0.3333,
+    }
+    assert rows[0.5] == {
+        "strictness": 0.5,
+        "unanswerable_refused": 1.0,
+        "answerable_refused": 0.6667,
+        "answer_hit": 0.3333,
+    }
 
 
 def test_cutoffs_must_be_positive(squad_file, embedder):

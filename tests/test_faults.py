@@ -23,9 +23,9 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -77,7 +77,8 @@ class State:
         self.chunks = tuple(keys[i] for i in order)
         self.vectors = vectors[order]
         self.hits = tuple(
-            tuple((h.chunk.source, h.chunk.start, h.chunk.end, h.score) for h in index.search(q, k=3)) for q in questions
+            tuple((h.chunk.source, h.chunk.start, h.chunk.end, h.score) for h in index.search(q, k=3))
+            for q in questions
         )
 
     def __eq__(self, other: object) -> bool:
@@ -182,13 +183,23 @@ def watch_and_kill(
         hung = now - started > BUILD_LIMIT_S
         if hung or (anchor != "never" and due is not None and now >= due):
             kill()
-            return {"kill_sent": True, "wrote": wrote_at is not None, "committed": committed_at is not None,
-                    "at": now - started, "hung": hung}
+            return {
+                "kill_sent": True,
+                "wrote": wrote_at is not None,
+                "committed": committed_at is not None,
+                "at": now - started,
+                "hung": hung,
+            }
         time.sleep(0.0005)
-    return {"kill_sent": False, "hung": False, "wrote": wrote_at is not None, "committed": committed_at is not None,
-            "write_after": None if wrote_at is None else wrote_at - started,
-            "commit_after": None if committed_at is None else committed_at - started,
-            "at": time.monotonic() - started}
+    return {
+        "kill_sent": False,
+        "hung": False,
+        "wrote": wrote_at is not None,
+        "committed": committed_at is not None,
+        "write_after": None if wrote_at is None else wrote_at - started,
+        "commit_after": None if committed_at is None else committed_at - started,
+        "at": time.monotonic() - started,
+    }
 
 
 def serve_forks() -> None:
@@ -242,8 +253,12 @@ def serve_forks() -> None:
             return not done
 
         outcome = watch_and_kill(
-            alive, lambda: os.kill(pid, signal.SIGKILL), Path(request["index"]), request["anchor"],
-            request["delay"], started,
+            alive,
+            lambda: os.kill(pid, signal.SIGKILL),
+            Path(request["index"]),
+            request["anchor"],
+            request["delay"],
+            started,
         )
         if "code" not in status:
             status["code"] = os.waitpid(pid, 0)[1]
@@ -263,15 +278,24 @@ class ForkServer:
         # found one started would wait for it forever. One thread each, and there is none to inherit.
         env = child_env(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "serve-forks"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, env=env, cwd=ROOT,
+            [sys.executable, __file__, "serve-forks"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
         )
         ready = self.proc.stdout.readline()  # type: ignore[union-attr]
         assert json.loads(ready or "{}").get("ready"), "fork server did not start"
 
     def index(self, settings, anchor: str = "never", delay: float = 0.0) -> dict:
-        request = {"args": qa_index_args(settings), "index": str(settings.index), "anchor": anchor,
-                   "delay": delay, "log": str(self.log)}
+        request = {
+            "args": qa_index_args(settings),
+            "index": str(settings.index),
+            "anchor": anchor,
+            "delay": delay,
+            "log": str(self.log),
+        }
         self.proc.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
         self.proc.stdin.flush()  # type: ignore[union-attr]
         outcome = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
@@ -291,14 +315,22 @@ class ForkServer:
 def run_cli_and_kill(settings, anchor: str, delay: float) -> dict:
     started = time.monotonic()
     proc = subprocess.Popen(
-        qa_command(*qa_index_args(settings)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=child_env(), cwd=ROOT,
+        qa_command(*qa_index_args(settings)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
     )
     outcome = watch_and_kill(lambda: proc.poll() is None, proc.kill, settings.index, anchor, delay, started)
     out, err = proc.communicate(timeout=60)
     assert not outcome["hung"], f"qa index ran past {BUILD_LIMIT_S} s and was killed: {out + err}"
-    outcome.update(killed=proc.returncode == -signal.SIGKILL, exit=proc.returncode, output=out + err,
-                   end=time.monotonic() - started)
+    outcome.update(
+        killed=proc.returncode == -signal.SIGKILL,
+        exit=proc.returncode,
+        output=out + err,
+        end=time.monotonic() - started,
+    )
     return outcome
 
 
@@ -362,8 +394,13 @@ def test_sigkill_at_spread_delays_leaves_the_old_or_the_new_index(settings_for, 
             kills += 1
             during_write += outcome["wrote"]
             state = check_after_kill(settings, outcome, state, expected)
-            phase = "after CURRENT moved" if outcome["committed"] else "while writing" if outcome["wrote"] else \
-                "before writing"
+            phase = (
+                "after CURRENT moved"
+                if outcome["committed"]
+                else "while writing"
+                if outcome["wrote"]
+                else "before writing"
+            )
             result = "as after" if state == target else "as before"
             phases[(phase, result)] = phases.get((phase, result), 0) + 1
         assert kills >= 20, f"only {kills} of {len(plan)} builds were killed before they finished"
@@ -375,8 +412,12 @@ def test_sigkill_at_spread_delays_leaves_the_old_or_the_new_index(settings_for, 
         assert done["exit"] == 0, done["output"]
         assert observe(settings) == expected[final]
         assert not scratch(settings.index) and len(versions(settings.index)) <= 2
-        print(f"\n{kills} kills of {len(plan)} builds; killed " +
-              "; ".join(f"{phase}: index answers {result} the build {n}x" for (phase, result), n in sorted(phases.items())))
+        print(
+            f"\n{kills} kills of {len(plan)} builds; killed "
+            + "; ".join(
+                f"{phase}: index answers {result} the build {n}x" for (phase, result), n in sorted(phases.items())
+            )
+        )
     finally:
         server.close()
 
@@ -406,9 +447,11 @@ def test_sigkill_of_the_real_qa_index_process_while_it_writes(settings_for):
             continue
         during_write += outcome["wrote"]
         state = check_after_kill(settings, outcome, state, expected)
-        print(f"\nqa index killed {outcome['at']:.2f} s after start ({delay} s after its new version folder "
-              f"appeared; CURRENT moved: {outcome['committed']}): index answers as "
-              f"{'after' if state == target else 'before'} the build")
+        print(
+            f"\nqa index killed {outcome['at']:.2f} s after start ({delay} s after its new version folder "
+            f"appeared; CURRENT moved: {outcome['committed']}): index answers as "
+            f"{'after' if state == target else 'before'} the build"
+        )
     assert during_write >= 1
 
     final = "B" if state == "A" else "A"
@@ -432,7 +475,11 @@ def test_qa_index_refuses_while_another_process_holds_the_lock(settings_for):
     set_state(settings.corpus, "B")
     with store.build_lock(settings.index):
         result = subprocess.run(
-            qa_command(*qa_index_args(settings)), capture_output=True, text=True, env=child_env(), cwd=ROOT,
+            qa_command(*qa_index_args(settings)),
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            cwd=ROOT,
             timeout=120,
         )
     assert result.returncode == 1
@@ -450,8 +497,12 @@ def test_two_qa_index_at_once_one_refuses_naming_the_other_and_one_completes(set
     build_index(settings)
     set_state(settings.corpus, "B")
     first = subprocess.Popen(
-        qa_command(*qa_index_args(settings)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=child_env(), cwd=ROOT,
+        qa_command(*qa_index_args(settings)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -459,7 +510,11 @@ def test_two_qa_index_at_once_one_refuses_naming_the_other_and_one_completes(set
             assert first.poll() is None and time.monotonic() < deadline, "the first run never took the lock"
             time.sleep(0.01)
         second = subprocess.run(
-            qa_command(*qa_index_args(settings)), capture_output=True, text=True, env=child_env(), cwd=ROOT,
+            qa_command(*qa_index_args(settings)),
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            cwd=ROOT,
             timeout=120,
         )
         assert first.poll() is None, "the first run ended before the second started; the test proves nothing"
@@ -496,9 +551,8 @@ def test_index_lock_is_released_when_the_build_fails(settings_for):
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
-    with store.build_lock(settings.index):
-        with pytest.raises(IndexLockedError, match=f"pid {os.getpid()}"):
-            build_index(settings)
+    with store.build_lock(settings.index), pytest.raises(IndexLockedError, match=f"pid {os.getpid()}"):
+        build_index(settings)
     set_state(settings.corpus, "B")
     assert build_index(settings).wrote
 
@@ -519,14 +573,18 @@ def test_open_index_keeps_answering_during_a_rebuild_and_switches_on_reload(sett
 
     set_state(settings.corpus, "B")
     proc = subprocess.Popen(
-        qa_command(*qa_index_args(settings)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=child_env(), cwd=ROOT,
+        qa_command(*qa_index_args(settings)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
     )
     answered = 0
     while proc.poll() is None:
         assert State(reader) == before
         answered += 1
-    out, err = proc.communicate()
+    _, err = proc.communicate()
     assert proc.returncode == 0, err
     assert answered >= 3
     assert State(reader) == before, "a reader must keep its version until it reloads"
@@ -578,8 +636,12 @@ def test_running_app_answers_during_qa_index_and_switches_when_it_completes(sett
         before = {q: ask_app(port, q)["answer"] for q in QUERIES}
         set_state(settings.corpus, "B")
         proc = subprocess.Popen(
-            qa_command(*qa_index_args(settings)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=child_env(), cwd=ROOT,
+            qa_command(*qa_index_args(settings)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            cwd=ROOT,
         )
         during = []
         while proc.poll() is None:
@@ -692,10 +754,15 @@ def test_damaged_index_files_are_refused_never_parsed(settings_for, tmp_path):
 
     result = subprocess.run(
         [sys.executable, __file__, "open-each", *(str(c) for _, _, c in cases)],
-        capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=300,
     )
-    assert result.returncode == 0, f"opening a damaged index crashed (exit {result.returncode}):\n" + \
-        result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.returncode == 0, (
+        f"opening a damaged index crashed (exit {result.returncode}):\n" + result.stdout[-2000:] + result.stderr[-2000:]
+    )
     outcomes = {Path(r["case"]): r for r in map(json.loads, result.stdout.splitlines()) if "case" in r}
     for name, how, case in cases:
         outcome = outcomes[case]
@@ -714,7 +781,11 @@ def test_qa_search_on_a_damaged_index_prints_one_line_that_says_to_rebuild(setti
     damage(store.current_folder(settings.index) / store.CATALOG, "flip-middle")
     result = subprocess.run(
         qa_command("search", "cats", "--corpus", str(settings.corpus), "--index", str(settings.index)),
-        capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "catalog.sqlite" in error_line(result.stderr) and "qa index --rebuild" in result.stderr
@@ -791,7 +862,11 @@ def test_disk_full_during_qa_index_is_one_line_and_keeps_the_previous_index(sett
         filler = fill(disk)
         set_state(settings.corpus, "B")
         result = subprocess.run(
-            qa_command(*qa_index_args(settings)), capture_output=True, text=True, env=child_env(), cwd=ROOT,
+            qa_command(*qa_index_args(settings)),
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            cwd=ROOT,
             timeout=300,
         )
         assert result.returncode == 1
@@ -850,8 +925,13 @@ def test_file_size_limit_during_qa_index_is_one_line_and_keeps_the_previous_inde
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, 16 * 1024))
 
     result = subprocess.run(
-        qa_command(*qa_index_args(settings)), capture_output=True, text=True, env=child_env(), cwd=ROOT,
-        timeout=300, preexec_fn=limit_file_size,
+        qa_command(*qa_index_args(settings)),
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=300,
+        preexec_fn=limit_file_size,
     )
     assert result.returncode == 1
     line = error_line(result.stderr)
@@ -871,7 +951,11 @@ def test_read_only_file_system_refuses_in_one_line_and_keeps_the_index(settings_
         assert remount.returncode == 0, remount.stderr
         set_state(settings.corpus, "B")
         result = subprocess.run(
-            qa_command(*qa_index_args(settings)), capture_output=True, text=True, env=child_env(), cwd=ROOT,
+            qa_command(*qa_index_args(settings)),
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            cwd=ROOT,
             timeout=120,
         )
         assert result.returncode == 1
@@ -902,8 +986,13 @@ def test_index_folder_not_writable_during_qa_index_keeps_the_index(settings_for)
     os.chmod(settings.index, 0o555)  # the lock file inside stays writable, so the build gets to its writes
     try:
         result = subprocess.run(
-            qa_command(*qa_index_args(settings)), capture_output=True, text=True, cwd=ROOT, timeout=300,
-            env=child_env(), preexec_fn=without_permission_override,
+            qa_command(*qa_index_args(settings)),
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+            env=child_env(),
+            preexec_fn=without_permission_override,
         )
     except subprocess.SubprocessError as exc:
         pytest.skip(f"cannot drop capabilities here: {exc}")
@@ -930,9 +1019,24 @@ def test_index_path_that_is_a_file_is_a_clear_error(settings_for, tmp_path):
 def test_app_answers_32_concurrent_clients_without_a_failure_or_timeout():
     """benchmarks/load.py at the level the app's queue is sized for: 32 clients at once."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--clients", "32", "--requests", "1",
-         "--min-requests", "1", "--timeout", "180", "--json"],
-        capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "load.py"),
+            "--clients",
+            "32",
+            "--requests",
+            "1",
+            "--min-requests",
+            "1",
+            "--timeout",
+            "180",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     level = json.loads(result.stdout)["levels"][0]

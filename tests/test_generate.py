@@ -250,9 +250,7 @@ def test_rewrite_falls_back_to_the_question_on_failure(fake: FakeLLM, fault: str
 
 
 @pytest.mark.parametrize("reply", ["", "   ", "x" * 1000, "Line one?\nLine two?"])
-def test_rewrite_falls_back_on_an_empty_or_overlong_reply(
-    fake: FakeLLM, settings: Settings, reply: str
-) -> None:
+def test_rewrite_falls_back_on_an_empty_or_overlong_reply(fake: FakeLLM, settings: Settings, reply: str) -> None:
     fake.reply(reply)
     assert rewrite_question(settings, [("q", "a")], "And why?") == "And why?"
 

@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import run_qa
 
 BIG_BYTES = 200 * 1024 * 1024
@@ -93,8 +92,11 @@ def hostile_corpus(tmp_path_factory) -> Path:
     with open(corpus / "big.txt", "wb") as f:
         f.truncate(BIG_BYTES)  # sparse: 200 MB on paper, nothing on disk
     (corpus / "long.pdf").write_bytes(
-        many_page_pdf(PDF_PAGES, "The long report says the granary stores wheat for winter.",
-                      "The vault code on the last page is purple.")
+        many_page_pdf(
+            PDF_PAGES,
+            "The long report says the granary stores wheat for winter.",
+            "The vault code on the last page is purple.",
+        )
     )
     (corpus / "malformed.pdf").write_bytes(
         b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n" + os.urandom(2048)
@@ -102,8 +104,11 @@ def hostile_corpus(tmp_path_factory) -> Path:
     zip_bomb(corpus / "bomb.docx")
     depth = 100_000
     (corpus / "nested.html").write_bytes(
-        b"<html><body>" + b"<div><span>" * depth + b"The nested page mentions the hidden orchard of quinces."
-        + b"</span></div>" * depth + b"</body></html>"
+        b"<html><body>"
+        + b"<div><span>" * depth
+        + b"The nested page mentions the hidden orchard of quinces."
+        + b"</span></div>" * depth
+        + b"</body></html>"
     )
     (corpus / "binary.md").write_bytes(bytes(range(256)) * 64 + os.urandom(8192))
     (corpus / "latin1.txt").write_bytes("Café crème: the bakery sells almond croissants at dawn.\n".encode("latin-1"))

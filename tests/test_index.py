@@ -6,6 +6,7 @@ import json
 
 import pytest
 from conftest import write
+from test_loaders import make_docx, make_pdf
 
 from qa import (
     CorpusError,
@@ -14,11 +15,11 @@ from qa import (
     IndexMissingError,
     build_index,
     corpus_changed,
+    indexer,
     open_index,
+    store,
 )
-from qa import indexer, store
 from qa.loaders import SourceFile
-from test_loaders import make_docx, make_pdf
 
 HK = "hong-kong-ai.txt"
 
@@ -33,10 +34,15 @@ def test_every_format_is_indexed_and_searchable(settings_for):
     write(corpus, "notes.txt", "The lighthouse keeper polished the brass lamp every evening.\n")
     write(corpus, "guide.md", "# Guide\n\nGlaciers carve U-shaped valleys over thousands of years.\n")
     write(corpus, "manual.rst", "Manual\n======\n\nThe centrifuge spins blood samples to separate plasma.\n")
-    write(corpus, "page.html", "<html><head><script>var hidden = 1;</script></head><body><p>Penguins huddle "
-          "together to survive the Antarctic winter.</p></body></html>")
-    (corpus / "report.pdf").write_bytes(make_pdf(["Volcanic ash grounded flights across Europe.",
-                                                   "Saffron is harvested from crocus flowers by hand."]))
+    write(
+        corpus,
+        "page.html",
+        "<html><head><script>var hidden = 1;</script></head><body><p>Penguins huddle "
+        "together to survive the Antarctic winter.</p></body></html>",
+    )
+    (corpus / "report.pdf").write_bytes(
+        make_pdf(["Volcanic ash grounded flights across Europe.", "Saffron is harvested from crocus flowers by hand."])
+    )
     (corpus / "memo.docx").write_bytes(make_docx(["Quarterly revenue of the bakery doubled after the new oven."]))
     (corpus / "image.png").write_bytes(b"\x89PNG\r\n")
     report = build_index(settings)

@@ -90,8 +90,10 @@ def test_docx_table_rows_are_one_line_each():
 
 
 def test_html_table_rows_are_one_line_each():
-    data = (b"<html><body><table><tr><th>Item</th><th>Price</th></tr><tr><td>Kayak</td><td>40 dollars</td></tr>"
-            b"<tr><td>Paddle</td><td>12 dollars</td></tr></table></body></html>")
+    data = (
+        b"<html><body><table><tr><th>Item</th><th>Price</th></tr><tr><td>Kayak</td><td>40 dollars</td></tr>"
+        b"<tr><td>Paddle</td><td>12 dollars</td></tr></table></body></html>"
+    )
     document, _ = load(SourceFile("prices.html", Path("prices.html"), len(data), 0.0), data, Settings())
     rows = [line.strip() for line in document.text.splitlines() if line.strip()]
     assert rows == ["Item\tPrice", "Kayak\t40 dollars", "Paddle\t12 dollars"]

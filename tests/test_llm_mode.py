@@ -7,9 +7,9 @@ import re
 import socket
 
 import pytest
-
 from conftest import run_qa
 from fake_llm import FakeLLM
+
 from qa import Answer, open_index
 
 
@@ -88,8 +88,15 @@ def test_extractive_mode_can_be_forced_when_an_endpoint_is_set(hk_index, llm):
 def test_cli_ask_json_in_llm_mode(hk_index, llm):
     llm.reply("Financial institutions use AI for risk management and fraud detection [1].")
     where = ["--corpus", str(hk_index.corpus), "--index", str(hk_index.index)]
-    result = run_qa("ask", "What do financial institutions use AI for?", "--json", "--llm-url", llm.url, *where,
-                    env={"QA_LLM_MODEL": "test", "QA_LLM_KEY": "sk-secret-456"})
+    result = run_qa(
+        "ask",
+        "What do financial institutions use AI for?",
+        "--json",
+        "--llm-url",
+        llm.url,
+        *where,
+        env={"QA_LLM_MODEL": "test", "QA_LLM_KEY": "sk-secret-456"},
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["mode"] == "llm"
@@ -101,8 +108,14 @@ def test_cli_ask_json_in_llm_mode(hk_index, llm):
 
 def test_cli_streams_to_the_terminal_and_falls_back_when_the_endpoint_is_down(hk_index):
     where = ["--corpus", str(hk_index.corpus), "--index", str(hk_index.index)]
-    result = run_qa("ask", "Which cities are in the Greater Bay Area?", "--llm-url", closed_port_url(), *where,
-                    env={"QA_LLM_MODEL": "test", "QA_LLM_TIMEOUT": "5"})
+    result = run_qa(
+        "ask",
+        "Which cities are in the Greater Bay Area?",
+        "--llm-url",
+        closed_port_url(),
+        *where,
+        env={"QA_LLM_MODEL": "test", "QA_LLM_TIMEOUT": "5"},
+    )
     assert result.returncode == 0, result.stderr
     assert "failed" in result.stdout and "answered extractively" in result.stdout
     assert "Shenzhen" in result.stdout

@@ -305,4 +305,3 @@ def test_scan_of_a_file_instead_of_folder_raises_corpus_error(tmp_path: Path):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(CorpusError, match="not a folder"):
         scan(tmp_path / "file.txt", SETTINGS)
-

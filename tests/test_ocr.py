@@ -41,8 +41,9 @@ def test_a_scanned_pdf_is_indexed_and_answered_with_its_page_and_the_box_of_the_
     settings = settings_for()
     (settings.corpus / "scan.pdf").write_bytes(scanned_pdf(scan_pages))
     seen = []
-    report = build_index(settings, progress=lambda done, total, stage="embedding", source="": seen.append(
-        (stage, source, done, total)))
+    report = build_index(
+        settings, progress=lambda done, total, stage="embedding", source="": seen.append((stage, source, done, total))
+    )
     assert report.added == ("scan.pdf",) and report.skipped == ()
     assert ("ocr", "scan.pdf", 2, 2) in seen, "the OCR pages were not reported to the progress callback"
     answer = open_index(settings).ask("How long did storms close the harbour?")
@@ -69,9 +70,12 @@ def test_an_unchanged_scan_is_not_read_again(settings_for, scan_pages):
 
 def test_pngs_in_chinese_and_english_are_answered(settings_for):
     settings = settings_for()
-    (settings.corpus / "notice-zh.png").write_bytes(png(draw(["本港的图书馆逢星期一休息。", "借书证可以在任何分馆申请。"], font=CHINESE)))
-    (settings.corpus / "notice-en.png").write_bytes(png(draw(["The swimming pool opens at seven in the morning.",
-                                                               "Lockers cost two dollars a day."])))
+    (settings.corpus / "notice-zh.png").write_bytes(
+        png(draw(["本港的图书馆逢星期一休息。", "借书证可以在任何分馆申请。"], font=CHINESE))
+    )
+    (settings.corpus / "notice-en.png").write_bytes(
+        png(draw(["The swimming pool opens at seven in the morning.", "Lockers cost two dollars a day."]))
+    )
     assert build_index(settings).skipped == ()
     index = open_index(settings)
     chinese = index.ask("图书馆哪天休息？")
@@ -85,8 +89,11 @@ def test_pngs_in_chinese_and_english_are_answered(settings_for):
 
 def test_a_page_with_a_text_layer_is_not_read_by_ocr():
     calls = []
-    document, note = load_bytes("text.pdf", placed_pdf([[(72, 100, "Kelp forests shelter sea otters.")]]),
-                                progress=lambda done, total: calls.append(done))
+    document, note = load_bytes(
+        "text.pdf",
+        placed_pdf([[(72, 100, "Kelp forests shelter sea otters.")]]),
+        progress=lambda done, total: calls.append(done),
+    )
     assert document.text == "Kelp forests shelter sea otters." and document.ocr_pages == 0
     assert calls == [] and note is None
 

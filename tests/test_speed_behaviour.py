@@ -27,14 +27,18 @@ from qa.types import Document
 ROOT = Path(__file__).resolve().parent.parent
 OTTERS = "\n\n".join(
     f"Sea otter note {i}: otters in bay {i} hold hands while they sleep, and crack shellfish number {i} "
-    f"on a rock they keep under their arm. Paragraph {i} ends here." for i in range(40)
+    f"on a rock they keep under their arm. Paragraph {i} ends here."
+    for i in range(40)
 )
 TRICKY = {
     "urls.txt": " ".join(f"https://example.com/{'segment/' * 40}{i}?q={'x' * 200}" for i in range(30)),
     "cjk.txt": "香港人工智能发展迅速。" * 400 + "東京の人工知能研究所は新しいモデルを発表した。" * 200,
-    "code.md": "```python\n" + "\n".join(
+    "code.md": "```python\n"
+    + "\n".join(
         f"def function_{i}(alpha, beta):\n    return {{'key_{i}': [alpha ** {i}, beta // {i + 1}]}}  # note"
-        for i in range(300)) + "\n```\n",
+        for i in range(300)
+    )
+    + "\n```\n",
     "long-words.txt": "a" * 5000 + " " + "pneumonoultramicroscopicsilicovolcanoconiosis " * 200 + "é" * 3000,
     "mixed.txt": "\x0cPage one\x0c" + ("emoji 😀🚀 naïve café ÉCOLE\tzero\u200bwidth\u00a0nbsp " * 300),
 }
@@ -103,7 +107,11 @@ def test_an_unchanged_reindex_imports_no_torch_faiss_or_transformers(settings_fo
     )
     result = subprocess.run(
         [sys.executable, "-c", code, "index", "--corpus", str(settings.corpus), "--index", str(settings.index)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
@@ -115,8 +123,10 @@ def test_an_edited_file_reembeds_only_its_changed_passages(settings_for):
     write(settings.corpus, "otters.txt", OTTERS)
     first = build_index(settings)
     before = open_index(settings)
-    old = {c.text: before.snapshot.vectors.reconstruct(i) for i, c in before.snapshot.chunks(
-        [int(i) for i in before.snapshot.sparse.ids]).items()}
+    old = {
+        c.text: before.snapshot.vectors.reconstruct(i)
+        for i, c in before.snapshot.chunks([int(i) for i in before.snapshot.sparse.ids]).items()
+    }
     write(settings.corpus, "otters.txt", OTTERS + "\n\nA new closing paragraph about otters and kelp forests.\n")
     report = build_index(settings)
     assert report.changed == ("otters.txt",)
@@ -213,14 +223,17 @@ def all_chunks(index) -> dict:
     return index.snapshot.chunks([int(i) for i in index.snapshot.sparse.ids])
 
 
-def test_every_chunk_has_one_stored_vector_per_sentence_close_to_its_own_forward_pass(settings_for, hk_corpus,
-                                                                                        embedder):
+def test_every_chunk_has_one_stored_vector_per_sentence_close_to_its_own_forward_pass(
+    settings_for, hk_corpus, embedder
+):
     settings = settings_for(hk_corpus)
     build_index(settings)
     index = open_index(settings)
     chunks = all_chunks(index)
     stored = index.snapshot.sentences
-    assert len(stored) == index.snapshot.manifest.sentences == sum(len(split_sentences(c.text)) for c in chunks.values())
+    assert (
+        len(stored) == index.snapshot.manifest.sentences == sum(len(split_sentences(c.text)) for c in chunks.values())
+    )
     for chunk_id, chunk in chunks.items():
         spans = split_sentences(chunk.text)
         _, fresh = embedder.encode_passages([chunk.text], [spans])
@@ -326,9 +339,22 @@ def test_asking_imports_neither_bm25s_nor_scipy(hk_index):
         "if m in sys.modules)); sys.exit(code)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code, "ask", "--corpus", str(hk_index.corpus), "--index", str(hk_index.index),
-         "Which cities are in the Greater Bay Area?"],
-        capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        [
+            sys.executable,
+            "-c",
+            code,
+            "ask",
+            "--corpus",
+            str(hk_index.corpus),
+            "--index",
+            str(hk_index.index),
+            "Which cities are in the Greater Bay Area?",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert result.returncode == 0, result.stderr
     assert "Shenzhen" in result.stdout
@@ -336,8 +362,10 @@ def test_asking_imports_neither_bm25s_nor_scipy(hk_index):
 
 
 def test_help_imports_no_numpy():
-    code = "import sys; from qa.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n" \
-           "print('LOADED', sorted(m for m in ('numpy', 'torch', 'faiss') if m in sys.modules))"
+    code = (
+        "import sys; from qa.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in ('numpy', 'torch', 'faiss') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert "usage: qa" in result.stdout
     assert "LOADED []" in result.stdout

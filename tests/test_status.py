@@ -50,8 +50,14 @@ def test_in_sync_index_exits_0_and_says_what_it_holds(built, capsys):
     code = main(["status", "--corpus", str(built.corpus), "--index", str(built.index)])
     text = capsys.readouterr().out
     assert code == 0
-    for line in ("state +in sync", "model +sentence-transformers/all-MiniLM-L6-v2", r"contents +1 documents, \d+ chunks",
-                 r"built at +\d{4}-\d\d-\d\dT", r"version +v\d{6}, [\d.]+ KB on disk", r"fingerprint +sha256 [0-9a-f]{64}"):
+    for line in (
+        "state +in sync",
+        "model +sentence-transformers/all-MiniLM-L6-v2",
+        r"contents +1 documents, \d+ chunks",
+        r"built at +\d{4}-\d\d-\d\dT",
+        r"version +v\d{6}, [\d.]+ KB on disk",
+        r"fingerprint +sha256 [0-9a-f]{64}",
+    ):
         assert re.search(f"^{line}", text, re.MULTILINE), line
     assert not re.search("^(new|modified|deleted|skipped) ", text, re.MULTILINE)
 
@@ -182,7 +188,11 @@ def test_qa_status_in_a_subprocess_gives_the_exit_codes_and_imports_no_torch(bui
     def run() -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-c", code, "status", "--corpus", str(built.corpus), "--index", str(built.index)],
-            capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
         )
 
     in_sync = run()

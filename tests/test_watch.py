@@ -238,7 +238,10 @@ def test_qa_watch_follows_the_corpus_and_stops_on_ctrl_c(tmp_path, embedder):
     write(corpus, "otters.txt", OTTERS)
     process = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "watch", "--corpus", str(corpus), "--index", str(index)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "QA_WATCH_SETTLE": str(SETTLE)},
         # a test run started in the background (`make test &`) ignores SIGINT, and children inherit that
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),

@@ -22,8 +22,12 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed (make browser)", allow_module_level=True)
 
 BROWSER_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 TIMEOUT_MS = 60_000
 ZORBLAX = (

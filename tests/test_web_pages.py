@@ -21,8 +21,10 @@ def scanned_site(tmp_path_factory, embedder):
     base = tmp_path_factory.mktemp("pages")
     corpus = base / "corpus"
     shutil.copytree(DEFAULT_CORPUS, corpus)
-    pages = [draw(["The lighthouse keeper logs every passing ship."]),
-             draw(["Storms closed the harbour for nine days in March.", "The ferry to the island runs hourly."])]
+    pages = [
+        draw(["The lighthouse keeper logs every passing ship."]),
+        draw(["Storms closed the harbour for nine days in March.", "The ferry to the island runs hourly."]),
+    ]
     (corpus / "harbour-scan.pdf").write_bytes(scanned_pdf(pages))
     settings = Settings(corpus=corpus, index=base / "index", cache=base / "cache")
     build_index(settings)

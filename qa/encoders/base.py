@@ -7,9 +7,10 @@ length, mean or CLS pooling and the sentence vectors of `encode_passages` happen
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,9 @@ def pooling_mode(path: str) -> str | None:
     pooling = next(m for m in modules if m["type"].endswith("Pooling"))
     options = read_config(path, str(Path(pooling.get("path", "")) / "config.json"))
     modes = [k for k, v in options.items() if k.startswith("pooling_mode") and v is True]
-    return {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(modes[0]) if len(modes) == 1 else None
+    return (
+        {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(modes[0]) if len(modes) == 1 else None
+    )
 
 
 @lru_cache(maxsize=4)

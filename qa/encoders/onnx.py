@@ -51,10 +51,18 @@ def export(path: str, target: Path) -> None:
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on unpacking q, k, v: their count is fixed
             torch.onnx.export(
-                Forward(), (ids, mask), scratch, input_names=["ids", "mask"], output_names=["hidden"],
-                dynamic_axes={"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"},
-                              "hidden": {0: "batch", 1: "tokens"}},
-                opset_version=OPSET, dynamo=False,
+                Forward(),
+                (ids, mask),
+                scratch,
+                input_names=["ids", "mask"],
+                output_names=["hidden"],
+                dynamic_axes={
+                    "ids": {0: "batch", 1: "tokens"},
+                    "mask": {0: "batch", 1: "tokens"},
+                    "hidden": {0: "batch", 1: "tokens"},
+                },
+                opset_version=OPSET,
+                dynamo=False,
             )
         os.replace(scratch, target)
     except BaseException:

@@ -42,15 +42,22 @@ class Bert:
         for n in range(int(config["num_hidden_layers"])):
             p = f"encoder.layer.{n}."
             a = p + "attention.self."
-            self.layers.append((
-                torch.cat([w(a + "query.weight"), w(a + "key.weight"), w(a + "value.weight")]),
-                torch.cat([w(a + "query.bias"), w(a + "key.bias"), w(a + "value.bias")]),
-                w(p + "attention.output.dense.weight"), w(p + "attention.output.dense.bias"),
-                w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"),
-                w(p + "intermediate.dense.weight"), w(p + "intermediate.dense.bias"),
-                w(p + "output.dense.weight"), w(p + "output.dense.bias"),
-                w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias"),
-            ))
+            self.layers.append(
+                (
+                    torch.cat([w(a + "query.weight"), w(a + "key.weight"), w(a + "value.weight")]),
+                    torch.cat([w(a + "query.bias"), w(a + "key.bias"), w(a + "value.bias")]),
+                    w(p + "attention.output.dense.weight"),
+                    w(p + "attention.output.dense.bias"),
+                    w(p + "attention.output.LayerNorm.weight"),
+                    w(p + "attention.output.LayerNorm.bias"),
+                    w(p + "intermediate.dense.weight"),
+                    w(p + "intermediate.dense.bias"),
+                    w(p + "output.dense.weight"),
+                    w(p + "output.dense.bias"),
+                    w(p + "output.LayerNorm.weight"),
+                    w(p + "output.LayerNorm.bias"),
+                )
+            )
         self.max_positions = self.position.shape[0]
 
     def __call__(self, ids: Any, mask: Any) -> Any:

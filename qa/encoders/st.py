@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -29,12 +30,19 @@ class SentenceTransformerEncoder:
         return self.st.tokenizer
 
     def encode(
-        self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None, show_progress_bar: bool = False
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Progress | None = None,
+        show_progress_bar: bool = False,
     ) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = self.st.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
             show_progress_bar=show_progress_bar,
         ).astype(np.float32, copy=False)
         if progress:
