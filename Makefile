@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 OCR_STAMP := $(VENV)/.installed-ocr
 
-.PHONY: install install-dev ocr browser fonts run index test test-precision bench-quality bench-speed bench-scale bench-load clean
+.PHONY: install install-dev ocr browser fonts lint run index test test-precision bench-quality bench-speed bench-scale bench-load clean
 
 install: $(STAMP)
 
@@ -43,6 +43,12 @@ index: install
 
 run: index
 	QA_WATCH=$(WATCH) $(PY) app.py
+
+# ruff (lint and format) and mypy, as configured in pyproject.toml; .ci/run runs this before the tests.
+lint: install-dev
+	$(VENV)/bin/ruff check qa tests benchmarks app.py
+	$(VENV)/bin/ruff format --check qa tests benchmarks app.py
+	$(VENV)/bin/mypy
 
 test: install-dev browser fonts
 	$(PY) -m pytest -q

@@ -226,7 +226,8 @@ def reason(evidence: Evidence) -> str:
     """One line saying what the documents lack, from the question terms that were not found."""
     if lacks_kind(evidence):
         about = f" mention {_listed(evidence.found)} but" if evidence.found else ""
-        return f"The documents{about} give no {KINDS[evidence.asked].removeprefix('a ')} for it."
+        kind = KINDS.get(evidence.asked or "", "a answer").removeprefix("a ")
+        return f"The documents{about} give no {kind} for it."
     if evidence.unknown:
         absent = ", ".join(f'"{w}"' for w in evidence.unknown[:3])
         about = f" mention {_listed(evidence.found)} but" if evidence.found else ""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from qa.errors import QAError
@@ -14,7 +15,7 @@ PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def user_cache(environ: dict[str, str] | None = None) -> Path:
+def user_cache(environ: Mapping[str, str] | None = None) -> Path:
     """$XDG_CACHE_HOME/qa, else ~/.cache/qa."""
     env = os.environ if environ is None else environ
     return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
@@ -62,7 +63,7 @@ class Settings:
             )
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Defaults, then QA_* variables, then explicit overrides that are not None."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
@@ -70,7 +71,7 @@ class Settings:
             raw = env.get(f"QA_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
+            default = f.default_factory() if callable(f.default_factory) else f.default
             values[f.name] = _convert(f.name, raw, default)
         values.setdefault("cache", user_cache(env))
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -6,7 +6,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -334,7 +334,7 @@ LABELS = {
 }
 
 
-def format_report(report: dict[str, object]) -> str:
+def format_report(report: Mapping[str, object]) -> str:
     lines = []
     for key, value in report.items():
         if key == "tradeoff":

@@ -50,7 +50,7 @@ def torch_has_cuda() -> bool:
     except OSError:
         return False
     match = re.search(r"^cuda\s*(?::[^=]*)?=\s*(.+)$", text, re.M)
-    return bool(match) and match.group(1).strip() not in ("None", "''", '""')
+    return match is not None and match.group(1).strip() not in ("None", "''", '""')
 
 
 def detect(cpuinfo: Path | None = None) -> Hardware:

@@ -4,8 +4,10 @@ re-ranked by their best sentence, whose scores the answer reuses."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -81,7 +83,7 @@ def rrf(rankings: list[list[int]], weights: list[float], k: int = 60) -> list[tu
     return sorted(((i, s / best) for i, s in scores.items()), key=lambda p: -p[1])
 
 
-def lexical_overlap(question_terms: set[str], found: set[str], idf: dict[str, float]) -> float:
+def lexical_overlap(question_terms: AbstractSet[str], found: AbstractSet[str], idf: dict[str, float]) -> float:
     total = sum(idf.get(t, 0.0) for t in question_terms)
     if total <= 0:
         return 0.0
@@ -130,7 +132,7 @@ def sentences_of(
     if missing:
         for n, row in zip(missing, embedder.encode([spans[n][4] for n in missing], batch_size=64)):
             rows[n] = row
-    cosine = np.stack(rows) @ vector
+    cosine = np.stack(cast("list[np.ndarray]", rows)) @ vector
     question_terms = set(terms(question))
     idf = sparse.idf(sorted(question_terms))
     out = []

@@ -185,7 +185,7 @@ class SentenceVectors:
     def save(self, folder: Path, write: Callable[[Path, bytes], None]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name, array in zip(self.FILES, (self.owners, self.codes, self.scales)):
-            write(folder / name, npy_bytes(array))
+            write(folder / name, npy_bytes(np.asarray(array)))
 
     @classmethod
     def load(cls, folder: Path) -> SentenceVectors:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from qa.encoders.base import Progress
+from qa.errors import EncoderError
 
 
 class SentenceTransformerEncoder:
@@ -22,8 +23,10 @@ class SentenceTransformerEncoder:
         self.path = path
         self.precision = precision
         self.st = SentenceTransformer(path, device="cpu", local_files_only=True, model_kwargs=kwargs)
-        self.max_tokens = int(self.st.max_seq_length)
-        self.dimension = int(self.st.get_embedding_dimension())
+        length, dimension = self.st.max_seq_length, self.st.get_embedding_dimension()
+        if length is None or dimension is None:
+            raise EncoderError(f"the model at {path} states no maximum length or dimension; use another model")
+        self.max_tokens, self.dimension = int(length), int(dimension)
 
     @property
     def tokenizer(self) -> Any:
