@@ -6,6 +6,8 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
+from qa.files import sha256_file
+
 WEIGHT_SUFFIXES = frozenset({".safetensors", ".bin", ".pt", ".pth", ".onnx"})
 
 
@@ -23,15 +25,10 @@ def model_fingerprint(path: str) -> str:
 @lru_cache(maxsize=8)
 def _fingerprint(folder: str, signature: tuple[tuple[str, int, int], ...]) -> str:
     """Hashed once per process for files of the same names, sizes and times (a watcher builds many times)."""
-    digests = [(name, _sha256(Path(folder) / name)) for name, _, _ in signature]
+    digests = [(name, sha256_file(Path(folder) / name)) for name, _, _ in signature]
     if not digests:
         return ""
     if len(digests) == 1:
         return digests[0][1]
     listing = "".join(f"{digest}  {name}\n" for name, digest in digests)
     return hashlib.sha256(listing.encode()).hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from qa.chunking import chunk_document, make_splitter, split_sentences
 from qa.config import Settings
 from qa.embedding import Choice, get_embedder, load_tokenizer, model_path, resolve
 from qa.errors import CorpusError, QAError
+from qa.files import sha256_bytes, sha256_file
 from qa.fingerprint import model_fingerprint
 from qa.loaders import SourceFile, load, scan
 from qa.sparse import Sparse, terms
@@ -59,10 +59,6 @@ class Plan:
         return [] if self.full else [s.source for s in self.noted if not s.partial]
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _same_settings(manifest: store.Manifest, settings: Settings, precision: str) -> bool:
     return (manifest.chunk_tokens, manifest.chunk_overlap, manifest.precision) == (
         settings.chunk_tokens,
@@ -92,7 +88,7 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
     added, changed, unchanged = [], [], []
     for file in files:
         try:
-            hashes[file.source] = store.sha256_file(file.path)
+            hashes[file.source] = sha256_file(file.path)
         except OSError as exc:
             skipped.append(Skipped(file.source, f"cannot read: {exc.strerror}; check its permissions"))
             continue
@@ -312,7 +308,9 @@ class _Writer:
             replaced = [f.source for f in work.changed if f.source not in self.kept] + work.removed
             base_vectors = faiss.read_index(str(base / store.VECTORS)) if base else None
             base_sentences = vectors.SentenceVectors.load(base / store.SENTENCES) if base else None
-            self.reusable.set_result(_reusable(base, base_vectors, base_sentences, replaced) if base else {})
+            self.reusable.set_result(
+                _reusable(base, base_vectors, base_sentences, replaced) if base and base_sentences else {}
+            )
             removed_ids = writer.remove_documents(replaced) if base else []
             new_ids: list[int] = []
             new_terms: list[list[str]] = []

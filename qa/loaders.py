@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import CorpusError, DocumentError, first_line
+from qa.files import human_size
 from qa.paged import PageProgress, clean, image_pages, paged_document, pdf_pages
 from qa.types import Document, Skipped
 
@@ -117,7 +118,7 @@ def _examine(
     if info.st_size > settings.max_file_bytes:
         return Skipped(
             source,
-            f"larger than {_size(settings.max_file_bytes)} limit ({_size(info.st_size)}); "
+            f"larger than {human_size(settings.max_file_bytes)} limit ({human_size(info.st_size)}); "
             "split it or raise QA_MAX_FILE_BYTES",
         )
     if not os.access(real, os.R_OK):
@@ -136,13 +137,6 @@ def _os_reason(exc: OSError) -> str:
 
 def _printable(name: str) -> str:
     return "".join(ascii(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cs") else c for c in name)
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} bytes"
 
 
 def load(
@@ -281,7 +275,7 @@ def _docx_text(data: bytes, max_unzipped: int) -> str:
         m.file_size > _ZIP_RATIO_MIN_BYTES and m.file_size > _ZIP_RATIO * max(m.compress_size, 1) for m in members
     ):
         raise DocumentError(
-            f"looks like a zip bomb ({_size(unzipped)} unzipped, limit {_size(max_unzipped)}); "
+            f"looks like a zip bomb ({human_size(unzipped)} unzipped, limit {human_size(max_unzipped)}); "
             "remove it, or raise QA_MAX_UNZIPPED_BYTES if you trust it"
         )
     import docx

@@ -27,6 +27,7 @@ from qa.errors import (
     IndexWriteError,
     first_line,
 )
+from qa.files import sha256_file
 from qa.sparse import Sparse
 from qa.types import Box, Chunk, Region
 from qa.vectors import SentenceVectors
@@ -110,11 +111,6 @@ class DocumentRow:
     plain: bool
 
 
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def data_files(folder: Path) -> list[Path]:
     """Every file of a version but the manifest, in a stable order."""
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
@@ -135,7 +131,7 @@ class Snapshot:
         try:
             self.vectors = faiss.read_index(str(folder / VECTORS))
             if manifest.search_params:
-                faiss.ParameterSpace().set_index_parameters(self.vectors, manifest.search_params)
+                faiss.ParameterSpace().set_index_parameters(self.vectors, manifest.search_params)  # type: ignore[arg-type]  # the stub says int; FAISS takes "nprobe=8"
             self.sparse = Sparse.load(folder / SPARSE)
             self.sentences = SentenceVectors.load(folder / SENTENCES)
             uri = f"file:{folder / CATALOG}?mode=ro&immutable=1"
@@ -459,11 +455,11 @@ class VersionWriter:
             chunks = self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
         return docs, chunks
 
-    def write_vectors(self, vectors: object) -> None:
+    def write_vectors(self, vectors: Any) -> None:
         import faiss
 
         # faiss.write_index does not check that its buffered writes reached the disk; Python's writes do.
-        _write_file(self.folder / VECTORS, memoryview(faiss.serialize_index(vectors)))
+        _write_file(self.folder / VECTORS, faiss.serialize_index(vectors).data)
 
     def write_sparse(self, sparse: Sparse) -> None:
         sparse.save(self.folder / SPARSE, _write_file)

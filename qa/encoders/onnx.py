@@ -18,16 +18,10 @@ from typing import Any
 import numpy as np
 
 from qa.encoders.base import TokenEncoder, read_config
+from qa.files import sha256_file
 from qa.fingerprint import model_fingerprint
 
 OPSET = 17
-
-
-def sha256_file(path: Path) -> str:
-    import hashlib
-
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def export(path: str, target: Path) -> None:
