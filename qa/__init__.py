@@ -1,5 +1,36 @@
 """Question answering over a folder of documents, with exact citations.
 
+The modules, in the order data flows through them:
+
+    config        Settings: every knob, from defaults, QA_* variables and flags
+    loaders       find the corpus files and read each into a Document
+      paged       documents of pages: PDFs and images, with each line's box on its page
+      pdf         pdfium: a page's text layer as placed lines, page images
+      layout      reading order: columns, rows, paragraphs, running headers and footers
+      ocr         text from page images (RapidOCR), bounded in time per page
+    chunking      token-aware chunks that never cross a page, and sentence spans
+    hardware      what this machine can run: CPU flags, CUDA, ONNX Runtime
+    embedding     the encoder protocol and the choice of backend and precision
+      encoders/   base (tokenising, pooling), pytorch, onnx, st (sentence-transformers)
+    sparse        the tokeniser for Latin and CJK text, and BM25 as term frequencies
+    vectors       FAISS index choice and updates, int8 sentence vectors
+    store         the on-disk index: immutable versions behind a CURRENT pointer
+    indexer       plan by content hash, load, embed, write a new version
+    retrieval     dense and BM25 fused, re-ranked by sentence
+    answer        the extractive answer: ranked sentences, the span that answers, refusals
+    answerability whether the passages answer the question, and why not
+    generate      answers from an OpenAI-compatible model server, checked against the passages
+    api           the public API: build_index, open_index, Index.ask/search/stream
+    serialize     the JSON shapes of the CLI and the HTTP API
+    status        what an index holds and how it differs from its corpus
+    watch         keep the index in sync with the corpus as files change
+    evaluation    qa eval on SQuAD-style data; goldset: qa eval --questions
+    cli           the qa command
+    web           the Gradio chat and its HTTP API; pages: page images for its Sources tab
+
+Beside them: types (the records that cross module boundaries), errors, files (digests, sizes),
+fingerprint (the model weights' digest).
+
 Names are imported on first use, so `qa --help` and `qa status` start without numpy, FAISS or torch.
 """
 
@@ -7,7 +38,7 @@ from importlib import import_module
 from typing import Any
 
 _HOMES = {
-    "qa.api": ("Index", "IndexInfo", "build_index", "corpus_changed", "open_index"),
+    "qa.api": ("AnswerStream", "Index", "IndexInfo", "build_index", "corpus_changed", "open_index"),
     "qa.config": ("Settings",),
     "qa.errors": (
         "CorpusError",

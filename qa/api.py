@@ -11,7 +11,7 @@ from qa.answer import Weights, extractive_answer, follow_up_query, judge, refusa
 from qa.answerability import Decision
 from qa.config import Settings
 from qa.embedding import get_embedder
-from qa.errors import LLMError
+from qa.errors import LLMError, QAError
 from qa.layout import span_boxes
 from qa.retrieval import Retrieval, retrieve
 from qa.sparse import terms
@@ -87,7 +87,7 @@ class Index:
         return retrieve(self.snapshot, self.embedder, clean_question(question), k or self.settings.k)
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        if not any(ch.isalnum() for ch in clean_question(query)):
+        if not has_words(clean_question(query)):
             return []
         return list(self.retrieve(query, k).hits)
 
@@ -125,10 +125,12 @@ class Index:
             query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences, self.settings.strictness
         )[1]
 
-    def stream(
-        self, question: str, k: int | None = None, history: History = (), mode: str = "auto"
-    ) -> Iterator[str | Answer]:
-        """Yield text as it is produced and finally the Answer; uses the LLM endpoint when configured."""
+    def stream(self, question: str, k: int | None = None, history: History = (), mode: str = "auto") -> AnswerStream:
+        """The answer's text as it is produced, then the Answer as `.answer`; uses the LLM endpoint when configured."""
+        return AnswerStream(self._parts(question, k, history, mode))
+
+    def _parts(self, question: str, k: int | None, history: History, mode: str) -> Iterator[str | Answer]:
+        """Text as it is produced, and last the Answer."""
         from qa import generate
 
         use_llm = mode == "llm" or (mode == "auto" and generate.llm_configured(self.settings))
@@ -163,9 +165,39 @@ class Index:
             yield replace(answer, notice=notice)
 
 
+class AnswerStream:
+    """Iterating yields the answer's text as it is produced; `answer` is the finished Answer (it reads the rest
+    of the text first, if it has not been read)."""
+
+    def __init__(self, parts: Iterator[str | Answer]) -> None:
+        self._parts = parts
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for part in self._parts:
+            if isinstance(part, Answer):
+                self._answer = part
+            else:
+                yield part
+
+    @property
+    def answer(self) -> Answer:
+        if self._answer is None:
+            for _ in self:
+                pass
+        if self._answer is None:
+            raise QAError("no answer came back; try again")
+        return self._answer
+
+
+def has_words(text: str) -> bool:
+    """Whether the text has a letter or digit to search for."""
+    return any(ch.isalnum() for ch in text)
+
+
 def unclear_question(question: str) -> str:
     """Why a question cannot be searched for, or "" when it can."""
-    if not any(ch.isalnum() for ch in question):
+    if not has_words(question):
         return "Please ask a question in words."
     if not terms(question):
         return "The question has only common words (such as what, is, the); ask with the words of your topic."

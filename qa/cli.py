@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from qa.config import BACKENDS, DEVICES, PRECISIONS, Settings
 from qa.errors import QAError
+from qa.files import human_size
 from qa.types import BuildReport, IndexStatus, WatchEvent
 
 
@@ -213,7 +214,7 @@ def format_status(status: IndexStatus) -> str:
     rows = [("state", _state_line(status)), ("index", status.index)]
     if status.version:
         rows += [
-            ("version", f"{status.version}, {_bytes(status.size_bytes)} on disk"),
+            ("version", f"{status.version}, {human_size(status.size_bytes)} on disk"),
             ("built at", status.built_at),
             ("format", str(status.format)),
             ("model", status.model),
@@ -246,15 +247,6 @@ def _fingerprint_line(status: IndexStatus) -> str:
         return f"not recorded (index built by an older qa); installed model {installed}"
     same = status.model_sha256 == status.installed_model_sha256
     return f"sha256 {status.model_sha256}" + (" (the installed model)" if same else "")
-
-
-def _bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"
 
 
 class _ProgressBar:
@@ -315,33 +307,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
     questions, batch = _questions(args.question, sys.stdin)
     for question in questions:
         if batch or args.json:
-            answer = _final(index.stream(question, args.k, mode=args.mode))
+            answer = _noted(index.stream(question, args.k, mode=args.mode).answer)
             print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
         else:
             _print_streamed(index, question, args.k, (), args.mode)
     return 0
 
 
-def _final(parts: Any) -> Any:
-    answer = None
-    for part in parts:
-        if not isinstance(part, str):
-            answer = part
-    if answer is not None and answer.notice:
+def _noted(answer: Any) -> Any:
+    if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     return answer
 
 
 def _print_streamed(index: Any, question: str, k: int | None, history: Any, mode: str) -> Any:
-    answer = None
-    for part in index.stream(question, k, history, mode=mode):
-        if isinstance(part, str):
-            print(part, end="", flush=True)
-        else:
-            answer = part
+    stream = index.stream(question, k, history, mode=mode)
+    for part in stream:
+        print(part, end="", flush=True)
     print()
-    if answer is None:
-        return None
+    answer = stream.answer
     for sentence in answer.unsupported_sentences:
         print(f"  unsupported: {sentence}")
     if answer.citations:

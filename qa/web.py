@@ -31,6 +31,8 @@ from qa import (
     corpus_changed,
     open_index,
 )
+from qa.files import human_size
+from qa.generate import llm_configured
 from qa.loaders import SUPPORTED
 from qa.pages import page_image
 from qa.serialize import answer_json, search_json
@@ -114,7 +116,7 @@ def _refusal(path: str, name: str | None, root: str, settings: Settings, overwri
     if suffix not in SUPPORTED:
         return f"unsupported type {suffix or '(no extension)'}; supported: {', '.join(sorted(SUPPORTED))}"
     if os.path.getsize(path) > settings.max_upload_bytes:
-        return f"larger than the {_size(settings.max_upload_bytes)} upload limit"
+        return f"larger than the {human_size(settings.max_upload_bytes)} upload limit"
     dest = os.path.join(root, name)
     if os.path.commonpath([root, os.path.realpath(dest)]) != root:
         return "it would be written outside the corpus"
@@ -135,7 +137,7 @@ def _copy_into(src: str, dest: str, root: str, limit: int) -> None:
             while block := data.read(1 << 20):
                 written += len(block)
                 if written > limit:
-                    raise OSError(f"larger than the {_size(limit)} upload limit")
+                    raise OSError(f"larger than the {human_size(limit)} upload limit")
                 out.write(block)
             out.flush()
             os.fsync(out.fileno())
@@ -150,10 +152,6 @@ def _copy_into(src: str, dest: str, root: str, limit: int) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 
 class Service:
@@ -360,7 +358,7 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
     if watcher is not None:
         watcher.listener = service.on_watch
     has_default = (Path(settings.corpus) / DEFAULT_SOURCE).is_file()
-    llm = bool(settings.llm_url and settings.llm_url.strip())
+    llm = llm_configured(settings)
 
     def respond(question: str, chat: list[dict], turns: list[tuple[str, str]], k: float, mode: str) -> Iterator[Any]:
         question = (question or "").strip()
@@ -371,13 +369,10 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
         yield chat, turns, '<div class="qa-empty">Searching the documents…</div>', ""
         try:
             index = service.require()
-            answer: Answer | None = None
             streamed = ""
             chosen = mode if llm else "extractive"
-            for part in index.stream(question, int(k), turns, mode=chosen):
-                if isinstance(part, Answer):
-                    answer = part
-                    continue
+            stream = index.stream(question, int(k), turns, mode=chosen)
+            for part in stream:
                 if part and not streamed and chosen == "extractive":
                     for shown in _progressive(part):
                         chat[-1] = {"role": "assistant", "content": _chat_text(shown)}
@@ -385,8 +380,7 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                 streamed += part
                 chat[-1] = {"role": "assistant", "content": _chat_text(streamed)}
                 yield chat, turns, gr.skip(), ""
-            if answer is None:
-                raise QAError("no answer came back; try again")
+            answer = stream.answer
             chat[-1] = {"role": "assistant", "content": _shown(answer)}
             turns = turns + [(question, answer.answer)]
             yield chat, turns, sources_html(index, answer), ""
@@ -446,13 +440,7 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
     def api_ask(question: str) -> dict[str, Any]:
         """Answer a question; the same JSON object as `qa ask --json`."""
         try:
-            answer = None
-            for part in service.require().stream(question, mode="auto"):
-                if isinstance(part, Answer):
-                    answer = part
-            if answer is None:
-                raise QAError("no answer came back; try again")
-            return answer_json(answer)
+            return answer_json(service.require().stream(question, mode="auto").answer)
         except QAError as exc:
             raise gr.Error(str(exc)) from None
 
@@ -521,13 +509,16 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                     files = gr.File(
                         file_count="multiple",
                         elem_id="upload",
-                        label=f"Files ({', '.join(sorted(SUPPORTED))}; up to {_size(settings.max_upload_bytes)} each)",
+                        label=f"Files ({', '.join(sorted(SUPPORTED))}; up to {human_size(settings.max_upload_bytes)} each)",
                     )
                     overwrite = gr.Checkbox(label="Overwrite files of the same name", value=False)
                     add_button = gr.Button("Add to corpus", elem_id="add")
                     upload_status = gr.Markdown(elem_id="upload-status")
 
-        chat_io = {"inputs": [question, chatbot, turns, k, mode], "outputs": [chatbot, turns, sources, question]}
+        chat_io: dict[str, Any] = {
+            "inputs": [question, chatbot, turns, k, mode],
+            "outputs": [chatbot, turns, sources, question],
+        }
         question.submit(respond, **chat_io, **private)
         send.click(respond, **chat_io, **private)
         chatbot.example_select(_example_text, None, question, **private).then(respond, **chat_io, **private)

@@ -27,9 +27,11 @@ def closed_port_url() -> str:
 
 
 def run_stream(index, question, history=(), mode="auto"):
-    parts = list(index.stream(question, history=history, mode=mode))
-    assert isinstance(parts[-1], Answer)
-    return [p for p in parts if isinstance(p, str)], parts[-1]
+    stream = index.stream(question, history=history, mode=mode)
+    parts = list(stream)
+    assert all(isinstance(p, str) for p in parts), "the stream yields text only"
+    assert isinstance(stream.answer, Answer)
+    return parts, stream.answer
 
 
 def test_llm_answer_streams_and_cites_given_passages(hk_index, llm):
