@@ -26,7 +26,10 @@ The modules, in the order data flows through them:
     watch         keep the index in sync with the corpus as files change
     evaluation    qa eval on SQuAD-style data; goldset: qa eval --questions
     cli           the qa command
-    web           the Gradio chat and its HTTP API; pages: page images for its Sources tab
+    service       the app's state and handlers (chat, rebuild, upload, HTTP API), callable without a server
+      views       what the app shows: sources with highlights and page images (pages), the sync state
+      uploads     files added from the browser, copied into the corpus under checked names
+    web           the Gradio layout, wired to the handlers, and the server
 
 Beside them: types (the records that cross module boundaries), errors, files (digests, sizes),
 fingerprint (the model weights' digest).

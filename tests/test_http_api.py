@@ -13,7 +13,8 @@ import pytest
 from conftest import DEFAULT_CORPUS, free_port
 
 from qa import Settings, build_index
-from qa.web import add_documents, safe_name, serve
+from qa.uploads import add_documents, safe_name
+from qa.web import serve
 
 pytestmark = pytest.mark.filterwarnings(  # pandas deprecations raised inside gradio's queue
     "ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated"

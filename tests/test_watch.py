@@ -14,8 +14,10 @@ import pytest
 from conftest import ROOT, free_port, write
 
 from qa import Settings, Watcher, WatchEvent, open_index, store
+from qa.service import Service
 from qa.types import SyncState
-from qa.web import Service, serve, sync_markdown
+from qa.views import sync_markdown
+from qa.web import serve
 
 pytestmark = pytest.mark.filterwarnings(  # pandas deprecations raised inside gradio's queue
     "ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated"

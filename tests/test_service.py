@@ -1,0 +1,66 @@
+"""The app's handlers called as plain methods, without a server or a browser."""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import DEFAULT_CORPUS
+
+from qa import Settings, build_index
+from qa.service import Service
+from qa.views import EMPTY_SOURCES
+
+
+def service_for(tmp_path, embedder) -> Service:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    build_index(settings)
+    return Service(settings)
+
+
+def test_respond_streams_the_answer_then_shows_its_sources(tmp_path, embedder):
+    service = service_for(tmp_path, embedder)
+    steps = list(service.respond("Which cities are in the Greater Bay Area?", [], [], 5, "extractive"))
+    assert len(steps) > 2, "the answer arrives in steps"
+    chat, turns, sources, box = steps[-1]
+    assert chat[0] == {"role": "user", "content": "Which cities are in the Greater Bay Area?"}
+    assert "Shenzhen" in chat[-1]["content"] and "[1]" in chat[-1]["content"]
+    assert turns == [("Which cities are in the Greater Bay Area?", turns[0][1])] and "Shenzhen" in turns[0][1]
+    assert "hong-kong-ai.txt" in sources and "<mark>" in sources and box == ""
+
+
+def test_respond_to_an_empty_question_changes_nothing(tmp_path, embedder):
+    service = service_for(tmp_path, embedder)
+    [(chat, turns, _, box)] = list(service.respond("   ", [], [], 5, "extractive"))
+    assert (chat, turns, box) == ([], [], "")
+
+
+def test_the_api_handlers_give_the_json_of_the_cli(tmp_path, embedder):
+    service = service_for(tmp_path, embedder)
+    answer = service.api_ask("What is the population of Hong Kong?")
+    assert answer["answered"] is False and "population" in answer["reason"]
+    hits = service.api_search("fraud detection")["hits"]
+    assert hits and hits[0]["source"] == "hong-kong-ai.txt"
+
+
+def test_upload_and_rebuild_handlers(tmp_path, embedder):
+    service = service_for(tmp_path, embedder)
+    note = tmp_path / "kelp.txt"
+    note.write_text("Kelp forests shelter sea otters along the coast.\n")
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    status, cleared, info = service.upload([str(note), str(exe)], False)
+    assert "Added **kelp.txt**" in status and "Refused **tool.exe**" in status and cleared is None
+    status, info = service.rebuild(progress=lambda *args, **kwargs: None)
+    assert status.startswith("Index updated") and "added 1" in status
+    assert "**Documents:** 2" in info
+    assert service.rebuild(progress=lambda *args, **kwargs: None)[0] == "The index is up to date."
+    assert service.api_search("kelp forests otters")["hits"][0]["source"] == "kelp.txt"
+
+
+def test_an_unanswerable_question_clears_nothing_but_shows_closest_passages(tmp_path, embedder):
+    service = service_for(tmp_path, embedder)
+    *_, (chat, _, sources, _) = service.respond("How do I bake sourdough bread?", [], [], 5, "extractive")
+    assert "does not cover" in chat[-1]["content"]
+    assert sources != EMPTY_SOURCES and "Closest passages" in sources
