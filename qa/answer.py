@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answerability import Decision, Evidence, common_terms, decide, gather, sentence_terms
+from qa.config import Weights
 from qa.embedding import Embedder
 from qa.retrieval import Retrieval, Sentence, sentence_parts, sentences_of, split_sentences
 from qa.sparse import Sparse, terms
@@ -72,19 +73,6 @@ QUESTION_TYPES = (
     ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{'|'.join(PLACE_NOUNS.split())})\b", re.I)),
 )
 NOT_COVERED = "The corpus does not cover this question."
-
-
-@dataclass(frozen=True)
-class Weights:
-    """How sentence evidence is combined; chosen on the tuning articles, see benchmarks/quality.py."""
-
-    semantic: float = 1.0  # cosine of sentence and question
-    lexical: float = 1.0  # share of the question's term weight found in the sentence
-    context: float = 0.5  # the same share, found in the sentence or its neighbours
-    passage: float = 0.4  # the chunk's retrieval score relative to the best chunk
-    answer_type: float = 0.5  # the sentence holds the kind of thing asked for (who, when, how many, where)
-    max_sentences: int = 3
-    keep_ratio: float = 0.85  # further sentences must score this share of the best one
 
 
 def is_heading(text: str) -> bool:

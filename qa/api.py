@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from qa import indexer, store
-from qa.answer import Weights, extractive_answer, follow_up_query, judge, refusal
+from qa.answer import extractive_answer, follow_up_query, judge, refusal
 from qa.answerability import Decision
 from qa.config import Settings
 from qa.embedding import get_embedder
@@ -52,9 +52,8 @@ def clean_question(question: str) -> str:
 class Index:
     """An opened index; `reload` switches to a newer version without disturbing readers of the old one."""
 
-    def __init__(self, settings: Settings, weights: Weights = Weights()) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.weights = weights
         self._lock = threading.Lock()
         self.snapshot = store.open_snapshot(settings.index, settings.model_name)
         self.embedder = get_embedder(settings)
@@ -84,7 +83,9 @@ class Index:
         )
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
-        return retrieve(self.snapshot, self.embedder, clean_question(question), k or self.settings.k)
+        return retrieve(
+            self.snapshot, self.embedder, clean_question(question), k or self.settings.k, self.settings.retrieval
+        )
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         if not has_words(clean_question(query)):
@@ -101,10 +102,10 @@ class Index:
             return Answer(question, unclear, False, (), reason=unclear)
         snapshot = self.snapshot
         query = follow_up_query(question, history)
-        retrieval = retrieve(snapshot, self.embedder, query, k or self.settings.k)
+        retrieval = retrieve(snapshot, self.embedder, query, k or self.settings.k, self.settings.retrieval)
         strictness = self.settings.strictness if strictness is None else strictness
         answer = extractive_answer(
-            query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences, strictness
+            query, retrieval, self.embedder, snapshot.sparse, self.settings.answer, snapshot.sentences, strictness
         )
         return self.located(replace(answer, question=question), snapshot)
 
@@ -122,7 +123,13 @@ class Index:
         snapshot = self.snapshot
         retrieval = retrieval or self.retrieve(query)
         return judge(
-            query, retrieval, self.embedder, snapshot.sparse, self.weights, snapshot.sentences, self.settings.strictness
+            query,
+            retrieval,
+            self.embedder,
+            snapshot.sparse,
+            self.settings.answer,
+            snapshot.sentences,
+            self.settings.strictness,
         )[1]
 
     def stream(self, question: str, k: int | None = None, history: History = (), mode: str = "auto") -> AnswerStream:

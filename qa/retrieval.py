@@ -12,22 +12,12 @@ from typing import cast
 import numpy as np
 
 from qa.chunking import split_sentences
+from qa.config import Fusion
 from qa.embedding import Embedder
 from qa.sparse import Sparse, terms
 from qa.store import Snapshot
 from qa.types import Hit
 from qa.vectors import SentenceVectors
-
-
-@dataclass(frozen=True)
-class Fusion:
-    """How retrieval evidence is combined; chosen on the tuning articles, see benchmarks/quality.py."""
-
-    dense: float = 0.6  # weight of the cosine; the BM25 score, scaled so the best chunk has 1, gets 1 - dense
-    pool: int = 50  # candidates taken from each list
-    rerank: int = 5  # leading chunks re-ranked by their sentences (vectors stored in the index)
-    sentence: float = 2.0  # weight of a chunk's best sentence score in its final score
-    lexical: float = 1.5  # weight of question-term coverage next to the cosine in a sentence's score
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from qa.config import Settings
 from qa.embedding import model_path
 from qa.errors import CorpusError, IndexFormatError, QAError
 from qa.fingerprint import model_fingerprint
-from qa.types import IndexStatus, Skipped
+from qa.types import IndexState, IndexStatus, Skipped
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def index_status(settings: Settings) -> IndexStatus:
     skipped = tuple(sorted(work.skipped + list(found.noted), key=lambda s: s.source))
     if work.full:
         return IndexStatus("stale", settings_changed=True, skipped=skipped, **base)
-    state = "stale" if found.files else "in_sync"
+    state: IndexState = "stale" if found.files else "in_sync"
     return IndexStatus(state, new=found.new, modified=found.modified, deleted=found.deleted, skipped=skipped, **base)
 
 

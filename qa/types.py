@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+AnswerMode = Literal["extractive", "llm"]
+IndexState = Literal["in_sync", "stale", "unusable"]
+WatchKind = Literal["updating", "updated", "skipped", "error"]
+SyncStateName = Literal["starting", "in_sync", "updating", "error", "stopped"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ class Answer:
     answer: str
     answered: bool
     citations: tuple[Citation, ...]
-    mode: str = "extractive"
+    mode: AnswerMode = "extractive"
     unsupported_sentences: tuple[str, ...] = ()
     notice: str = ""
     reason: str = ""  # when not answered: what the documents lack, in one line
@@ -113,7 +119,7 @@ class BuildReport:
 class IndexStatus:
     """What an index holds and how it differs from its corpus (`qa status`)."""
 
-    state: str  # "in_sync" | "stale" | "unusable"
+    state: IndexState
     index: str
     corpus: str
     error: str = ""  # why the index is unusable, or why the corpus could not be compared
@@ -139,9 +145,9 @@ class IndexStatus:
 
 @dataclass(frozen=True)
 class WatchEvent:
-    """One thing the corpus watcher did: `updating`, `updated`, `skipped` or `error`."""
+    """One thing the corpus watcher did."""
 
-    kind: str
+    kind: WatchKind
     files: tuple[str, ...] = ()  # updating: the files about to be re-indexed (added, changed, removed)
     report: BuildReport | None = None  # updated: what the build did
     skipped: tuple[Skipped, ...] = ()  # files newly skipped or failed; each one is reported once
@@ -152,7 +158,7 @@ class WatchEvent:
 class SyncState:
     """Where the corpus watcher stands, for a status line."""
 
-    state: str  # "starting" | "in_sync" | "updating" | "error" | "stopped"
+    state: SyncStateName
     files: int = 0  # files being re-indexed while updating
     error: str = ""  # the last error, until an update succeeds
     checked_at: str = ""  # when the index was last found or made in line with the corpus
