@@ -119,7 +119,9 @@ def features(index, questions: Sequence[Question]) -> tuple[np.ndarray, np.ndarr
     snapshot = index.snapshot
     for q in questions:
         retrieval = index.retrieve(q.text)
-        ranked = rank_sentences(q.text, retrieval, index.embedder, snapshot.sparse, index.settings.answer, snapshot.sentences)
+        ranked = rank_sentences(
+            q.text, retrieval, index.embedder, snapshot.sparse, index.settings.answer, snapshot.sentences
+        )
         if ranked is None:
             rows.append([0.0] * len(FEATURES))
             hits.append(False)

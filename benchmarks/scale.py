@@ -108,9 +108,9 @@ def real_vectors(index_dir: Path, queries: int, seed: int) -> tuple[np.ndarray, 
     """The vectors of a qa index, `queries` of them held out (at random) as queries."""
     import faiss
 
-    from qa import store
+    from qa import storage
 
-    stored = faiss.read_index(str(store.current_folder(index_dir) / store.VECTORS))
+    stored = faiss.read_index(str(storage.current_folder(index_dir) / storage.VECTORS))
     _, data = vectors.contents(stored)
     held = np.random.default_rng(seed).permutation(len(data))
     return data[held[queries:]], data[held[:queries]]

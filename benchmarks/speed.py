@@ -89,9 +89,9 @@ def child_build_qa(args: argparse.Namespace) -> None:
     settings = Settings.from_env(corpus=args.corpus, index=args.index, precision=args.precision)
     started = time.perf_counter()
     report = build_index(settings)
-    from qa import store
+    from qa import storage
 
-    manifest = store.read_manifest(store.current_folder(settings.index))
+    manifest = storage.read_manifest(storage.current_folder(settings.index))
     emit(
         {
             "seconds": time.perf_counter() - started,
@@ -106,13 +106,10 @@ def child_build_qa(args: argparse.Namespace) -> None:
 
 def _product_tokens(settings: Any) -> int:
     """Word pieces (with [CLS] and [SEP]) the model read for the chunks in the index."""
-    import sqlite3
-
-    from qa import store
+    from qa import storage
     from qa.embedding import load_tokenizer
 
-    db = sqlite3.connect(store.current_folder(settings.index) / store.CATALOG)
-    texts = list(dict.fromkeys(r[0] for r in db.execute("SELECT text FROM chunks")))
+    texts = list(dict.fromkeys(storage.catalog_of(storage.current_folder(settings.index)).texts()))
     tokenizer = load_tokenizer(model_path(), 256)
     return sum(len(e.ids) for e in tokenizer.encode_batch(texts))
 
@@ -161,12 +158,9 @@ def child_edit(args: argparse.Namespace) -> None:
 
 
 def child_floor(args: argparse.Namespace) -> None:
-    import sqlite3
+    from qa import storage
 
-    from qa import store
-
-    db = sqlite3.connect(store.current_folder(args.index) / store.CATALOG)
-    texts = [r[0] for r in db.execute("SELECT text FROM chunks ORDER BY id")][:: args.every]
+    texts = storage.catalog_of(storage.current_folder(args.index)).texts()[:: args.every]
     started = time.perf_counter()
     from sentence_transformers import SentenceTransformer
 

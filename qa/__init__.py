@@ -14,7 +14,9 @@ The modules, in the order data flows through them:
       encoders/   base (tokenising, pooling), pytorch, onnx, st (sentence-transformers)
     sparse        the tokeniser for Latin and CJK text, and BM25 as term frequencies
     vectors       FAISS index choice and updates, int8 sentence vectors
-    store         the on-disk index: immutable versions behind a CURRENT pointer
+    storage/      the on-disk index: immutable versions behind a CURRENT pointer; the only code that
+                  knows its file names, checksums and SQL (names, atomic, manifest, catalog, lock,
+                  snapshot, writer)
     indexer       plan by content hash, load, embed, write a new version
     retrieval     dense and BM25 fused, re-ranked by sentence
     answer        the extractive answer: ranked sentences, the span that answers, refusals
@@ -66,6 +68,7 @@ _HOMES = {
         "IndexStatus",
         "Region",
         "Skipped",
+        "Span",
         "SyncState",
         "WatchEvent",
     ),

@@ -120,11 +120,8 @@ def score_sentences(question: str, sentences: Sequence[Sentence], weights: Weigh
 
 
 def citation(number: int, hit: Hit, start: int, end: int, score: float) -> Citation:
-    chunk = hit.chunk
-    local = chunk.text[start - chunk.start : end - chunk.start]
-    line_start = chunk.line_start + chunk.text.count("\n", 0, start - chunk.start)
-    line_end = line_start + local.count("\n")
-    return Citation(number, chunk.source, start, end, line_start, line_end, chunk.page, local, round(float(score), 4))
+    span, text = hit.chunk.part(start, end)
+    return Citation(number, span, text, round(float(score), 4))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from qa import indexer, store
+from qa import indexer, storage
 from qa.answer import extractive_answer, follow_up_query, judge, refusal
 from qa.answerability import Decision
 from qa.config import Settings
@@ -55,15 +55,15 @@ class Index:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self.snapshot = store.open_snapshot(settings.index, settings.model_name)
+        self.snapshot = storage.open_snapshot(settings.index, settings.model_name)
         self.embedder = get_embedder(settings)
 
     def reload(self) -> bool:
         """Open the current version if it is newer than the one in use; True when it switched."""
-        folder = store.current_folder(self.settings.index)
+        folder = storage.current_folder(self.settings.index)
         if folder is None or folder.name == self.snapshot.version:
             return False
-        fresh = store.open_snapshot(self.settings.index, self.settings.model_name)
+        fresh = storage.open_snapshot(self.settings.index, self.settings.model_name)
         with self._lock:
             self.snapshot = fresh
         return True
@@ -109,7 +109,7 @@ class Index:
         )
         return self.located(replace(answer, question=question), snapshot)
 
-    def located(self, answer: Answer, snapshot: store.Snapshot | None = None) -> Answer:
+    def located(self, answer: Answer, snapshot: storage.Snapshot | None = None) -> Answer:
         """The answer with the page boxes of each citation, where its file has them (PDFs, images)."""
         snapshot = snapshot or self.snapshot
         citations = tuple(

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from qa.config import Settings
-from qa.types import Chunk, Document
+from qa.types import Chunk, Document, Span
 
 COUNT_CACHE = 1 << 18
 # Pre-tokenizers that split on white space first (and on punctuation within words).
@@ -102,13 +102,15 @@ def chunk_document(document: Document, splitter: Any) -> list[Chunk]:
             start, end = begin + local, begin + local + len(piece)
             chunks.append(
                 Chunk(
-                    source=document.source,
-                    start=start,
-                    end=end,
-                    line_start=bisect_right(newlines, start - 1) + 1,
-                    line_end=bisect_right(newlines, end - 2) + 1,
-                    text=piece,
-                    page=number if document.pages else None,
+                    Span(
+                        document.source,
+                        start,
+                        end,
+                        line_start=bisect_right(newlines, start - 1) + 1,
+                        line_end=bisect_right(newlines, end - 2) + 1,
+                        page=number if document.pages else None,
+                    ),
+                    piece,
                 )
             )
     return chunks

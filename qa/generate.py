@@ -226,8 +226,7 @@ def _fence(n: int, chunk: Chunk) -> str:
 
 
 def _citation(n: int, hit: Hit) -> Citation:
-    c = hit.chunk
-    return Citation(n, c.source, c.start, c.end, c.line_start, c.line_end, c.page, c.text, hit.score)
+    return Citation(n, hit.chunk.span, hit.chunk.text, hit.score)
 
 
 def _client(settings: Settings) -> Any:

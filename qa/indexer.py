@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from qa import store, vectors
+from qa import storage, vectors
 from qa.chunking import chunk_document, make_splitter, split_sentences
 from qa.config import Settings
 from qa.embedding import Choice, get_embedder, load_tokenizer, model_path, resolve
@@ -31,7 +31,7 @@ Progress = Callable[..., None]  # progress(done, total, stage): stage "ocr" coun
 class Loaded:
     """A file read and chunked, ready for the writer."""
 
-    row: store.DocumentRow
+    row: storage.DocumentRow
     chunks: list[Chunk]
     regions: tuple[Region, ...] = ()
 
@@ -59,7 +59,7 @@ class Plan:
         return [] if self.full else [s.source for s in self.noted if not s.partial]
 
 
-def _same_settings(manifest: store.Manifest, settings: Settings, precision: str) -> bool:
+def _same_settings(manifest: storage.Manifest, settings: Settings, precision: str) -> bool:
     return (manifest.chunk_tokens, manifest.chunk_overlap, manifest.precision) == (
         settings.chunk_tokens,
         settings.chunk_overlap,
@@ -70,18 +70,18 @@ def _same_settings(manifest: store.Manifest, settings: Settings, precision: str)
 def plan(settings: Settings, rebuild: bool = False) -> Plan:
     """Compare the corpus with the current index by content hash; reads files but embeds nothing."""
     files, skipped = scan(settings.corpus, settings)
-    base = None if rebuild else store.current_folder(settings.index)
-    known: dict[str, store.DocumentRow] = {}
+    base = None if rebuild else storage.current_folder(settings.index)
+    known: dict[str, storage.DocumentRow] = {}
     full = base is None
     manifest = None
     if base is not None:
-        manifest = store.read_manifest(base)
-        older = manifest.format < store.FORMAT_VERSION  # an older format is rebuilt, not refused
-        store.check_compatible(
-            replace(manifest, format=store.FORMAT_VERSION) if older else manifest, settings.model_name, settings.index
+        manifest = storage.read_manifest(base)
+        older = manifest.format < storage.FORMAT_VERSION  # an older format is rebuilt, not refused
+        storage.check_compatible(
+            replace(manifest, format=storage.FORMAT_VERSION) if older else manifest, settings.model_name, settings.index
         )
         if not older and _same_settings(manifest, settings, resolve(settings).precision):
-            known = _documents(base / store.CATALOG, settings.index)
+            known = storage.read_documents(base, settings.index)
         else:
             full = True
     hashes: dict[str, str] = {}
@@ -119,7 +119,7 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
     )
 
 
-def _noted(manifest: store.Manifest, hashes: dict[str, str]) -> list[Skipped]:
+def _noted(manifest: storage.Manifest, hashes: dict[str, str]) -> list[Skipped]:
     """What the base version's build noted (failures, partial reads) about files whose content has not changed."""
     found = []
     for entry in manifest.skipped:
@@ -128,22 +128,6 @@ def _noted(manifest: store.Manifest, hashes: dict[str, str]) -> list[Skipped]:
         if entry.get("sha256") and entry.get("sha256") == hashes.get(entry["source"]):
             found.append(Skipped(entry["source"], str(entry.get("reason", "")), bool(entry.get("partial", False))))
     return found
-
-
-def _documents(catalog: Path, index: Path) -> dict[str, store.DocumentRow]:
-    import sqlite3
-
-    try:
-        db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
-        try:
-            rows = db.execute("SELECT source, sha256, size, mtime, plain FROM documents").fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        raise store.IndexCorruptError(
-            f"catalog of the index at {index} is unreadable ({exc}); {store.REBUILD}"
-        ) from exc
-    return {r[0]: store.DocumentRow(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows}
 
 
 def build(settings: Settings, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
@@ -156,7 +140,7 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
     embedded again.
     """
     started = time.perf_counter()
-    with store.build_lock(settings.index):
+    with storage.build_lock(settings.index):
         work = plan(settings, rebuild)
         to_load = work.added + work.changed
         if not work.full and not to_load and not work.removed:
@@ -171,47 +155,108 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
                 model.wait()  # an import still running when the interpreter exits can crash it
 
 
+EMBED_SLICE = 1024  # chunks embedded between two checks that the writer thread is still well
+
+
+@dataclass(frozen=True)
+class Base:
+    """The version an update starts from: its folder, and its vectors read once for reuse and for the update."""
+
+    folder: Path
+    vectors: Any  # the FAISS index
+    sentences: vectors.SentenceVectors
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """What the embedding thread hands the writer: one vector per new chunk, and their sentences' vectors."""
+
+    matrix: np.ndarray  # (chunks, dimension) float32
+    sentences: np.ndarray  # (sentences, dimension), the chunks' sentences one after another
+    counts: np.ndarray  # sentences per chunk
+    dimension: int
+
+
 def _build(
     settings: Settings, work: Plan, to_load: list[SourceFile], model: Any, progress: Progress | None, started: float
 ) -> BuildReport:
+    """Load, open the next version, embed what is new while a writer thread fills the catalog and BM25, hand the
+    vectors over, and wait for the commit."""
     splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
     loaded, skipped, kept = _load_all(to_load, settings, splitter, progress)
     if work.full and not loaded:
         raise CorpusError(_empty_message(settings, work.skipped + skipped))
-    texts = [c.text for item in loaded for c in item.chunks]
-    writer = _Writer(settings, work, loaded, kept, resolve(settings), skipped)
+    base_folder = None if work.full else work.base
     try:
-        known = writer.reusable.result()
-        todo = list(dict.fromkeys(t for t in texts if t not in known))
-        found = dict(known)
-        if todo:
-            embedder = model.result()
-            spans = [split_sentences(t) for t in todo]
-            matrix, rows = embedder.encode_passages(
-                todo, spans, batch_size=settings.batch_size, progress=writer.watch(progress)
-            )
-            ends = np.cumsum([len(s) for s in spans])
-            found.update((t, (v, rows[e - len(s) : e])) for t, v, s, e in zip(todo, matrix, spans, ends))
-            writer.dimension = embedder.dimension
-        writer.vectors.set_result(_in_order(texts, found))
+        version = storage.VersionWriter(settings.index, base_folder)  # checks the base version's files first
+    except OSError as exc:
+        raise storage.write_error(settings.index, exc) from exc
+    try:
+        base = _open_base(base_folder)
+        replaced = [f.source for f in work.changed if f.source not in kept] + work.removed
+        known = _reusable(base, replaced) if base else {}
+        writer = _Writer(version, _Job(settings, work, base, replaced, loaded, resolve(settings), skipped))
     except BaseException as exc:
-        writer.vectors.set_exception(exc)
-        failure = writer.wait()
-        if isinstance(exc, _WriterFailed) and failure is not None:
-            raise failure from None
+        version.abort()
+        if isinstance(exc, OSError):
+            raise storage.write_error(settings.index, exc) from exc
+        raise
+    texts = [c.text for item in loaded for c in item.chunks]
+    todo = list(dict.fromkeys(t for t in texts if t not in known))
+    try:
+        found = {**known, **_embed(todo, model, settings, writer, progress)}
+        writer.hand_over(_fresh(texts, found, model.result().dimension if todo else _dimension(base)))
+    except BaseException as exc:
+        writer.hand_over_failure(exc)
+        writer.wait()  # it removes its scratch folder before the failure goes up
         raise
     folder = writer.join()
-    store.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
+    storage.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
     return _report(work, loaded, skipped, len(todo), started, wrote=True, settings=settings)
 
 
-def _in_order(texts: list[str], found: dict[str, Embedded]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The chunk vectors, their sentence vectors one after another, and each chunk's count of sentences."""
-    if not texts:
+def _open_base(folder: Path | None) -> Base | None:
+    if folder is None:
         return None
+    return Base(folder, storage.read_vectors(folder), storage.read_sentences(folder))
+
+
+def _dimension(base: Base | None) -> int:
+    return int(base.vectors.d) if base is not None else 0
+
+
+def _embed(
+    todo: list[str], model: Any, settings: Settings, writer: _Writer, progress: Progress | None
+) -> dict[str, Embedded]:
+    """Vectors of `todo` and their sentences, a slice at a time, stopping as soon as the writer has failed."""
+    found: dict[str, Embedded] = {}
+    if not todo:
+        return found
+    embedder = model.result()
+    for begin in range(0, len(todo), EMBED_SLICE):
+        writer.raise_if_failed()
+        part = todo[begin : begin + EMBED_SLICE]
+        spans = [split_sentences(t) for t in part]
+        report = partial(_embedding_progress, progress, begin, len(todo)) if progress else None
+        matrix, rows = embedder.encode_passages(part, spans, batch_size=settings.batch_size, progress=report)
+        ends = np.cumsum([len(s) for s in spans])
+        found.update((t, (v, rows[e - len(s) : e])) for t, v, s, e in zip(part, matrix, spans, ends))
+    return found
+
+
+def _embedding_progress(progress: Progress, offset: int, total: int, done: int, _: int) -> None:
+    progress(offset + done, total, stage="embedding")
+
+
+def _fresh(texts: list[str], found: dict[str, Embedded], dimension: int) -> Fresh:
+    """The vectors of the new chunks in their order, from what was embedded now or reused."""
+    if not texts:
+        empty = np.zeros((0, dimension), np.float32)
+        return Fresh(empty, empty, np.zeros(0, np.int64), dimension)
     matrix = np.stack([found[t][0] for t in texts]).astype(np.float32, copy=False)
     sentences = np.concatenate([found[t][1] for t in texts])
-    return matrix, sentences, np.array([len(found[t][1]) for t in texts], dtype=np.int64)
+    counts = np.array([len(found[t][1]) for t in texts], dtype=np.int64)
+    return Fresh(matrix, sentences, counts, dimension)
 
 
 class _Background:
@@ -235,137 +280,133 @@ class _Background:
         self._future.exception()
 
 
-class _WriterFailed(Exception):
-    """Raised inside the embedding loop to stop it once the writer thread has failed."""
+@dataclass(frozen=True)
+class _Job:
+    """Everything the writer needs besides the vectors."""
+
+    settings: Settings
+    work: Plan
+    base: Base | None
+    replaced: list[str]  # sources whose rows in the base version go
+    loaded: list[Loaded]
+    choice: Choice
+    skipped: list[Skipped]
 
 
 class _Writer:
-    """Writes the next version in a thread of its own (a SQLite connection belongs to its thread).
+    """Writes the next version in a thread of its own, so the catalog and BM25 fill while the caller embeds.
 
-    It first offers the base version's vectors that may be reused (`reusable`), then fills the catalog and
-    the BM25 index while the caller embeds, then waits for `vectors` (one row per new chunk) and commits.
+    The one hand-off: the caller passes the new vectors (`hand_over`) or its failure (`hand_over_failure`);
+    the writer then writes the vectors and the manifest and commits. `join` returns the committed folder.
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        work: Plan,
-        loaded: list[Loaded],
-        kept: set[str],
-        choice: Choice,
-        skipped: list[Skipped],
-    ) -> None:
-        self.settings, self.work, self.loaded, self.kept, self.choice = settings, work, loaded, kept, choice
-        self.skipped = skipped
-        self.reusable: Future[dict[str, Embedded]] = Future()
-        self.vectors: Future[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = Future()
-        self.dimension: int | None = None
+    def __init__(self, version: storage.VersionWriter, job: _Job) -> None:
+        self.version, self.job = version, job
+        self._fresh: Future[Fresh] = Future()
         self._done: Future[Path] = Future()
         self._thread = threading.Thread(target=self._run, name="qa-index-writer", daemon=True)
         self._thread.start()
 
-    def watch(self, progress: Progress | None) -> Progress:
-        """A progress callback that also stops the embedding as soon as the writer has failed."""
+    def hand_over(self, fresh: Fresh) -> None:
+        self._fresh.set_result(fresh)
 
-        def report(done: int, total: int) -> None:
-            if self._done.done():
-                raise _WriterFailed()
-            if progress:
-                progress(done, total, stage="embedding")
+    def hand_over_failure(self, exc: BaseException) -> None:
+        self._fresh.set_exception(exc)
 
-        return report
+    def raise_if_failed(self) -> None:
+        """Stop the caller early: the writer's failure, once it has failed."""
+        failure = self._done.exception() if self._done.done() else None
+        if failure is not None:
+            raise failure
+
+    def wait(self) -> None:
+        self._thread.join()
 
     def join(self) -> Path:
         """The committed version's folder; raises what made the writer fail."""
         self._thread.join()
         return self._done.result()
 
-    def wait(self) -> BaseException | None:
-        """Wait for the thread to end; what made it fail, if anything."""
-        self._thread.join()
-        return self._done.exception()
-
     def _run(self) -> None:
         try:
-            self._done.set_result(self._write())
+            self._done.set_result(_write(self.version, self.job, self._fresh))
         except OSError as exc:
-            self._fail(store.write_error(self.settings.index, exc))
+            self._done.set_exception(storage.write_error(self.job.settings.index, exc))
         except BaseException as exc:
-            self._fail(exc)
+            self._done.set_exception(exc)
 
-    def _fail(self, exc: BaseException) -> None:
-        if not self.reusable.done():
-            self.reusable.set_exception(exc)
-        self._done.set_exception(exc)
 
-    def _write(self) -> Path:
-        import faiss
+def _write(version: storage.VersionWriter, job: _Job, fresh: Future[Fresh]) -> Path:
+    """Catalog, BM25, then (once the vectors arrive) sentence vectors, FAISS and the manifest; then commit."""
+    try:
+        removed, added, added_terms = _write_catalog(version, job)
+        documents, total = version.counts()
+        version.write_sparse(_sparse(job.base, removed, added, added_terms))
+        vectors_in = fresh.result()
+        sentences = _sentences(job.base, removed, added, vectors_in)
+        version.write_sentences(sentences)
+        factory, params = vectors.choose_factory(job.settings.index_factory, total, job.settings.approximate_above)
+        base_index = job.base.vectors if job.base else None
+        dimension = vectors_in.dimension or _dimension(job.base)
+        version.write_vectors(vectors.updated(base_index, dimension, factory, removed, added, vectors_in.matrix))
+        return version.commit(_manifest(job, dimension, factory, params, documents, total, len(sentences)))
+    except BaseException:
+        version.abort()
+        raise
 
-        settings, work = self.settings, self.work
-        base = None if work.full else work.base
-        writer = store.VersionWriter(settings.index, base)  # checks the base version's files first
-        try:
-            replaced = [f.source for f in work.changed if f.source not in self.kept] + work.removed
-            base_vectors = faiss.read_index(str(base / store.VECTORS)) if base else None
-            base_sentences = vectors.SentenceVectors.load(base / store.SENTENCES) if base else None
-            self.reusable.set_result(
-                _reusable(base, base_vectors, base_sentences, replaced) if base and base_sentences else {}
-            )
-            removed_ids = writer.remove_documents(replaced) if base else []
-            new_ids: list[int] = []
-            new_terms: list[list[str]] = []
-            for item in self.loaded:
-                chunk_terms = [terms(c.text) for c in item.chunks]
-                new_ids += writer.add_document(item.row, item.chunks, [" ".join(t) for t in chunk_terms], item.regions)
-                new_terms += chunk_terms
-            documents, total = writer.counts()
-            lexical = Sparse.load(base / store.SPARSE) if base else Sparse.empty()
-            writer.write_sparse(lexical.updated(removed_ids, new_ids, new_terms))
-            embedded = self.vectors.result()
-            dimension = self.dimension or (base_vectors.d if base_vectors is not None else 0)
-            if embedded is None:
-                embedded = (
-                    np.zeros((0, dimension), np.float32),
-                    np.zeros((0, dimension), np.float32),
-                    np.zeros(0, np.int64),
-                )
-            matrix, sentence_rows, counts = embedded
-            fresh = vectors.SentenceVectors.quantize(np.repeat(np.asarray(new_ids, np.int64), counts), sentence_rows)
-            kept = base_sentences.without(removed_ids) if base_sentences is not None else None
-            sentences = kept.plus(fresh) if kept is not None else fresh
-            writer.write_sentences(sentences)
-            factory, params = vectors.choose_factory(settings.index_factory, total, settings.approximate_above)
-            index = vectors.updated(base_vectors, dimension, factory, removed_ids, new_ids, matrix)
-            writer.write_vectors(index)
-            manifest = store.Manifest(
-                format=store.FORMAT_VERSION,
-                model=settings.model_name,
-                dimension=dimension,
-                precision=self.choice.precision,
-                backend=self.choice.backend,
-                device=self.choice.device,
-                chunk_tokens=settings.chunk_tokens,
-                chunk_overlap=settings.chunk_overlap,
-                factory=factory,
-                search_params=params,
-                documents=documents,
-                chunks=total,
-                built_at=store.now_iso(),
-                corpus=str(settings.corpus.resolve()),
-                model_sha256=model_fingerprint(model_path(settings)),
-                skipped=_recorded_skips(base, work, self.skipped),
-                sentences=len(sentences),
-            )
-            return writer.commit(manifest)
-        except BaseException:
-            writer.abort()
-            raise
+
+def _write_catalog(version: storage.VersionWriter, job: _Job) -> tuple[list[int], list[int], list[list[str]]]:
+    """Drop the replaced documents and add the loaded ones: the chunk ids removed, added, and the added terms."""
+    removed = version.remove_documents(job.replaced) if job.base else []
+    added: list[int] = []
+    added_terms: list[list[str]] = []
+    for item in job.loaded:
+        chunk_terms = [terms(c.text) for c in item.chunks]
+        added += version.add_document(item.row, item.chunks, [" ".join(t) for t in chunk_terms], item.regions)
+        added_terms += chunk_terms
+    return removed, added, added_terms
+
+
+def _sparse(base: Base | None, removed: list[int], added: list[int], added_terms: list[list[str]]) -> Sparse:
+    lexical = storage.read_sparse(base.folder) if base else Sparse.empty()
+    return lexical.updated(removed, added, added_terms)
+
+
+def _sentences(base: Base | None, removed: list[int], added: list[int], fresh: Fresh) -> vectors.SentenceVectors:
+    owners = np.repeat(np.asarray(added, np.int64), fresh.counts)
+    new = vectors.SentenceVectors.quantize(owners, fresh.sentences)
+    return base.sentences.without(removed).plus(new) if base else new
+
+
+def _manifest(
+    job: _Job, dimension: int, factory: str, params: str, documents: int, total: int, sentences: int
+) -> storage.Manifest:
+    settings = job.settings
+    return storage.Manifest(
+        format=storage.FORMAT_VERSION,
+        model=settings.model_name,
+        dimension=dimension,
+        precision=job.choice.precision,
+        backend=job.choice.backend,
+        device=job.choice.device,
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        factory=factory,
+        search_params=params,
+        documents=documents,
+        chunks=total,
+        built_at=storage.now_iso(),
+        corpus=str(settings.corpus.resolve()),
+        model_sha256=model_fingerprint(model_path(settings)),
+        skipped=_recorded_skips(job.base.folder if job.base else None, job.work, job.skipped),
+        sentences=sentences,
+    )
 
 
 def _recorded_skips(base: Path | None, work: Plan, skipped: list[Skipped]) -> list[dict[str, Any]]:
     """The files this build could not read, or read in part, and what the base version noted about unchanged files."""
     unchanged = {f.source for f in work.unchanged} | set(work.failed)
-    earlier = store.read_manifest(base).skipped if base else []
+    earlier = storage.read_manifest(base).skipped if base else []
     carried = [e for e in earlier if isinstance(e, dict) and e.get("source") in unchanged]
     fresh = [
         {"source": s.source, "reason": s.reason, "partial": s.partial, "sha256": work.hashes.get(s.source, "")}
@@ -374,27 +415,20 @@ def _recorded_skips(base: Path | None, work: Plan, skipped: list[Skipped]) -> li
     return sorted(carried + fresh, key=lambda e: str(e["source"]))
 
 
-def _reusable(base: Path, index: Any, sentences: vectors.SentenceVectors, sources: list[str]) -> dict[str, Embedded]:
+def _reusable(base: Base, sources: list[str]) -> dict[str, Embedded]:
     """Vectors of the base version's chunks of `sources` and of their sentences, by text: an edited file
     keeps those of its unchanged passages, a renamed one all of them."""
-    import sqlite3
-
     if not sources:
         return {}
-    rows: list[tuple[int, str]] = []
-    db = sqlite3.connect(f"file:{base / store.CATALOG}?mode=ro", uri=True)
+    catalog = storage.catalog_of(base.folder)
     try:
-        for begin in range(0, len(sources), 500):  # SQLite caps the parameters of one statement
-            part = sources[begin : begin + 500]
-            rows += db.execute(
-                "SELECT c.id, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
-                f"WHERE d.source IN ({','.join('?' * len(part))})",
-                part,
-            ).fetchall()
+        rows = catalog.chunk_texts(sources)
     finally:
-        db.close()
-    found = vectors.reconstruct(index, [r[0] for r in rows])
-    return {text: (vector, sentences.of(chunk_id).astype(np.float16)) for (chunk_id, text), vector in zip(rows, found)}
+        catalog.close()
+    found = vectors.reconstruct(base.vectors, [r[0] for r in rows])
+    return {
+        text: (vector, base.sentences.of(chunk_id).astype(np.float16)) for (chunk_id, text), vector in zip(rows, found)
+    }
 
 
 def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:
@@ -426,7 +460,7 @@ def _load_all(
             skipped.append(Skipped(file.source, "no text to index"))
             kept.add(file.source)
             continue
-        row = store.DocumentRow(file.source, sha256_bytes(data), file.size, file.mtime, document.plain)
+        row = storage.DocumentRow(file.source, sha256_bytes(data), file.size, file.mtime, document.plain)
         loaded.append(Loaded(row, chunks, document.regions))
     return loaded, skipped, kept
 
@@ -444,9 +478,9 @@ def _report(
     added = tuple(f.source for f in work.added if f.source in done or not wrote)
     changed = tuple(f.source for f in work.changed if f.source in done or not wrote)
     documents, chunks = 0, 0
-    folder = store.current_folder(settings.index)
+    folder = storage.current_folder(settings.index)
     if folder is not None:
-        manifest = store.read_manifest(folder)
+        manifest = storage.read_manifest(folder)
         documents, chunks = manifest.documents, manifest.chunks
     return BuildReport(
         added=added,

@@ -15,7 +15,7 @@ from qa.chunking import split_sentences
 from qa.config import Fusion
 from qa.embedding import Embedder
 from qa.sparse import Sparse, terms
-from qa.store import Snapshot
+from qa.storage import Snapshot
 from qa.types import Hit
 from qa.vectors import SentenceVectors
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from qa.types import Answer, Hit, IndexStatus, Skipped
+from qa.types import Answer, Citation, Hit, IndexStatus, Skipped
 
 if TYPE_CHECKING:
     from qa.goldset import GoldReport
@@ -26,6 +26,16 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
+def citation_json(c: Citation) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        **asdict(c.span),
+        "text": c.text,
+        "score": c.score,
+        "boxes": [asdict(b) for b in c.boxes],
+    }
+
+
 def search_json(query: str, hits: Sequence[Hit]) -> dict[str, Any]:
     return {"query": query, "hits": [hit_json(h) for h in hits]}
 
@@ -36,7 +46,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "answer": answer.answer,
         "answered": answer.answered,
         "reason": answer.reason,
-        "citations": [asdict(c) for c in answer.citations],
+        "citations": [citation_json(c) for c in answer.citations],
         "mode": answer.mode,
         "unsupported_sentences": list(answer.unsupported_sentences),
     }

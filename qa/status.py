@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa import indexer, store
+from qa import indexer, storage
 from qa.config import Settings
 from qa.embedding import model_path
 from qa.errors import CorpusError, IndexFormatError, QAError
@@ -48,11 +48,11 @@ def index_status(settings: Settings) -> IndexStatus:
         "installed_model_sha256": model_fingerprint(model_path(settings)),
     }
     try:
-        pointer = store.read_pointer(index)
+        pointer = storage.read_pointer(index)
         if pointer is None:
             return IndexStatus("unusable", error=f"no index at {index}: run `qa index` to build it", **base)
         folder, digest = pointer
-        manifest = store.read_manifest(folder)
+        manifest = storage.read_manifest(folder)
     except QAError as exc:
         return IndexStatus("unusable", error=str(exc), **base)
     base.update(
@@ -66,9 +66,9 @@ def index_status(settings: Settings) -> IndexStatus:
         size_bytes=_size(folder),
     )
     try:
-        store.check_compatible(manifest, settings.model_name, index)
+        storage.check_compatible(manifest, settings.model_name, index)
         _check_weights(manifest, base["installed_model_sha256"], index)
-        store.verify(folder, manifest, digest)
+        storage.verify(folder, manifest, digest)
         work = indexer.plan(settings)
     except CorpusError as exc:
         return IndexStatus("stale", error=str(exc), **base)
@@ -82,11 +82,11 @@ def index_status(settings: Settings) -> IndexStatus:
     return IndexStatus(state, new=found.new, modified=found.modified, deleted=found.deleted, skipped=skipped, **base)
 
 
-def _check_weights(manifest: store.Manifest, installed: str, index: Path) -> None:
+def _check_weights(manifest: storage.Manifest, installed: str, index: Path) -> None:
     if manifest.model_sha256 and installed and manifest.model_sha256 != installed:
         raise IndexFormatError(
             f"index at {index} was built with other weights of {manifest.model} (fingerprint "
-            f"{manifest.model_sha256[:12]}, installed {installed[:12]}); {store.REBUILD}"
+            f"{manifest.model_sha256[:12]}, installed {installed[:12]}); {storage.REBUILD}"
         )
 
 

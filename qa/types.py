@@ -53,14 +53,58 @@ class Skipped:
 
 
 @dataclass(frozen=True)
-class Chunk:
+class Span:
+    """Where text lies in its corpus file: `file_text[start:end]` for plain files, 1-based lines, and the
+    1-based page of a PDF or image (None for other files)."""
+
     source: str
     start: int
     end: int
     line_start: int
     line_end: int
-    text: str
     page: int | None = None
+
+
+class _Spanned:
+    """Attribute access to the span's fields: `chunk.source` for `chunk.span.source`."""
+
+    span: Span
+
+    @property
+    def source(self) -> str:
+        return self.span.source
+
+    @property
+    def start(self) -> int:
+        return self.span.start
+
+    @property
+    def end(self) -> int:
+        return self.span.end
+
+    @property
+    def line_start(self) -> int:
+        return self.span.line_start
+
+    @property
+    def line_end(self) -> int:
+        return self.span.line_end
+
+    @property
+    def page(self) -> int | None:
+        return self.span.page
+
+
+@dataclass(frozen=True)
+class Chunk(_Spanned):
+    span: Span
+    text: str
+
+    def part(self, start: int, end: int) -> tuple[Span, str]:
+        """The span and text of `file_text[start:end]`, a part of this chunk."""
+        local = self.text[start - self.start : end - self.start]
+        line_start = self.line_start + self.text.count("\n", 0, start - self.start)
+        return Span(self.source, start, end, line_start, line_start + local.count("\n"), self.page), local
 
 
 @dataclass(frozen=True)
@@ -73,14 +117,9 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class Citation:
+class Citation(_Spanned):
     id: int
-    source: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    page: int | None
+    span: Span
     text: str
     score: float
     boxes: tuple[Box, ...] = ()  # where the cited text lies on its page; empty for text files

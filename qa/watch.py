@@ -13,7 +13,7 @@ from qa import indexer
 from qa.config import Settings
 from qa.errors import CorpusError, IndexLockedError, QAError
 from qa.status import changes
-from qa.store import now_iso
+from qa.storage import now_iso
 from qa.types import BuildReport, Skipped, SyncState, WatchEvent
 
 log = logging.getLogger(__name__)

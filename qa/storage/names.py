@@ -1,0 +1,22 @@
+"""The index format: its version and the names of its files."""
+
+from __future__ import annotations
+
+import re
+
+# 2: sentence vectors (sentences/) following the rules of qa.chunking.split_sentences, and BM25 as term
+# frequencies (sparse/), scored at query time, so an update need not re-index every chunk.
+# 3: the boxes table, where each line of a PDF or image lies on its page.
+FORMAT_VERSION = 3
+MANIFEST = "manifest.json"
+CATALOG = "catalog.sqlite"
+VECTORS = "vectors.faiss"
+SPARSE = "sparse"
+SENTENCES = "sentences"
+CURRENT = "CURRENT"
+LOCK = "lock"
+REBUILD = "run `qa index --rebuild` to rebuild it"
+# CURRENT holds the version's name and the SHA-256 of its manifest, so a damaged manifest is caught too;
+# a pointer without the digest (written before it was added) is still read.
+POINTER = re.compile(r"(v[0-9]{6,})(?: ([0-9a-f]{64}))?\n?")
+VERSION = re.compile(r"v[0-9]{6,}")

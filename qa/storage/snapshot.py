@@ -1,0 +1,117 @@
+"""Reading a version: the snapshot a reader answers from, and each of its parts on its own for a writer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import IndexCorruptError, IndexMissingError, first_line
+from qa.sparse import Sparse
+from qa.storage.catalog import Catalog, DocumentRow
+from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
+from qa.storage.names import CATALOG, REBUILD, SENTENCES, SPARSE, VECTORS
+from qa.types import Chunk, Region
+from qa.vectors import SentenceVectors
+
+OPEN_ATTEMPTS = 3
+
+
+def read_vectors(folder: Path, search_params: str = "") -> Any:
+    import faiss
+
+    index = faiss.read_index(str(folder / VECTORS))
+    if search_params:
+        faiss.ParameterSpace().set_index_parameters(index, search_params)  # type: ignore[arg-type]  # the stub says int; FAISS takes "nprobe=8"
+    return index
+
+
+def read_sparse(folder: Path) -> Sparse:
+    return Sparse.load(folder / SPARSE)
+
+
+def read_sentences(folder: Path) -> SentenceVectors:
+    return SentenceVectors.load(folder / SENTENCES)
+
+
+def catalog_of(folder: Path) -> Catalog:
+    return Catalog(folder / CATALOG)
+
+
+class Snapshot:
+    """One immutable index version opened for reading; safe to share between threads.
+
+    The vectors are read into memory; the catalog, the BM25 postings and the sentence vectors stay open
+    (mapped or read on demand), so the version keeps answering after a later `qa index` has removed its folder.
+    """
+
+    def __init__(self, folder: Path, manifest: Manifest) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        try:
+            self.vectors = read_vectors(folder, manifest.search_params)
+            self.sparse = read_sparse(folder)
+            self.sentences = read_sentences(folder)
+            self.catalog = catalog_of(folder)
+            rows = self.catalog.count()
+        except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
+            raise IndexCorruptError(f"index at {folder.parent} is unreadable ({first_line(exc)}); {REBUILD}") from exc
+        if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids)) or (
+            len(self.sentences) != manifest.sentences
+        ):
+            raise IndexCorruptError(
+                f"index at {folder.parent} is inconsistent ({self.vectors.ntotal} vectors, {rows} chunks); {REBUILD}"
+            )
+
+    @property
+    def version(self) -> str:
+        return self.folder.name
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
+        return self.catalog.chunks(ids)
+
+    def regions(self, source: str, start: int, end: int) -> list[Region]:
+        return self.catalog.regions(source, start, end)
+
+    def documents(self) -> dict[str, DocumentRow]:
+        return self.catalog.documents()
+
+    def dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self.vectors.ntotal == 0:
+            return []
+        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(k, self.vectors.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+def open_snapshot(index: Path, model: str, check: bool = True) -> Snapshot:
+    attempt = 1
+    while True:
+        pointer = read_pointer(index)
+        if pointer is None:
+            raise IndexMissingError(f"no index at {index}: run `qa index` to build it")
+        folder, digest = pointer
+        try:
+            manifest = read_manifest(folder)
+            check_compatible(manifest, model, index)
+            if check:
+                verify(folder, manifest, digest)
+            return Snapshot(folder, manifest)
+        except IndexCorruptError:
+            # A writer may have made a newer version current and removed this one while we read it.
+            if attempt < OPEN_ATTEMPTS and _moved_on(index, folder):
+                attempt += 1
+                continue
+            raise
+
+
+def _moved_on(index: Path, folder: Path) -> bool:
+    try:
+        pointer = read_pointer(index)
+    except IndexCorruptError:
+        return False
+    return pointer is not None and pointer[0] != folder

@@ -1,0 +1,109 @@
+"""Writing a version: a scratch folder filled part by part, then made current atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.errors import IndexCorruptError
+from qa.sparse import Sparse
+from qa.storage.atomic import fsync_dir, fsync_tree, write_file
+from qa.storage.catalog import CatalogWriter, DocumentRow
+from qa.storage.manifest import Manifest, current_folder, point_to, verify_current, write_manifest
+from qa.storage.names import CATALOG, CURRENT, SENTENCES, SPARSE, VECTORS, VERSION
+from qa.types import Chunk, Region
+from qa.vectors import SentenceVectors
+
+
+class VersionWriter:
+    """Builds the next version in a scratch folder from a copy of the base version's catalog; `commit` makes it
+    current atomically, `abort` removes it."""
+
+    def __init__(self, index: Path, base: Path | None) -> None:
+        self.index = index
+        self.catalog: CatalogWriter | None = None
+        if base is not None:
+            verify_current(index, base)  # never carry damaged bytes into the next version
+        number = 1 + max((int(p.name[1:]) for p in index.glob("v[0-9]*") if VERSION.fullmatch(p.name)), default=0)
+        self.name = f"v{number:06d}"
+        self.folder = index / f".{self.name}.tmp"
+        self.final = index / self.name
+        shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            self.folder.mkdir(parents=True)
+            if base is not None:
+                shutil.copyfile(base / CATALOG, self.folder / CATALOG)
+            self.catalog = CatalogWriter(self.folder / CATALOG, new=base is None)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _catalog(self) -> CatalogWriter:
+        assert self.catalog is not None, "the writer is closed"
+        return self.catalog
+
+    def remove_documents(self, sources: Sequence[str]) -> list[int]:
+        """Delete documents and their chunks; returns the chunk ids removed."""
+        return self._catalog().remove_documents(sources)
+
+    def add_document(
+        self, doc: DocumentRow, chunks: Sequence[Chunk], chunk_terms: Sequence[str], regions: Sequence[Region] = ()
+    ) -> list[int]:
+        return self._catalog().add_document(doc, chunks, chunk_terms, regions)
+
+    def touch_document(self, doc: DocumentRow) -> None:
+        self._catalog().touch_document(doc)
+
+    def counts(self) -> tuple[int, int]:
+        return self._catalog().counts()
+
+    def write_vectors(self, vectors: Any) -> None:
+        import faiss
+
+        # faiss.write_index does not check that its buffered writes reached the disk; Python's writes do.
+        write_file(self.folder / VECTORS, faiss.serialize_index(vectors).data)
+
+    def write_sparse(self, sparse: Sparse) -> None:
+        sparse.save(self.folder / SPARSE, write_file)
+
+    def write_sentences(self, sentences: SentenceVectors) -> None:
+        sentences.save(self.folder / SENTENCES, write_file)
+
+    def commit(self, manifest: Manifest) -> Path:
+        self._catalog().finish()
+        self.catalog = None
+        manifest_bytes = write_manifest(self.folder, manifest)
+        fsync_tree(self.folder)
+        os.replace(self.folder, self.final)
+        fsync_dir(self.index)
+        point_to(self.index, self.name, manifest_bytes)
+        return self.final
+
+    def abort(self) -> None:
+        """Remove what this writer wrote, unless CURRENT already names it."""
+        if self.catalog is not None:
+            self.catalog.close()
+            self.catalog = None
+        shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            current = current_folder(self.index)
+        except IndexCorruptError:
+            current = None
+        if current != self.final:
+            shutil.rmtree(self.final, ignore_errors=True)
+        try:
+            (self.index / f".{CURRENT}.tmp").unlink()
+        except OSError:
+            pass
+
+
+def prune(index: Path, keep: Sequence[str]) -> None:
+    """Remove scratch folders and every version not named in `keep` (the new one and the one readers may hold)."""
+    for scratch in index.glob(".v*.tmp"):
+        shutil.rmtree(scratch, ignore_errors=True)
+    for old in index.glob("v[0-9]*"):
+        if old.is_dir() and VERSION.fullmatch(old.name) and old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
