@@ -4,31 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-DEFAULT_CORPUS = ROOT / "corpus"
+from helpers import DEFAULT_CORPUS, requested_precision, skip_without_bf16
 
 os.environ["HF_HUB_OFFLINE"] = "1"
-
-
-def requested_precision() -> str:
-    """The CPU precision the precision-sensitive tests run at: $QA_PRECISION, float32 when unset or auto."""
-    value = os.environ.get("QA_PRECISION", "")
-    return value if value in ("float32", "bfloat16") else "float32"
-
-
-def skip_without_bf16() -> None:
-    from qa.hardware import detect
-
-    if not detect().cpu_bf16:
-        pytest.skip("this CPU has no AVX-512 BF16 or AMX, so bfloat16 would be emulated: nothing to test")
 
 
 @pytest.fixture(scope="session")
@@ -92,20 +73,6 @@ def hk_index(tmp_path_factory, embedder):
     return settings
 
 
-def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: str | None = None, timeout: int = 300):
-    """Run the real `qa` command in a subprocess."""
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args],
-        cwd=cwd or ROOT,
-        env=full_env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.fixture
 def one_torch_thread():
     """On a busy machine two spinning torch threads are ten times slower than one."""
@@ -115,17 +82,3 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def write(corpus: Path, name: str, text: str) -> Path:
-    """Write a UTF-8 file into a corpus, creating its folders."""
-    path = corpus / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

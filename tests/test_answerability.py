@@ -6,13 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from conftest import write
+from helpers import write
 
 from qa import Settings, build_index, open_index
 from qa.answer import NOT_COVERED, answer_span, restates
 from qa.answerability import FEATURES, PARAMETERS, Evidence, decide, lacks_kind, load_model, phrases, reason
 from qa.retrieval import Sentence
-from qa.types import Chunk, Hit
+from qa.types import Chunk, Hit, Span
 
 OTTERS = (
     "Sea otters live along the coasts of the northern Pacific Ocean. They hold hands while they sleep so that "
@@ -61,7 +61,7 @@ def test_a_question_whose_key_term_the_corpus_lacks_is_refused_naming_it(animals
 
 def test_a_how_many_question_over_text_without_a_number_is_refused():
     def sentence(text: str) -> Sentence:
-        chunk = Chunk("a.txt", 0, len(text), 1, 1, text)
+        chunk = Chunk(Span("a.txt", 0, len(text), 1, 1), text)
         return Sentence(0, Hit(1, chunk, 1.0), 0, len(text), text, 0.8, 1.0, 1.0)
 
     from qa.answer import Ranked, assess
@@ -110,7 +110,7 @@ def test_a_sentence_that_answers_is_cited_alone(animals):
 
 def test_answer_span_stays_inside_the_chunk_and_the_file():
     text = "A new syntax is proposed for configuration files. Each line holds a key and a value."
-    chunk = Chunk("c.md", 10, 10 + len(text), 3, 3, text)
+    chunk = Chunk(Span("c.md", 10, 10 + len(text), 3, 3), text)
     first = Sentence(0, Hit(1, chunk, 1.0), 10, 10 + 49, text[:49], 0.9, 1.0, 1.0)
     start, end = answer_span("What syntax is proposed for configuration files?", first)
     assert (start, end) == (10, 10 + len(text))

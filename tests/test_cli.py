@@ -1,14 +1,18 @@
-"""The `qa` command end to end in subprocesses: index, search, ask, batch, chat, exit codes."""
+"""The `qa` command: through qa.cli.main in this process where no process is needed, and as a real
+subprocess for the entry point, stdin batches, the terminal chat and what it imports."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from conftest import DEFAULT_CORPUS, run_qa
+from helpers import DEFAULT_CORPUS, run_qa
 
 QUESTIONS = [
     "What does the government do to support AI?",
@@ -28,6 +32,17 @@ def cli_index(tmp_path_factory) -> tuple[Path, Path]:
     result = run_qa("index", "--corpus", str(corpus), "--index", str(index))
     assert result.returncode == 0, result.stderr
     return corpus, index
+
+
+def qa(capsys, monkeypatch, *argv: str, stdin: str | None = None) -> SimpleNamespace:
+    """`qa ARGV` run in this process by `qa.cli.main`, its output captured: for tests that need no process."""
+    from qa.cli import main
+
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
 def where(cli_index) -> list[str]:
@@ -64,10 +79,10 @@ def test_index_prints_what_it_did(tmp_path):
     assert "added 0, changed 0, removed 0, unchanged 1 files; 0 chunks embedded" in second.stdout
 
 
-def test_ask_json_follows_the_contract_and_cites_exact_sentences(cli_index):
+def test_ask_json_follows_the_contract_and_cites_exact_sentences(cli_index, capsys, monkeypatch):
     corpus, _ = cli_index
     for question in QUESTIONS:
-        result = run_qa("ask", question, "--json", *where(cli_index))
+        result = qa(capsys, monkeypatch, "ask", question, "--json", *where(cli_index))
         assert result.returncode == 0, result.stderr
         payload = json.loads(result.stdout)
         assert payload["question"] == question
@@ -91,9 +106,9 @@ def test_batch_ask_reads_questions_from_stdin(cli_index):
     assert payloads[-1]["answer"].startswith("The corpus does not cover this question.")
 
 
-def test_search_json_and_batch(cli_index):
+def test_search_json_and_batch(cli_index, capsys, monkeypatch):
     corpus, _ = cli_index
-    result = run_qa("search", "fraud detection", "-k", "2", "--json", *where(cli_index))
+    result = qa(capsys, monkeypatch, "search", "fraud detection", "-k", "2", "--json", *where(cli_index))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["query"] == "fraud detection"
@@ -103,12 +118,12 @@ def test_search_json_and_batch(cli_index):
     text = (corpus / "hong-kong-ai.txt").read_text(encoding="utf-8")
     for hit in payload["hits"]:
         assert text[hit["start"] : hit["end"]] == hit["text"]
-    batch = run_qa("search", "-", *where(cli_index), stdin="startups\nGreater Bay Area\n")
+    batch = qa(capsys, monkeypatch, "search", "-", *where(cli_index), stdin="startups\nGreater Bay Area\n")
     assert [json.loads(line)["query"] for line in batch.stdout.splitlines()] == ["startups", "Greater Bay Area"]
 
 
-def test_ask_prints_answer_and_sources(cli_index):
-    result = run_qa("ask", "Which cities are in the Greater Bay Area?", *where(cli_index))
+def test_ask_prints_answer_and_sources(cli_index, capsys, monkeypatch):
+    result = qa(capsys, monkeypatch, "ask", "Which cities are in the Greater Bay Area?", *where(cli_index))
     assert result.returncode == 0, result.stderr
     assert "Shenzhen" in result.stdout
     assert re.search(r"\[1\] hong-kong-ai\.txt, line \d+", result.stdout)
@@ -122,25 +137,25 @@ def test_chat_follow_up_uses_previous_turn(cli_index):
     assert "Shenzhen" in second_turn and "Guangzhou" in second_turn
 
 
-def test_missing_index_fails_with_one_line(tmp_path):
-    result = run_qa("ask", "anything", "--index", str(tmp_path / "none"), "--corpus", str(tmp_path))
+def test_missing_index_fails_with_one_line(tmp_path, capsys, monkeypatch):
+    result = qa(capsys, monkeypatch, "ask", "anything", "--index", str(tmp_path / "none"), "--corpus", str(tmp_path))
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "run `qa index`" in result.stderr
 
 
-def test_missing_corpus_fails_with_one_line(tmp_path):
-    result = run_qa("index", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "index"))
+def test_missing_corpus_fails_with_one_line(tmp_path, capsys, monkeypatch):
+    result = qa(capsys, monkeypatch, "index", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "index"))
     assert result.returncode == 1
     assert result.stderr.startswith("error: corpus folder")
     assert result.stderr.strip().count("\n") == 0
 
 
-def test_skipped_files_do_not_fail_the_run(tmp_path):
+def test_skipped_files_do_not_fail_the_run(tmp_path, capsys, monkeypatch, embedder):
     corpus = tmp_path / "corpus"
     shutil.copytree(DEFAULT_CORPUS, corpus)
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 8)
-    result = run_qa("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    result = qa(capsys, monkeypatch, "index", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
     assert result.returncode == 0
     assert "skipped: binary.txt: looks like binary data" in result.stderr
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import skip_without_bf16, write
+from helpers import skip_without_bf16, write
 
-from qa import EncoderError, Settings, build_index, open_index, store
+from qa import EncoderError, Settings, build_index, open_index, storage
 from qa.embedding import Choice, choose, cpu_supports_bf16, get_embedder, model_path, resolve, resolve_precision
 from qa.hardware import Hardware, cpu_flags, detect
 
@@ -116,7 +116,7 @@ def test_the_build_records_what_embedded_it(settings_for, monkeypatch, tmp_path)
     settings = settings_for(backend="torch")
     write(settings.corpus, "otters.txt", OTTERS)
     build_index(settings)
-    manifest = store.read_manifest(store.current_folder(settings.index))
+    manifest = storage.read_manifest(storage.current_folder(settings.index))
     assert (manifest.backend, manifest.precision, manifest.device) == ("torch", "float32", "cpu")
     assert open_index(settings).info().precision == "float32"
 
@@ -125,9 +125,9 @@ def test_a_forced_precision_is_recorded_and_changing_it_rebuilds(settings_for):
     settings = settings_for(backend="torch", precision="bfloat16")
     write(settings.corpus, "otters.txt", OTTERS)
     first = build_index(settings)
-    assert store.read_manifest(store.current_folder(settings.index)).precision == "bfloat16"
+    assert storage.read_manifest(storage.current_folder(settings.index)).precision == "bfloat16"
     again = build_index(settings.with_(precision="float32"))
-    assert store.read_manifest(store.current_folder(settings.index)).precision == "float32"
+    assert storage.read_manifest(storage.current_folder(settings.index)).precision == "float32"
     assert again.chunks_embedded == first.chunks_embedded > 0
 
 

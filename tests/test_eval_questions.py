@@ -7,11 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_qa
+from helpers import ROOT, run_qa
 
 from qa import Answer, Citation, Settings, build_index, open_index
 from qa.cli import main
 from qa.goldset import QuestionsError, answer_contains, evaluate_questions, load_questions
+from qa.types import Span
 
 FILES = {
     "otters.txt": "Sea otters hold hands while they sleep so that they do not drift apart in the kelp forest.\n",
@@ -113,7 +114,7 @@ def test_the_readme_example_runs_on_the_default_corpus(hk_index):
 
 
 def test_answer_text_is_matched_without_markers_case_or_spacing():
-    citation = Citation(1, "a.txt", 0, 10, 1, 1, None, "Shenzhen and Guangzhou are close.", 0.9)
+    citation = Citation(1, Span("a.txt", 0, 10, 1, 1), "Shenzhen and Guangzhou are close.", 0.9)
     answer = Answer("q", "Cities like Shenzhen [1] and Guangzhou.", True, (citation,))
     assert answer_contains(answer, "shenzhen  AND guangzhou")
     assert answer_contains(answer, "Guangzhou are close")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_qa
+from helpers import run_qa
 
 ORCHARD = (
     "Apple orchards cover the valleys of Washington State. Growers there pick about ten billion apples every autumn."
@@ -188,10 +188,10 @@ def test_not_squad_json_is_a_dataset_error(tmp_path):
 
 def test_chunk_hits_its_paragraph_only_when_the_ranges_overlap():
     from qa.evaluation import Question, overlaps
-    from qa.types import Chunk
+    from qa.types import Chunk, Span
 
     question = Question("q", "?", "T", "T.txt", 100, 200, ("x",), False)
-    chunk = lambda source, start, end: Chunk(source, start, end, 1, 1, "")  # noqa: E731
+    chunk = lambda source, start, end: Chunk(Span(source, start, end, 1, 1), "")  # noqa: E731
     assert overlaps(chunk("T.txt", 150, 160), question)
     assert overlaps(chunk("T.txt", 0, 101), question)
     assert overlaps(chunk("T.txt", 199, 400), question)

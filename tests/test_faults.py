@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import free_port
+from helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HK = ROOT / "corpus" / "hong-kong-ai.txt"
@@ -466,14 +466,14 @@ def test_sigkill_of_the_real_qa_index_process_while_it_writes(settings_for):
 
 
 def test_qa_index_refuses_while_another_process_holds_the_lock(settings_for):
-    from qa import build_index, store
+    from qa import build_index, storage
 
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
     before = observe(settings)
     set_state(settings.corpus, "B")
-    with store.build_lock(settings.index):
+    with storage.build_lock(settings.index):
         result = subprocess.run(
             qa_command(*qa_index_args(settings)),
             capture_output=True,
@@ -533,25 +533,25 @@ def test_two_qa_index_at_once_one_refuses_naming_the_other_and_one_completes(set
 
 
 def test_stale_lock_file_of_a_dead_process_does_not_block(settings_for):
-    from qa import build_index, store
+    from qa import build_index, storage
 
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
-    (settings.index / store.LOCK).write_text("999999\n")  # left by a process that was killed
+    (settings.index / storage.LOCK).write_text("999999\n")  # left by a process that was killed
     set_state(settings.corpus, "B")
     report = build_index(settings)
     assert report.wrote and report.documents_total == 3
-    assert (settings.index / store.LOCK).read_text().strip() == str(os.getpid())
+    assert (settings.index / storage.LOCK).read_text().strip() == str(os.getpid())
 
 
 def test_index_lock_is_released_when_the_build_fails(settings_for):
-    from qa import IndexLockedError, build_index, store
+    from qa import IndexLockedError, build_index, storage
 
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
-    with store.build_lock(settings.index), pytest.raises(IndexLockedError, match=f"pid {os.getpid()}"):
+    with storage.build_lock(settings.index), pytest.raises(IndexLockedError, match=f"pid {os.getpid()}"):
         build_index(settings)
     set_state(settings.corpus, "B")
     assert build_index(settings).wrote
@@ -659,12 +659,13 @@ def test_running_app_answers_during_qa_index_and_switches_when_it_completes(sett
 
 
 def test_open_that_races_a_rebuild_removing_its_version_retries(settings_for, monkeypatch):
-    from qa import build_index, open_index, store
+    from qa import build_index, open_index, storage
+    from qa.storage import snapshot
 
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
-    verify, raced = store.verify, []
+    verify, raced = storage.verify, []
 
     def verify_after_two_builds(folder, manifest, digest=None):
         if not raced:  # between reading CURRENT and reading the files, two builds remove this version
@@ -675,14 +676,14 @@ def test_open_that_races_a_rebuild_removing_its_version_retries(settings_for, mo
             build_index(settings)
         return verify(folder, manifest, digest)
 
-    monkeypatch.setattr(store, "verify", verify_after_two_builds)
+    monkeypatch.setattr(snapshot, "verify", verify_after_two_builds)
     index = open_index(settings)
     assert not raced[0].exists() and index.snapshot.folder != raced[0]
     assert index.info().documents == 2
 
 
 def test_reload_onto_a_damaged_version_keeps_the_old_one(settings_for):
-    from qa import IndexCorruptError, build_index, open_index, store
+    from qa import IndexCorruptError, build_index, open_index, storage
 
     settings = settings_for()
     set_state(settings.corpus, "A")
@@ -691,7 +692,7 @@ def test_reload_onto_a_damaged_version_keeps_the_old_one(settings_for):
     before = State(reader)
     set_state(settings.corpus, "B")
     build_index(settings)
-    vectors = store.current_folder(settings.index) / store.VECTORS
+    vectors = storage.current_folder(settings.index) / storage.VECTORS
     data = bytearray(vectors.read_bytes())
     data[len(data) // 2] ^= 0x01
     vectors.write_bytes(bytes(data))
@@ -717,12 +718,12 @@ def damage(path: Path, how: str) -> None:
 
 def open_each(cases: list[str]) -> None:
     """Open each index and print one JSON line per case; a crash shows as the last 'trying' line."""
-    from qa import QAError, store
+    from qa import QAError, storage
 
     for case in cases:
         print(json.dumps({"trying": case}), flush=True)
         try:
-            store.open_snapshot(Path(case), MODEL)
+            storage.open_snapshot(Path(case), MODEL)
         except QAError as exc:
             print(json.dumps({"case": case, "refused": type(exc).__name__, "message": str(exc)}), flush=True)
         else:
@@ -730,19 +731,19 @@ def open_each(cases: list[str]) -> None:
 
 
 def test_damaged_index_files_are_refused_never_parsed(settings_for, tmp_path):
-    from qa import build_index, store
+    from qa import build_index, storage
 
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
-    folder = store.current_folder(settings.index)
-    names = [store.CURRENT] + [str(p.relative_to(settings.index)) for p in sorted(folder.rglob("*")) if p.is_file()]
+    folder = storage.current_folder(settings.index)
+    names = [storage.CURRENT] + [str(p.relative_to(settings.index)) for p in sorted(folder.rglob("*")) if p.is_file()]
     assert {f"{folder.name}/{n}" for n in ("manifest.json", "catalog.sqlite", "vectors.faiss")} <= set(names)
     assert any(n.startswith(f"{folder.name}/sparse/") for n in names)
     cases = []
     for number, name in enumerate(names):
         for how in ("truncated", "emptied", "flip-first", "flip-middle", "flip-last", "deleted"):
-            if how == "deleted" and name == store.CURRENT:
+            if how == "deleted" and name == storage.CURRENT:
                 continue
             case = tmp_path / "cases" / f"{number}-{how}"
             shutil.copytree(settings.index, case)
@@ -773,12 +774,12 @@ def test_damaged_index_files_are_refused_never_parsed(settings_for, tmp_path):
 
 
 def test_qa_search_on_a_damaged_index_prints_one_line_that_says_to_rebuild(settings_for):
-    from qa import build_index, store
+    from qa import build_index, storage
 
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
-    damage(store.current_folder(settings.index) / store.CATALOG, "flip-middle")
+    damage(storage.current_folder(settings.index) / storage.CATALOG, "flip-middle")
     result = subprocess.run(
         qa_command("search", "cats", "--corpus", str(settings.corpus), "--index", str(settings.index)),
         capture_output=True,
@@ -792,12 +793,12 @@ def test_qa_search_on_a_damaged_index_prints_one_line_that_says_to_rebuild(setti
 
 
 def test_update_on_a_damaged_index_refuses_and_rebuild_recovers(settings_for):
-    from qa import IndexCorruptError, build_index, store
+    from qa import IndexCorruptError, build_index, storage
 
     settings = settings_for()
     set_state(settings.corpus, "A")
     build_index(settings)
-    damage(store.current_folder(settings.index) / store.VECTORS, "flip-middle")
+    damage(storage.current_folder(settings.index) / storage.VECTORS, "flip-middle")
     set_state(settings.corpus, "B")
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         build_index(settings)

@@ -13,7 +13,7 @@ from fake_llm import FakeLLM
 from qa.config import Settings
 from qa.errors import LLMError
 from qa.generate import build_messages, check_reply, llm_configured, rewrite_question, stream_answer
-from qa.types import Answer, Chunk, Hit
+from qa.types import Answer, Chunk, Hit, Span
 
 KEY = "sk-test-SECRET-0123456789"
 QUESTION = "What does the government do to support AI?"
@@ -27,7 +27,7 @@ PASSAGES = [
 def make_hits(texts: list[str] = PASSAGES) -> list[Hit]:
     hits, offset = [], 0
     for i, text in enumerate(texts):
-        chunk = Chunk(f"doc{i}.md", offset, offset + len(text), i + 1, i + 1, text, page=None)
+        chunk = Chunk(Span(f"doc{i}.md", offset, offset + len(text), i + 1, i + 1), text)
         hits.append(Hit(chunk_id=100 + i, chunk=chunk, score=1.0 - i / 10))
         offset += len(text) + 1
     return hits

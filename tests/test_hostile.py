@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_qa
+from helpers import run_qa
 
 BIG_BYTES = 200 * 1024 * 1024
 PDF_PAGES = 10_000

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from conftest import DEFAULT_CORPUS, free_port
+from helpers import DEFAULT_CORPUS, free_port
 
 from qa import Settings, build_index
 from qa.uploads import add_documents, safe_name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import write
+from helpers import write
 from test_loaders import make_docx, make_pdf
 
 from qa import (
@@ -17,7 +17,7 @@ from qa import (
     corpus_changed,
     indexer,
     open_index,
-    store,
+    storage,
 )
 from qa.loaders import SourceFile
 
@@ -153,10 +153,10 @@ def test_rebuild_reembeds_everything(settings_for, hk_corpus):
 def test_index_built_with_another_model_is_refused(settings_for, hk_corpus):
     settings = settings_for(hk_corpus)
     build_index(settings)
-    folder = store.current_folder(settings.index)
-    manifest = json.loads((folder / store.MANIFEST).read_text())
+    folder = storage.current_folder(settings.index)
+    manifest = json.loads((folder / storage.MANIFEST).read_text())
     manifest["model"] = "sentence-transformers/other-model-same-size"
-    (folder / store.MANIFEST).write_text(json.dumps(manifest))
+    (folder / storage.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexFormatError, match="built with model sentence-transformers/other.*--rebuild"):
         open_index(settings)
     with pytest.raises(IndexFormatError, match="--rebuild"):
@@ -168,10 +168,10 @@ def test_index_built_with_another_model_is_refused(settings_for, hk_corpus):
 def test_index_of_another_format_version_is_refused(settings_for, hk_corpus):
     settings = settings_for(hk_corpus)
     build_index(settings)
-    folder = store.current_folder(settings.index)
-    manifest = json.loads((folder / store.MANIFEST).read_text())
-    manifest["format"] = store.FORMAT_VERSION + 1
-    (folder / store.MANIFEST).write_text(json.dumps(manifest))
+    folder = storage.current_folder(settings.index)
+    manifest = json.loads((folder / storage.MANIFEST).read_text())
+    manifest["format"] = storage.FORMAT_VERSION + 1
+    (folder / storage.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexFormatError, match="format"):
         open_index(settings)
 
@@ -179,7 +179,7 @@ def test_index_of_another_format_version_is_refused(settings_for, hk_corpus):
 def test_corrupt_index_file_is_refused_with_rebuild_hint(settings_for, hk_corpus):
     settings = settings_for(hk_corpus)
     build_index(settings)
-    vectors = store.current_folder(settings.index) / store.VECTORS
+    vectors = storage.current_folder(settings.index) / storage.VECTORS
     data = bytearray(vectors.read_bytes())
     data[len(data) // 2] ^= 0xFF
     vectors.write_bytes(bytes(data))
@@ -251,9 +251,9 @@ def test_a_broken_file_is_not_retried_until_it_changes(settings_for, hk_corpus):
     settings = settings_for(hk_corpus)
     (hk_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     first = build_index(settings)
-    version = store.current_folder(settings.index)
+    version = storage.current_folder(settings.index)
     again = build_index(settings)
-    assert not again.wrote and store.current_folder(settings.index) == version
+    assert not again.wrote and storage.current_folder(settings.index) == version
     assert again.added == () and again.chunks_embedded == 0
     assert [(s.source, s.reason) for s in again.skipped] == [(s.source, s.reason) for s in first.skipped]
     write(hk_corpus, "otters.txt", "Sea otters hold hands while they sleep.\n")

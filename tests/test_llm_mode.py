@@ -7,8 +7,8 @@ import re
 import socket
 
 import pytest
-from conftest import run_qa
 from fake_llm import FakeLLM
+from helpers import run_qa
 
 from qa import Answer, open_index
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import free_port
+from helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "qa").glob("*.py")) + [ROOT / "app.py"]
@@ -122,26 +122,27 @@ class Payload:
 
 def reseal(index: Path) -> None:
     """Recompute the checksums of the current version, as an attacker who can write the index would."""
-    from qa import store
+    from qa import storage
+    from qa.files import sha256_file
 
-    folder = store.current_folder(index)
-    manifest = json.loads((folder / store.MANIFEST).read_text())
-    manifest["checksums"] = {str(p.relative_to(folder)): store.sha256_file(p) for p in store.data_files(folder)}
+    folder = storage.current_folder(index)
+    manifest = json.loads((folder / storage.MANIFEST).read_text())
+    manifest["checksums"] = {str(p.relative_to(folder)): sha256_file(p) for p in storage.data_files(folder)}
     data = json.dumps(manifest, indent=2).encode()
-    (folder / store.MANIFEST).write_bytes(data)
-    (index / store.CURRENT).write_text(f"{folder.name} {hashlib.sha256(data).hexdigest()}\n")
+    (folder / storage.MANIFEST).write_bytes(data)
+    (index / storage.CURRENT).write_text(f"{folder.name} {hashlib.sha256(data).hexdigest()}\n")
 
 
 @pytest.mark.parametrize(
     "name", ["sparse/ids.npy", "sparse/counts.npy", "sparse/indptr.npy", "sentences/codes.npy", "sentences/owners.npy"]
 )
 def test_a_pickle_planted_in_the_index_is_refused_not_run(hk_index, tmp_path, name):
-    from qa import IndexCorruptError, open_index, store
+    from qa import IndexCorruptError, open_index, storage
 
     settings = hk_index.with_(index=tmp_path / "index")
     shutil.copytree(hk_index.index, settings.index)
     marker = tmp_path / "code-ran"
-    target = store.current_folder(settings.index) / name
+    target = storage.current_folder(settings.index) / name
     np.save(target, np.array([Payload(marker)], dtype=object), allow_pickle=True)
     reseal(settings.index)
     with pytest.raises(IndexCorruptError, match="rebuild"):
@@ -215,10 +216,10 @@ def get(port: int, path: str) -> tuple[int, bytes]:
 
 
 def file_route_attacks(settings) -> list[str]:
-    from qa import store
+    from qa import storage
 
-    folder = store.current_folder(settings.index)
-    index_files = [settings.index / store.CURRENT, settings.index / store.LOCK] + sorted(
+    folder = storage.current_folder(settings.index)
+    index_files = [settings.index / storage.CURRENT, settings.index / storage.LOCK] + sorted(
         p for p in folder.rglob("*") if p.is_file()
     )
     targets = [
@@ -227,10 +228,10 @@ def file_route_attacks(settings) -> list[str]:
         "../../../../../../etc/passwd",
         "//etc/passwd",
         "file:///etc/passwd",
-        str(ROOT / "qa" / "store.py"),
+        str(ROOT / "qa" / "storage.py"),
         str(ROOT / "corpus" / "hong-kong-ai.txt"),
         str(settings.corpus / "secret-notes.txt"),
-        f"{settings.corpus}/../index/{store.CURRENT}",
+        f"{settings.corpus}/../index/{storage.CURRENT}",
         *map(str, index_files),
     ]
     paths = []
@@ -249,7 +250,7 @@ def file_route_attacks(settings) -> list[str]:
 
 
 def test_file_routes_refuse_system_source_corpus_and_index_files(web_app):
-    from qa import store
+    from qa import storage
 
     settings, port = web_app
     secrets = [
@@ -259,7 +260,7 @@ def test_file_routes_refuse_system_source_corpus_and_index_files(web_app):
         b"FORMAT_VERSION",
         b"SQLite format",
         b"checksums",
-        (settings.index / store.CURRENT).read_bytes().strip(),
+        (settings.index / storage.CURRENT).read_bytes().strip(),
     ]
     assert get(port, "/gradio_api/info")[0] == 200, "the app is not answering at all"
     for path in file_route_attacks(settings):

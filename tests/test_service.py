@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import DEFAULT_CORPUS
+from helpers import DEFAULT_CORPUS
 
 from qa import Settings, build_index
 from qa.service import Service

@@ -7,13 +7,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from helpers import qa_loading
 
-from qa import Settings, build_index, index_status, store
+from qa import Settings, build_index, index_status, storage
 from qa.cli import main
 from qa.embedding import model_path
 
@@ -22,16 +21,16 @@ WATER = "Hong Kong's reservoirs collect rain from the hills, and most drinking w
 
 def reseal(index: Path, **changes) -> None:
     """Change manifest fields and make CURRENT promise the new manifest, as an older or other qa would have."""
-    folder = store.current_folder(index)
-    manifest = json.loads((folder / store.MANIFEST).read_text())
+    folder = storage.current_folder(index)
+    manifest = json.loads((folder / storage.MANIFEST).read_text())
     for key, value in changes.items():
         if value is None:
             manifest.pop(key, None)
         else:
             manifest[key] = value
     data = json.dumps(manifest, indent=2).encode()
-    (folder / store.MANIFEST).write_bytes(data)
-    (index / store.CURRENT).write_text(f"{folder.name} {hashlib.sha256(data).hexdigest()}\n")
+    (folder / storage.MANIFEST).write_bytes(data)
+    (index / storage.CURRENT).write_text(f"{folder.name} {hashlib.sha256(data).hexdigest()}\n")
 
 
 def status_of(settings: Settings, capsys) -> tuple[int, dict]:
@@ -65,10 +64,10 @@ def test_in_sync_index_exits_0_and_says_what_it_holds(built, capsys):
 def test_json_status_has_counts_size_and_model_fingerprint(built, capsys):
     code, data = status_of(built, capsys)
     assert code == 0 and data["state"] == "in_sync" and data["error"] == ""
-    folder = store.current_folder(built.index)
-    manifest = store.read_manifest(folder)
+    folder = storage.current_folder(built.index)
+    manifest = storage.read_manifest(folder)
     assert (data["documents"], data["chunks"], data["built_at"]) == (1, manifest.chunks, manifest.built_at)
-    assert data["format"] == store.FORMAT_VERSION and data["version"] == folder.name
+    assert data["format"] == storage.FORMAT_VERSION and data["version"] == folder.name
     assert data["size_bytes"] == sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     weights = Path(model_path(built)) / "model.safetensors"
     assert data["model_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
@@ -131,7 +130,7 @@ def test_missing_index_exits_2_and_says_how_to_build_it(settings_for, capsys):
 
 
 def test_corrupted_index_exits_2_with_a_rebuild_hint(built, capsys):
-    vectors = store.current_folder(built.index) / store.VECTORS
+    vectors = storage.current_folder(built.index) / storage.VECTORS
     data = bytearray(vectors.read_bytes())
     data[len(data) // 2] ^= 0xFF
     vectors.write_bytes(bytes(data))
@@ -142,7 +141,7 @@ def test_corrupted_index_exits_2_with_a_rebuild_hint(built, capsys):
 
 
 def test_damaged_pointer_exits_2(built, capsys):
-    (built.index / store.CURRENT).write_text("garbage")
+    (built.index / storage.CURRENT).write_text("garbage")
     code, status = status_of(built, capsys)
     assert code == 2 and "damaged" in status["error"]
 
@@ -151,9 +150,9 @@ def test_index_of_another_model_or_format_exits_2(built, capsys):
     reseal(built.index, model="sentence-transformers/other-model-same-size")
     code, status = status_of(built, capsys)
     assert code == 2 and "built with model sentence-transformers/other-model-same-size" in status["error"]
-    reseal(built.index, model=built.model_name, format=store.FORMAT_VERSION + 1)
+    reseal(built.index, model=built.model_name, format=storage.FORMAT_VERSION + 1)
     code, status = status_of(built, capsys)
-    assert code == 2 and f"format {store.FORMAT_VERSION + 1}" in status["error"]
+    assert code == 2 and f"format {storage.FORMAT_VERSION + 1}" in status["error"]
 
 
 def test_other_weights_under_the_same_model_name_exit_2(built, capsys):
@@ -180,27 +179,24 @@ def test_changed_chunk_settings_are_stale(built):
 
 
 def test_qa_status_in_a_subprocess_gives_the_exit_codes_and_imports_no_torch(built):
-    code = (
-        "import sys; from qa.cli import main; code = main(sys.argv[1:]); "
-        "print('HEAVY', sorted(m for m in ('torch', 'faiss', 'transformers') if m in sys.modules)); sys.exit(code)"
-    )
-
     def run() -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-c", code, "status", "--corpus", str(built.corpus), "--index", str(built.index)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        result, loaded = qa_loading(
+            "status",
+            "--corpus",
+            str(built.corpus),
+            "--index",
+            str(built.index),
+            watch=("torch", "faiss", "transformers"),
         )
+        assert loaded == [], "qa status imports no model or FAISS"
+        return result
 
     in_sync = run()
     assert in_sync.returncode == 0, in_sync.stderr
-    assert "in sync" in in_sync.stdout and "HEAVY []" in in_sync.stdout
+    assert "in sync" in in_sync.stdout
     (built.corpus / "water.txt").write_text(WATER, encoding="utf-8")
     stale = run()
     assert stale.returncode == 1 and "new          water.txt" in stale.stdout
-    (store.current_folder(built.index) / store.MANIFEST).write_text("{")
+    (storage.current_folder(built.index) / storage.MANIFEST).write_text("{")
     unusable = run()
     assert unusable.returncode == 2 and "unusable" in unusable.stdout and unusable.stderr == ""

@@ -11,9 +11,9 @@ import threading
 import time
 
 import pytest
-from conftest import ROOT, free_port, write
+from helpers import ROOT, free_port, write
 
-from qa import Settings, Watcher, WatchEvent, open_index, store
+from qa import Settings, Watcher, WatchEvent, open_index, storage
 from qa.service import Service
 from qa.types import SyncState
 from qa.views import sync_markdown
@@ -208,7 +208,7 @@ def test_hidden_files_and_the_index_inside_the_corpus_trigger_nothing(settings_f
 
 def test_a_locked_index_is_reported_once_and_retried(watched):
     settings, _, recorder = watched
-    with store.build_lock(settings.index):
+    with storage.build_lock(settings.index):
         write(settings.corpus, "pandas.txt", PANDAS)
         wait_until(lambda: recorder.of("error"), "the lock is reported")
         time.sleep(3)
@@ -219,7 +219,7 @@ def test_a_locked_index_is_reported_once_and_retried(watched):
 
 def test_stopping_during_an_update_keeps_the_previous_index_and_no_scratch(watched):
     settings, watcher, recorder = watched
-    before = store.current_folder(settings.index)
+    before = storage.current_folder(settings.index)
 
     def stop_when_updating(event: WatchEvent) -> None:
         recorder(event)
@@ -230,7 +230,7 @@ def test_stopping_during_an_update_keeps_the_previous_index_and_no_scratch(watch
     write(settings.corpus, "pandas.txt", PANDAS)
     assert wait_until(lambda: watcher.join(0.1), "the watcher stops")
     assert watcher.state().state == "stopped"
-    assert store.current_folder(settings.index) == before
+    assert storage.current_folder(settings.index) == before
     assert indexed(settings) == {"otters.txt"} and scratch(settings) == []
     assert recorder.of("updating")[-1].files == ("pandas.txt",)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import DEFAULT_CORPUS, free_port
 from fake_llm import FakeLLM
+from helpers import DEFAULT_CORPUS, free_port
 
 from qa import Settings, build_index
 from qa.web import serve

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import DEFAULT_CORPUS, free_port
+from helpers import DEFAULT_CORPUS, free_port
 from scans import draw, scanned_pdf
 from test_web import BROWSER_ARGS, CHROMIUM, TIMEOUT_MS, ask
 

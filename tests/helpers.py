@@ -1,0 +1,113 @@
+"""Helpers shared by the tests: paths, small corpora written on the spot, the real `qa` command, free ports."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DEFAULT_CORPUS = ROOT / "corpus"
+OTTERS = "\n\n".join(
+    f"Sea otter note {i}: otters in bay {i} hold hands while they sleep, and crack shellfish number {i} "
+    f"on a rock they keep under their arm. Paragraph {i} ends here."
+    for i in range(40)
+)
+
+
+def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: str | None = None, timeout: int = 300):
+    """Run the real `qa` command in a subprocess."""
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        cwd=cwd or ROOT,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def qa_loading(*argv: str, watch: tuple[str, ...]) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run `qa ARGV` in a fresh Python; the result, and which of the modules `watch` it imported."""
+    code = (
+        "import sys; from qa.cli import main; code = main(sys.argv[2:]); "
+        "print('LOADED', sorted(m for m in sys.argv[1].split(',') if m in sys.modules)); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, ",".join(watch), *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    loaded = re.search(r"LOADED \[(.*)\]", result.stdout)
+    return result, [m.strip(" '") for m in loaded.group(1).split(",") if m.strip()] if loaded else ["(no report)"]
+
+
+def write(corpus: Path, name: str, text: str) -> Path:
+    """Write a UTF-8 file into a corpus, creating its folders."""
+    path = corpus / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def requested_precision() -> str:
+    """The CPU precision the precision-sensitive tests run at: $QA_PRECISION, float32 when unset or auto."""
+    value = os.environ.get("QA_PRECISION", "")
+    return value if value in ("float32", "bfloat16") else "float32"
+
+
+def skip_without_bf16() -> None:
+    from qa.hardware import detect
+
+    if not detect().cpu_bf16:
+        pytest.skip("this CPU has no AVX-512 BF16 or AMX, so bfloat16 would be emulated: nothing to test")
+
+
+def all_chunks(index) -> dict:
+    """Every chunk of an opened index, by id."""
+    return index.snapshot.chunks([int(i) for i in index.snapshot.sparse.ids])
+
+
+class HashEncoder:
+    """A deterministic stand-in for the model in scoring tests, so they run without torch: a text's vector
+    counts its words hashed into 64 buckets, normalised. It follows qa.embedding.Encoder."""
+
+    backend, device, precision, dimension, max_tokens = "hash", "cpu", "float32", 64, 256
+
+    def vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dimension, np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            v[zlib.crc32(word.encode()) % self.dimension] += 1.0
+        norm = float(np.linalg.norm(v))
+        return v / norm if norm else v
+
+    def encode(self, texts, batch_size=32, progress=None, show_progress_bar=False) -> np.ndarray:
+        return np.stack([self.vector(t) for t in texts]) if len(texts) else np.zeros((0, self.dimension), np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.vector(text)
+
+    def encode_passages(self, texts, spans, batch_size=32, progress=None) -> tuple[np.ndarray, np.ndarray]:
+        rows = [self.vector(text[a:b]) for text, parts in zip(texts, spans) for a, b in parts]
+        if progress:
+            progress(len(texts), len(texts))
+        return self.encode(texts), np.array(rows, np.float16).reshape(-1, self.dimension)

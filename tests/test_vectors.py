@@ -1,0 +1,88 @@
+"""FAISS index choice and the sentence vectors stored with each chunk."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import OTTERS, all_chunks, write
+
+from qa import Settings, build_index, open_index, storage
+from qa.chunking import split_sentences
+
+
+def manifest(settings: Settings) -> storage.Manifest:
+    return storage.read_manifest(storage.current_folder(settings.index))
+
+
+def test_index_built_with_an_ivf_factory_records_it_opens_and_answers(settings_for):
+    settings = settings_for(index_factory="IVF4,Flat")
+    write(settings.corpus, "otters.txt", OTTERS)
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
+    build_index(settings)
+    m = manifest(settings)
+    assert (m.factory, m.search_params) == ("IVF4,Flat", "nprobe=4")
+    index = open_index(settings)
+    assert index.info().factory == "IVF4,Flat"
+    assert index.search("bees dance for the hive", k=1)[0].chunk.source == "bees.txt"
+    write(settings.corpus, "bees.txt", "Honey bees fan their wings to cool the hive on hot days.\n")
+    build_index(settings)
+    index = open_index(settings)
+    assert index.snapshot.vectors.ntotal == index.snapshot.manifest.chunks
+    assert "fan their wings" in index.search("bees cool the hive", k=1)[0].chunk.text
+
+
+def test_auto_switches_to_an_approximate_index_above_the_threshold(settings_for):
+    settings = settings_for(approximate_above=4)
+    write(settings.corpus, "otters.txt", OTTERS)
+    build_index(settings)
+    m = manifest(settings)
+    assert m.chunks > 4 and m.factory.startswith("IVF") and m.search_params.startswith("nprobe=")
+    assert "bay 7" in open_index(settings).search("otters in bay 7", k=3)[0].chunk.text
+
+
+def test_auto_keeps_a_flat_index_up_to_the_threshold(settings_for):
+    settings = settings_for()
+    write(settings.corpus, "otters.txt", OTTERS)
+    build_index(settings)
+    assert (manifest(settings).factory, manifest(settings).search_params) == ("Flat", "")
+
+
+def test_ivf_lists_never_outnumber_the_vectors_they_train_on():
+    from qa.vectors import choose_factory
+
+    for count in (1, 12, 100, 1_000, 250_000, 1_000_000):
+        factory, params = choose_factory("auto", count, threshold=0)
+        nlist = int(factory[3:].split(",")[0])
+        assert nlist * 39 <= max(count, 39)
+        assert 1 <= int(params.split("=")[1]) <= nlist
+
+
+def test_every_chunk_has_one_stored_vector_per_sentence_close_to_its_own_forward_pass(
+    settings_for, hk_corpus, embedder
+):
+    settings = settings_for(hk_corpus)
+    build_index(settings)
+    index = open_index(settings)
+    chunks = all_chunks(index)
+    stored = index.snapshot.sentences
+    assert (
+        len(stored) == index.snapshot.manifest.sentences == sum(len(split_sentences(c.text)) for c in chunks.values())
+    )
+    for chunk_id, chunk in chunks.items():
+        spans = split_sentences(chunk.text)
+        _, fresh = embedder.encode_passages([chunk.text], [spans])
+        rows = stored.of(chunk_id)
+        assert rows.shape == fresh.shape
+        cosine = np.sum(rows * fresh, axis=1) / np.linalg.norm(rows, axis=1)
+        assert cosine.min() > 0.995  # int8 storage keeps the direction
+
+
+def test_sentence_vectors_pool_the_passage_forward_pass(embedder):
+    text = "Otters hold hands while they sleep. Bees dance to show where the flowers are."
+    spans = split_sentences(text)
+    chunk_vectors, sentences = embedder.encode_passages([text, "One more."], [spans, [(0, 4)]])
+    assert np.allclose(chunk_vectors, embedder.encode([text, "One more."]), atol=1e-5)
+    assert sentences.shape == (3, embedder.dimension)
+    assert np.allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-5)
+    otters, bees = embedder.encode(["sea otters sleeping", "honey bee dance"])
+    assert sentences[0] @ otters > sentences[1] @ otters
+    assert sentences[1] @ bees > sentences[0] @ bees
