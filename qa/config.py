@@ -70,6 +70,7 @@ class Settings:
     strictness: float | None = None  # 0..1: refuse when P(the passages answer) is below it; None: the fitted default
     index_factory: str = "auto"  # auto | Flat | any FAISS factory string such as "HNSW32,Flat"
     approximate_above: int = 200_000  # vectors; auto switches to an approximate index above this
+    compress_above: int = 1_000_000  # vectors; auto compresses the index (IVF-PQ, 56 bytes a vector) above this
     max_file_bytes: int = 50 * 1024 * 1024
     max_pdf_pages: int = 2_000
     max_image_pixels: int = 90_000_000  # an image is refused by its header beyond this (decompression bombs)

@@ -165,6 +165,16 @@ class Base:
     folder: Path
     vectors: Any  # the FAISS index
     sentences: vectors.SentenceVectors
+    exact: vectors.ExactVectors | None  # beside a compressed index
+
+    def of(self, chunk_ids: list[int]) -> np.ndarray:
+        """The exact vectors of base chunks: the stored copy beside a compressed index, else the index's own."""
+        return self.exact.get(chunk_ids) if self.exact is not None else vectors.reconstruct(self.vectors, chunk_ids)
+
+    def all_exact(self) -> vectors.ExactVectors:
+        if self.exact is not None:
+            return self.exact
+        return vectors.ExactVectors.of(*vectors.contents(self.vectors))
 
 
 @dataclass(frozen=True)
@@ -218,7 +228,7 @@ def _build(
 def _open_base(folder: Path | None) -> Base | None:
     if folder is None:
         return None
-    return Base(folder, storage.read_vectors(folder), storage.read_sentences(folder))
+    return Base(folder, storage.read_vectors(folder), storage.read_sentences(folder), storage.read_exact(folder))
 
 
 def _dimension(base: Base | None) -> int:
@@ -345,10 +355,17 @@ def _write(version: storage.VersionWriter, job: _Job, fresh: Future[Fresh]) -> P
         vectors_in = fresh.result()
         sentences = _sentences(job.base, removed, added, vectors_in)
         version.write_sentences(sentences)
-        factory, params = vectors.choose_factory(job.settings.index_factory, total, job.settings.approximate_above)
-        base_index = job.base.vectors if job.base else None
         dimension = vectors_in.dimension or _dimension(job.base)
-        version.write_vectors(vectors.updated(base_index, dimension, factory, removed, added, vectors_in.matrix))
+        factory, params = vectors.choose_factory(
+            job.settings.index_factory, total, job.settings.approximate_above, job.settings.compress_above, dimension
+        )
+        base_index = job.base.vectors if job.base else None
+        keeps_exact = vectors.compressed(factory)
+        exact = _exact(job.base, removed, added, vectors_in) if keeps_exact or (job.base and job.base.exact) else None
+        index = vectors.updated(base_index, dimension, factory, removed, added, vectors_in.matrix, exact)
+        version.write_vectors(index)
+        if keeps_exact and exact is not None:
+            version.write_exact(exact)
         return version.commit(_manifest(job, dimension, factory, params, documents, total, len(sentences)))
     except BaseException:
         version.abort()
@@ -365,6 +382,13 @@ def _write_catalog(version: storage.VersionWriter, job: _Job) -> tuple[list[int]
         added += version.add_document(item.row, item.chunks, [" ".join(t) for t in chunk_terms], item.regions)
         added_terms += chunk_terms
     return removed, added, added_terms
+
+
+def _exact(base: Base | None, removed: list[int], added: list[int], fresh: Fresh) -> vectors.ExactVectors:
+    """The exact vectors of the new version, kept beside its compressed index."""
+    if base is None:
+        return vectors.ExactVectors.of(np.asarray(added, np.int64), fresh.matrix)
+    return base.all_exact().updated(removed, added, fresh.matrix)
 
 
 def _sparse(base: Base | None, removed: list[int], added: list[int], added_terms: list[list[str]]) -> Sparse:
@@ -425,7 +449,7 @@ def _reusable(base: Base, sources: list[str]) -> dict[str, Embedded]:
         rows = catalog.chunk_texts(sources)
     finally:
         catalog.close()
-    found = vectors.reconstruct(base.vectors, [r[0] for r in rows])
+    found = base.of([r[0] for r in rows])
     return {
         text: (vector, base.sentences.of(chunk_id).astype(np.float16)) for (chunk_id, text), vector in zip(rows, found)
     }

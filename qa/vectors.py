@@ -1,4 +1,5 @@
-"""FAISS vector indexes keyed by chunk id: flat below a size threshold, approximate above."""
+"""FAISS vector indexes keyed by chunk id: flat below a size threshold, approximate above it, and compressed
+(product quantization, with the exact vectors on disk for a re-rank) above a second one."""
 
 from __future__ import annotations
 
@@ -20,16 +21,38 @@ NPROBE_SHARE = 3
 NPROBE_MIN = 16
 # Vectors k-means trains on per IVF list: FAISS asks for 39 at least and uses 256 at most.
 TRAIN_PER_LIST = 64
+# Bytes of product-quantization code per vector: with the 8-byte id in its inverted list, 56 bytes in memory.
+PQ_BYTES = 48
+# Candidates a compressed index returns for the exact re-rank: this many times k, and at least RERANK_MIN.
+# On 2M synthetic vectors (benchmarks/scale.py --compressed), probing half the lists, re-ranking 100 candidates
+# gave recall@10 0.923, 400 gave 0.949 and 800 0.957 (at a third of the lists, 800 gave only 0.945).
+RERANK_FACTOR = 80
+RERANK_MIN = 800
+NPROBE_SHARE_COMPRESSED = 2
 
 
-def choose_factory(requested: str, count: int, threshold: int) -> tuple[str, str]:
-    """(FAISS factory string, search parameters) for `count` vectors."""
+def choose_factory(
+    requested: str, count: int, threshold: int, compress_above: int | None = None, dimension: int = 384
+) -> tuple[str, str]:
+    """(FAISS factory string, search parameters) for `count` vectors: flat up to `threshold`, IVF above it, and
+    IVF with product quantization above `compress_above`."""
     if requested not in ("auto", ""):
         return requested, default_params(requested, count)
     if count <= threshold:
         return "Flat", ""
-    factory = f"IVF{nlist_for(count)},Flat"
+    codes = "Flat" if compress_above is None or count <= compress_above else f"PQ{pq_bytes(dimension)}"
+    factory = f"IVF{nlist_for(count)},{codes}"
     return factory, default_params(factory, count)
+
+
+def pq_bytes(dimension: int) -> int:
+    """The largest count of sub-quantizers up to PQ_BYTES that divides the dimension."""
+    return next(m for m in range(min(PQ_BYTES, dimension), 0, -1) if dimension % m == 0)
+
+
+def compressed(factory: str) -> bool:
+    """Whether the index keeps lossy codes instead of the vectors (product or scalar quantization)."""
+    return any(part.startswith(("PQ", "SQ")) for part in factory.split(","))
 
 
 def nlist_for(count: int) -> int:
@@ -46,16 +69,20 @@ def default_params(factory: str, count: int) -> str:
     """Search parameters that keep recall@10 at 0.95 or more; see benchmarks/scale.py."""
     if factory.startswith("IVF"):
         nlist = int(factory[3:].split(",")[0].split("_")[0])
-        return f"nprobe={min(nlist, max(NPROBE_MIN, nlist // NPROBE_SHARE))}"
+        share = NPROBE_SHARE_COMPRESSED if compressed(factory) else NPROBE_SHARE
+        return f"nprobe={min(nlist, max(NPROBE_MIN, nlist // share))}"
     if factory.startswith("HNSW"):
         return "efSearch=128"
     return ""
 
 
 def build_index(dimension: int, factory: str, ids: np.ndarray, vectors: np.ndarray) -> Any:
+    """A trained index holding `vectors` under `ids`. A compressed one keeps ids in its inverted lists (8 bytes
+    each) instead of an ID map, whose reverse table alone would cost more than the codes."""
     import faiss
 
-    index = faiss.index_factory(dimension, f"IDMap2,{factory}", faiss.METRIC_INNER_PRODUCT)
+    spec = factory if compressed(factory) else f"IDMap2,{factory}"
+    index = faiss.index_factory(dimension, spec, faiss.METRIC_INNER_PRODUCT)
     if not index.is_trained and len(vectors):
         index.train(_training_sample(index, vectors))
     if len(vectors):
@@ -107,9 +134,24 @@ def updated(
     removed: Sequence[int],
     new_ids: Sequence[int],
     new_vectors: np.ndarray,
+    exact: ExactVectors | None = None,
 ) -> Any:
-    """The base index without `removed` and with the new vectors; flat indexes are edited in place."""
+    """The base index without `removed` and with the new vectors. Flat indexes are edited in place, and so is a
+    compressed one of the same factory (its quantizers stay trained); other compressed indexes are trained on
+    `exact`, the exact vectors of the new version."""
     new_ids_arr = np.asarray(new_ids, dtype=np.int64)
+    if compressed(factory):
+        assert exact is not None, "a compressed index is built from the exact vectors"
+        if base is not None and _compressed_alike(base, factory):
+            if len(removed):
+                base.remove_ids(np.asarray(removed, dtype=np.int64))
+            if len(new_ids_arr):
+                base.add_with_ids(new_vectors.astype(np.float32), new_ids_arr)
+            return base
+        return build_index(dimension, factory, exact.ids, np.asarray(exact.rows, dtype=np.float32))
+    if base is not None and not hasattr(base, "id_map"):  # a compressed base, now under the threshold
+        assert exact is not None, "a compressed base is rebuilt from the exact vectors"
+        return build_index(dimension, factory, exact.ids, np.asarray(exact.rows, dtype=np.float32))
     if base is not None and factory == "Flat" and _factory_of(base) == "Flat":
         if len(removed):
             base.remove_ids(np.asarray(removed, dtype=np.int64))
@@ -125,6 +167,23 @@ def updated(
     all_ids = np.concatenate([ids, new_ids_arr])
     all_vectors = np.concatenate([vectors, new_vectors.reshape(-1, dimension)]).astype(np.float32)
     return build_index(dimension, factory, all_ids, all_vectors)
+
+
+def _compressed_alike(index: Any, factory: str) -> bool:
+    """Whether `index` is an IVF index with the codes and list count that `factory` asks for."""
+    import faiss
+
+    try:
+        ivf = faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return False
+    lists = factory.split(",")[0]
+    return f"IVF{ivf.nlist}" == lists and compressed(factory) and not isinstance(ivf, faiss.IndexIVFFlat)
+
+
+def candidates(k: int) -> int:
+    """How many neighbours to ask a compressed index for, to re-rank exactly down to k."""
+    return max(RERANK_MIN, RERANK_FACTOR * k)
 
 
 def _factory_of(index: Any) -> str:
@@ -196,6 +255,52 @@ class SentenceVectors:
         if not (owners.ndim == 1 and len(owners) == len(codes) == len(scales)):
             raise ValueError("sentence vector files disagree in length")
         return cls(owners, codes, scales)
+
+
+@dataclass(frozen=True)
+class ExactVectors:
+    """Every chunk's vector in float16, by ascending chunk id, kept on disk beside a compressed index: the
+    index's candidates are re-ranked by their exact cosine, and an update starts from these, not from codes."""
+
+    ids: np.ndarray  # chunk ids, ascending
+    rows: np.ndarray | RowFile  # float16, (chunks, dimension)
+
+    FILES = ("ids.npy", "vectors.npy")
+
+    @classmethod
+    def of(cls, ids: np.ndarray, vectors: np.ndarray) -> ExactVectors:
+        order = np.argsort(ids, kind="stable")
+        return cls(np.asarray(ids, np.int64)[order], np.asarray(vectors, np.float16)[order])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def get(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """The float32 vectors of `chunk_ids`, all present, one row each."""
+        positions = np.searchsorted(self.ids, np.asarray(chunk_ids, np.int64))
+        if not isinstance(self.rows, RowFile):
+            return np.asarray(self.rows[positions], np.float32)
+        found = [self.rows[int(p) : int(p) + 1] for p in positions]
+        return np.concatenate(found).astype(np.float32) if found else np.zeros((0, self.rows.shape[1]), np.float32)
+
+    def updated(self, removed: Sequence[int], new_ids: Sequence[int], new_vectors: np.ndarray) -> ExactVectors:
+        keep = ~np.isin(self.ids, np.asarray(removed, np.int64))
+        ids = np.concatenate([self.ids[keep], np.asarray(new_ids, np.int64)])
+        return ExactVectors.of(ids, np.concatenate([np.asarray(self.rows)[keep], new_vectors.astype(np.float16)]))
+
+    def save(self, folder: Path, write: Callable[[Path, bytes], None]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, array in zip(self.FILES, (self.ids, self.rows)):
+            write(folder / name, npy_bytes(np.asarray(array)))
+
+    @classmethod
+    def load(cls, folder: Path) -> ExactVectors:
+        """The ids are mapped, the rows read on demand: neither counts against memory until a query needs it."""
+        ids = np.load(folder / "ids.npy", mmap_mode="r", allow_pickle=False)
+        rows = RowFile(folder / "vectors.npy")
+        if not (ids.ndim == 1 and len(ids) == len(rows)):
+            raise ValueError("exact vector files disagree in length")
+        return cls(ids, rows)
 
 
 def npy_bytes(array: np.ndarray) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers import OTTERS, all_chunks, write
 
 from qa import Settings, build_index, open_index, storage
@@ -86,3 +87,35 @@ def test_sentence_vectors_pool_the_passage_forward_pass(embedder):
     otters, bees = embedder.encode(["sea otters sleeping", "honey bee dance"])
     assert sentences[0] @ otters > sentences[1] @ otters
     assert sentences[1] @ bees > sentences[0] @ bees
+
+
+def test_a_compressed_index_keeps_exact_vectors_reranks_with_them_and_updates_in_place(settings_for):
+    settings = settings_for(index_factory="IVF1,PQ8x4")
+    for n, paragraph in enumerate(OTTERS.split("\n\n")):  # a chunk each: PQ8x4 trains 16 centroids
+        write(settings.corpus, f"otters-{n:02d}.txt", paragraph + "\n")
+    build_index(settings)
+    index = open_index(settings)
+    snapshot = index.snapshot
+    assert manifest(settings).factory == "IVF1,PQ8x4" and snapshot.exact is not None
+    assert (snapshot.folder / "exact" / "vectors.npy").exists() and "exact/vectors.npy" in manifest(settings).checksums
+    query = index.embedder.encode_query("otters in bay 7 hold hands")
+    hits = snapshot.dense(query, 3)
+    assert "bay 7" in snapshot.chunks([hits[0][0]])[hits[0][0]].text
+    exact_scores = snapshot.exact.get([i for i, _ in hits]) @ query
+    assert [s for _, s in hits] == pytest.approx(list(exact_scores), abs=1e-6), "scores are the exact cosines"
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
+    build_index(settings)
+    updated = open_index(settings)
+    assert len(updated.snapshot.exact) == updated.snapshot.vectors.ntotal == manifest(settings).chunks
+    assert updated.search("bees dance for the hive", k=1)[0].chunk.source == "bees.txt"
+
+
+def test_auto_compresses_above_its_threshold_with_codes_that_fit_in_64_bytes():
+    from qa.vectors import choose_factory, compressed, pq_bytes
+
+    factory, params = choose_factory("auto", 5_000_000, threshold=200_000, compress_above=1_000_000)
+    assert compressed(factory) and factory.endswith(f",PQ{pq_bytes(384)}") and params.startswith("nprobe=")
+    assert pq_bytes(384) + 8 <= 64, "code bytes plus the id in the inverted list"
+    assert not compressed(choose_factory("auto", 500_000, threshold=200_000, compress_above=1_000_000)[0])
+    assert 768 % pq_bytes(768) == 0 and 300 % pq_bytes(300) == 0

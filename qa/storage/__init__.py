@@ -34,7 +34,15 @@ from qa.storage.names import (
     SPARSE,
     VECTORS,
 )
-from qa.storage.snapshot import Snapshot, catalog_of, open_snapshot, read_sentences, read_sparse, read_vectors
+from qa.storage.snapshot import (
+    Snapshot,
+    catalog_of,
+    open_snapshot,
+    read_exact,
+    read_sentences,
+    read_sparse,
+    read_vectors,
+)
 from qa.storage.writer import VersionWriter, prune
 
 __all__ = [
@@ -60,6 +68,7 @@ __all__ = [
     "open_snapshot",
     "prune",
     "read_documents",
+    "read_exact",
     "read_manifest",
     "read_pointer",
     "read_sentences",

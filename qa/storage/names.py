@@ -6,13 +6,14 @@ import re
 
 # 2: sentence vectors (sentences/) following the rules of qa.chunking.split_sentences, and BM25 as term
 # frequencies (sparse/), scored at query time, so an update need not re-index every chunk.
-# 3: the boxes table, where each line of a PDF or image lies on its page.
+# 3: the boxes table, where each line of a PDF or image lies on its page; exact/ beside a compressed index.
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"
 SPARSE = "sparse"
 SENTENCES = "sentences"
+EXACT = "exact"  # float16 vectors beside a compressed FAISS index, for the re-rank and for updates
 CURRENT = "CURRENT"
 LOCK = "lock"
 REBUILD = "run `qa index --rebuild` to rebuild it"

@@ -12,9 +12,9 @@ from qa.errors import IndexCorruptError, IndexMissingError, first_line
 from qa.sparse import Sparse
 from qa.storage.catalog import Catalog, DocumentRow
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
-from qa.storage.names import CATALOG, REBUILD, SENTENCES, SPARSE, VECTORS
+from qa.storage.names import CATALOG, EXACT, REBUILD, SENTENCES, SPARSE, VECTORS
 from qa.types import Chunk, Region
-from qa.vectors import SentenceVectors
+from qa.vectors import ExactVectors, SentenceVectors, candidates
 
 OPEN_ATTEMPTS = 3
 
@@ -36,6 +36,11 @@ def read_sentences(folder: Path) -> SentenceVectors:
     return SentenceVectors.load(folder / SENTENCES)
 
 
+def read_exact(folder: Path) -> ExactVectors | None:
+    """The exact vectors kept beside a compressed index, or None for an index that holds its vectors."""
+    return ExactVectors.load(folder / EXACT) if (folder / EXACT).is_dir() else None
+
+
 def catalog_of(folder: Path) -> Catalog:
     return Catalog(folder / CATALOG)
 
@@ -54,11 +59,13 @@ class Snapshot:
             self.vectors = read_vectors(folder, manifest.search_params)
             self.sparse = read_sparse(folder)
             self.sentences = read_sentences(folder)
+            self.exact = read_exact(folder)
             self.catalog = catalog_of(folder)
             rows = self.catalog.count()
         except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
             raise IndexCorruptError(f"index at {folder.parent} is unreadable ({first_line(exc)}); {REBUILD}") from exc
-        if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids)) or (
+        exact = len(self.exact) if self.exact is not None else rows
+        if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids) == exact) or (
             len(self.sentences) != manifest.sentences
         ):
             raise IndexCorruptError(
@@ -79,10 +86,18 @@ class Snapshot:
         return self.catalog.documents()
 
     def dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k nearest chunks by cosine; a compressed index's candidates re-ranked by their exact vectors."""
         if self.vectors.ntotal == 0:
             return []
-        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(k, self.vectors.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        wanted = k if self.exact is None else candidates(k)
+        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(wanted, self.vectors.ntotal))
+        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        if self.exact is None or not found:
+            return found
+        chunk_ids = [i for i, _ in found]
+        exact = self.exact.get(chunk_ids) @ query.astype(np.float32)
+        order = np.argsort(-exact, kind="stable")[:k]
+        return [(chunk_ids[n], float(exact[n])) for n in order]
 
     def close(self) -> None:
         self.catalog.close()

@@ -13,9 +13,9 @@ from qa.sparse import Sparse
 from qa.storage.atomic import fsync_dir, fsync_tree, write_file
 from qa.storage.catalog import CatalogWriter, DocumentRow
 from qa.storage.manifest import Manifest, current_folder, point_to, verify_current, write_manifest
-from qa.storage.names import CATALOG, CURRENT, SENTENCES, SPARSE, VECTORS, VERSION
+from qa.storage.names import CATALOG, CURRENT, EXACT, SENTENCES, SPARSE, VECTORS, VERSION
 from qa.types import Chunk, Region
-from qa.vectors import SentenceVectors
+from qa.vectors import ExactVectors, SentenceVectors
 
 
 class VersionWriter:
@@ -71,6 +71,9 @@ class VersionWriter:
 
     def write_sentences(self, sentences: SentenceVectors) -> None:
         sentences.save(self.folder / SENTENCES, write_file)
+
+    def write_exact(self, exact: ExactVectors) -> None:
+        exact.save(self.folder / EXACT, write_file)
 
     def commit(self, manifest: Manifest) -> Path:
         self._catalog().finish()
