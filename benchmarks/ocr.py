@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import io
 import statistics
 import sys
 import textwrap
@@ -23,13 +22,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # scans.py: the same drawn pages and PDFs the OCR tests use
+
+from scans import draw, placed_pdf, scanned_pdf  # noqa: E402
 
 from qa.config import Settings  # noqa: E402
 from qa.hardware import detect  # noqa: E402
 from qa.loaders import SourceFile, load  # noqa: E402
 
 PEPS = ROOT.parent / "shared" / "corpora" / "peps"
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LINES_PER_PAGE = 38
 
 
@@ -40,47 +41,17 @@ def page_texts(count: int) -> list[list[str]]:
 
 
 def scan(pages: list[list[str]], dpi: int) -> bytes:
-    from PIL import Image, ImageDraw, ImageFont
-
-    size = (int(8.5 * dpi), int(11 * dpi))
-    face = ImageFont.truetype(FONT, int(11 * dpi / 72))
-    images = []
-    for lines in pages:
-        image = Image.new("RGB", size, "white")
-        pen = ImageDraw.Draw(image)
-        for n, line in enumerate(lines):
-            pen.text((dpi, dpi + n * int(16 * dpi / 72)), line, font=face, fill="black")
-        images.append(image)
-    out = io.BytesIO()
-    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
-    return out.getvalue()
+    """The lines drawn into letter-size page images at `dpi`, saved as a PDF of images only."""
+    drawn = [
+        draw(lines, size=(int(8.5 * dpi), int(11 * dpi)), points=int(11 * dpi / 72), top=dpi, step=int(16 * dpi / 72))
+        for lines in pages
+    ]
+    return scanned_pdf(drawn, dpi)
 
 
 def text_layer(pages: list[list[str]]) -> bytes:
-    """The same lines as a PDF text layer, in Helvetica 11 pt."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    kids = []
-    for i, lines in enumerate(pages):
-        escaped = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines]
-        stream = " ".join(f"BT /F1 11 Tf 72 {720 - 16 * n} Td ({line}) Tj ET" for n, line in enumerate(escaped))
-        kids.append(f"{4 + 2 * i} 0 R")
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-            f"/Contents {5 + 2 * i} 0 R >>".encode()
-        )
-        data = stream.encode("latin-1", "replace")
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(data), data))
-    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(pages)} >>".encode()
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    """The same lines as a PDF text layer, in Helvetica 11 pt, 16 pt apart."""
+    return placed_pdf([[(72, 72 + 16 * n, line) for n, line in enumerate(lines)] for lines in pages])
 
 
 def timed(name: str, data: bytes) -> tuple[float, str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.retrieval import Sentence
+from qa.sparse import CJK as CJK_CHARACTERS
 from qa.sparse import CJK_RUN as CJK
 from qa.sparse import Sparse, terms
 
@@ -188,7 +189,7 @@ def cjk_noise(question: str, found: set[str]) -> set[str]:
     """CJK terms of the question that say nothing about its topic: question words and particles, and the
     bigrams that straddle two words (found terms on either side), which unsegmented text cannot tell apart."""
     noise: set[str] = set()
-    for run in re.findall(f"[{CJK.pattern[1:-1]}]+", question.lower()):
+    for run in re.findall(f"[{CJK_CHARACTERS}]+", question.lower()):
         noise |= {c for c in run if c in CJK_FUNCTION}
         pairs = [run[i : i + 2] for i in range(len(run) - 1)]
         useless = [bool(set(p) & CJK_QUESTION) or p in CJK_STOP_PAIRS for p in pairs]

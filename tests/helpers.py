@@ -16,6 +16,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 DEFAULT_CORPUS = ROOT / "corpus"
+CHROMIUM = "/usr/bin/chromium"  # Debian's, driven by Playwright (make browser)
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000
 OTTERS = "\n\n".join(
     f"Sea otter note {i}: otters in bay {i} hold hands while they sleep, and crack shellfish number {i} "
     f"on a rock they keep under their arm. Paragraph {i} ends here."
@@ -111,3 +121,14 @@ class HashEncoder:
         if progress:
             progress(len(texts), len(texts))
         return self.encode(texts), np.array(rows, np.float16).reshape(-1, self.dimension)
+
+
+def ask(page, question: str) -> str:
+    """Type a question, press Enter, wait for the finished answer and return its text."""
+    bots = page.locator("#chat [data-testid='bot']")
+    before = bots.count()
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(f"document.querySelectorAll(\"#chat [data-testid='bot']\").length > {before}")
+    page.wait_for_function("!document.querySelector('#sources').innerText.includes('Searching the documents')")
+    return bots.last.inner_text()

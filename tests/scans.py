@@ -1,4 +1,4 @@
-"""Files for the OCR and layout tests, made on the spot: text drawn into images, images saved as PDF pages,
+"""Files the tests make on the spot: text drawn into images, images saved as PDF pages, DOCX files,
 and PDFs whose text layer places each line where the test says."""
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ def draw(
     return Drawn(image, tuple(boxes))
 
 
-def scanned_pdf(pages: list[Drawn]) -> bytes:
-    """A PDF whose pages are only images (no text layer), at DPI dots per inch."""
+def scanned_pdf(pages: list[Drawn], dpi: int = DPI) -> bytes:
+    """A PDF whose pages are only images (no text layer), at `dpi` dots per inch."""
     out = io.BytesIO()
-    pages[0].image.save(out, "PDF", save_all=True, append_images=[p.image for p in pages[1:]], resolution=DPI)
+    pages[0].image.save(out, "PDF", save_all=True, append_images=[p.image for p in pages[1:]], resolution=dpi)
     return out.getvalue()
 
 
@@ -60,7 +60,9 @@ def points(box: tuple[float, float, float, float]) -> tuple[float, ...]:
     return tuple(v * 72 / DPI for v in box)
 
 
-def placed_pdf(pages: list[list[tuple[float, float, str]]], size: tuple[int, int] = (612, 792)) -> bytes:
+def placed_pdf(
+    pages: list[list[tuple[float, float, str]]], size: tuple[int, int] = (612, 792), font_size: int = 11
+) -> bytes:
     """A PDF with a Helvetica text layer: each (x, y, text) is drawn with y measured from the top of the page,
     in the order given, so a test can interleave two columns in the content stream."""
     count = len(pages)
@@ -71,8 +73,8 @@ def placed_pdf(pages: list[list[tuple[float, float, str]]], size: tuple[int, int
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     for i, lines in enumerate(pages):
-        shown = " ".join(f"BT /F1 11 Tf {x} {size[1] - y} Td ({text}) Tj ET" for x, y, text in lines)
-        stream = shown.encode()
+        shown = " ".join(f"BT /F1 {font_size} Tf {x} {size[1] - y} Td ({_escaped(text)}) Tj ET" for x, y, text in lines)
+        stream = shown.encode("latin-1", "replace")
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {size[0]} {size[1]}] "
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
@@ -90,6 +92,10 @@ def placed_pdf(pages: list[list[tuple[float, float, str]]], size: tuple[int, int
     return bytes(out)
 
 
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A tiny PNG file that claims width x height pixels: a decompression bomb's header."""
 
@@ -103,3 +109,24 @@ def png_header_only(width: int, height: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
         + chunk(b"IEND", b"")
     )
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal valid PDF with one line of Helvetica text per page ("" gives a blank page)."""
+    return placed_pdf([[(72, 72, text)] if text else [] for text in pages], font_size=12)
+
+
+def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

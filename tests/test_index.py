@@ -6,7 +6,7 @@ import json
 
 import pytest
 from helpers import write
-from test_loaders import make_docx, make_pdf
+from scans import make_docx, make_pdf
 
 from qa import (
     CorpusError,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scans import placed_pdf
-from test_loaders import make_docx
+from scans import make_docx, placed_pdf
 
 from qa.config import Settings
 from qa.layout import Line, reading_order, span_boxes, without_running_lines

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from fake_llm import FakeLLM
-from helpers import DEFAULT_CORPUS, free_port
+from helpers import BROWSER_ARGS, CHROMIUM, DEFAULT_CORPUS, TIMEOUT_MS, ask, free_port
 
 from qa import Settings, build_index
 from qa.web import serve
@@ -17,19 +17,9 @@ pytest.importorskip("playwright")
 pytestmark = pytest.mark.filterwarnings(  # pandas deprecations raised inside gradio's queue
     "ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated"
 )
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed (make browser)", allow_module_level=True)
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 60_000
 ZORBLAX = (
     "The Zorblax festival is held every spring in the mountain town of Quillmere.\n\n"
     "During the festival, residents stack towers of blue glass bottles in the main square.\n"
@@ -74,17 +64,6 @@ def page(browser, site):
     page.wait_for_selector("#question textarea")
     yield page
     context.close()
-
-
-def ask(page, question: str) -> str:
-    """Type a question, press Enter, wait for the finished answer and return its text."""
-    bots = page.locator("#chat [data-testid='bot']")
-    before = bots.count()
-    page.fill("#question textarea", question)
-    page.press("#question textarea", "Enter")
-    page.wait_for_function(f"document.querySelectorAll(\"#chat [data-testid='bot']\").length > {before}")
-    page.wait_for_function("!document.querySelector('#sources').innerText.includes('Searching the documents')")
-    return bots.last.inner_text()
 
 
 def line_of(path: Path, needle: str) -> int:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
-from helpers import DEFAULT_CORPUS, free_port
+from helpers import BROWSER_ARGS, CHROMIUM, DEFAULT_CORPUS, TIMEOUT_MS, ask, free_port
 from scans import draw, scanned_pdf
-from test_web import BROWSER_ARGS, CHROMIUM, TIMEOUT_MS, ask
 
 from qa import Settings, build_index
 from qa.web import serve
 
 pytest.importorskip("rapidocr_onnxruntime", reason="OCR is an extra: pip install -e '.[ocr]'")
+pytest.importorskip("playwright")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian chromium is not installed (make browser)", allow_module_level=True)
 pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated")
 
 
