@@ -135,6 +135,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         report = build_index(settings, rebuild=args.rebuild, progress=bar)
     finally:
         bar.close()
+    for warning in report.warnings:
+        print(f"note: {warning}", file=sys.stderr)
     for skipped in report.skipped:
         kind = "note" if skipped.partial else "skipped"
         print(f"{kind}: {skipped.source}: {skipped.reason}", file=sys.stderr)
@@ -144,9 +146,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _report_line(report: BuildReport) -> str:
+    resumed = f" ({report.chunks_resumed} more taken from an interrupted build)" if report.chunks_resumed else ""
     return (
         f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
-        f"unchanged {report.unchanged} files; {report.chunks_embedded} chunks embedded; "
+        f"unchanged {report.unchanged} files; {report.chunks_embedded} chunks embedded{resumed}; "
         f"{report.documents_total} documents, {report.chunks_total} chunks in the index; {report.seconds:.1f} s"
     )
 
@@ -256,7 +259,15 @@ class _ProgressBar:
         self.bar: Any = None
         self.label = ""
 
-    def __call__(self, done: int, total: int, stage: str = "embedding", source: str = "") -> None:
+    def __call__(
+        self,
+        done: int,
+        total: int,
+        stage: str = "embedding",
+        source: str = "",
+        files_done: int = 0,
+        files_total: int = 0,
+    ) -> None:
         label = f"OCR {source}" if stage == "ocr" else "embedding"
         if self.bar is None or label != self.label:
             from tqdm import tqdm
@@ -265,6 +276,8 @@ class _ProgressBar:
             self.label = label
             unit = "page" if stage == "ocr" else "chunk"
             self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr)
+        if files_total:
+            self.bar.set_postfix_str(f"{files_done}/{files_total} files", refresh=False)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:

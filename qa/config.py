@@ -62,6 +62,7 @@ class Settings:
     device: Device = "auto"
     cache: Path = field(default_factory=lambda: user_cache())  # derived files such as the ONNX export of the model
     batch_size: int = 32
+    checkpoint_every: int = 1024  # chunks embedded between two checkpoints, which an interrupted build resumes from
     chunk_tokens: int = 200
     chunk_overlap: int = 32
     k: int = 5

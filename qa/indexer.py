@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from qa.loaders import SourceFile, load, scan
 from qa.sparse import Sparse, terms
 from qa.types import BuildReport, Chunk, Region, Skipped
 
-Progress = Callable[..., None]  # progress(done, total, stage): stage "ocr" counts pages of a scan, "embedding" chunks
+Progress = Callable[..., None]  # progress(done, total, stage, source, files_done, files_total): see qa.api.build_index
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
         work = plan(settings, rebuild)
         to_load = work.added + work.changed
         if not work.full and not to_load and not work.removed:
-            return _report(work, [], [], 0, started, wrote=False, settings=settings)
+            storage.discard_checkpoint(settings.index)  # what an interrupted build embedded is not needed now
+            return _report(work, [], [], 0, started, False, settings)
         if work.full and not to_load:
             raise CorpusError(_empty_message(settings, work.skipped))
         model = _Background(get_embedder, settings) if to_load else None
@@ -153,9 +155,6 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
         finally:
             if model is not None:
                 model.wait()  # an import still running when the interpreter exits can crash it
-
-
-EMBED_SLICE = 1024  # chunks embedded between two checks that the writer thread is still well
 
 
 @dataclass(frozen=True)
@@ -212,17 +211,41 @@ def _build(
             raise storage.write_error(settings.index, exc) from exc
         raise
     texts = [c.text for item in loaded for c in item.chunks]
-    todo = list(dict.fromkeys(t for t in texts if t not in known))
     try:
-        found = {**known, **_embed(todo, model, settings, writer, progress)}
-        writer.hand_over(_fresh(texts, found, model.result().dimension if todo else _dimension(base)))
+        checkpoint = storage.Checkpoint(settings.index, _recipe(settings))
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        resumed = checkpoint.take(todo)
+        todo = [t for t in todo if t not in resumed]
+        ends = _file_ends(loaded, todo)
+        found = {**known, **resumed, **_embed(todo, model, settings, writer, progress, checkpoint, ends)}
+        writer.hand_over(_fresh(texts, found, _width(found, base)))
     except BaseException as exc:
         writer.hand_over_failure(exc)
         writer.wait()  # it removes its scratch folder before the failure goes up
         raise
     folder = writer.join()
+    checkpoint.discard()
     storage.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
-    return _report(work, loaded, skipped, len(todo), started, wrote=True, settings=settings)
+    notes = (checkpoint.note,) if checkpoint.note else ()
+    return _report(work, loaded, skipped, len(todo), started, True, settings, len(resumed), notes)
+
+
+def _recipe(settings: Settings) -> storage.Recipe:
+    choice = resolve(settings)
+    return storage.Recipe(
+        settings.model_name,
+        model_fingerprint(model_path(settings)),
+        choice.precision,
+        choice.backend,
+        settings.chunk_tokens,
+        settings.chunk_overlap,
+    )
+
+
+def _file_ends(loaded: list[Loaded], todo: list[str]) -> list[int]:
+    """For each file, how many of `todo` must be embedded before all of its chunks are: sorted, for bisect."""
+    position = {t: i for i, t in enumerate(todo)}
+    return sorted(max((position[c.text] + 1 for c in item.chunks if c.text in position), default=0) for item in loaded)
 
 
 def _open_base(folder: Path | None) -> Base | None:
@@ -235,27 +258,43 @@ def _dimension(base: Base | None) -> int:
     return int(base.vectors.d) if base is not None else 0
 
 
+def _width(found: dict[str, Embedded], base: Base | None) -> int:
+    """The vectors' dimension, from those at hand or else from the base version."""
+    return len(next(iter(found.values()))[0]) if found else _dimension(base)
+
+
 def _embed(
-    todo: list[str], model: Any, settings: Settings, writer: _Writer, progress: Progress | None
+    todo: list[str],
+    model: Any,
+    settings: Settings,
+    writer: _Writer,
+    progress: Progress | None,
+    checkpoint: storage.Checkpoint,
+    file_ends: list[int],
 ) -> dict[str, Embedded]:
-    """Vectors of `todo` and their sentences, a slice at a time, stopping as soon as the writer has failed."""
+    """Vectors of `todo` and their sentences, a slice at a time, each slice kept in the checkpoint; stops as soon
+    as the writer has failed."""
     found: dict[str, Embedded] = {}
     if not todo:
         return found
     embedder = model.result()
-    for begin in range(0, len(todo), EMBED_SLICE):
+    step = max(1, settings.checkpoint_every)
+    for begin in range(0, len(todo), step):
         writer.raise_if_failed()
-        part = todo[begin : begin + EMBED_SLICE]
+        part = todo[begin : begin + step]
         spans = [split_sentences(t) for t in part]
-        report = partial(_embedding_progress, progress, begin, len(todo)) if progress else None
+        report = partial(_embedding_progress, progress, begin, len(todo), file_ends) if progress else None
         matrix, rows = embedder.encode_passages(part, spans, batch_size=settings.batch_size, progress=report)
         ends = np.cumsum([len(s) for s in spans])
-        found.update((t, (v, rows[e - len(s) : e])) for t, v, s, e in zip(part, matrix, spans, ends))
+        embedded = [rows[e - len(s) : e] for s, e in zip(spans, ends)]
+        checkpoint.save(part, matrix, embedded)
+        found.update((t, (v, r)) for t, v, r in zip(part, matrix, embedded))
     return found
 
 
-def _embedding_progress(progress: Progress, offset: int, total: int, done: int, _: int) -> None:
-    progress(offset + done, total, stage="embedding")
+def _embedding_progress(progress: Progress, offset: int, total: int, file_ends: list[int], done: int, _: int) -> None:
+    files = bisect.bisect_right(file_ends, offset + done)
+    progress(offset + done, total, stage="embedding", files_done=files, files_total=len(file_ends))
 
 
 def _fresh(texts: list[str], found: dict[str, Embedded], dimension: int) -> Fresh:
@@ -497,6 +536,8 @@ def _report(
     started: float,
     wrote: bool,
     settings: Settings,
+    resumed: int = 0,
+    warnings: tuple[str, ...] = (),
 ) -> BuildReport:
     done = {item.row.source for item in loaded}
     added = tuple(f.source for f in work.added if f.source in done or not wrote)
@@ -513,8 +554,10 @@ def _report(
         unchanged=len(work.unchanged),
         skipped=tuple(work.skipped + skipped),
         chunks_embedded=embedded,
+        chunks_resumed=resumed,
         chunks_total=chunks,
         documents_total=documents,
         seconds=time.perf_counter() - started,
         wrote=wrote,
+        warnings=warnings,
     )

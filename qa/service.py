@@ -125,9 +125,13 @@ class Service:
         """The Rebuild index button: (status line, index info)."""
         progress(0, desc="Reading the corpus")
 
-        def report_progress(done: int, total: int, stage: str = "embedding", source: str = "") -> None:
-            ocr = stage == "ocr"
-            progress((done, total), desc=f"OCR {source}" if ocr else "Embedding", unit="pages" if ocr else "chunks")
+        def report_progress(
+            done: int, total: int, stage: str = "embedding", source: str = "", files_done: int = 0, files_total: int = 0
+        ) -> None:
+            if stage == "ocr":
+                progress((done, total), desc=f"OCR {source}", unit="pages")
+            else:
+                progress((done, total), desc=f"Embedding ({files_done} of {files_total} files done)", unit="chunks")
 
         try:
             report = build_index(self.settings, progress=report_progress)

@@ -147,6 +147,7 @@ class BuildReport:
     unchanged: int = 0
     skipped: tuple[Skipped, ...] = ()
     chunks_embedded: int = 0
+    chunks_resumed: int = 0  # taken from the checkpoint of an interrupted build instead of embedded again
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0

@@ -140,7 +140,7 @@ class Watcher:
         relative = os.path.relpath(path, self._corpus)
         return relative == "." or not any(part.startswith(".") for part in relative.split(os.sep))
 
-    def _progress(self, done: int, total: int, stage: str = "embedding", source: str = "") -> None:
+    def _progress(self, done: int, total: int, stage: str = "embedding", source: str = "", **_: int) -> None:
         if self._stop.is_set():
             raise Stopped()
 

@@ -132,3 +132,37 @@ def ask(page, question: str) -> str:
     page.wait_for_function(f"document.querySelectorAll(\"#chat [data-testid='bot']\").length > {before}")
     page.wait_for_function("!document.querySelector('#sources').innerText.includes('Searching the documents')")
     return bots.last.inner_text()
+
+
+def index_contents(index: Path) -> dict[tuple[str, int, int], tuple[str, np.ndarray, np.ndarray]]:
+    """Every chunk of an index's current version by (source, start, end): its text, vector and sentence vectors."""
+    from qa import storage, vectors
+
+    folder = storage.current_folder(index)
+    assert folder is not None, f"no index at {index}"
+    ids, matrix = vectors.contents(storage.read_vectors(folder))
+    sentences = storage.read_sentences(folder)
+    catalog = storage.catalog_of(folder)
+    try:
+        chunks = catalog.chunks([int(i) for i in ids])
+    finally:
+        catalog.close()
+    return {
+        (c.source, c.start, c.end): (c.text, vector, sentences.of(int(i)))
+        for i, vector in zip(ids, matrix)
+        for c in [chunks[int(i)]]
+    }
+
+
+def assert_same_index(built: Path, reference: Path, min_cosine: float = 0.9999) -> None:
+    """The same chunk rows in both indexes, and each chunk's vector and sentence vectors within `min_cosine`."""
+    ours, theirs = index_contents(built), index_contents(reference)
+    assert sorted(ours) == sorted(theirs), "the two indexes hold different chunks"
+    for key, (text, vector, sentences) in ours.items():
+        their_text, their_vector, their_sentences = theirs[key]
+        assert text == their_text, key
+        assert float(vector @ their_vector) >= min_cosine, (key, float(vector @ their_vector))
+        assert sentences.shape == their_sentences.shape, key
+        norms = np.linalg.norm(sentences, axis=1) * np.linalg.norm(their_sentences, axis=1)
+        cosines = (sentences * their_sentences).sum(axis=1) / np.maximum(norms, 1e-12)
+        assert cosines.min() >= min_cosine - 1e-3, (key, float(cosines.min()))  # int8 codes round apart

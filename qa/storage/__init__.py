@@ -8,10 +8,12 @@ behind a CURRENT pointer. The only code that knows the index's file names, check
     lock       one build at a time
     snapshot   reading a version
     writer     writing the next version
+    checkpoint vectors an interrupted build embedded, for the next one
 """
 
 from qa.storage.atomic import data_files, write_error
 from qa.storage.catalog import DocumentRow, read_documents
+from qa.storage.checkpoint import Checkpoint, Recipe, discard_checkpoint
 from qa.storage.lock import build_lock
 from qa.storage.manifest import (
     Manifest,
@@ -55,8 +57,10 @@ __all__ = [
     "SENTENCES",
     "SPARSE",
     "VECTORS",
+    "Checkpoint",
     "DocumentRow",
     "Manifest",
+    "Recipe",
     "Snapshot",
     "VersionWriter",
     "build_lock",
@@ -64,6 +68,7 @@ __all__ = [
     "check_compatible",
     "current_folder",
     "data_files",
+    "discard_checkpoint",
     "now_iso",
     "open_snapshot",
     "prune",

@@ -14,6 +14,7 @@ VECTORS = "vectors.faiss"
 SPARSE = "sparse"
 SENTENCES = "sentences"
 EXACT = "exact"  # float16 vectors beside a compressed FAISS index, for the re-rank and for updates
+CHECKPOINT = ".checkpoint"  # vectors an interrupted build embedded (qa.storage.checkpoint)
 CURRENT = "CURRENT"
 LOCK = "lock"
 REBUILD = "run `qa index --rebuild` to rebuild it"
