@@ -14,30 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from qa import storage, vectors
-from qa.chunking import chunk_document, make_splitter, split_sentences
+from qa import ingest, storage, vectors
+from qa.chunking import make_splitter
 from qa.config import Settings
 from qa.embedding import Choice, get_embedder, load_tokenizer, model_path, resolve
-from qa.errors import CorpusError, QAError
-from qa.files import sha256_bytes, sha256_file
+from qa.errors import CorpusError
+from qa.files import sha256_file
 from qa.fingerprint import model_fingerprint
-from qa.loaders import SourceFile, load, scan
+from qa.ingest import Embedded, Loaded
+from qa.loaders import SourceFile, scan
 from qa.sparse import Sparse, terms
-from qa.types import BuildReport, Chunk, Region, Skipped
+from qa.types import BuildReport, Skipped
 
 Progress = Callable[..., None]  # progress(done, total, stage, source, files_done, files_total): see qa.api.build_index
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A file read and chunked, ready for the writer."""
-
-    row: storage.DocumentRow
-    chunks: list[Chunk]
-    regions: tuple[Region, ...] = ()
-
-
-Embedded = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
 
 
 @dataclass(frozen=True)
@@ -192,7 +181,7 @@ def _build(
     """Load, open the next version, embed what is new while a writer thread fills the catalog and BM25, hand the
     vectors over, and wait for the commit."""
     splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
-    loaded, skipped, kept = _load_all(to_load, settings, splitter, progress)
+    loaded, skipped, kept = ingest.load_all(to_load, settings, splitter, progress)
     if work.full and not loaded:
         raise CorpusError(_empty_message(settings, work.skipped + skipped))
     base_folder = None if work.full else work.base
@@ -242,12 +231,6 @@ def _recipe(settings: Settings) -> storage.Recipe:
     )
 
 
-def _file_ends(loaded: list[Loaded], todo: list[str]) -> list[int]:
-    """For each file, how many of `todo` must be embedded before all of its chunks are: sorted, for bisect."""
-    position = {t: i for i, t in enumerate(todo)}
-    return sorted(max((position[c.text] + 1 for c in item.chunks if c.text in position), default=0) for item in loaded)
-
-
 def _open_base(folder: Path | None) -> Base | None:
     if folder is None:
         return None
@@ -282,11 +265,8 @@ def _embed(
     for begin in range(0, len(todo), step):
         writer.raise_if_failed()
         part = todo[begin : begin + step]
-        spans = [split_sentences(t) for t in part]
         report = partial(_embedding_progress, progress, begin, len(todo), file_ends) if progress else None
-        matrix, rows = embedder.encode_passages(part, spans, batch_size=settings.batch_size, progress=report)
-        ends = np.cumsum([len(s) for s in spans])
-        embedded = [rows[e - len(s) : e] for s, e in zip(spans, ends)]
+        matrix, embedded = ingest.embed(embedder, part, settings.batch_size, report)
         checkpoint.save(part, matrix, embedded)
         found.update((t, (v, r)) for t, v, r in zip(part, matrix, embedded))
     return found
@@ -295,6 +275,12 @@ def _embed(
 def _embedding_progress(progress: Progress, offset: int, total: int, file_ends: list[int], done: int, _: int) -> None:
     files = bisect.bisect_right(file_ends, offset + done)
     progress(offset + done, total, stage="embedding", files_done=files, files_total=len(file_ends))
+
+
+def _file_ends(loaded: list[Loaded], todo: list[str]) -> list[int]:
+    """For each file, how many of `todo` must be embedded before all of its chunks are: sorted, for bisect."""
+    position = {t: i for i, t in enumerate(todo)}
+    return sorted(max((position[c.text] + 1 for c in item.chunks if c.text in position), default=0) for item in loaded)
 
 
 def _fresh(texts: list[str], found: dict[str, Embedded], dimension: int) -> Fresh:
@@ -499,33 +485,6 @@ def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:
     return (
         f"corpus {settings.corpus} has no documents to index{reason}; add .txt, .md, .rst, .html, .pdf or .docx files"
     )
-
-
-def _load_all(
-    files: list[SourceFile], settings: Settings, splitter: object, progress: Progress | None = None
-) -> tuple[list[Loaded], list[Skipped], set[str]]:
-    """Parsed and chunked documents, files skipped, and sources whose previous version is kept."""
-    loaded, skipped, kept = [], [], set()
-    for file in files:
-        pages = partial(progress, stage="ocr", source=file.source) if progress else None
-        try:
-            data = file.path.read_bytes()
-            document, note = load(file, data, settings, pages)
-        except (QAError, OSError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-            skipped.append(Skipped(file.source, reason or type(exc).__name__))
-            kept.add(file.source)
-            continue
-        if note is not None:
-            skipped.append(note)
-        chunks = chunk_document(document, splitter)
-        if not chunks:
-            skipped.append(Skipped(file.source, "no text to index"))
-            kept.add(file.source)
-            continue
-        row = storage.DocumentRow(file.source, sha256_bytes(data), file.size, file.mtime, document.plain)
-        loaded.append(Loaded(row, chunks, document.regions))
-    return loaded, skipped, kept
 
 
 def _report(

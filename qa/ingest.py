@@ -1,0 +1,79 @@
+"""Reading and embedding the files a build must (re)index: one file at a time, wherever the build runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from qa import storage
+from qa.chunking import chunk_document, split_sentences
+from qa.config import Settings
+from qa.errors import QAError
+from qa.files import sha256_bytes
+from qa.loaders import SourceFile, load
+from qa.types import Chunk, Region, Skipped
+
+Embedded = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A file read and chunked, ready for the writer."""
+
+    row: storage.DocumentRow
+    chunks: list[Chunk]
+    regions: tuple[Region, ...] = ()
+
+
+def load_file(
+    file: SourceFile, data: bytes, settings: Settings, splitter: object, pages: Callable[..., None] | None = None
+) -> tuple[Loaded | None, list[Skipped]]:
+    """The file parsed and chunked, and what to report about it; None when it cannot be indexed (its previous
+    version, if any, is kept)."""
+    try:
+        document, note = load(file, data, settings, pages)
+    except (QAError, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        return None, [Skipped(file.source, reason or type(exc).__name__)]
+    notes = [note] if note is not None else []
+    chunks = chunk_document(document, splitter)
+    if not chunks:
+        return None, notes + [Skipped(file.source, "no text to index")]
+    row = storage.DocumentRow(file.source, sha256_bytes(data), file.size, file.mtime, document.plain)
+    return Loaded(row, chunks, document.regions), notes
+
+
+def load_all(
+    files: list[SourceFile], settings: Settings, splitter: object, progress: Callable[..., None] | None = None
+) -> tuple[list[Loaded], list[Skipped], set[str]]:
+    """Parsed and chunked documents, files skipped, and sources whose previous version is kept."""
+    loaded, skipped, kept = [], [], set()
+    for file in files:
+        pages = partial(progress, stage="ocr", source=file.source) if progress else None
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:
+            skipped.append(Skipped(file.source, exc.strerror or type(exc).__name__))
+            kept.add(file.source)
+            continue
+        item, notes = load_file(file, data, settings, splitter, pages)
+        skipped += notes
+        if item is None:
+            kept.add(file.source)
+        else:
+            loaded.append(item)
+    return loaded, skipped, kept
+
+
+def embed(
+    encoder: Any, texts: Sequence[str], batch_size: int, progress: Callable[[int, int], None] | None = None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The vectors of `texts`, and each one's sentence vectors."""
+    spans = [split_sentences(t) for t in texts]
+    matrix, rows = encoder.encode_passages(list(texts), spans, batch_size=batch_size, progress=progress)
+    ends = np.cumsum([len(s) for s in spans])
+    return matrix, [rows[e - len(s) : e] for s, e in zip(spans, ends)]
