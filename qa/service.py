@@ -26,6 +26,7 @@ from qa.views import (
     shown,
     sources_html,
     sync_markdown,
+    turns_of,
 )
 
 log = logging.getLogger(__name__)
@@ -86,16 +87,16 @@ class Service:
         for skipped in event.skipped:
             log.warning("%s %s: %s", "partly indexed" if skipped.partial else "skipped", skipped.source, skipped.reason)
 
-    def respond(
-        self, question: str, chat: list[dict], turns: list[tuple[str, str]], k: float, mode: str
-    ) -> Iterator[Any]:
-        """The chat handler: yields (chat, turns, sources HTML, question box) as the answer streams in."""
+    def respond(self, question: str, chat: list[dict], k: float, mode: str) -> Iterator[Any]:
+        """The chat handler: yields (chat, sources HTML, question box) as the answer streams in. The earlier turns
+        come from the chat the browser sends, so any app process can answer the next question."""
         question = (question or "").strip()
         if not question:
-            yield chat, turns, gr.skip(), ""
+            yield chat, gr.skip(), ""
             return
+        turns = turns_of(chat)
         chat = chat + [{"role": "user", "content": chat_text(question)}, {"role": "assistant", "content": "…"}]
-        yield chat, turns, SEARCHING, ""
+        yield chat, SEARCHING, ""
         try:
             index = self.require()
             streamed = ""
@@ -105,31 +106,38 @@ class Service:
                 if part and not streamed and chosen == "extractive":
                     for revealed in progressive(part):
                         chat[-1] = {"role": "assistant", "content": chat_text(revealed)}
-                        yield chat, turns, gr.skip(), ""
+                        yield chat, gr.skip(), ""
                 streamed += part
                 chat[-1] = {"role": "assistant", "content": chat_text(streamed)}
-                yield chat, turns, gr.skip(), ""
+                yield chat, gr.skip(), ""
             answer = stream.answer
             chat[-1] = {"role": "assistant", "content": shown(answer)}
-            turns = turns + [(question, answer.answer)]
-            yield chat, turns, sources_html(index, answer), ""
+            yield chat, sources_html(index, answer), ""
         except QAError as exc:
             chat[-1] = {"role": "assistant", "content": f"⚠️ {escape(str(exc))}"}
-            yield chat, turns, EMPTY_SOURCES, ""
+            yield chat, EMPTY_SOURCES, ""
         except Exception:
             log.exception("answering %r failed", question)
             chat[-1] = {"role": "assistant", "content": "⚠️ Something went wrong; the server log has details."}
-            yield chat, turns, EMPTY_SOURCES, ""
+            yield chat, EMPTY_SOURCES, ""
 
     def rebuild(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
         """The Rebuild index button: (status line, index info)."""
         progress(0, desc="Reading the corpus")
 
         def report_progress(
-            done: int, total: int, stage: str = "embedding", source: str = "", files_done: int = 0, files_total: int = 0
+            done: int,
+            total: int,
+            stage: str = "embedding",
+            source: str = "",
+            files_done: int = 0,
+            files_total: int = 0,
+            chunks_done: int = 0,
         ) -> None:
             if stage == "ocr":
                 progress((done, total), desc=f"OCR {source}", unit="pages")
+            elif stage == "ray":
+                progress((done, total), desc=f"Embedding on Ray ({chunks_done} chunks)", unit="files")
             else:
                 progress((done, total), desc=f"Embedding ({files_done} of {files_total} files done)", unit="chunks")
 

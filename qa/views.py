@@ -104,6 +104,25 @@ def shown(answer: Answer) -> str:
     return chat_text(answer.answer) + (f"\n\n_{chat_text(answer.notice)}_" if answer.notice else "")
 
 
+def turns_of(chat: list[dict]) -> list[tuple[str, str]]:
+    """The (question, answer) turns of a chat as the browser sent it back, so a follow-up is understood by
+    whichever app process answers it: the conversation lives in the page, not in one server's memory."""
+    turns = []
+    for asked, answered in zip(chat, chat[1:]):
+        if asked.get("role") == "user" and answered.get("role") == "assistant":
+            answer = _message_text(answered)
+            if not answer.startswith("⚠️"):
+                turns.append((_message_text(asked), answer.split("\n\n_", 1)[0]))
+    return turns
+
+
+def _message_text(message: dict) -> str:
+    content = message.get("content")
+    if isinstance(content, list):  # Gradio sends a message's content back as a list of typed parts
+        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "").replace("&lt;", "<").replace("&gt;", ">")
+
+
 def chat_text(text: str) -> str:
     """Document text shown as Markdown in the chat: tags stay visible text, never markup."""
     return text.replace("<", "&lt;").replace(">", "&gt;")

@@ -86,7 +86,6 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
 
     with App(title="Ask the documents", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         gr.Markdown("# Ask the documents\nQuestions are answered only from the files in the corpus, with citations.")
-        turns = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=380):
                 chatbot = gr.Chatbot(
@@ -140,13 +139,13 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                     upload_status = gr.Markdown(elem_id="upload-status")
 
         chat_io: dict[str, Any] = {
-            "inputs": [question, chatbot, turns, k, mode],
-            "outputs": [chatbot, turns, sources, question],
+            "inputs": [question, chatbot, k, mode],
+            "outputs": [chatbot, sources, question],
         }
         question.submit(service.respond, **chat_io, **private)
         send.click(service.respond, **chat_io, **private)
         chatbot.example_select(_example_text, None, question, **private).then(service.respond, **chat_io, **private)
-        chatbot.clear(lambda: ([], EMPTY_SOURCES), None, [turns, sources], **private)
+        chatbot.clear(lambda: EMPTY_SOURCES, None, sources, **private)
         rebuild_button.click(
             service.rebuild, None, [status, info], concurrency_limit=1, concurrency_id="corpus", **private
         )

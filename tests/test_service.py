@@ -8,7 +8,7 @@ from helpers import DEFAULT_CORPUS
 
 from qa import Settings, build_index
 from qa.service import Service
-from qa.views import EMPTY_SOURCES
+from qa.views import EMPTY_SOURCES, turns_of
 
 
 def service_for(tmp_path, embedder) -> Service:
@@ -21,19 +21,33 @@ def service_for(tmp_path, embedder) -> Service:
 
 def test_respond_streams_the_answer_then_shows_its_sources(tmp_path, embedder):
     service = service_for(tmp_path, embedder)
-    steps = list(service.respond("Which cities are in the Greater Bay Area?", [], [], 5, "extractive"))
+    steps = list(service.respond("Which cities are in the Greater Bay Area?", [], 5, "extractive"))
     assert len(steps) > 2, "the answer arrives in steps"
-    chat, turns, sources, box = steps[-1]
+    chat, sources, box = steps[-1]
     assert chat[0] == {"role": "user", "content": "Which cities are in the Greater Bay Area?"}
     assert "Shenzhen" in chat[-1]["content"] and "[1]" in chat[-1]["content"]
-    assert turns == [("Which cities are in the Greater Bay Area?", turns[0][1])] and "Shenzhen" in turns[0][1]
     assert "hong-kong-ai.txt" in sources and "<mark>" in sources and box == ""
+
+
+def test_a_follow_up_takes_its_context_from_the_chat_the_browser_sends(tmp_path, embedder):
+    """Two services on one index stand for two app processes: the second answers a follow-up to the first."""
+    first, second = (
+        service_for(tmp_path, embedder),
+        Service(Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")),
+    )
+    *_, (chat, _, _) = first.respond("Which cities are in the Greater Bay Area?", [], 5, "extractive")
+    as_sent = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in chat]  # Gradio's form
+    assert turns_of(as_sent) == [("Which cities are in the Greater Bay Area?", turns_of(chat)[0][1])]
+    *_, (followed, _, _) = second.respond("Which of them is the largest?", as_sent, 5, "extractive")
+    *_, (alone, _, _) = second.respond("Which of them is the largest?", [], 5, "extractive")
+    assert followed[-1]["content"] != alone[-1]["content"], "the follow-up must use the turn the other process gave"
+    assert "Shenzhen" in followed[-1]["content"] or "Guangzhou" in followed[-1]["content"]
 
 
 def test_respond_to_an_empty_question_changes_nothing(tmp_path, embedder):
     service = service_for(tmp_path, embedder)
-    [(chat, turns, _, box)] = list(service.respond("   ", [], [], 5, "extractive"))
-    assert (chat, turns, box) == ([], [], "")
+    [(chat, _, box)] = list(service.respond("   ", [], 5, "extractive"))
+    assert (chat, box) == ([], "")
 
 
 def test_the_api_handlers_give_the_json_of_the_cli(tmp_path, embedder):
@@ -61,6 +75,6 @@ def test_upload_and_rebuild_handlers(tmp_path, embedder):
 
 def test_an_unanswerable_question_clears_nothing_but_shows_closest_passages(tmp_path, embedder):
     service = service_for(tmp_path, embedder)
-    *_, (chat, _, sources, _) = service.respond("How do I bake sourdough bread?", [], [], 5, "extractive")
+    *_, (chat, sources, _) = service.respond("How do I bake sourdough bread?", [], 5, "extractive")
     assert "does not cover" in chat[-1]["content"]
     assert sources != EMPTY_SOURCES and "Closest passages" in sources
