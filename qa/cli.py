@@ -32,6 +32,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         auth=getattr(args, "auth", None),
         watch=getattr(args, "watch", None),
         strictness=getattr(args, "strictness", None),
+        ray_address=getattr(args, "ray", None),
+        ray_workers=getattr(args, "ray_workers", None),
     )
 
 
@@ -51,6 +53,15 @@ def parser() -> argparse.ArgumentParser:
 
     p = command("index", "build or update the index, re-embedding only changed files")
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="read and embed the changed files as a Ray job: auto starts Ray on this machine, host:port joins a "
+        "cluster (or $QA_RAY_ADDRESS; needs pip install -e '.[ray]')",
+    )
+    p.add_argument("--ray-workers", type=int, metavar="N", help="encoder actors (default: one per CPU of the cluster)")
     _build_options(p)
     _build_options(command("watch", "re-index the corpus by itself whenever its files change; Ctrl-C stops"))
     p = command("status", "show what the index holds and what changed since; exit 0 in sync, 1 stale, 2 unusable")
@@ -253,7 +264,7 @@ def _fingerprint_line(status: IndexStatus) -> str:
 
 
 class _ProgressBar:
-    """One bar per stage: pages read by OCR for each scanned file, then chunks embedded."""
+    """One bar per stage: pages read by OCR for each scanned file, then chunks embedded (files, on Ray)."""
 
     def __init__(self) -> None:
         self.bar: Any = None
@@ -267,17 +278,20 @@ class _ProgressBar:
         source: str = "",
         files_done: int = 0,
         files_total: int = 0,
+        chunks_done: int = 0,
     ) -> None:
-        label = f"OCR {source}" if stage == "ocr" else "embedding"
+        label = {"ocr": f"OCR {source}", "ray": "embedding on Ray"}.get(stage, "embedding")
         if self.bar is None or label != self.label:
             from tqdm import tqdm
 
             self.close()
             self.label = label
-            unit = "page" if stage == "ocr" else "chunk"
+            unit = {"ocr": "page", "ray": "file"}.get(stage, "chunk")
             self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr)
         if files_total:
             self.bar.set_postfix_str(f"{files_done}/{files_total} files", refresh=False)
+        elif stage == "ray":
+            self.bar.set_postfix_str(f"{chunks_done} chunks", refresh=False)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:

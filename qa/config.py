@@ -62,6 +62,9 @@ class Settings:
     device: Device = "auto"
     cache: Path = field(default_factory=lambda: user_cache())  # derived files such as the ONNX export of the model
     batch_size: int = 32
+    ray_address: str | None = None  # `qa index --ray`: auto (a Ray on this machine) or host:port of a Ray head
+    ray_workers: int = 0  # encoder actors of a Ray job; 0: as many as the cluster's CPUs hold
+    ray_worker_cpus: int = 1  # CPUs (and torch threads) of each encoder actor
     checkpoint_every: int = 1024  # chunks embedded between two checkpoints, which an interrupted build resumes from
     chunk_tokens: int = 200
     chunk_overlap: int = 32

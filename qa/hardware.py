@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,3 +61,10 @@ def detect(cpuinfo: Path | None = None) -> Hardware:
         cuda=gpu and torch_has_cuda(),
         onnxruntime=importlib.util.find_spec("onnxruntime") is not None,
     )
+
+
+def cpu_threads() -> int:
+    """Threads an encoder may use: $QA_THREADS (a Ray actor sets its CPUs there), else the cores this process may
+    run on."""
+    raw = os.environ.get("QA_THREADS", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else max(1, len(os.sched_getaffinity(0)))

@@ -18,7 +18,7 @@ from qa import ingest, storage, vectors
 from qa.chunking import make_splitter
 from qa.config import Settings
 from qa.embedding import Choice, get_embedder, load_tokenizer, model_path, resolve
-from qa.errors import CorpusError
+from qa.errors import CorpusError, QAError
 from qa.files import sha256_file
 from qa.fingerprint import model_fingerprint
 from qa.ingest import Embedded, Loaded
@@ -138,6 +138,8 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
             return _report(work, [], [], 0, started, False, settings)
         if work.full and not to_load:
             raise CorpusError(_empty_message(settings, work.skipped))
+        if settings.ray_address:
+            return _build_on_ray(settings, work, to_load, progress, started)
         model = _Background(get_embedder, settings) if to_load else None
         try:
             return _build(settings, work, to_load, model, progress, started)
@@ -217,6 +219,74 @@ def _build(
     storage.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
     notes = (checkpoint.note,) if checkpoint.note else ()
     return _report(work, loaded, skipped, len(todo), started, True, settings, len(resumed), notes)
+
+
+def _build_on_ray(
+    settings: Settings, work: Plan, to_load: list[SourceFile], progress: Progress | None, started: float
+) -> BuildReport:
+    """The files read, chunked and embedded by a Ray job, streamed into the checkpoint as they arrive; then the one
+    writer here writes the version as after a local build."""
+    from qa import distributed
+
+    cluster = distributed.connect(settings)
+    workers = distributed.workers_for(settings, cluster)
+    base_folder = None if work.full else work.base
+    try:
+        version = storage.VersionWriter(settings.index, base_folder)
+    except OSError as exc:
+        raise storage.write_error(settings.index, exc) from exc
+    try:
+        base = _open_base(base_folder)
+        known = _reusable(base, [f.source for f in work.changed] + work.removed) if base else {}
+        checkpoint = storage.Checkpoint(settings.index, _recipe(settings))
+        skip = {storage.text_key(t) for t in known} | checkpoint.keys()
+        tally = _RayTally(progress, len(to_load), checkpoint)
+        results = sorted(map(tally, distributed.run(settings, to_load, skip, workers)), key=lambda r: r.index)
+        loaded = [r.loaded for r in results if r.loaded is not None]
+        skipped = [note for r in results for note in r.notes]
+        if work.full and not loaded:
+            raise CorpusError(_empty_message(settings, work.skipped + skipped))
+        kept = {to_load[r.index].source for r in results if r.loaded is None}
+        texts = [c.text for item in loaded for c in item.chunks]
+        found = {**known, **tally.embedded}
+        resumed = checkpoint.take(t for t in dict.fromkeys(texts) if t not in found)
+        found.update(resumed)
+        if any(t not in found for t in texts):
+            raise QAError("a checkpoint part was damaged while the Ray job ran; run qa index again to embed the rest")
+        replaced = [f.source for f in work.changed if f.source not in kept] + work.removed
+        job = _Job(settings, work, base, replaced, loaded, resolve(settings), skipped, "ray", workers, cluster.nodes)
+        writer = _Writer(version, job)
+        writer.hand_over(_fresh(texts, found, _width(found, base)))
+    except BaseException as exc:
+        version.abort()
+        if isinstance(exc, OSError):
+            raise storage.write_error(settings.index, exc) from exc
+        raise
+    folder = writer.join()
+    checkpoint.discard()
+    storage.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
+    notes = (checkpoint.note,) if checkpoint.note else ()
+    return _report(work, loaded, skipped, len(tally.embedded), started, True, settings, len(resumed), notes)
+
+
+class _RayTally:
+    """Takes each file's result from the Ray job: keeps its vectors in the checkpoint, and reports progress."""
+
+    def __init__(self, progress: Progress | None, files: int, checkpoint: storage.Checkpoint) -> None:
+        self.progress, self.files, self.checkpoint = progress, files, checkpoint
+        self.embedded: dict[str, Embedded] = {}
+        self.done = 0
+
+    def __call__(self, result: Any) -> Any:
+        fresh = {t: e for t, e in result.embedded.items() if t not in self.embedded}
+        if fresh:
+            texts = list(fresh)
+            self.checkpoint.save(texts, np.stack([fresh[t][0] for t in texts]), [fresh[t][1] for t in texts])
+            self.embedded.update(fresh)
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.files, stage="ray", chunks_done=len(self.embedded))
+        return result
 
 
 def _recipe(settings: Settings) -> storage.Recipe:
@@ -326,6 +396,9 @@ class _Job:
     loaded: list[Loaded]
     choice: Choice
     skipped: list[Skipped]
+    builder: str = ""  # "ray" when a Ray job read and embedded the files
+    workers: int = 0
+    nodes: int = 0
 
 
 class _Writer:
@@ -449,6 +522,9 @@ def _manifest(
         model_sha256=model_fingerprint(model_path(settings)),
         skipped=_recorded_skips(job.base.folder if job.base else None, job.work, job.skipped),
         sentences=sentences,
+        builder=job.builder,
+        workers=job.workers,
+        nodes=job.nodes,
     )
 
 

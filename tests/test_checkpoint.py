@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import OTTERS, ROOT, SHARED, assert_same_index, write
 
 from qa import build_index, storage
 from qa.storage.checkpoint import Checkpoint, Recipe
-from tests.helpers import OTTERS, ROOT, SHARED, assert_same_index, write
 
 PEPS = SHARED / "corpora" / "peps"
 RECIPE = Recipe("model", "ab" * 32, "float32", "torch", 200, 32)

@@ -13,7 +13,7 @@ behind a CURRENT pointer. The only code that knows the index's file names, check
 
 from qa.storage.atomic import data_files, write_error
 from qa.storage.catalog import DocumentRow, read_documents
-from qa.storage.checkpoint import Checkpoint, Recipe, discard_checkpoint
+from qa.storage.checkpoint import Checkpoint, Recipe, discard_checkpoint, text_key
 from qa.storage.lock import build_lock
 from qa.storage.manifest import (
     Manifest,
@@ -79,6 +79,7 @@ __all__ = [
     "read_sentences",
     "read_sparse",
     "read_vectors",
+    "text_key",
     "verify",
     "verify_current",
     "write_error",

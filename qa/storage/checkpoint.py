@@ -82,6 +82,10 @@ class Checkpoint:
                     found[text] = (vector, sentences[end - count : end])
         return found
 
+    def keys(self) -> set[bytes]:
+        """The text keys of every chunk the checkpoint holds, to tell workers what need not be embedded."""
+        return {bytes(k) for path in self._parts if (arrays := _read_part(path)) is not None for k in arrays[0]}
+
     def save(self, texts: Sequence[str], matrix: np.ndarray, sentences: Sequence[np.ndarray]) -> None:
         """Keep one slice of embedded chunks: their vectors and each one's sentence vectors."""
         if not texts:

@@ -36,6 +36,9 @@ class Manifest:
     sentences: int = 0  # rows of sentence vectors
     backend: str = ""  # what embedded the build (torch, onnx, sentence-transformers); "" before it was recorded
     device: str = ""  # cpu or cuda
+    builder: str = ""  # "ray" when a Ray job read and embedded the files; "" for a build in one process
+    workers: int = 0  # the Ray job's encoder actors
+    nodes: int = 0  # the Ray cluster's nodes
 
 
 def read_pointer(index: Path) -> tuple[Path, str | None] | None:
