@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
 OCR_STAMP := $(VENV)/.installed-ocr
+RAY_STAMP := $(VENV)/.installed-ray
 
-.PHONY: install install-dev ocr browser fonts lint run index test test-precision bench-quality bench-speed bench-scale bench-load clean
+.PHONY: install install-dev ocr ray browser fonts lint run index test test-precision bench-quality bench-speed bench-scale bench-load bench-ray clean
 
 install: $(STAMP)
 
@@ -30,6 +31,13 @@ ocr: $(OCR_STAMP)
 $(OCR_STAMP): $(STAMP)
 	$(PIP) install --quiet -e '.[ocr]'
 	touch $(OCR_STAMP)
+
+# Ray, for `qa index --ray` (about 410 MB with pyarrow); each node of a cluster needs qa installed with it.
+ray: $(RAY_STAMP)
+
+$(RAY_STAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[ray]'
+	touch $(RAY_STAMP)
 
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
@@ -66,6 +74,9 @@ bench-scale: install
 
 bench-load: install-dev
 	$(PY) benchmarks/load.py
+
+bench-ray: install-dev
+	$(PY) benchmarks/ray_index.py
 
 clean:
 	rm -rf index $(VENV)

@@ -26,7 +26,7 @@ START_S = 120
 
 
 def namespaces_work() -> str:
-    """"" when network namespaces can be made here (root and iproute2), else why not."""
+    """ "" when network namespaces can be made here (root and iproute2), else why not."""
     if os.geteuid() != 0:
         return "making a network namespace needs root"
     if shutil.which("ip") is None:
@@ -104,8 +104,8 @@ class RayCluster:
 
     def alive_nodes(self) -> int:
         code = (
-            "import ray; ray.init(address='%s', log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))"
-            % self.address
+            f"import ray; ray.init(address={self.address!r}, log_to_driver=False); "
+            "print(sum(n['Alive'] for n in ray.nodes()))"
         )
         result = subprocess.run(
             self.inside([sys.executable, "-c", code]), env=self.env(), capture_output=True, text=True, timeout=60
