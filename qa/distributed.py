@@ -23,7 +23,8 @@ from qa.storage.checkpoint import text_key
 from qa.types import Skipped
 
 INSTALL = "qa index --ray needs Ray: pip install -e '.[ray]' (make ray)"
-FILES_PER_BATCH = 4  # files one actor reads and embeds per call: small, so results stream back steadily
+FILES_PER_BATCH = 1  # files an actor reads and embeds per call: one, so a long file does not hold others back
+IN_FLIGHT = 2  # calls queued per actor: enough to hide the round trip, few enough to keep the actors even
 CONNECT_TIMEOUT_S = 5.0
 
 
@@ -148,16 +149,17 @@ def run(
         items.append({"index": i, "source": file.source, "size": file.size, "mtime": file.mtime, "data": data})
     if not items:
         return
+    items.sort(key=lambda item: -len(item["data"]))  # longest first, so no long file is left alone at the end
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     gpus = 1 if settings.device == "cuda" else 0
-    dataset = ray.data.from_items(items, override_num_blocks=max(1, len(items) // FILES_PER_BATCH)).map_batches(
+    dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
         Worker,
         fn_constructor_kwargs={"settings": settings, "skip": [ray.put(frozenset(skip))]},
         batch_size=FILES_PER_BATCH,
         batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=workers),
+        compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=IN_FLIGHT),
         num_cpus=max(1, settings.ray_worker_cpus) if not gpus else 1,
         num_gpus=gpus,
     )

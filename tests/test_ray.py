@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -200,3 +201,28 @@ def test_without_the_extra_the_error_says_how_to_install_it(tmp_path, monkeypatc
     with pytest.raises(QAError) as caught:
         connect(Settings(corpus=tmp_path, index=tmp_path / "index", ray_address="auto"))
     assert str(caught.value) == INSTALL
+
+
+def test_a_ray_build_killed_half_way_resumes_from_its_checkpoint(built, cluster, embedder):
+    """SIGKILL the `qa index --ray` driver once results have reached its checkpoint; the next run sends the
+    files again but embeds only the chunks the checkpoint lacks, and the index equals a local build."""
+    base = built[0]
+    corpus = _corpus(base / "resume", PEPS[22:34])
+    index = base / "resume-index"
+    command = ("index", "--corpus", str(corpus), "--index", str(index), "--ray", cluster.address)
+    job = cluster.popen_qa(*command, env=cluster.client_env(**FORCED_ENV))
+    parts = index / storage.names.CHECKPOINT
+    deadline = time.monotonic() + 300
+    while len(list(parts.glob("part-*.npz"))) < 2 and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.poll() is None, f"the job ended before it was killed: {job.stdout.read()[-2000:]}"
+    job.send_signal(signal.SIGKILL)  # `ip netns exec` execs the command: this is the qa process itself
+    job.communicate(timeout=60)
+    assert storage.current_folder(index) is None, "no version may appear before the build completes"
+    result = cluster.qa(*command, env=cluster.client_env(**FORCED_ENV))
+    assert result.returncode == 0, result.stderr[-3000:]
+    resumed = re.search(r"(\d+) chunks embedded \((\d+) more taken from an interrupted build\)", result.stdout)
+    assert resumed and int(resumed.group(2)) > 0, result.stdout
+    reference = build_index(Settings(corpus=corpus, index=base / "resume-reference", **FORCED))
+    assert int(resumed.group(1)) + int(resumed.group(2)) == reference.chunks_embedded
+    assert_same_index(index, base / "resume-reference")
