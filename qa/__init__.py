@@ -60,6 +60,7 @@ _HOMES = {
     "qa.types": (
         "Answer",
         "Box",
+        "BuildProgress",
         "BuildReport",
         "Chunk",
         "Citation",

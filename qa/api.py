@@ -35,9 +35,8 @@ class IndexInfo:
 
 
 def build_index(settings: Settings, rebuild: bool = False, progress: indexer.Progress | None = None) -> BuildReport:
-    """Index the corpus; `progress(done, total, stage=..., source=..., files_done=..., files_total=...)` hears of OCR
-    pages (stage "ocr", of `source`) and of embedded chunks (stage "embedding", with the files whose chunks are all
-    embedded). An interrupted build's embedded chunks are kept, and the next build embeds only the rest."""
+    """Index the corpus; `progress` hears a BuildProgress of OCR pages, embedded chunks, or files back from Ray.
+    An interrupted build's embedded chunks are kept, and the next build embeds only the rest."""
     return indexer.build(settings, rebuild=rebuild, progress=progress)
 
 

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from qa.config import BACKENDS, DEVICES, PRECISIONS, Settings
 from qa.errors import QAError
 from qa.files import human_size
-from qa.types import BuildReport, IndexStatus, WatchEvent
+from qa.types import BuildProgress, BuildReport, IndexStatus, WatchEvent
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -270,29 +270,20 @@ class _ProgressBar:
         self.bar: Any = None
         self.label = ""
 
-    def __call__(
-        self,
-        done: int,
-        total: int,
-        stage: str = "embedding",
-        source: str = "",
-        files_done: int = 0,
-        files_total: int = 0,
-        chunks_done: int = 0,
-    ) -> None:
-        label = {"ocr": f"OCR {source}", "ray": "embedding on Ray"}.get(stage, "embedding")
+    def __call__(self, step: BuildProgress) -> None:
+        label = {"ocr": f"OCR {step.source}", "ray": "embedding on Ray"}.get(step.stage, "embedding")
         if self.bar is None or label != self.label:
             from tqdm import tqdm
 
             self.close()
             self.label = label
-            unit = {"ocr": "page", "ray": "file"}.get(stage, "chunk")
-            self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr)
-        if files_total:
-            self.bar.set_postfix_str(f"{files_done}/{files_total} files", refresh=False)
-        elif stage == "ray":
-            self.bar.set_postfix_str(f"{chunks_done} chunks", refresh=False)
-        self.bar.update(done - self.bar.n)
+            unit = {"ocr": "page", "ray": "file"}.get(step.stage, "chunk")
+            self.bar = tqdm(total=step.total, desc=label, unit=unit, file=sys.stderr)
+        if step.files_total:
+            self.bar.set_postfix_str(f"{step.files_done}/{step.files_total} files", refresh=False)
+        elif step.stage == "ray":
+            self.bar.set_postfix_str(f"{step.chunks_done} chunks", refresh=False)
+        self.bar.update(step.done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -139,7 +139,7 @@ def run(
     `skip` (already embedded, in the base version or a checkpoint) are not embedded again."""
     import ray
 
-    items = []
+    items: list[dict[str, Any]] = []
     for i, file in enumerate(files):
         try:
             data = file.path.read_bytes()

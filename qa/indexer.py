@@ -24,9 +24,9 @@ from qa.fingerprint import model_fingerprint
 from qa.ingest import Embedded, Loaded
 from qa.loaders import SourceFile, scan
 from qa.sparse import Sparse, terms
-from qa.types import BuildReport, Skipped
+from qa.types import BuildProgress, BuildReport, Skipped
 
-Progress = Callable[..., None]  # progress(done, total, stage, source, files_done, files_total): see qa.api.build_index
+Progress = Callable[[BuildProgress], None]
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ class _RayTally:
             self.embedded.update(fresh)
         self.done += 1
         if self.progress is not None:
-            self.progress(self.done, self.files, stage="ray", chunks_done=len(self.embedded))
+            self.progress(BuildProgress("ray", self.done, self.files, chunks_done=len(self.embedded)))
         return result
 
 
@@ -344,7 +344,7 @@ def _embed(
 
 def _embedding_progress(progress: Progress, offset: int, total: int, file_ends: list[int], done: int, _: int) -> None:
     files = bisect.bisect_right(file_ends, offset + done)
-    progress(offset + done, total, stage="embedding", files_done=files, files_total=len(file_ends))
+    progress(BuildProgress("embedding", offset + done, total, files_done=files, files_total=len(file_ends)))
 
 
 def _file_ends(loaded: list[Loaded], todo: list[str]) -> list[int]:

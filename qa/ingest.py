@@ -15,7 +15,7 @@ from qa.config import Settings
 from qa.errors import QAError
 from qa.files import sha256_bytes
 from qa.loaders import SourceFile, load
-from qa.types import Chunk, Region, Skipped
+from qa.types import BuildProgress, Chunk, Region, Skipped
 
 Embedded = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
 
@@ -48,12 +48,15 @@ def load_file(
 
 
 def load_all(
-    files: list[SourceFile], settings: Settings, splitter: object, progress: Callable[..., None] | None = None
+    files: list[SourceFile],
+    settings: Settings,
+    splitter: object,
+    progress: Callable[[BuildProgress], None] | None = None,
 ) -> tuple[list[Loaded], list[Skipped], set[str]]:
     """Parsed and chunked documents, files skipped, and sources whose previous version is kept."""
     loaded, skipped, kept = [], [], set()
     for file in files:
-        pages = partial(progress, stage="ocr", source=file.source) if progress else None
+        pages = partial(_pages, progress, file.source) if progress else None
         try:
             data = file.path.read_bytes()
         except OSError as exc:
@@ -67,6 +70,10 @@ def load_all(
         else:
             loaded.append(item)
     return loaded, skipped, kept
+
+
+def _pages(progress: Callable[[BuildProgress], None], source: str, done: int, total: int) -> None:
+    progress(BuildProgress("ocr", done, total, source))
 
 
 def embed(

@@ -12,7 +12,18 @@ from typing import Any
 
 import gradio as gr
 
-from qa import Index, IndexMissingError, QAError, Settings, Watcher, WatchEvent, build_index, corpus_changed, open_index
+from qa import (
+    BuildProgress,
+    Index,
+    IndexMissingError,
+    QAError,
+    Settings,
+    Watcher,
+    WatchEvent,
+    build_index,
+    corpus_changed,
+    open_index,
+)
 from qa.generate import llm_configured
 from qa.serialize import answer_json, search_json
 from qa.uploads import add_documents
@@ -125,21 +136,14 @@ class Service:
         """The Rebuild index button: (status line, index info)."""
         progress(0, desc="Reading the corpus")
 
-        def report_progress(
-            done: int,
-            total: int,
-            stage: str = "embedding",
-            source: str = "",
-            files_done: int = 0,
-            files_total: int = 0,
-            chunks_done: int = 0,
-        ) -> None:
-            if stage == "ocr":
-                progress((done, total), desc=f"OCR {source}", unit="pages")
-            elif stage == "ray":
-                progress((done, total), desc=f"Embedding on Ray ({chunks_done} chunks)", unit="files")
+        def report_progress(step: BuildProgress) -> None:
+            if step.stage == "ocr":
+                desc, unit = f"OCR {step.source}", "pages"
+            elif step.stage == "ray":
+                desc, unit = f"Embedding on Ray ({step.chunks_done} chunks)", "files"
             else:
-                progress((done, total), desc=f"Embedding ({files_done} of {files_total} files done)", unit="chunks")
+                desc, unit = f"Embedding ({step.files_done} of {step.files_total} files done)", "chunks"
+            progress((step.done, step.total), desc=desc, unit=unit)
 
         try:
             report = build_index(self.settings, progress=report_progress)

@@ -138,6 +138,19 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class BuildProgress:
+    """How far a build is: pages of a scan read by OCR, chunks embedded, or files back from a Ray job."""
+
+    stage: Literal["ocr", "embedding", "ray"]
+    done: int
+    total: int  # pages, chunks, or files for "ray"
+    source: str = ""  # the scanned file, for "ocr"
+    files_done: int = 0  # for "embedding": files whose chunks are all embedded
+    files_total: int = 0
+    chunks_done: int = 0  # for "ray": chunks embedded so far
+
+
+@dataclass(frozen=True)
 class BuildReport:
     """What one `qa index` run did."""
 

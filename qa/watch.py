@@ -14,7 +14,7 @@ from qa.config import Settings
 from qa.errors import CorpusError, IndexLockedError, QAError
 from qa.status import changes
 from qa.storage import now_iso
-from qa.types import BuildReport, Skipped, SyncState, WatchEvent
+from qa.types import BuildProgress, BuildReport, Skipped, SyncState, WatchEvent
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class Watcher:
         relative = os.path.relpath(path, self._corpus)
         return relative == "." or not any(part.startswith(".") for part in relative.split(os.sep))
 
-    def _progress(self, done: int, total: int, stage: str = "embedding", source: str = "", **_: int) -> None:
+    def _progress(self, _: BuildProgress) -> None:
         if self._stop.is_set():
             raise Stopped()
 

@@ -81,8 +81,8 @@ class Interrupt(KeyboardInterrupt):
 
 
 def _interrupt_after(chunks: int):
-    def progress(done: int, total: int, stage: str = "embedding", **_: object) -> None:
-        if stage == "embedding" and done >= chunks:
+    def progress(step) -> None:
+        if step.stage == "embedding" and step.done >= chunks:
             raise Interrupt()
 
     return progress

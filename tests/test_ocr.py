@@ -43,7 +43,7 @@ def test_a_scanned_pdf_is_indexed_and_answered_with_its_page_and_the_box_of_the_
     seen = []
     report = build_index(
         settings,
-        progress=lambda done, total, stage="embedding", source="", **_: seen.append((stage, source, done, total)),
+        progress=lambda step: seen.append((step.stage, step.source, step.done, step.total)),
     )
     assert report.added == ("scan.pdf",) and report.skipped == ()
     assert ("ocr", "scan.pdf", 2, 2) in seen, "the OCR pages were not reported to the progress callback"
@@ -64,7 +64,7 @@ def test_an_unchanged_scan_is_not_read_again(settings_for, scan_pages):
     build_index(settings)
     (settings.corpus / "notes.txt").write_text("The harbour master retires next spring.\n")
     stages = []
-    report = build_index(settings, progress=lambda done, total, stage="embedding", source="", **_: stages.append(stage))
+    report = build_index(settings, progress=lambda step: stages.append(step.stage))
     assert report.added == ("notes.txt",) and report.unchanged == 1
     assert "ocr" not in stages and "embedding" in stages
 
