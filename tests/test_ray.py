@@ -52,17 +52,16 @@ def built(cluster, tmp_path_factory, embedder):
     base = tmp_path_factory.mktemp("built")
     corpus = _corpus(base, PEPS[:6])
     local = build_index(Settings(corpus=corpus, index=base / "local", **FORCED))
-    result = cluster.qa(
-        "index",
-        "--corpus",
-        str(corpus),
-        "--index",
-        str(base / "ray"),
-        "--ray",
-        cluster.address,
-        env=cluster.client_env(**FORCED_ENV),
-    )
-    return base, corpus, local, result
+    return base, corpus, local, cluster.qa(*_ray_index(cluster, corpus, base / "ray"), env=_forced(cluster))
+
+
+def _ray_index(cluster: RayCluster, corpus: Path, index: Path) -> tuple[str, ...]:
+    """The arguments of `qa index --ray` through the cluster."""
+    return ("index", "--corpus", str(corpus), "--index", str(index), "--ray", cluster.address)
+
+
+def _forced(cluster: RayCluster) -> dict[str, str]:
+    return cluster.client_env(**FORCED_ENV)
 
 
 def _manifest(index: Path) -> dict:
@@ -93,16 +92,7 @@ def test_an_update_through_ray_sends_only_the_changed_files(built, cluster):
         f.write("\n\nA closing paragraph about sea otters, added after the first build.\n")
     write(corpus, "otters.txt", OTTERS)
     local = build_index(Settings(corpus=corpus, index=base / "local-update", **FORCED))
-    result = cluster.qa(
-        "index",
-        "--corpus",
-        str(corpus),
-        "--index",
-        str(base / "ray-update"),
-        "--ray",
-        cluster.address,
-        env=cluster.client_env(**FORCED_ENV),
-    )
+    result = cluster.qa(*_ray_index(cluster, corpus, base / "ray-update"), env=_forced(cluster))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "added 1, changed 1, removed 0, unchanged 5 files" in result.stdout
     assert f"{local.chunks_embedded} chunks embedded" in result.stdout, (result.stdout, local)
@@ -118,16 +108,7 @@ def test_a_worker_killed_mid_job_loses_nothing(built, cluster, embedder):
     write(base / "kill" / "seed", "otters.txt", OTTERS)
     build_index(Settings(corpus=base / "kill" / "seed", index=index, **FORCED))
     old = storage.current_folder(index)
-    job = cluster.popen_qa(
-        "index",
-        "--corpus",
-        str(corpus),
-        "--index",
-        str(index),
-        "--ray",
-        cluster.address,
-        env=cluster.client_env(**FORCED_ENV),
-    )
+    job = cluster.popen_qa(*_ray_index(cluster, corpus, index), env=_forced(cluster))
     deadline = time.monotonic() + 300
     while len(cluster.pids("ray::MapWorker")) < 2 and job.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -167,17 +148,7 @@ def test_an_unreachable_address_fails_at_once_in_one_line(tmp_path):
 def test_a_wrong_token_is_refused_in_one_line(cluster, tmp_path):
     write(tmp_path / "corpus", "otters.txt", OTTERS)
     env = cluster.client_env(RAY_AUTH_TOKEN="0" * 64)
-    result = cluster.qa(
-        "index",
-        "--corpus",
-        str(tmp_path / "corpus"),
-        "--index",
-        str(tmp_path / "index"),
-        "--ray",
-        cluster.address,
-        env=env,
-        timeout=180,
-    )
+    result = cluster.qa(*_ray_index(cluster, tmp_path / "corpus", tmp_path / "index"), env=env, timeout=180)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: the Ray cluster at {cluster.address} refused this client's token"), last
@@ -209,8 +180,8 @@ def test_a_ray_build_killed_half_way_resumes_from_its_checkpoint(built, cluster,
     base = built[0]
     corpus = _corpus(base / "resume", PEPS[22:34])
     index = base / "resume-index"
-    command = ("index", "--corpus", str(corpus), "--index", str(index), "--ray", cluster.address)
-    job = cluster.popen_qa(*command, env=cluster.client_env(**FORCED_ENV))
+    command = _ray_index(cluster, corpus, index)
+    job = cluster.popen_qa(*command, env=_forced(cluster))
     parts = index / storage.names.CHECKPOINT
     deadline = time.monotonic() + 300
     while len(list(parts.glob("part-*.npz"))) < 2 and job.poll() is None and time.monotonic() < deadline:
@@ -219,7 +190,7 @@ def test_a_ray_build_killed_half_way_resumes_from_its_checkpoint(built, cluster,
     job.send_signal(signal.SIGKILL)  # `ip netns exec` execs the command: this is the qa process itself
     job.communicate(timeout=60)
     assert storage.current_folder(index) is None, "no version may appear before the build completes"
-    result = cluster.qa(*command, env=cluster.client_env(**FORCED_ENV))
+    result = cluster.qa(*command, env=_forced(cluster))
     assert result.returncode == 0, result.stderr[-3000:]
     resumed = re.search(r"(\d+) chunks embedded \((\d+) more taken from an interrupted build\)", result.stdout)
     assert resumed and int(resumed.group(2)) > 0, result.stdout
