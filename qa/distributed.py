@@ -65,6 +65,7 @@ def connect(settings: Settings) -> Cluster:
     try:
         if address == "auto":
             ray.init(
+                address="local",  # a Ray of this job's own, even where a `ray start` cluster runs on this machine
                 num_cpus=len(os.sched_getaffinity(0)),
                 include_dashboard=False,
                 log_to_driver=False,

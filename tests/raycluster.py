@@ -35,7 +35,8 @@ def namespaces_work() -> str:
 
 
 class RayCluster:
-    """`nodes` Ray nodes of `cpus` CPUs each; `address` is the head's host:port."""
+    """`nodes` Ray nodes of `cpus` CPUs each; `address` is the head's host:port. With no nodes, only the
+    namespace, for a command that starts a Ray of its own (`qa index --ray auto`)."""
 
     def __init__(self, base: Path, nodes: int = 2, cpus: int = 1) -> None:
         self.base = base
@@ -51,11 +52,13 @@ class RayCluster:
         subprocess.run(["ip", "netns", "add", self.namespace], check=True)
         try:
             subprocess.run(self.inside(["ip", "link", "set", "lo", "up"]), check=True)
-            self._start_node(["--head", f"--port={self.port}", "--include-dashboard=false"], cpus)
-            self._wait_for(lambda: self._head_answers(), "the head node to listen")
+            if nodes:
+                self._start_node(["--head", f"--port={self.port}", "--include-dashboard=false"], cpus)
+                self._wait_for(lambda: self._head_answers(), "the head node to listen")
             for _ in range(nodes - 1):
                 self._start_node([f"--address={self.address}"], cpus)
-            self._wait_for(lambda: self.alive_nodes() == nodes, f"{nodes} nodes to join")
+            if nodes:
+                self._wait_for(lambda: self.alive_nodes() == nodes, f"{nodes} nodes to join")
         except BaseException:
             self.stop()
             raise

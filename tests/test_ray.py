@@ -197,3 +197,32 @@ def test_a_ray_build_killed_half_way_resumes_from_its_checkpoint(built, cluster,
     reference = build_index(Settings(corpus=corpus, index=base / "resume-reference", **FORCED))
     assert int(resumed.group(1)) + int(resumed.group(2)) == reference.chunks_embedded
     assert_same_index(index, base / "resume-reference")
+
+
+def test_auto_starts_a_ray_of_its_own_and_stops_it(tmp_path, embedder):
+    reason = namespaces_work()
+    if reason:
+        pytest.skip(f"the loopback Ray runs in a network namespace: {reason}")
+    place = RayCluster(tmp_path, nodes=0)  # only the loopback namespace: qa starts Ray itself
+    try:
+        corpus = _corpus(tmp_path / "auto", PEPS[40:44])
+        result = place.qa(
+            "index",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "index"),
+            "--ray",
+            "auto",
+            env=place.client_env(**FORCED_ENV),
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        manifest = _manifest(tmp_path / "index")
+        assert (manifest["builder"], manifest["nodes"]) == ("ray", 1)
+        assert manifest["workers"] == len(os.sched_getaffinity(0)), "one actor per CPU of this machine"
+        build_index(Settings(corpus=corpus, index=tmp_path / "reference", **FORCED))
+        assert_same_index(tmp_path / "index", tmp_path / "reference")
+        time.sleep(2)
+        assert place.pids("") == [], "the Ray that qa started must end with it"
+    finally:
+        place.stop()
