@@ -235,6 +235,10 @@ def format_status(status: IndexStatus) -> str:
             ("fingerprint", _fingerprint_line(status)),
             ("contents", f"{status.documents} documents, {status.chunks} chunks"),
         ]
+        if status.builder == "ray":
+            rows.append(("built by", f"a Ray job, {status.workers} workers on {status.nodes} nodes"))
+    if status.checkpoint_chunks:
+        rows.append(("checkpoint", f"{status.checkpoint_chunks} chunks of an interrupted build; `qa index` resumes"))
     rows.append(("corpus", status.corpus))
     rows += [("new", s) for s in status.new] + [("modified", s) for s in status.modified]
     rows += [("deleted", s) for s in status.deleted]

@@ -46,6 +46,7 @@ def index_status(settings: Settings) -> IndexStatus:
         "index": str(index),
         "corpus": str(settings.corpus),
         "installed_model_sha256": model_fingerprint(model_path(settings)),
+        "checkpoint_chunks": storage.checkpoint_chunks(index),
     }
     try:
         pointer = storage.read_pointer(index)
@@ -64,6 +65,9 @@ def index_status(settings: Settings) -> IndexStatus:
         chunks=manifest.chunks,
         built_at=manifest.built_at,
         size_bytes=_size(folder),
+        builder=manifest.builder,
+        workers=manifest.workers,
+        nodes=manifest.nodes,
     )
     try:
         storage.check_compatible(manifest, settings.model_name, index)

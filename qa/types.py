@@ -190,6 +190,10 @@ class IndexStatus:
     deleted: tuple[str, ...] = ()  # indexed files no longer in the corpus
     settings_changed: bool = False  # chunking or precision differ from the build's: everything is re-embedded
     skipped: tuple[Skipped, ...] = ()  # files not indexed, or indexed in part, and why
+    builder: str = ""  # "ray" when a Ray job embedded the version; "" for one process
+    workers: int = 0  # the Ray job's encoder actors
+    nodes: int = 0
+    checkpoint_chunks: int = 0  # chunks an interrupted build embedded, which the next `qa index` takes back
 
     @property
     def exit_code(self) -> int:

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from helpers import OTTERS, ROOT, SHARED, assert_same_index, write
 
-from qa import build_index, storage
+from qa import build_index, index_status, storage
+from qa.cli import format_status
 from qa.storage.checkpoint import Checkpoint, Recipe
 
 PEPS = SHARED / "corpora" / "peps"
@@ -98,6 +99,9 @@ def test_an_interrupted_build_keeps_the_old_index_and_the_next_embeds_only_the_r
     assert storage.current_folder(settings.index) == old, "an interrupted build must leave the index in service"
     kept = sorted((settings.index / storage.names.CHECKPOINT).glob("part-*.npz"))
     assert len(kept) >= 2
+    waiting = index_status(settings)
+    assert waiting.checkpoint_chunks == 8 * len(kept)
+    assert f"checkpoint   {8 * len(kept)} chunks of an interrupted build" in format_status(waiting)
 
     resumed = build_index(settings)
     reference = build_index(settings.with_(index=tmp_path / "reference"))
@@ -105,6 +109,7 @@ def test_an_interrupted_build_keeps_the_old_index_and_the_next_embeds_only_the_r
     assert resumed.chunks_embedded + resumed.chunks_resumed == reference.chunks_embedded
     assert resumed.chunks_total == reference.chunks_total > first.chunks_total
     assert not (settings.index / storage.names.CHECKPOINT).exists(), "a complete build removes its checkpoint"
+    assert index_status(settings).checkpoint_chunks == 0
     assert_same_index(settings.index, tmp_path / "reference")
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from helpers import OTTERS, SHARED, assert_same_index, free_port, qa_loading, run_qa, write
 
-from qa import Settings, build_index, storage
+from qa import Settings, build_index, index_status, storage
+from qa.cli import format_status
 
 pytest.importorskip("ray", reason="Ray is an extra: pip install -e '.[ray]' (make test installs it)")
 from raycluster import RayCluster, namespaces_work
@@ -78,6 +79,8 @@ def test_a_two_node_cluster_builds_the_index_one_process_builds(built):
     assert (manifest["builder"], manifest["nodes"], manifest["workers"]) == ("ray", 2, 2)
     assert (manifest["precision"], manifest["backend"]) == ("float32", "torch")
     assert _manifest(base / "local")["builder"] == ""
+    status = format_status(index_status(Settings(corpus=built[1], index=base / "ray")))
+    assert "a Ray job, 2 workers on 2 nodes" in status
     [reason] = [s.reason for s in local.skipped if s.source == "broken.pdf"]
     assert f"skipped: broken.pdf: {reason}" in result.stderr, "a file a worker cannot read is reported as locally"
     assert f"{local.chunks_total} chunks in the index" in result.stdout

@@ -13,7 +13,7 @@ behind a CURRENT pointer. The only code that knows the index's file names, check
 
 from qa.storage.atomic import data_files, write_error
 from qa.storage.catalog import DocumentRow, read_documents
-from qa.storage.checkpoint import Checkpoint, Recipe, discard_checkpoint, text_key
+from qa.storage.checkpoint import Checkpoint, Recipe, checkpoint_chunks, discard_checkpoint, text_key
 from qa.storage.lock import build_lock
 from qa.storage.manifest import (
     Manifest,
@@ -66,6 +66,7 @@ __all__ = [
     "build_lock",
     "catalog_of",
     "check_compatible",
+    "checkpoint_chunks",
     "current_folder",
     "data_files",
     "discard_checkpoint",

@@ -23,7 +23,7 @@ from qa.storage.atomic import fsync_dir, write_file
 from qa.storage.names import CHECKPOINT
 
 RECIPE = "recipe.json"
-PART = re.compile(r"part-([0-9]{6})-([0-9a-f]{64})\.npz")
+PART = re.compile(r"part-([0-9]{6})-([0-9]+)-([0-9a-f]{64})\.npz")  # number, chunks, SHA-256 of the bytes
 
 Embedded = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
 
@@ -103,7 +103,7 @@ class Checkpoint:
             counts=np.array([len(s) for s in sentences], np.int64),
         )
         data = buffer.getvalue()
-        name = f"part-{self._number:06d}-{hashlib.sha256(data).hexdigest()}.npz"
+        name = f"part-{self._number:06d}-{len(texts)}-{hashlib.sha256(data).hexdigest()}.npz"
         scratch = self.folder / f".{name}.tmp"
         write_file(scratch, data)
         os.replace(scratch, self.folder / name)
@@ -137,7 +137,7 @@ def _read_part(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
         data = path.read_bytes()
     except OSError:
         return None
-    if match is None or hashlib.sha256(data).hexdigest() != match.group(2):
+    if match is None or hashlib.sha256(data).hexdigest() != match.group(3):
         return None
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
@@ -146,7 +146,14 @@ def _read_part(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
         return None
     if len(keys) != len(matrix) or len(counts) != len(keys) or int(counts.sum()) != len(sentences):
         return None
+    if len(keys) != int(match.group(2)):
+        return None
     return keys, matrix, sentences, counts
+
+
+def checkpoint_chunks(index: Path) -> int:
+    """How many chunks an interrupted build left in the checkpoint, by the parts' names (nothing is read)."""
+    return sum(int(m.group(2)) for p in (index / CHECKPOINT).glob("part-*.npz") if (m := PART.fullmatch(p.name)))
 
 
 def discard_checkpoint(index: Path) -> None:
