@@ -32,7 +32,6 @@ CONNECT_TIMEOUT_S = 5.0
 class Cluster:
     """The Ray cluster a job runs on."""
 
-    address: str  # "auto" for a Ray started in this process
     nodes: int
     cpus: int
     gpus: int
@@ -80,7 +79,7 @@ def connect(settings: Settings) -> Cluster:
         raise QAError(_connect_failure(address, exc)) from None
     resources = ray.cluster_resources()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
-    return Cluster(address, nodes, int(resources.get("CPU", 0)), int(resources.get("GPU", 0)))
+    return Cluster(nodes, int(resources.get("CPU", 0)), int(resources.get("GPU", 0)))
 
 
 def _token_given() -> bool:

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from qa.ingest import Embedded, Loaded
 from qa.loaders import SourceFile, scan
 from qa.sparse import Sparse, terms
 from qa.types import BuildProgress, BuildReport, Skipped
+
+if TYPE_CHECKING:
+    from qa import distributed
 
 Progress = Callable[[BuildProgress], None]
 
@@ -214,10 +217,7 @@ def _build(
         writer.hand_over_failure(exc)
         writer.wait()  # it removes its scratch folder before the failure goes up
         raise
-    folder = writer.join()
-    checkpoint.discard()
-    storage.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
-    notes = (checkpoint.note,) if checkpoint.note else ()
+    notes = _commit(settings, work, writer, checkpoint)
     return _report(work, loaded, skipped, len(todo), started, True, settings, len(resumed), notes)
 
 
@@ -262,11 +262,16 @@ def _build_on_ray(
         if isinstance(exc, OSError):
             raise storage.write_error(settings.index, exc) from exc
         raise
+    notes = _commit(settings, work, writer, checkpoint)
+    return _report(work, loaded, skipped, len(tally.embedded), started, True, settings, len(resumed), notes)
+
+
+def _commit(settings: Settings, work: Plan, writer: _Writer, checkpoint: storage.Checkpoint) -> tuple[str, ...]:
+    """Wait for the writer's commit, then drop the checkpoint and the superseded versions; the build's notes."""
     folder = writer.join()
     checkpoint.discard()
     storage.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
-    notes = (checkpoint.note,) if checkpoint.note else ()
-    return _report(work, loaded, skipped, len(tally.embedded), started, True, settings, len(resumed), notes)
+    return (checkpoint.note,) if checkpoint.note else ()
 
 
 class _RayTally:
@@ -277,7 +282,7 @@ class _RayTally:
         self.embedded: dict[str, Embedded] = {}
         self.done = 0
 
-    def __call__(self, result: Any) -> Any:
+    def __call__(self, result: distributed.Result) -> distributed.Result:
         fresh = {t: e for t, e in result.embedded.items() if t not in self.embedded}
         if fresh:
             texts = list(fresh)

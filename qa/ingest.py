@@ -15,9 +15,10 @@ from qa.config import Settings
 from qa.errors import QAError
 from qa.files import sha256_bytes
 from qa.loaders import SourceFile, load
+from qa.storage.checkpoint import Embedded
 from qa.types import BuildProgress, Chunk, Region, Skipped
 
-Embedded = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
+__all__ = ["Embedded", "Loaded", "embed", "load_all", "load_file"]
 
 
 @dataclass(frozen=True)
