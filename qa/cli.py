@@ -93,10 +93,18 @@ def parser() -> argparse.ArgumentParser:
         "against the current index (--questions)",
     )
     p.add_argument("dataset", type=Path, nargs="?", help="a SQuAD v1.1 or v2.0 JSON file")
-    p.add_argument("--questions", type=Path, help="JSON lines: question, and any of source, answer, answerable")
+    p.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="JSON lines: question (or q), and any of source, page, answer, answerable, why, lang; several files "
+        "are reported apart and in total",
+    )
     p.add_argument("--k", help="recall cut-offs, comma separated (default 1,5,20 for SQuAD, 1,5 for --questions)")
     p.add_argument("--articles", help="SQuAD only: these article titles, comma separated")
     p.add_argument("--json", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="--questions: list every failed question")
     _strictness(p)
     return top
 
@@ -400,21 +408,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _eval_questions(args: argparse.Namespace) -> int:
     from qa import open_index
-    from qa.goldset import evaluate_questions, format_report, load_questions
+    from qa.goldset import (
+        evaluate_questions,
+        format_failures,
+        format_measures,
+        format_report,
+        load_questions,
+        merge,
+        short_names,
+    )
     from qa.serialize import goldset_json
 
-    questions = load_questions(args.questions)
+    paths: list[Path] = args.questions
+    names = short_names(paths)
+    sets = [load_questions(p) for p in paths]
     index = open_index(settings_from(args))
-    report = evaluate_questions(index, questions, _cutoffs(args.k or "1,5"))
+    cutoffs = _cutoffs(args.k or "1,5")
+    reports = [evaluate_questions(index, questions, cutoffs) for questions in sets]
+    total = merge(reports)
     if args.json:
-        print(json.dumps(goldset_json(report), ensure_ascii=False, indent=2))
-    else:
-        info = index.info()
-        print(
-            f"{len(questions)} questions on the index at {index.settings.index} "
-            f"({info.version}: {info.documents} documents, {info.chunks} chunks)"
-        )
-        print(format_report(report))
+        print(json.dumps(goldset_json(total, list(zip(names, reports))), ensure_ascii=False, indent=2))
+        return 0
+    info = index.info()
+    print(
+        f"{len(total.outcomes)} questions on the index at {index.settings.index} "
+        f"({info.version}: {info.documents} documents, {info.chunks} chunks)"
+    )
+    columns = list(zip(names, reports))
+    print(format_measures(columns if len(reports) == 1 else [*columns, ("total", total)]))
+    if len(reports) == 1:
+        print(format_report(total))
+        return 0
+    for name, report in columns:
+        if args.verbose:
+            print(f"{name}: " + format_failures(report))
+        else:
+            print(f"{name}: {len(report.failed)} of {len(report.outcomes)} questions failed (--verbose lists them)")
     return 0
 
 

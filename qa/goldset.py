@@ -7,16 +7,25 @@ import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
 
 from qa.api import Index
 from qa.errors import QAError
 from qa.evaluation import MemoEmbedder, check_cutoffs, contains_answer, recall_at, share
-from qa.types import Answer
+from qa.types import Answer, Citation
 
-KEYS = ("question", "source", "answer", "answerable")
+KEYS = ("question", "source", "answer", "answerable", "q", "page", "why", "lang")
 MARKER = re.compile(r"\[\d+\]")
 EXCERPT_CHARS = 100
+MEASURES = {
+    "fact_in_answer": "fact in the answer",
+    "fact_in_citation": "fact in a citation",
+    "first_citation_right": "first citation right",
+    "any_citation_right": "any citation right",
+    "answerable_refused": "answerable refused",
+    "unanswerable_refused": "unanswerable refused",
+}
 
 
 class QuestionsError(QAError):
@@ -30,6 +39,8 @@ class GoldQuestion:
     source: str | None = None  # corpus file that holds the answer, relative to the corpus
     answer: str | None = None  # text the answer must contain
     answerable: bool = True
+    page: int | None = None  # 1-based page of `source` that holds the answer (PDF)
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,8 +50,25 @@ class GoldOutcome:
     question: GoldQuestion
     rank: int | None  # 1-based rank of the first passage from `source`; None when absent or no source was given
     answered: bool
-    answer_found: bool  # answered, and the answer or one of its citations contains `answer`
     failures: tuple[str, ...]
+    in_answer: bool = False  # answered, and the answer text itself contains `answer`
+    in_citation: bool = False  # answered, and one of its citations contains `answer`
+    first_cited: bool = False  # the answer holds the fact and its first citation is from `source` (on `page`)
+    any_cited: bool = False  # the answer holds the fact and one of its citations is from `source` (on `page`)
+
+    @property
+    def answer_found(self) -> bool:
+        return self.in_answer or self.in_citation
+
+
+@dataclass(frozen=True)
+class Tally:
+    count: int
+    total: int
+
+    @property
+    def share(self) -> float | None:
+        return round(self.count / self.total, 4) if self.total else None
 
 
 @dataclass(frozen=True)
@@ -65,6 +93,11 @@ class GoldReport:
         return [o for o in self.outcomes if o.question.answerable]
 
     @property
+    def right_with_source(self) -> list[GoldOutcome]:
+        """Answers that hold the fact, for questions that name its source: where their citations are checked."""
+        return [o for o in self.with_answer if o.in_answer and o.question.source]
+
+    @property
     def failed(self) -> list[GoldOutcome]:
         return [o for o in self.outcomes if o.failures]
 
@@ -77,6 +110,26 @@ class GoldReport:
         found["refusal_accuracy"] = share([not o.answered for o in self.unanswerable])
         found["answerable_refused"] = share([not o.answered for o in self.answerable])
         return {k: round(v, 4) if v is not None else None for k, v in found.items()}
+
+    def measures(self) -> dict[str, Tally]:
+        """Each measure as a count of the questions it is over (keys of MEASURES, then source_recall@k)."""
+
+        def tally(outcomes: list[GoldOutcome], flag: str) -> Tally:
+            return Tally(sum(bool(getattr(o, flag)) for o in outcomes), len(outcomes))
+
+        right = self.right_with_source
+        found = {
+            "fact_in_answer": tally(self.with_answer, "in_answer"),
+            "fact_in_citation": tally(self.with_answer, "in_citation"),
+            "first_citation_right": tally(right, "first_cited"),
+            "any_citation_right": tally(right, "any_cited"),
+            "answerable_refused": Tally(sum(not o.answered for o in self.answerable), len(self.answerable)),
+            "unanswerable_refused": Tally(sum(not o.answered for o in self.unanswerable), len(self.unanswerable)),
+        }
+        ranks = [o.rank for o in self.with_source]
+        for k in self.cutoffs:
+            found[f"source_recall@{k}"] = Tally(sum(r is not None and r <= k for r in ranks), len(ranks))
+        return found
 
 
 def load_questions(path: Path) -> list[GoldQuestion]:
@@ -93,6 +146,8 @@ def load_questions(path: Path) -> list[GoldQuestion]:
 
 
 def parse_line(line: str, number: int, path: Path) -> GoldQuestion:
+    """Our format (question, source, answer, answerable) or the debian-dev one (q, answer, source, page, lang;
+    a line with `why` and no `answer` is unanswerable)."""
     where = f"{path} line {number}"
     try:
         raw = json.loads(line)
@@ -103,28 +158,46 @@ def parse_line(line: str, number: int, path: Path) -> GoldQuestion:
     unknown = sorted(set(raw) - set(KEYS))
     if unknown:
         raise QuestionsError(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(KEYS)}")
-    question = raw.get("question")
+    if "question" in raw and "q" in raw:
+        raise QuestionsError(f'{where}: give the question once, as "question" or as "q"')
+    question = raw.get("question", raw.get("q"))
     if not isinstance(question, str) or not question.strip():
         raise QuestionsError(f'{where}: "question" is missing or not a non-empty string')
-    for key in ("source", "answer"):
-        if key in raw and not (isinstance(raw[key], str) and raw[key].strip()):
+    for key in ("source", "answer", "why", "lang"):
+        if raw.get(key) is not None and not (isinstance(raw[key], str) and raw[key].strip()):
             raise QuestionsError(f'{where}: "{key}" must be a non-empty string')
-    answerable = raw.get("answerable", True)
+    answerable = raw.get("answerable", not ("why" in raw and "answer" not in raw))
     if not isinstance(answerable, bool):
         raise QuestionsError(f'{where}: "answerable" must be true or false')
-    if not answerable and ("source" in raw or "answer" in raw):
+    if not answerable and (raw.get("source") is not None or raw.get("answer") is not None):
         raise QuestionsError(f'{where}: a question with "answerable": false cannot have a "source" or an "answer"')
-    source = posixpath.normpath(raw["source"].strip().replace("\\", "/")) if "source" in raw else None
-    return GoldQuestion(number, question, source, raw.get("answer"), answerable)
+    page = raw.get("page")
+    if page is not None and not (type(page) is int and page >= 1):
+        raise QuestionsError(f'{where}: "page" must be a page number from 1, or null')
+    if page is not None and raw.get("source") is None:
+        raise QuestionsError(f'{where}: "page" needs the "source" it is a page of')
+    source = posixpath.normpath(raw["source"].strip().replace("\\", "/")) if raw.get("source") is not None else None
+    return GoldQuestion(number, question, source, raw.get("answer"), answerable, page, raw.get("lang"))
 
 
 def answer_contains(answer: Answer, expected: str) -> bool:
     """The answer was given and its text (without [n] markers) or one of its cited passages contains `expected`,
     ignoring case and runs of whitespace."""
-    if not answer.answered:
-        return False
-    texts = [MARKER.sub(" ", answer.answer)] + [c.text for c in answer.citations]
-    return any(contains_answer(text, [expected]) for text in texts)
+    return text_contains(answer, expected) or cited_contains(answer, expected)
+
+
+def text_contains(answer: Answer, expected: str) -> bool:
+    """The answer was given and its own text, without its [n] markers, contains `expected`."""
+    return answer.answered and contains_answer(MARKER.sub("", answer.answer), [expected])
+
+
+def cited_contains(answer: Answer, expected: str) -> bool:
+    return answer.answered and any(contains_answer(c.text, [expected]) for c in answer.citations)
+
+
+def cites(citation: Citation, q: GoldQuestion) -> bool:
+    """The citation is from the question's source, and on its page where one is given."""
+    return citation.source == q.source and (q.page is None or citation.page == q.page)
 
 
 def evaluate_questions(index: Index, questions: Sequence[GoldQuestion], cutoffs: Sequence[int]) -> GoldReport:
@@ -140,6 +213,11 @@ def evaluate_questions(index: Index, questions: Sequence[GoldQuestion], cutoffs:
     finally:
         index.embedder = embedder
     return GoldReport(tuple(cutoffs), outcomes)
+
+
+def merge(reports: Sequence[GoldReport]) -> GoldReport:
+    """One report over the questions of several, which share their cut-offs."""
+    return GoldReport(reports[0].cutoffs, tuple(o for r in reports for o in r.outcomes))
 
 
 def _one(index: Index, q: GoldQuestion, depth: int, known: set[str]) -> GoldOutcome:
@@ -159,10 +237,27 @@ def _one(index: Index, q: GoldQuestion, depth: int, known: set[str]) -> GoldOutc
             failures.append(f"source {q.source} is not in the top {depth} passages")
         elif rank > 1:
             failures.append(f"source {q.source} is passage {rank}, not the first")
-    found = bool(q.answer) and answer_contains(answer, q.answer or "")
-    if q.answer and answer.answered and not found:
-        failures.append(f"the answer does not contain {q.answer!r}; it says: {_excerpt(answer.answer)}")
-    return GoldOutcome(q, rank, answer.answered, found, tuple(failures))
+    expected = q.answer or ""
+    in_answer = bool(expected) and text_contains(answer, expected)
+    in_citation = bool(expected) and cited_contains(answer, expected)
+    if expected and answer.answered and not in_answer:
+        held = " (a citation does)" if in_citation else ""
+        failures.append(f"the answer does not contain {expected!r}{held}; it says: {_excerpt(answer.answer)}")
+    first_cited = any_cited = False
+    if in_answer and q.source:
+        first_cited = bool(answer.citations) and cites(answer.citations[0], q)
+        any_cited = any(cites(c, q) for c in answer.citations)
+        wanted = _place(q.source, q.page)
+        if not any_cited:
+            failures.append(f"no citation is from {wanted}")
+        elif not first_cited:
+            first = answer.citations[0]
+            failures.append(f"the first citation is from {_place(first.source, first.page)}, not {wanted}")
+    return GoldOutcome(q, rank, answer.answered, tuple(failures), in_answer, in_citation, first_cited, any_cited)
+
+
+def _place(source: str | None, page: int | None) -> str:
+    return f"{source} page {page}" if page is not None else str(source)
 
 
 def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -184,9 +279,44 @@ def format_report(report: GoldReport) -> str:
         count = counts["source_recall"] if key.startswith("source_recall@") else counts[key]
         shown = "n/a" if value is None else f"{value:.3f}"
         lines.append(f"  {label:<22} {shown:>6}   ({count})")
+    lines.append(format_failures(report))
+    return "\n".join(lines)
+
+
+def short_names(paths: Sequence[Path]) -> list[str]:
+    """Column names for question files: their stems less a shared prefix ending in - or _ (debian-dev-questions.jsonl
+    and debian-dev-unanswerable.jsonl give questions and unanswerable); the paths themselves where stems repeat."""
+    stems = [p.stem for p in paths]
+    if len(set(stems)) < len(stems):
+        return [str(p) for p in paths]
+    shared = takewhile(lambda chars: len(set(chars)) == 1, zip(*stems)) if len(stems) > 1 else iter(())
+    prefix = "".join(chars[0] for chars in shared)
+    cut = max(prefix.rfind("-"), prefix.rfind("_")) + 1
+    return [stem[cut:] for stem in stems]
+
+
+def format_failures(report: GoldReport) -> str:
     failed = report.failed
-    lines.append(f"{len(failed)} of {len(report.outcomes)} questions failed" + (":" if failed else ""))
+    lines = [f"{len(failed)} of {len(report.outcomes)} questions failed" + (":" if failed else "")]
     for outcome in failed:
         lines.append(f"  line {outcome.question.line}: {outcome.question.question}")
         lines += [f"    - {reason}" for reason in outcome.failures]
     return "\n".join(lines)
+
+
+def format_measures(reports: Sequence[tuple[str, GoldReport]]) -> str:
+    """The measures as a table: one column per named report, each cell `count/total share` (`-` over none)."""
+    names = [name for name, _ in reports]
+    tallies = [report.measures() for _, report in reports]
+    labels = {**MEASURES, **{key: key.replace("_", " ") for key in tallies[0] if key not in MEASURES}}
+    width = max(len(label) for label in labels.values())
+    cells = [[_cell(t[key]) for t in tallies] for key in labels]
+    widths = [max(len(name), *(len(row[i]) for row in cells)) for i, name in enumerate(names)]
+    lines = ["  " + " " * width + "".join(f"  {name:>{w}}" for name, w in zip(names, widths))]
+    for label, row in zip(labels.values(), cells):
+        lines.append(f"  {label:<{width}}" + "".join(f"  {cell:>{w}}" for cell, w in zip(row, widths)))
+    return "\n".join(lines)
+
+
+def _cell(tally: Tally) -> str:
+    return "-" if not tally.total else f"{tally.count}/{tally.total} {tally.share:.3f}"

@@ -66,22 +66,34 @@ def status_json(status: IndexStatus) -> dict[str, Any]:
     return data
 
 
-def goldset_json(report: GoldReport) -> dict[str, Any]:
-    """`qa eval --questions --json`: the figures, the counts they are over, and each failed question."""
+def goldset_json(report: GoldReport, files: Sequence[tuple[str, GoldReport]] = ()) -> dict[str, Any]:
+    """`qa eval --questions --json`: the figures and measures in total and for each named file (whose questions
+    `report` holds), the counts they are over, and each failed question with its file."""
+    named = files or [("", report)]
     return {
-        "questions": len(report.outcomes),
-        "with_source": len(report.with_source),
-        "with_answer": len(report.with_answer),
-        "unanswerable": len(report.unanswerable),
-        **report.figures(),
+        **_goldset_figures(report),
+        "files": [{"file": name, **_goldset_figures(r)} for name, r in files],
         "failed": [
             {
+                **({"file": name} if name else {}),
                 "line": o.question.line,
                 "question": o.question.question,
                 "rank": o.rank,
                 "answered": o.answered,
                 "reasons": list(o.failures),
             }
-            for o in report.failed
+            for name, r in named
+            for o in r.failed
         ],
+    }
+
+
+def _goldset_figures(report: GoldReport) -> dict[str, Any]:
+    return {
+        "questions": len(report.outcomes),
+        "with_source": len(report.with_source),
+        "with_answer": len(report.with_answer),
+        "unanswerable": len(report.unanswerable),
+        **report.figures(),
+        "measures": {key: {**asdict(t), "share": t.share} for key, t in report.measures().items()},
     }

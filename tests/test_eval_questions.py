@@ -11,7 +11,17 @@ from helpers import ROOT, run_qa
 
 from qa import Answer, Citation, Settings, build_index, open_index
 from qa.cli import main
-from qa.goldset import QuestionsError, answer_contains, evaluate_questions, load_questions
+from qa.goldset import (
+    QuestionsError,
+    Tally,
+    answer_contains,
+    cited_contains,
+    evaluate_questions,
+    load_questions,
+    merge,
+    short_names,
+    text_contains,
+)
 from qa.types import Span
 
 FILES = {
@@ -133,6 +143,11 @@ def test_answer_text_is_matched_without_markers_case_or_spacing():
         ('{"question": "Why?", "source": 3}', 'line 2: "source" must be a non-empty string'),
         ('{"question": "Why?", "sources": "a.txt"}', "line 2: unknown key 'sources'; the keys are question, source"),
         ('{"question": "Why?", "answerable": false, "answer": "x"}', 'cannot have a "source" or an "answer"'),
+        ('{"q": "Why?", "question": "Why?"}', 'give the question once, as "question" or as "q"'),
+        ('{"q": "Why?", "why": "Nothing says.", "source": "a.txt"}', 'cannot have a "source" or an "answer"'),
+        ('{"q": "Why?", "source": "a.pdf", "page": 0}', '"page" must be a page number from 1, or null'),
+        ('{"q": "Why?", "source": "a.pdf", "page": "3"}', '"page" must be a page number from 1, or null'),
+        ('{"q": "Why?", "page": 3}', '"page" needs the "source" it is a page of'),
     ],
 )
 def test_a_bad_line_is_one_error_naming_the_line(tmp_path, capsys, line, message):
@@ -166,3 +181,117 @@ def test_questions_need_an_index_and_say_how_to_build_it(tmp_path, capsys):
     path = write_jsonl(tmp_path / "q.jsonl", QUESTIONS)
     assert main(["eval", "--questions", str(path), "--index", str(tmp_path / "no-index")]) == 1
     assert "run `qa index`" in capsys.readouterr().err
+
+
+PAGES = ["Volcanic ash grounded flights across Europe.", "Saffron is harvested from crocus flowers by hand."]
+# debian-dev format. Lines 1-3 ask the same thing, which the PDF's page 2 answers: line 2 names page 1 and line 3
+# another file, so their answers are right and their citations wrong. Line 5 expects text the corpus lacks.
+ANSWERABLE = [
+    {"q": "How is saffron harvested?", "answer": "BY  hand", "source": "report.pdf", "page": 2},
+    {"q": "How is saffron harvested?", "answer": "by hand", "source": "report.pdf", "page": 1},
+    {"q": "How is saffron harvested?", "answer": "by hand", "source": "pandas.txt", "page": None},
+    {"q": "What do giant pandas eat?", "answer": "bamboo", "source": "pandas.txt", "page": None, "lang": "en"},
+    {"q": "Which food do pandas in Sichuan eat?", "answer": "eucalyptus leaves", "source": "pandas.txt", "page": None},
+]
+# Line 2 is one the corpus answers, marked as one it must refuse.
+UNANSWERABLE = [
+    {"q": "How do I bake sourdough bread?", "why": "The corpus has no recipes."},
+    {"q": "What do giant pandas eat?", "why": "Marked unanswerable on purpose."},
+]
+
+
+@pytest.fixture(scope="module")
+def handbook(tmp_path_factory, embedder) -> Settings:
+    from scans import make_pdf
+
+    base = tmp_path_factory.mktemp("handbook")
+    settings = Settings(corpus=base / "corpus", index=base / "index")
+    settings.corpus.mkdir()
+    for name in ("otters.txt", "pandas.txt"):
+        (settings.corpus / name).write_text(FILES[name], encoding="utf-8")
+    (settings.corpus / "report.pdf").write_bytes(make_pdf(PAGES))
+    build_index(settings)
+    return settings
+
+
+def test_debian_dev_lines_are_read_as_they_are(tmp_path):
+    answerable = load_questions(write_jsonl(tmp_path / "a.jsonl", ANSWERABLE))
+    assert [(q.question, q.source, q.page, q.answerable) for q in answerable[:3]] == [
+        ("How is saffron harvested?", "report.pdf", 2, True),
+        ("How is saffron harvested?", "report.pdf", 1, True),
+        ("How is saffron harvested?", "pandas.txt", None, True),
+    ]
+    assert answerable[3].lang == "en" and answerable[0].lang is None
+    unanswerable = load_questions(write_jsonl(tmp_path / "u.jsonl", UNANSWERABLE))
+    assert [(q.answerable, q.answer, q.source) for q in unanswerable] == [(False, None, None)] * 2
+
+
+def test_measures_per_file_and_in_total(handbook, tmp_path):
+    index = open_index(handbook)
+    answerable = evaluate_questions(index, load_questions(write_jsonl(tmp_path / "a.jsonl", ANSWERABLE)), [1, 5])
+    unanswerable = evaluate_questions(index, load_questions(write_jsonl(tmp_path / "u.jsonl", UNANSWERABLE)), [1, 5])
+    measures = answerable.measures()
+    assert measures["fact_in_answer"] == Tally(4, 5) and measures["fact_in_citation"] == Tally(4, 5)
+    assert measures["first_citation_right"] == Tally(2, 4) and measures["any_citation_right"] == Tally(2, 4)
+    assert measures["answerable_refused"] == Tally(0, 5) and measures["unanswerable_refused"] == Tally(0, 0)
+    assert measures["source_recall@5"] == Tally(5, 5)
+    assert unanswerable.measures()["unanswerable_refused"] == Tally(1, 2)
+    total = merge([answerable, unanswerable]).measures()
+    assert total["fact_in_answer"] == Tally(4, 5) and total["unanswerable_refused"] == Tally(1, 2)
+    assert total["answerable_refused"] == Tally(0, 5) and total["source_recall@5"] == Tally(5, 5)
+    failed = {o.question.line: o.failures for o in answerable.failed}
+    assert failed[2][-1] == "no citation is from report.pdf page 1"
+    assert failed[3][-1] == "no citation is from pandas.txt"
+    assert failed[5][-1].startswith("the answer does not contain 'eucalyptus leaves'; it says:")
+    assert 1 not in failed and 4 not in failed
+
+
+def test_qa_eval_takes_several_files_and_reports_each_and_the_total(handbook, tmp_path, capsys):
+    paths = [
+        write_jsonl(tmp_path / "dd-answerable.jsonl", ANSWERABLE),
+        write_jsonl(tmp_path / "dd-none.jsonl", UNANSWERABLE),
+    ]
+    assert main(["eval", "--questions", *map(str, paths), *where(handbook)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"7 questions on the index at {handbook.index} (v")
+    assert lines[1].split() == ["answerable", "none", "total"]
+    rows = {line[:22].strip(): line[22:].split() for line in lines[2:10]}
+    assert rows["fact in the answer"] == ["4/5", "0.800", "-", "4/5", "0.800"]
+    assert rows["first citation right"] == ["2/4", "0.500", "-", "2/4", "0.500"]
+    assert rows["unanswerable refused"] == ["-", "1/2", "0.500", "1/2", "0.500"]
+    assert lines[10:] == [
+        "answerable: 3 of 5 questions failed (--verbose lists them)",
+        "none: 1 of 2 questions failed (--verbose lists them)",
+    ]
+    assert main(["eval", "--questions", *map(str, paths), "--verbose", *where(handbook)]) == 0
+    out = capsys.readouterr().out
+    assert "answerable: 3 of 5 questions failed:\n  line 2: How is saffron harvested?\n" in out
+    assert "none: 1 of 2 questions failed:\n  line 2: What do giant pandas eat?\n" in out
+
+
+def test_qa_eval_json_has_each_file_and_the_file_of_each_failure(handbook, tmp_path):
+    paths = [write_jsonl(tmp_path / "a.jsonl", ANSWERABLE), write_jsonl(tmp_path / "u.jsonl", UNANSWERABLE)]
+    result = run_qa("eval", "--questions", *map(str, paths), "--json", *where(handbook))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["questions"] == 7 and [f["file"] for f in data["files"]] == ["a", "u"]
+    assert data["measures"]["fact_in_answer"] == {"count": 4, "total": 5, "share": 0.8}
+    assert data["files"][1]["measures"]["unanswerable_refused"] == {"count": 1, "total": 2, "share": 0.5}
+    assert [(f["file"], f["line"]) for f in data["failed"]] == [("a", 2), ("a", 3), ("a", 5), ("u", 2)]
+
+
+def test_the_answer_text_and_the_citations_are_measured_apart():
+    citation = Citation(1, Span("a.txt", 0, 40, 1, 1), "Run dpkg-buildpackage -us -uc in the tree.", 0.9)
+    answer = Answer("q", "Unpack the source. [1] Run dpkg-buildpackage -us -uc. [2]", True, (citation,))
+    assert text_contains(answer, "the SOURCE. run dpkg-buildpackage -us")
+    assert not text_contains(answer, "in the tree") and cited_contains(answer, "in the tree")
+    assert not cited_contains(Answer("q", "", False, (citation,)), "in the tree"), "a refusal holds nothing"
+
+
+def test_columns_are_named_by_file_less_their_shared_prefix():
+    assert short_names([Path("d/debian-dev-questions.jsonl"), Path("debian-dev-unanswerable.jsonl")]) == [
+        "questions",
+        "unanswerable",
+    ]
+    assert short_names([Path("questions.jsonl")]) == ["questions"]
+    assert short_names([Path("a/q.jsonl"), Path("b/q.jsonl")]) == ["a/q.jsonl", "b/q.jsonl"]
