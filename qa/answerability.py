@@ -13,13 +13,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from qa.kinds import NAMES, REFUSING_KINDS
+from qa.meaning import frame_terms
 from qa.retrieval import Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
 from qa.sparse import CJK_RUN as CJK
@@ -44,6 +46,9 @@ FEATURES = (
     "lexical_cosine",  # chosen_lexical times chosen_cosine: both at once
     "missing_rarity",  # IDF of the most specific missing term over the IDF of a term in no chunk (corpus size apart)
 )
+
+
+Meaning = Callable[[str, Sequence[str]], set[str]]
 
 
 @dataclass(frozen=True)
@@ -134,18 +139,23 @@ def gather(
     sparse: Sparse,
     asked: str | None,
     kind_found: Sequence[bool],
+    meaning: Meaning | None = None,
 ) -> Evidence:
     """The evidence for answering `question` with sentence `chosen` (an index into `sentences`).
 
-    `kind_found[i]` says whether sentence i holds the asked-for kind of thing (see answer.answer_type_match).
+    `kind_found[i]` says whether sentence i holds the asked-for kind of thing (see answer.answer_type_match);
+    `meaning(window, terms)` says which question terms the window says in other words (qa.meaning).
     """
     window = window_of(sentences, chosen)
     in_window: set[str] = set()
     for n in window:
         in_window |= sentence_terms(sentences[n].text)
     every = sorted(set(terms(question)) - cjk_noise(question, in_window))
-    common = common_terms()
+    common = common_terms() | frame_terms()
     question_terms = [t for t in every if t not in common] or every
+    unsaid = [t for t in question_terms if t not in in_window]
+    if meaning is not None and unsaid:
+        in_window |= meaning(" ".join(sentences[n].text for n in window), unsaid)
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
     top_idf = max(idf.values(), default=1.0) or 1.0
@@ -153,7 +163,7 @@ def gather(
     everywhere: set[str] = set()
     for hit in {id(s.hit): s.hit for s in sentences}.values():
         everywhere |= sentence_terms(hit.chunk.text)
-    unknown = [t for t in question_terms if t not in sparse.vocab]
+    unknown = [t for t in question_terms if t not in sparse.vocab and t not in in_window]
     unknown.sort(key=lambda t: -idf[t])
     unknown_words = phrases(question, unknown)
     ranked = np.sort(combined)[::-1]
@@ -220,14 +230,13 @@ def sentence_terms(text: str) -> frozenset[str]:
 CJK_QUESTION = frozenset("哪什么谁几怎吗呢何吧")  # question words and particles
 CJK_FUNCTION = CJK_QUESTION | frozenset("的了是在有和与及或啊")
 CJK_STOP_PAIRS = frozenset({"时候", "多少", "如何", "可以", "是否", "怎样", "为何", "哪里", "哪儿"})
-KINDS = {"number": "a number", "time": "a date or time", "person": "a person's name", "place": "a place"}
 
 
 def reason(evidence: Evidence) -> str:
     """One line saying what the documents lack, from the question terms that were not found."""
     if lacks_kind(evidence):
         about = f" mention {_listed(evidence.found)} but" if evidence.found else ""
-        kind = KINDS.get(evidence.asked or "", "a answer").removeprefix("a ")
+        kind = NAMES.get(evidence.asked or "", "answer")
         return f"The documents{about} give no {kind} for it."
     if evidence.unknown:
         absent = ", ".join(f'"{w}"' for w in evidence.unknown[:3])
@@ -247,7 +256,7 @@ def _listed(words: Sequence[str], last: str = "and") -> str:
 
 def lacks_kind(evidence: Evidence) -> bool:
     """The question asks for a number or a date and neither the chosen sentence nor its neighbours hold one."""
-    return evidence.asked in ("number", "time") and bool(evidence.values[FEATURES.index("type_unmet")])
+    return evidence.asked in REFUSING_KINDS and bool(evidence.values[FEATURES.index("type_unmet")])
 
 
 def decide(evidence: Evidence, strictness: float | None = None, model: Model | None = None) -> Decision:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from qa.types import Answer, Citation, Hit, IndexStatus, Skipped
+from qa.types import Answer, Citation, Hit, IndexStatus, ShortAnswer, Skipped
 
 if TYPE_CHECKING:
     from qa.goldset import GoldReport
@@ -49,7 +49,16 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "citations": [citation_json(c) for c in answer.citations],
         "mode": answer.mode,
         "unsupported_sentences": list(answer.unsupported_sentences),
+        "short_answer": answer.short.text if answer.short else "",
+        "short_answer_at": short_json(answer.short),
     }
+
+
+def short_json(short: ShortAnswer | None) -> dict[str, int] | None:
+    """Where the short answer is: `citations[citation - 1].text[start:end]`."""
+    if short is None:
+        return None
+    return {"citation": short.citation, "start": short.start, "end": short.end}
 
 
 def skipped_json(skipped: Skipped) -> dict[str, Any]:

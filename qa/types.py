@@ -126,6 +126,16 @@ class Citation(_Spanned):
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The token or phrase that answers, `citation.text[start:end]` of the citation numbered `citation`."""
+
+    text: str
+    citation: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -135,6 +145,7 @@ class Answer:
     unsupported_sentences: tuple[str, ...] = ()
     notice: str = ""
     reason: str = ""  # when not answered: what the documents lack, in one line
+    short: ShortAnswer | None = None  # the command, path or number itself, where one span of a citation is it
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,268 @@
+"""What a question asks for (a number, a date, a name, a command, a path, an option, ...) and where a text
+holds things of that kind: the spans a short answer is taken from."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Kind = Literal[
+    "number", "time", "person", "place", "command", "path", "option", "field", "package", "address", "version", "term"
+]
+REFUSING_KINDS: frozenset[str] = frozenset({"number", "time", "version"})  # none in the window: the text cannot say
+NAMES: dict[str, str] = {
+    "number": "number",
+    "time": "date or time",
+    "person": "person's name",
+    "place": "place",
+    "command": "command",
+    "path": "file or path",
+    "option": "option",
+    "field": "field or variable",
+    "package": "package or tool name",
+    "address": "address",
+    "version": "version",
+    "term": "name",
+}
+
+NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
+    "million millions billion billions trillion dozen dozens half quarter twice once"
+)
+UNITS = (
+    "bytes? [kmgt]i?b kilobytes? megabytes? gigabytes? terabytes? characters? chars? lines? columns? words? "
+    "seconds? minutes? hours? days? weeks? months? years? ms percent per cent pages? items? times members? "
+    "people dollars? euros? usd hk\\$ km miles? metres? meters? kg bits? pixels? px pt points?"
+)
+NUMBER = re.compile(
+    rf"(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?%?(?:\s?(?:{'|'.join(UNITS.split())})\b)?"
+    rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
+    re.I,
+)
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
+MONTHS = "january february march april may june july august september october november december"
+TIME = re.compile(
+    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:in|by|since|until|from|before|after|around) \d{{3,4}}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{'|'.join(MONTHS.split())})\b"
+    r"|\b(?:centur(?:y|ies)|decades?|BC|BCE|AD|CE)\b"
+    rf"|\b(?:{'|'.join(WEEKDAYS.split())})s?\b|\b\d{{1,2}}(?::\d{{2}})? ?(?:[ap]\.?m\b\.?)|\b\d{{1,2}}:\d{{2}}\b"
+    r"|\bo'clock\b|\b(?:noon|midnight|(?:in the )?(?:morning|afternoon|evening))\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b"
+    r"|星期[一二三四五六日天]|周[一二三四五六日]|[0-9一二三四五六七八九十]+[年月日号点]",
+    re.I,
+)
+CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*")
+PATH = re.compile(
+    r"(?<![\w/.$-])(?:~|\.{1,2})?/[\w.+~@%${}()*-]+(?:/[\w.+~@%${}()*-]*)*"  # /etc/papersize, ~/.dput.cf
+    r"|(?<![\w/.$-])~?\.[a-z][\w-]*(?:\.[\w-]+)*\b"  # .dput.cf
+    r"|\b[\w.+-]+/[\w.+${}()-]+(?:/[\w.+${}()-]*)*"  # debian/control, pool/main/libp/libpaper/
+    r"|\b[\w-]+\.(?:conf|cf|cfg|ini|list|log|txt|deb|dsc|changes|tar\.[gx]z|gz|xz|bz2|json|ya?ml|sh|py|pem|key)\b",
+    re.I,
+)
+OPTION = re.compile(r"(?<![\w-])--?[a-zA-Z][\w-]*(?:=\S+)?")
+FIELD = re.compile(
+    r"\b[A-Z][a-z0-9]+(?:-[A-Z0-9][a-z0-9]*)+\b:?"  # Build-Depends, Standards-Version
+    r"|\$\{?[A-Za-z_][\w:]*\}?"  # $HOME, ${perl:Depends}
+    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{4,}\b"  # DEB_BUILD_OPTIONS, PAPERSIZE
+    r"|\boverride_dh_\w+|\b[A-Z][a-z]+:(?=\s)"  # override_dh_auto_test, Maintainer:
+)
+TOOL = re.compile(
+    r"(?<![\w/.-])[a-z][a-z0-9]*(?:[-_+.][a-z0-9]+)+(?![\w/-])"  # apt-mark, dh_md5sums, libpaper1.x, www-browser
+    r"|\b[a-z][\w.+-]*(?=\(\d\w?\))"  # dpkg-deb(1)
+    r"|(?<![\w/.-])[a-z]+\d+[a-z\d]*\b"  # s390x, libpaper1, exim4
+)
+ADDRESS = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # team@security.debian.org
+    r"|\b(?:https?|ftp)://[^\s)\]>”\"]+[^\s)\]>”\".,;:]"
+    r"|\b(?:[a-z0-9-]+\.)+(?:org|com|net|edu|gov|io|de|uk|fr|jp|cn|hk)\b",
+    re.I,
+)
+VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
+QUOTED = re.compile(r"(?<![^\W_])[“”\"‘’'`´]{1,2}([^“”\"‘’'`´\n]{2,40}?)[“”\"‘’'`´]{1,2}(?![^\W_])")
+COMMON_PARTS = frozenset(
+    "a all and back based be boot built by co day down e end fine first free full half high in known last level "
+    "like log long look low mail make new non of off old on one open out post pre re read real run second self "
+    "set short side sign so source system term the third three time to two up user well wide world write x year "
+    "wise date based side only per line time like".split()
+)
+INLINE_CODE = re.compile(r"^\s*(?:\$ |# )?[a-z][\w.+-]*(?: +\S+){0,8}\s*$")
+PATTERNS: dict[str, list[re.Pattern[str]]] = {
+    "number": [NUMBER],
+    "time": [TIME],
+    "person": [CAPITALISED],
+    "place": [CAPITALISED],
+    "command": [TOOL, OPTION],
+    "path": [PATH],
+    "option": [OPTION],
+    "field": [FIELD],
+    "package": [TOOL, QUOTED],
+    "address": [ADDRESS],
+    "version": [VERSION],
+    "term": [QUOTED, CAPITALISED, TOOL],
+}
+
+TECH_WHERE = re.compile(
+    r"\b(?:files?|kept|stored?|config\w*|settings?|put|keep|installed|located|logs?|look|directory|folder|saved?"
+    r"|written|lives?|placed?|go)\b",
+    re.I,
+)
+ABOUT_MAIL = re.compile(r"\b(?:e-?mail|mail|contact|write to|report it to|reach(?:es)?)\b", re.I)
+ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("option", re.compile(r"\b(?:what|which) (?:\w+ )?(?:option|flag|switch|argument|parameter)s?\b", re.I)),
+    ("command", re.compile(r"\b(?:what|which) (?:\w+ )?(?:command|invocation)s?\b|\bwhat do i (?:run|type)\b", re.I)),
+    ("path", re.compile(r"\b(?:what|which) (?:\w+ )?(?:file|directory|folder|path|dir|queue)s?\b", re.I)),
+    ("field", re.compile(r"\b(?:what|which) (?:\w+ )?(?:field|variable|keyword|header|target|macro)s?\b", re.I)),
+    ("address", re.compile(r"\b(?:what|which) (?:\w+ )?(?:server|address|url|site|host|e-?mail|list)s?\b", re.I)),
+    ("version", re.compile(r"\b(?:what|which) (?:\w+ )?versions?\b(?! format)", re.I)),
+    (
+        "package",
+        re.compile(
+            r"\b(?:what|which) (?:\w+ )?(?:package|tool|program|utility|script|binary|daemon|helper|library)s?\b"
+            r"|\bwhat (?:restores|installs|provides|fixes)\b|\bwhich one\b",
+            re.I,
+        ),
+    ),
+    (
+        "term",
+        re.compile(
+            r"\b(?:what|which) (?:\w+ )?(?:nickname|name|codename|term|format|word|prefix|tag|suffix|label"
+            r"|architecture|distribution|release|license|licence)s?\b|\bcalled\b|\bstand for\b",
+            re.I,
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
+            r"|\b(?:what|which) (?:\w+ )?(?:percentage|percent|number|amount|population|size|limit|length|port)\b",
+            re.I,
+        ),
+    ),
+    ("time", re.compile(r"\b(?:what|which|in what) (?:year|years|date|century|decade|time|month|day)\b", re.I)),
+)
+WHEN = re.compile(r"(?:^|[.?!]\s+)when\b(?![^?]*,\s*(?:what|which|who|where|how)\b)", re.I)
+WHO = re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)
+WHERE = re.compile(r"\bwhere\b", re.I)
+HOW_TO = re.compile(r"\bhow (?:do|can|should|would|could) (?:i|you|we|one)\b|\bhow to\b", re.I)
+PLACE_NOUNS = re.compile(
+    r"\b(?:what|which) (?:country|countries|city|cities|state|states|region|county|counties|continent|river|island"
+    r"|town|area|nation)\b",
+    re.I,
+)
+
+FALLBACK_KINDS: dict[str, Kind] = {
+    "command": "command",
+    "option": "option",
+    "file": "path",
+    "directory": "path",
+    "package": "package",
+    "tool": "package",
+    "variable": "field",
+    "field": "field",
+}
+FALLBACK = re.compile(rf"\b({'|'.join(FALLBACK_KINDS)})\b", re.I)
+
+
+def asked(question: str) -> Kind | None:
+    """The kind of thing `question` asks for, from its question words; None when it asks for a description."""
+    for kind, pattern in ASKS:
+        if pattern.search(question):
+            return kind
+    if WHEN.search(question):
+        return "time"
+    if WHO.search(question):
+        return "address" if ABOUT_MAIL.search(question) else "person"
+    if PLACE_NOUNS.search(question):
+        return "place"
+    if WHERE.search(question):
+        return "path" if TECH_WHERE.search(question) else "place"
+    if HOW_TO.search(question):
+        return "command"
+    noun = FALLBACK.search(question)
+    return FALLBACK_KINDS[noun.group(1).lower()] if noun else None
+
+
+def spans(kind: str, text: str) -> list[tuple[int, int]]:
+    """Where `text` holds things of `kind`, in order, overlaps merged into the longer."""
+    found: list[tuple[int, int]] = []
+    for pattern in PATTERNS.get(kind, ()):
+        for match in pattern.finditer(text):
+            group = 1 if pattern is QUOTED else 0
+            a, b = match.span(group)
+            a, b = _trimmed(text, a, b)
+            if b > a and (pattern is not TOOL or _technical(text[a:b])):
+                found.append((a, b))
+    if kind == "command":
+        found += _code_lines(text)
+    found.sort(key=lambda s: (s[0], -s[1]))
+    merged: list[tuple[int, int]] = []
+    for a, b in found:
+        if merged and a < merged[-1][1]:
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
+            continue
+        merged.append((a, b))
+    return merged
+
+
+def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int]]:
+    """The spans of `kind` in `text` that the question does not already say."""
+    if kind is None:
+        return []
+    said = {w.lower() for w in re.findall(r"[\w'’./~@:$-]+", question)}
+    said |= {w.strip(".,;:").lower() for w in question.split()}
+    lowered = question.lower()
+    out = []
+    for a, b in spans(kind, text):
+        piece = text[a:b]
+        last = piece.split()[-1].lower().strip(".,;:") if piece.split() else ""
+        if not last or last in said or piece.lower() in lowered:
+            continue
+        if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
+            continue
+        out.append((a, b))
+    return out
+
+
+def _technical(piece: str) -> bool:
+    """A tool-like token is technical unless it is only common words joined by hyphens ("boot-up", "e-mail")."""
+    parts = re.split(r"[-_+.]", piece.lower())
+    return bool(re.search(r"[\d_+.]", piece)) or not all(p in COMMON_PARTS for p in parts)
+
+
+def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
+    while b > a and text[b - 1] in ".,;:!?)\"'”’":
+        if text[b - 1] == ")" and text.count("(", a, b) >= text.count(")", a, b):
+            break
+        b -= 1
+    return a, b
+
+
+def is_code_line(line: str) -> bool:
+    """A line that reads as a command: a tool name and its arguments, no sentence around them."""
+    stripped = line.strip()
+    words = stripped.split()
+    return bool(
+        stripped
+        and INLINE_CODE.match(stripped)
+        and not stripped.endswith((".", "?", "!", ":"))
+        and "," not in stripped
+        and (len(words) == 1 or any(_tool_like(w) or OPTION.fullmatch(w) or "/" in w for w in words))
+        and (len(words) > 1 or _tool_like(words[0]))
+    )
+
+
+def _tool_like(word: str) -> bool:
+    return bool(TOOL.fullmatch(word.strip("$#"))) and _technical(word)
+
+
+def _code_lines(text: str) -> list[tuple[int, int]]:
+    out = []
+    offset = 0
+    for line in text.split("\n"):
+        if is_code_line(line):
+            lead = len(line) - len(line.lstrip(" \t$#"))
+            out.append((offset + lead, offset + len(line.rstrip())))
+        offset += len(line) + 1
+    return out

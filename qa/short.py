@@ -1,0 +1,57 @@
+"""The short answer: the one token or phrase of the best citation that is the thing asked for (a command, a
+path, a number with its unit), with its offsets in that citation; nothing when no such span is there."""
+
+from __future__ import annotations
+
+import re
+
+from qa import kinds
+from qa.meaning import frame_terms
+from qa.sparse import terms
+from qa.types import Citation, ShortAnswer
+
+MAX_SHARE = 0.6  # of the citation's text: a longer span is the passage itself, not a short answer
+MAX_CHARS = 120
+WORD = re.compile(r"[^\W_][\w'’.+/~@$-]*")
+
+
+def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
+    """The span of `citation` of the kind `question` asks for that it does not already say, nearest to the
+    question's own words there; None when the question asks for no kind or the citation holds none."""
+    kind = kinds.asked(question)
+    text = citation.text
+    candidates = [
+        (a, b)
+        for a, b in kinds.new_spans(question, kind, text)
+        if b - a <= MAX_CHARS and (b - a <= MAX_SHARE * len(text) or len(text) <= 40) and _plausible(kind, text[a:b])
+    ]
+    if not candidates:
+        return None
+    anchors = _anchors(question, text)
+    a, b = min(candidates, key=lambda span: (_distance(span, anchors), -_weight(kind, text[span[0] : span[1]])))
+    return ShortAnswer(text[a:b], citation.id, a, b)
+
+
+def _plausible(kind: str | None, piece: str) -> bool:
+    if kind in ("person", "place", "term"):
+        return not set(terms(piece)) <= frame_terms()
+    return True
+
+
+def _weight(kind: str | None, piece: str) -> int:
+    """Among spans equally near, the more telling: a number with its unit, a whole command line."""
+    if kind == "number":
+        return int(bool(re.search(r"[^\W\d_]", piece)))
+    return len(piece.split())
+
+
+def _anchors(question: str, text: str) -> list[int]:
+    """Where the question's own content words are in `text`."""
+    wanted = set(terms(question)) - frame_terms()
+    return [m.start() for m in WORD.finditer(text) if set(terms(m.group())) & wanted]
+
+
+def _distance(span: tuple[int, int], anchors: list[int]) -> int:
+    if not anchors:
+        return span[0]
+    return min(0 if span[0] <= x < span[1] else min(abs(x - span[0]), abs(x - span[1])) for x in anchors)

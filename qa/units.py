@@ -1,0 +1,77 @@
+"""The unit of text that holds a fact: a sentence, a command or code block with the sentence that introduces it,
+a list item with its lead-in, a table row with its header row; one contiguous span of a chunk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa.kinds import is_code_line
+
+LEAD_IN = re.compile(
+    r"(?::|\b(?:run|running|execute|type|use|using|enter|invoke|call|try|with|following|command|commands|as follows"
+    r"|like this|for example|e\.g\.|such as|do|via))\s*:?$",
+    re.I,
+)
+LIST_ITEM = re.compile(r"^\s*(?:[-*+•‣◦–]\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
+MAX_BLOCK_LINES = 8
+MAX_UNIT_CHARS = 700
+
+
+def is_lead_in(text: str) -> bool:
+    return bool(LEAD_IN.search(text.rstrip()))
+
+
+def is_table_row(text: str) -> bool:
+    return text.count(" | ") >= 1
+
+
+def is_block_line(text: str) -> bool:
+    """A line of a code block, a list item or a table row: text that leans on what introduces it."""
+    return is_code_line(text) or bool(LIST_ITEM.match(text)) or is_table_row(text)
+
+
+def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int) -> tuple[int, int]:
+    """The first and last index into `spans` (sentences of `text`) of the unit that sentence n belongs to."""
+    sentence = text[spans[n][0] : spans[n][1]]
+    if is_table_row(sentence):
+        first = n
+        while first > 0 and is_table_row(_at(text, spans, first - 1)) and _joined(text, spans, first - 1, first):
+            first -= 1
+        if first < n and _size(spans, first, n) <= MAX_UNIT_CHARS:
+            return first, n
+        return n, n
+    if is_block_line(sentence):
+        for back in range(n - 1, max(-1, n - 1 - MAX_BLOCK_LINES), -1):
+            line = _at(text, spans, back)
+            if is_lead_in(line) and not is_block_line(line):
+                return (back, n) if _size(spans, back, n) <= MAX_UNIT_CHARS else (n, n)
+            if not is_block_line(line) or not _joined(text, spans, back, back + 1, blank=back == n - 1):
+                break
+        return n, n
+    if is_lead_in(sentence):
+        last = n
+        while (
+            last + 1 < len(spans)
+            and last - n < MAX_BLOCK_LINES
+            and is_block_line(_at(text, spans, last + 1))
+            and _joined(text, spans, last, last + 1, blank=last == n)
+            and _size(spans, n, last + 1) <= MAX_UNIT_CHARS
+        ):
+            last += 1
+        return n, last
+    return n, n
+
+
+def _at(text: str, spans: Sequence[tuple[int, int]], n: int) -> str:
+    return text[spans[n][0] : spans[n][1]]
+
+
+def _joined(text: str, spans: Sequence[tuple[int, int]], a: int, b: int, blank: bool = False) -> bool:
+    """Sentences a and b are next to each other: one line break apart, or a blank line where `blank`."""
+    gap = text[spans[a][1] : spans[b][0]]
+    return gap.count("\n") <= (2 if blank else 1)
+
+
+def _size(spans: Sequence[tuple[int, int]], a: int, b: int) -> int:
+    return spans[b][1] - spans[a][0]
