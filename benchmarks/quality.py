@@ -4,10 +4,15 @@
     python benchmarks/quality.py --limit 40           # a quick run: at most 40 questions per article
     python benchmarks/fit_answerability.py            # the refusal model (qa/answerability.json)
     python benchmarks/quality.py --tune               # the grids the fusion and sentence weights were chosen from
+    python benchmarks/quality.py --real-only          # only the real documents (debian-dev), a minute or two
 
 Every article is indexed once, with the product's own pipeline (`qa.build_index`), and each row asks
 only its articles' questions, so all rows see the same distractors. Weights, the refusal threshold and
 the chunk size are chosen on the tuning articles only; the held-out rows are reported, never tuned on.
+
+Real documents: the debian-dev corpus (a PDF FAQ and HTML manuals) is indexed the same way, and its three
+question files are scored by `qa eval --questions` (qa.goldset), one column each and their total; nothing
+was tuned on them.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.answer import Weights, score_sentences, usable  # noqa: E402
-from qa.api import Index  # noqa: E402
+from qa.api import Index, build_index, open_index  # noqa: E402
 from qa.config import Settings  # noqa: E402
+from qa.embedding import resolve  # noqa: E402
 from qa.evaluation import (  # noqa: E402
     Dataset,
     MemoEmbedder,
@@ -42,10 +48,18 @@ from qa.evaluation import (  # noqa: E402
     run_questions,
     summarize,
 )
+from qa.goldset import MEASURES, GoldReport, evaluate_questions, load_questions, merge, short_names  # noqa: E402
+from qa.hardware import detect  # noqa: E402
 from qa.retrieval import Fusion, retrieve, rrf  # noqa: E402
 from qa.types import Chunk  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "squad-v2-dev-slice.json"
+REAL_CORPUS = ROOT.parent / "shared" / "corpora" / "debian-dev"
+REAL_QUESTIONS = tuple(
+    ROOT.parent / "shared" / "data" / f"debian-dev-{name}.jsonl"
+    for name in ("questions", "unanswerable", "crosslingual")
+)
+GOLD_CUTOFFS = (1, 5)  # as `qa eval --questions`
 TUNING = ("Normans", "Southern_California")
 CUTOFFS = (1, 5, 20)
 POOL = 50  # candidates per list for the RRF baseline, as in the product
@@ -176,6 +190,41 @@ def compare(index: Index, dataset_groups: list[Group]) -> str:
     return "\n".join(describe(g) for g in dataset_groups) + "\n\n" + table(rows)
 
 
+def real_documents(settings: Settings, folder: Path) -> str:
+    """Index the debian-dev corpus into `folder` and score its question files: a markdown table of the measures,
+    one column per file and the total."""
+    settings = settings.with_(corpus=REAL_CORPUS, index=folder)
+    began = time.perf_counter()
+    build_index(settings)
+    index = open_index(settings)
+    info = index.info()
+    print(
+        f"indexed {info.documents} files of {REAL_CORPUS}, {info.chunks} chunks, {time.perf_counter() - began:.0f} s",
+        file=sys.stderr,
+    )
+    try:
+        began = time.perf_counter()
+        reports = [evaluate_questions(index, load_questions(path), GOLD_CUTOFFS) for path in REAL_QUESTIONS]
+        asked = sum(len(r.outcomes) for r in reports)
+        print(f"  real documents: {asked} questions in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+    finally:
+        index.snapshot.close()
+    columns = [*zip(short_names(REAL_QUESTIONS), reports), ("total", merge(reports))]
+    embedded = f"embedded by {info.backend} {info.precision} on {info.device}"
+    return f"debian-dev: {info.documents} files, {info.chunks} chunks, {embedded}\n\n" + measures_table(columns)
+
+
+def measures_table(columns: Sequence[tuple[str, GoldReport]]) -> str:
+    """Markdown: one row per measure, one column per question file, each cell `count/total (share)`."""
+    tallies = [report.measures() for _, report in columns]
+    lines = ["| measure | " + " | ".join(name for name, _ in columns) + " |", "|" + "---|" * (len(columns) + 1)]
+    for key in tallies[0]:
+        label = MEASURES.get(key, key.replace("_", " "))
+        cells = ["" if not t[key].total else f"{t[key].count}/{t[key].total} ({t[key].share:.3f})" for t in tallies]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def tuning_questions(dataset: Dataset, articles: Sequence[str] | None, limit: int | None) -> list[Question]:
     tuning = [g for g in groups(dataset, articles, limit) if g.name == "tuning"]
     if not tuning:
@@ -248,14 +297,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own choice)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--tune", action="store_true", help="print the weight grids on the tuning articles")
+    mode.add_argument("--real-only", action="store_true", help="only the real documents (debian-dev), not SQuAD")
     args = p.parse_args(argv)
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
+    settings = Settings(chunk_tokens=args.chunk_tokens, chunk_overlap=args.chunk_overlap)
+    print(f"Machine: {detect().describe()}; encoder {resolve(settings).describe()}\n")
+    if args.real_only:
+        with tempfile.TemporaryDirectory(prefix="qa-quality-real-") as tmp:
+            print(real_documents(settings, Path(tmp) / "index"))
+        return 0
     articles = [a.strip() for a in args.articles.split(",")] if args.articles else None
     dataset = load_dataset(args.data)
-    settings = Settings(chunk_tokens=args.chunk_tokens, chunk_overlap=args.chunk_overlap)
     with tempfile.TemporaryDirectory(prefix="qa-quality-") as tmp:
         began = time.perf_counter()
         index = index_dataset(dataset, settings, Path(tmp))
@@ -272,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(compare(index, groups(dataset, articles, args.limit)))
         finally:
             index.snapshot.close()
+        if not args.tune:
+            print("\nReal documents\n\n" + real_documents(settings, Path(tmp) / "debian-dev"))
     return 0
 
 
