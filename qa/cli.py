@@ -434,12 +434,11 @@ def _eval_questions(args: argparse.Namespace) -> int:
         f"{len(total.outcomes)} questions on the index at {index.settings.index} "
         f"({info.version}: {info.documents} documents, {info.chunks} chunks)"
     )
-    columns = list(zip(names, reports))
-    print(format_measures(columns if len(reports) == 1 else [*columns, ("total", total)]))
     if len(reports) == 1:
         print(format_report(total))
         return 0
-    for name, report in columns:
+    print(format_measures([*zip(names, reports), ("total", total)]))
+    for name, report in zip(names, reports):
         if args.verbose:
             print(f"{name}: " + format_failures(report))
         else:

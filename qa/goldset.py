@@ -27,6 +27,13 @@ MEASURES = {
     "unanswerable_refused": "unanswerable refused",
 }
 
+OVER = {  # what format_report counts each answer measure over
+    "fact_in_answer": "with an answer",
+    "fact_in_citation": "with an answer",
+    "first_citation_right": "right answers with a source",
+    "any_citation_right": "right answers with a source",
+}
+
 
 class QuestionsError(QAError):
     """The questions file is missing, or one of its lines is not a question object."""
@@ -266,6 +273,8 @@ def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def format_report(report: GoldReport) -> str:
+    """One question file: its figures, then where the fact and the citations were (count of total), then each
+    failed question."""
     figures = report.figures()
     counts = {
         "source_recall": f"{len(report.with_source)} with a source",
@@ -279,6 +288,11 @@ def format_report(report: GoldReport) -> str:
         count = counts["source_recall"] if key.startswith("source_recall@") else counts[key]
         shown = "n/a" if value is None else f"{value:.3f}"
         lines.append(f"  {label:<22} {shown:>6}   ({count})")
+    measures = report.measures()
+    for key, over in OVER.items():
+        tally = measures[key]
+        shown = "n/a" if tally.share is None else f"{tally.share:.3f}"
+        lines.append(f"  {MEASURES[key]:<22} {shown:>6}   ({tally.count} of {tally.total} {over})")
     lines.append(format_failures(report))
     return "\n".join(lines)
 

@@ -269,6 +269,14 @@ def test_qa_eval_takes_several_files_and_reports_each_and_the_total(handbook, tm
     assert "none: 1 of 2 questions failed:\n  line 2: What do giant pandas eat?\n" in out
 
 
+def test_one_file_lists_the_answer_and_citation_measures_with_its_figures(handbook, tmp_path, capsys):
+    assert main(["eval", "--questions", str(write_jsonl(tmp_path / "a.jsonl", ANSWERABLE)), *where(handbook)]) == 0
+    out = capsys.readouterr().out
+    assert "  fact in the answer      0.800   (4 of 5 with an answer)\n" in out
+    assert "  any citation right      0.500   (2 of 4 right answers with a source)\n" in out
+    assert "3 of 5 questions failed:\n" in out
+
+
 def test_qa_eval_json_has_each_file_and_the_file_of_each_failure(handbook, tmp_path):
     paths = [write_jsonl(tmp_path / "a.jsonl", ANSWERABLE), write_jsonl(tmp_path / "u.jsonl", UNANSWERABLE)]
     result = run_qa("eval", "--questions", *map(str, paths), "--json", *where(handbook))
