@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from qa.config import Settings
+from qa.furniture import DOT_LEADER
 from qa.types import Chunk, Document, Span
 
 COUNT_CACHE = 1 << 18
@@ -30,6 +31,7 @@ WORD_BEFORE = re.compile(r"(\S+)$")
 # list item, heading underline, table row or directive does.
 WRAPPED_LINE = 40
 NEW_BLOCK = re.compile(r"(?:[-*+•‣◦]\s|\d{1,3}[.)]\s|[#>|]|\.\. |([=\-~^\"'`*+_])\1{2,}\s*$)")
+OPEN_END = "/-_=([{\\"  # a line ending in one of these leaves a path, word, token or bracket open
 SEPARATORS = ["\n\n", "\n", "。", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 
@@ -153,8 +155,12 @@ def ends_sentence(text: str, mark: int, after: int) -> bool:
     """Whether the . ! or ? at `mark`, followed by white space up to `after`, ends a sentence."""
     if after >= len(text):
         return True
-    if text[after].islower():
-        return False
+    if (
+        text[after].islower()
+        or text[after] in ".…"
+        or (text[mark] == "." and text[max(0, mark - 2) : mark] in (". ", ".."))
+    ):
+        return False  # a lower-case continuation, or inside or at the end of a dot leader or an ellipsis
     if text[mark] == ".":
         before = WORD_BEFORE.search(text, 0, mark)
         word = before.group(1).lstrip("([{\"'“‘").lower() if before else ""
@@ -172,11 +178,13 @@ def continues_line(text: str, cut: int, after: int) -> bool:
         return False
     line = text[text.rfind("\n", 0, cut) + 1 : cut]
     words = line.strip()
-    if len(words) < WRAPPED_LINE or words[-1] in ".!?:;。！？":
+    end = text.find("\n", after)
+    if words and words[-1] in OPEN_END and not words.endswith(words[-1] * 3):
+        return after < len(text) and NEW_BLOCK.match(text, after, len(text) if end < 0 else end) is None
+    if len(words) < WRAPPED_LINE or words[-1] in ".!?:;。！？" or DOT_LEADER.search(words):
         return False
     indent = len(line) - len(line.lstrip())
     next_indent = len(gap) - gap.index("\n") - 1
     if next_indent < indent or (indent == 0 and next_indent > 0 and not text[after : after + 1].islower()):
         return False
-    end = text.find("\n", after)
     return NEW_BLOCK.match(text, after, len(text) if end < 0 else end) is None

@@ -5,17 +5,21 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from statistics import median
 
+from qa.furniture import is_page_number, is_running_header
 from qa.types import Box, Region
 
 MARGIN = 0.12  # share of the page height at its top and bottom where running headers and footers sit
+EDGE = 0.06  # share of the page height at its very top and bottom, outside the text block of most layouts
 SPANNING = 0.6  # a line wider than this share of the text block is not inside one column
 MIN_GUTTER = 6.0  # page units; a narrower gap between columns is a word space
 PARAGRAPH_GAP = 0.7  # a vertical gap above this share of the line height starts a paragraph
 MAX_DEPTH = 3  # columns within columns, at most
+WORD = re.compile(r"\w+(?:-\w+)*")
+SOFT_HYPHEN = "\u00ad"  # ends a line's text where the line break hyphenated a word
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Line:
     y0: float
     x1: float
     y1: float
+    mono: bool = False  # set in a monospaced font: a line of code
 
     @property
     def height(self) -> float:
@@ -45,8 +50,10 @@ class PageText:
     lines: tuple[tuple[int, int, Line], ...]
 
 
-def page_text(lines: Sequence[Line]) -> PageText:
-    """The lines in reading order, joined: a new paragraph where the vertical gap is wide, else one newline."""
+def page_text(lines: Sequence[Line], vocabulary: Collection[str] = ()) -> PageText:
+    """The lines in reading order, joined: a new paragraph where the vertical gap is wide or where a block of
+    code (monospaced lines) starts or ends, else one newline; a word hyphenated at a line break is made whole,
+    without the hyphen unless `vocabulary` (see `words`) or the token it is in says the hyphen belongs to it."""
     ordered = reading_order(lines)
     height = median(line.height for line in ordered) if ordered else 0.0
     parts: list[str] = []
@@ -59,14 +66,64 @@ def page_text(lines: Sequence[Line]) -> PageText:
             continue
         if previous is not None:
             gap = line.y0 - previous.y1
-            separator = "\n\n" if gap > PARAGRAPH_GAP * height else "\n"
+            separator = "\n\n" if gap > PARAGRAPH_GAP * height or line.mono != previous.mono else "\n"
+            joined = separator == "\n" and not line.mono and _rejoins(parts[-1], text)
+            if parts[-1].endswith(SOFT_HYPHEN):
+                kept = not joined or _keeps_hyphen(parts[-1][:-1], text, vocabulary)
+                parts[-1] = parts[-1][:-1] + ("-" if kept else "")
+                if not kept:
+                    start, end, last = placed[-1]
+                    placed[-1] = (start, end - 1, last)
+                    offset -= 1
+            separator = "" if joined else separator
             parts.append(separator)
             offset += len(separator)
         placed.append((offset, offset + len(text), line))
         parts.append(text)
         offset += len(text)
         previous = line
+    if parts and parts[-1].endswith(SOFT_HYPHEN):
+        parts[-1] = parts[-1][:-1] + "-"
     return PageText("".join(parts), tuple(placed))
+
+
+def words(pages: Sequence[Sequence[Line]]) -> frozenset[str]:
+    """The words and hyphenated compounds on the pages, in lower case, but for the parts of words broken by a
+    hyphen at a line end."""
+    found: set[str] = set()
+    for page in pages:
+        broken = False
+        for line in page:
+            found_here = WORD.findall(line.text.lower())
+            found.update(found_here[1 if broken else 0 : -1 if line.text.endswith(SOFT_HYPHEN) else None])
+            broken = line.text.endswith(SOFT_HYPHEN)
+    return frozenset(found)
+
+
+def _keeps_hyphen(before: str, after: str, vocabulary: Collection[str]) -> bool:
+    """Whether the hyphen that broke a line between `before` and `after` is part of what it broke: unless the
+    document writes the word whole elsewhere, a compound it writes, one of two words it writes ("gzip" and
+    "compressed"), or a hyphen inside a token such as an address or a path ("debian-user@lists.debian.org")."""
+    head = before.rsplit(maxsplit=1)[-1]
+    tail = after.split(maxsplit=1)[0].rstrip(".,;:!?)]}'\"’”")
+    start, end = WORD.findall(head.lower()), WORD.findall(tail.lower())
+    if start and end and f"{start[-1]}{end[0]}" in vocabulary:
+        return False
+    if start and end and (f"{start[-1]}-{end[0]}" in vocabulary or _both_words(start[-1], end[0], vocabulary)):
+        return True
+    return any(c in "@/:_." for c in head + tail)
+
+
+def _both_words(left: str, right: str, vocabulary: Collection[str]) -> bool:
+    return min(len(left), len(right)) >= 3 and left in vocabulary and right in vocabulary
+
+
+def _rejoins(before: str, after: str) -> bool:
+    """Whether a line ending in `before` breaks a word that the next line, starting with `after`, ends: after
+    a soft hyphen always; after a hyphen ("32-" "bit", "apt-" "get"), kept, before a small letter or a digit."""
+    if before.endswith(SOFT_HYPHEN):
+        return after[0].isalnum()
+    return before.endswith("-") and before[-2:-1].isalnum() and (after[0].islower() or after[0].isdigit())
 
 
 def reading_order(lines: Sequence[Line], depth: int = 0) -> list[Line]:
@@ -124,7 +181,9 @@ def _gutter(lines: Sequence[Line]) -> float | None:
 
 
 def without_running_lines(pages: Sequence[Sequence[Line]], heights: Sequence[float]) -> list[list[Line]]:
-    """Drop headers and footers: lines in the page margins whose text, digits aside, recurs on half the pages."""
+    """Drop headers and footers: lines in the page margins whose text, digits aside, recurs on half the pages;
+    and the top or bottom row of a page, in its margin, where it holds a page number or a line that recurs in
+    that row within two pages (a running header that names the chapter)."""
     if len(pages) < 2:
         return [list(page) for page in pages]
 
@@ -136,10 +195,47 @@ def without_running_lines(pages: Sequence[Sequence[Line]], heights: Sequence[flo
         seen.update({_running_key(line.text) for line in page if marginal(line, height)})
     needed = max(2, math.ceil(0.5 * len(pages)))
     running = {key for key, count in seen.items() if count >= needed}
-    return [
-        [line for line in page if not (marginal(line, height) and _running_key(line.text) in running)]
-        for page, height in zip(pages, heights)
+    edges = [_edge_rows(page, height) for page, height in zip(pages, heights)]
+    kept = []
+    for number, (page, height) in enumerate(zip(pages, heights)):
+        near = [edges[n] for n in range(max(0, number - 2), min(len(pages), number + 3)) if n != number]
+        dropped = {
+            id(line)
+            for side, row in enumerate(edges[number])
+            if any(_page_furniture(line, height, [rows[side] for rows in near]) for line in row)
+            for line in row
+        }
+        kept.append(
+            [
+                line
+                for line in page
+                if id(line) not in dropped and not (marginal(line, height) and _running_key(line.text) in running)
+            ]
+        )
+    return kept
+
+
+def _edge_rows(page: Sequence[Line], height: float) -> tuple[list[Line], list[Line]]:
+    """The top row and the bottom row of a page, where they lie in its margins."""
+    if not page:
+        return [], []
+    top, bottom = min(page, key=lambda line: line.y0), max(page, key=lambda line: line.y1)
+    first = [line for line in page if line.y1 <= MARGIN * height and abs(line.middle - top.middle) < 0.5 * top.height]
+    last = [
+        line
+        for line in page
+        if line.y0 >= (1 - MARGIN) * height and abs(line.middle - bottom.middle) < 0.5 * bottom.height
     ]
+    return first, last
+
+
+def _page_furniture(line: Line, height: float, rows: Sequence[Sequence[Line]]) -> bool:
+    """A page number, a line that recurs in the rows of nearby pages, or a running header's shape (in capitals)
+    at the very edge of the page."""
+    if is_page_number(line.text) or (min(line.y0, height - line.y1) < EDGE * height and is_running_header(line.text)):
+        return True
+    key = _running_key(line.text)
+    return any(_running_key(other.text) == key for row in rows for other in row)
 
 
 def _running_key(text: str) -> str:

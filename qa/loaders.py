@@ -30,13 +30,15 @@ _ZIP_RATIO_MIN_BYTES = 10 * 1024 * 1024
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _SPACES = re.compile(r"\s+")
 _CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
-_HTML_DROP = frozenset({"script", "style", "noscript", "template", "head"})
+_HTML_DROP = frozenset({"script", "style", "noscript", "template", "head", "nav"})
 _HTML_PRE = frozenset({"pre", "textarea"})
-_HTML_BLOCK = frozenset(
-    "address article aside blockquote caption dd details dialog div dl dt fieldset figcaption figure "
-    "footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody tfoot "
-    "thead tr ul".split()
+_HTML_PARAGRAPH = frozenset(
+    "address article aside blockquote details dialog dl fieldset figure footer form h1 h2 h3 h4 h5 h6 header "
+    "hr main ol p pre section table ul".split()
 )
+_HTML_LINE = frozenset("caption dd div dt figcaption li summary tbody tfoot thead tr textarea".split())
+_HTML_NAV_ROLES = frozenset({"navigation", "search"})
+_HTML_NAV_CLASSES = frozenset({"navheader", "navfooter", "headerlink", "toc", "sphinxsidebar", "related"})
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,9 @@ def _plain_text(data: bytes) -> tuple[str, str | None]:
 
 
 def _html_text(data: bytes) -> tuple[str, str | None]:
-    """Visible text, one line per block, from a streaming parse: no tree, so nesting depth does not matter."""
+    """Visible text from a streaming parse (no tree, so nesting depth does not matter): paragraphs, headings,
+    lists, tables and `pre` blocks apart by a blank line, a line per list item and per table row (cells joined
+    by " | "), `pre` lines verbatim; navigation (menus, search, permalinks) left out."""
     from lxml import etree
 
     markup, note = _decode_html(data)
@@ -198,48 +202,95 @@ def _html_text(data: bytes) -> tuple[str, str | None]:
     parser = etree.HTMLParser(target=target, encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
     try:
         parser.feed(markup.encode("utf-8", "replace"))
-        raw = parser.close()
+        text = parser.close()
     except etree.LxmlError as exc:
         raise DocumentError(f"cannot read HTML: {first_line(exc, 120)}; re-save it as valid HTML") from None
-    lines = (line.strip(" \t") for line in raw.splitlines())
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if not text:
+    if not text.strip():
         raise DocumentError("no visible text in this HTML page; remove it from the corpus")
     return text, note
 
 
 class _VisibleText:
-    """lxml parser target that keeps the text a browser would show."""
+    """lxml parser target that keeps the text a browser would show, with its blocks on lines of their own."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
-        self.hidden = 0
+        self.hidden: list[bool] = []  # per open element: whether it or one around it is not shown
         self.pre = 0
+        self.cells: list[int] = []  # per open table row: the cells started in it
+        self.cell = 0  # depth of table cells the parser is in
+        self.newlines = 0  # at the end of the text written so far
+        self.pending = 0  # newlines to write before the next text
+        self.verbatim = False  # the last text written was a pre block's
 
-    def start(self, tag: str, attrib: object) -> None:
-        if tag in _HTML_DROP:
-            self.hidden += 1
-        elif tag in _HTML_PRE:
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self.hidden.append(bool(self.hidden and self.hidden[-1]) or _html_hidden(tag, attrib))
+        if tag in _HTML_PRE:
             self.pre += 1
-        if tag in _HTML_BLOCK or tag == "br":
-            self.parts.append("\n")
+        if tag == "tr":
+            self.cells.append(0)
         elif tag in ("td", "th"):
-            self.parts.append("\t")
+            if self.cells and self.cells[-1] and not self.cell and not self.hidden[-1]:
+                self._write("| " if self.pending or self.parts[-1].endswith(" ") else " | ")
+            if self.cells:
+                self.cells[-1] += 1
+            self.cell += 1
+        self._break(tag)
 
     def end(self, tag: str) -> None:
-        if tag in _HTML_DROP:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _HTML_PRE:
+        if self.hidden:
+            self.hidden.pop()
+        if tag in _HTML_PRE:
             self.pre = max(0, self.pre - 1)
-        if tag in _HTML_BLOCK:
-            self.parts.append("\n")
+        if tag == "tr" and self.cells:
+            self.cells.pop()
+        elif tag in ("td", "th"):
+            self.cell = max(0, self.cell - 1)
+        self._break(tag)
 
     def data(self, text: str) -> None:
-        if not self.hidden:
-            self.parts.append(text if self.pre else _SPACES.sub(" ", text))
+        if self.hidden and self.hidden[-1]:
+            return
+        if self.pre and not self.cell:
+            if self.pending == 2 and text.startswith("\n"):
+                text = text[1:]  # a browser drops the newline that opens a pre block
+            if text:
+                self._write(text, verbatim=True)
+            return
+        text = _SPACES.sub(" ", text)
+        if self.pending or self.newlines or not self.parts or self.parts[-1].endswith(" "):
+            text = text.lstrip(" ")
+        if text:
+            self._write(text)
 
     def close(self) -> str:
-        return "".join(self.parts)
+        return "".join(self.parts).lstrip("\n").rstrip()
+
+    def _break(self, tag: str) -> None:
+        """Ask for a blank line around a paragraph-like block, a newline around a line-like one."""
+        wanted = 2 if tag in _HTML_PARAGRAPH else 1 if tag in _HTML_LINE or tag == "br" else 0
+        if not wanted or (self.cell and tag not in ("table", "tr")):
+            if wanted and self.parts and not self.parts[-1].endswith((" ", "\n")):
+                self._write(" ")
+            return
+        self.pending = max(self.pending, wanted if self.parts else 0)
+
+    def _write(self, text: str, verbatim: bool = False) -> None:
+        if self.pending:
+            if self.parts and not self.verbatim:
+                self.parts[-1] = self.parts[-1].rstrip(" ")
+            self.parts.append("\n" * max(0, self.pending - self.newlines))
+            self.pending = 0
+        self.parts.append(text)
+        self.verbatim = verbatim
+        stripped = text.rstrip("\n")
+        self.newlines = len(text) - len(stripped) + (self.newlines if not stripped else 0)
+
+
+def _html_hidden(tag: str, attrib: dict[str, str]) -> bool:
+    """An element a reader does not read as the page's content: scripts, styles, navigation, permalinks."""
+    classes = set(attrib.get("class", "").split())
+    return tag in _HTML_DROP or attrib.get("role") in _HTML_NAV_ROLES or bool(classes & _HTML_NAV_CLASSES)
 
 
 def _decode_html(data: bytes) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from qa.config import Settings
 from qa.errors import DocumentError, first_line
-from qa.layout import Line, PageText, page_text, without_running_lines
+from qa.layout import Line, PageText, page_text, without_running_lines, words
 from qa.types import Box, Document, Region
 
 OCR_SIDE = 2000  # pixels on the longer side of a scanned page rendered for OCR
@@ -79,7 +79,9 @@ def pdf_pages(data: bytes, settings: Settings, progress: PageProgress | None) ->
                 progress(len(read), len(read))
     except pdf.PdfError as exc:
         raise DocumentError(str(exc)) from None
-    pages = [page_text(page) for page in without_running_lines(lines, heights)]
+    kept = without_running_lines(lines, heights)
+    vocabulary = words(kept)
+    pages = [page_text(page, vocabulary) for page in kept]
     if not any(page.text.strip() for page in pages):
         if scans and not read:
             raise DocumentError(f"only scanned pages and OCR is not installed; {ocr.INSTALL}")

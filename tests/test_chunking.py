@@ -103,3 +103,25 @@ def test_abbreviations_initials_and_lower_case_continuations_do_not_end_a_senten
 def test_chinese_full_stops_and_closing_quotes_end_sentences():
     assert sentences("香港是金融中心。人工智能发展迅速！Next") == ["香港是金融中心。", "人工智能发展迅速！", "Next"]
     assert sentences('He said "stop." Then he left.') == ['He said "stop."', "Then he left."]
+
+
+def test_a_path_broken_at_a_line_end_stays_in_one_sentence():
+    text = "Put the files in /\nusr/share/doc/foo. Then run it."
+    assert [text[a:b] for a, b in split_sentences(text)] == ["Put the files in /\nusr/share/doc/foo.", "Then run it."]
+
+
+def test_a_token_or_bracket_left_open_at_a_line_end_continues_but_a_rule_line_does_not():
+    for end, rest in (("package_", "name is set."), ("VAR=", "value is set."), ("call (", "see below).")):
+        text = f"Short {end}\n{rest}"
+        assert [text[a:b] for a, b in split_sentences(text)] == [text], text
+    text = "Title\n=====\nBody."
+    assert [text[a:b] for a, b in split_sentences(text)] == ["Title", "=====", "Body."]
+
+
+def test_each_contents_line_with_a_dot_leader_is_one_sentence():
+    text = (
+        "2.1 What is the latest version of Debian? . . . . . . . . . . . . . . . . 5\n"
+        "2.2 Are there package upgrades in stable? . . . . . . . . . . . . . . . . 5\n"
+        "2.3 Where can I get the installation images? . . . . . . . . . . . . . 6"
+    )
+    assert [text[a:b] for a, b in split_sentences(text)] == text.split("\n")

@@ -10,6 +10,7 @@ from scans import make_docx, placed_pdf
 from qa.config import Settings
 from qa.layout import Line, reading_order, span_boxes, without_running_lines
 from qa.loaders import SourceFile, load
+from qa.pdf import quotes
 from qa.types import Box, Region
 
 LEFT = [
@@ -95,4 +96,43 @@ def test_html_table_rows_are_one_line_each():
     )
     document, _ = load(SourceFile("prices.html", Path("prices.html"), len(data), 0.0), data, Settings())
     rows = [line.strip() for line in document.text.splitlines() if line.strip()]
-    assert rows == ["Item\tPrice", "Kayak\t40 dollars", "Paddle\t12 dollars"]
+    assert rows == ["Item | Price", "Kayak | 40 dollars", "Paddle | 12 dollars"]
+
+
+def test_a_word_hyphenated_at_a_line_end_is_whole_and_each_line_keeps_its_box():
+    lines = [(72, 100, "Some popular commands have an equiv-"), (72, 114, "alent via the new apt binary.")]
+    document, _ = load_pdf(placed_pdf([lines]))
+    assert "an equivalent via the new apt" in document.text
+    first, second = document.regions
+    assert document.text[first.start : first.end] == "Some popular commands have an equiv"
+    assert document.text[second.start : second.end] == "alent via the new apt binary."
+    assert first.box.y0 < second.box.y0
+
+
+def test_a_hyphen_inside_an_address_stays_when_its_line_breaks_there():
+    lines = [(72, 100, "Ask on the list by sending an email to debian-"), (72, 114, "user@lists.debian.org today.")]
+    document, _ = load_pdf(placed_pdf([lines]))
+    assert "debian-user@lists.debian.org today." in document.text
+
+
+def test_a_running_header_that_names_each_chapter_and_the_page_numbers_are_dropped():
+    chapters = ["Chapter 1. Getting started", "Chapter 2. Managing packages", "Chapter 3. Getting help"]
+    pages = [
+        [(72, 30, chapters[n // 2]), (72, 120, f"Body text of page {n + 1}."), (300, 770, str(n + 1))] for n in range(6)
+    ]
+    document, _ = load_pdf(placed_pdf(pages))
+    assert "Chapter" not in document.text
+    assert [line for line in document.text.splitlines() if line] == [f"Body text of page {n}." for n in range(1, 7)]
+
+
+def test_an_upper_case_header_at_the_page_edge_is_dropped_even_on_one_page_of_a_chapter():
+    pages = [[(72, 120, "Body one.")], [(72, 25, "CHAPTER 2. GETTING AND INSTALLING"), (72, 120, "Body two.")]]
+    document, _ = load_pdf(placed_pdf(pages))
+    assert "CHAPTER" not in document.text and "Body two." in document.text
+
+
+def test_accents_drawn_as_quotes_become_quotes_and_real_accents_stay():
+    assert quotes("the \xa0\u0300stable\u2019 release") == "the \u2018stable\u2019 release"
+    assert quotes("\u0300\u0300frozen\u00b4\u00b4 or not") == "\u201cfrozen\u201d or not"
+    assert quotes("tagged stable\u2019 \u0300 it") == "tagged stable\u2019  it"
+    assert quotes("un caf\u00e9 cre\u0300me, de\u0301ja\u0300") == "un caf\u00e9 cre\u0300me, de\u0301ja\u0300"

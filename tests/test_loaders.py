@@ -262,3 +262,46 @@ def test_scan_of_a_file_instead_of_folder_raises_corpus_error(tmp_path: Path):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(CorpusError, match="not a folder"):
         scan(tmp_path / "file.txt", SETTINGS)
+
+
+def test_html_pre_blocks_keep_their_lines_apart_from_the_text_around_them():
+    data = (
+        b"<html><body><p>Run these commands:</p><pre>\n$ cd foo\n    make install\n</pre>"
+        b"<p>Then log in.</p></body></html>"
+    )
+    document, _ = load_bytes("howto.html", data)
+    assert document.text == "Run these commands:\n\n$ cd foo\n    make install\n\nThen log in."
+
+
+def test_html_table_rows_are_lines_of_cells_joined_by_bars_apart_from_the_text():
+    data = (
+        b"<html><body><p>Versions:</p><table><tr><th></th><th><p>alpha</p></th><th>arm</th></tr>"
+        b"<tr><td>testing</td>\n<td><p>1</p></td> <td>-</td></tr></table><p>After.</p></body></html>"
+    )
+    document, _ = load_bytes("versions.html", data)
+    assert document.text == "Versions:\n\n| alpha | arm\ntesting | 1 | -\n\nAfter."
+
+
+def test_html_list_items_start_lines_and_navigation_is_left_out():
+    data = (
+        b'<html><body><div class="related" role="navigation"><a href="/">index</a> next |</div>'
+        b'<h1>Packages<a class="headerlink" href="#p">\xc2\xb6</a></h1><p>Steps:</p>'
+        b"<ul><li>Build it.</li><li><p>Upload it.</p></li></ul><nav>Previous topic</nav></body></html>"
+    )
+    document, _ = load_bytes("steps.html", data)
+    lines = [line for line in document.text.splitlines() if line]
+    assert lines == ["Packages", "Steps:", "Build it.", "Upload it."]
+
+
+def test_a_path_broken_across_pdf_lines_is_one_sentence():
+    from scans import placed_pdf
+
+    from qa.chunking import split_sentences
+
+    lines = [
+        (72, 100, "aptitude logs the package installations that it intends to perform to /var/"),
+        (72, 114, "log/aptitude. Note that the results are not recorded in this file!"),
+    ]
+    document, _ = load_bytes("faq.pdf", placed_pdf([lines], font_size=9))
+    sentences = [document.text[a:b] for a, b in split_sentences(document.text)]
+    assert sentences[0].endswith("/var/\nlog/aptitude.") and sentences[1].startswith("Note that")

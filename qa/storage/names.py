@@ -7,7 +7,9 @@ import re
 # 2: sentence vectors (sentences/) following the rules of qa.chunking.split_sentences, and BM25 as term
 # frequencies (sparse/), scored at query time, so an update need not re-index every chunk.
 # 3: the boxes table, where each line of a PDF or image lies on its page; exact/ beside a compressed index.
-FORMAT_VERSION = 3
+# 4: extracted text changed (PDF words rejoined at line-end hyphens, accent-quotes, running headers dropped,
+# code lines set apart; HTML blocks, " | " table cells, no navigation) and so did sentence ends: re-embed all.
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"
