@@ -19,6 +19,7 @@ The modules, in the order data flows through them:
                   snapshot, writer)
     indexer       plan by content hash, load, embed, write a new version
     retrieval     dense and BM25 fused, re-ranked by sentence
+    followup      follow-up questions: asked with the earlier turns' topic, never repeating their answers
     answer        the extractive answer: ranked sentences, the span that answers, refusals
     answerability whether the passages answer the question, and why not
     generate      answers from an OpenAI-compatible model server, checked against the passages

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from qa.answerability import Decision, Evidence, common_terms, decide, gather, sentence_terms
 from qa.config import Weights
 from qa.embedding import Embedder
+from qa.followup import NOTHING_MORE, follow_up_query, unsaid
 from qa.retrieval import Retrieval, Sentence, sentence_parts, sentences_of, split_sentences
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
@@ -34,7 +35,6 @@ __all__ = [
     "split_sentences",
 ]
 
-FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|ones?)\b", re.I)
 NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
@@ -186,12 +186,18 @@ def extractive_answer(
     weights: Weights = Weights(),
     stored: SentenceVectors | None = None,
     strictness: float | None = None,
+    avoid: Sequence[str] = (),
 ) -> Answer:
     """The best sentences of the retrieved passages, or a refusal with its reason when the evidence says
-    they do not answer the question."""
+    they do not answer the question. Sentences that the answers in `avoid` hold are not said again."""
+    new = unsaid(retrieval.sentences, avoid)
+    repeats = len(new) < len(retrieval.sentences)
+    if repeats and not new:
+        return refusal(question, retrieval.hits, NOTHING_MORE)
+    retrieval = replace(retrieval, sentences=new)
     ranked, decision = judge(question, retrieval, embedder, sparse, weights, stored, strictness)
     if ranked is None or not decision.answered:
-        return refusal(question, retrieval.hits, decision.reason)
+        return refusal(question, retrieval.hits, NOTHING_MORE if repeats else decision.reason)
     sentences, combined, order = ranked.sentences, ranked.combined, ranked.order
     best = float(combined[order[0]])
     chosen = [
@@ -253,12 +259,3 @@ def refusal(question: str, hits: Sequence[Hit], reason: str = "", shown: int = 3
     markers = " ".join(f"[{c.id}]" for c in citations)
     why = reason or "Nothing in the documents answers it."
     return Answer(question, f"{NOT_COVERED} {why} The closest passages are {markers}.", False, citations, reason=why)
-
-
-def follow_up_query(question: str, history: Sequence[tuple[str, str]]) -> str:
-    """A follow-up that leans on the previous turn ("which cities does it include?") carries that turn's question."""
-    if not history:
-        return question
-    if FOLLOW_UP.search(question) or len(terms(question)) <= 2:
-        return f"{history[-1][0]} {question}"
-    return question

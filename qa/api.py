@@ -7,11 +7,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from qa import indexer, storage
-from qa.answer import extractive_answer, follow_up_query, judge, refusal
+from qa.answer import extractive_answer, judge, refusal
 from qa.answerability import Decision
 from qa.config import Settings
 from qa.embedding import get_embedder
 from qa.errors import LLMError, QAError
+from qa.followup import earlier_answers, follow_up_query
 from qa.layout import span_boxes
 from qa.retrieval import Retrieval, retrieve
 from qa.sparse import terms
@@ -96,17 +97,19 @@ class Index:
     def ask(
         self, question: str, k: int | None = None, history: History = (), strictness: float | None = None
     ) -> Answer:
-        """Answer extractively, using the previous turn for follow-ups; `strictness` overrides the settings'."""
+        """Answer extractively; a follow-up is asked with the earlier turns' topic and never repeats their
+        answers. `strictness` overrides the settings'."""
         question = clean_question(question)
-        unclear = unclear_question(question)
+        query = follow_up_query(question, history)
+        unclear = unclear_question(query)
         if unclear:
             return Answer(question, unclear, False, (), reason=unclear)
         snapshot = self.snapshot
-        query = follow_up_query(question, history)
         retrieval = retrieve(snapshot, self.embedder, query, k or self.settings.k, self.settings.retrieval)
         strictness = self.settings.strictness if strictness is None else strictness
+        said = earlier_answers(question, history)
         answer = extractive_answer(
-            query, retrieval, self.embedder, snapshot.sparse, self.settings.answer, snapshot.sentences, strictness
+            query, retrieval, self.embedder, snapshot.sparse, self.settings.answer, snapshot.sentences, strictness, said
         )
         return self.located(replace(answer, question=question), snapshot)
 

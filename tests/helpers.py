@@ -32,6 +32,44 @@ OTTERS = "\n\n".join(
     for i in range(40)
 )
 
+DEBIAN_FAQ = """\
+# Debian package management FAQ
+
+## How do I put a package on hold?
+
+Sometimes you want to keep a package at the version that is installed now. To put a package on hold, run \
+`apt-mark hold package_name` as root. A package on hold is not upgraded by `apt upgrade` or `apt full-upgrade`.
+
+## How do I remove the hold on a package?
+
+To undo a hold and let the package be upgraded again, run `apt-mark unhold package_name`. To list the packages \
+that are on hold, run `apt-mark showhold`.
+
+## How do I get the source code of a package?
+
+To download the source code of a package, run `apt-get source package_name` in an empty folder. The deb-src \
+lines in /etc/apt/sources.list must be enabled first.
+
+## How do I find which package a file belongs to?
+
+Run `dpkg -S /path/to/file` to see which installed package owns a file. For files of packages that are not \
+installed, use `apt-file search filename`.
+
+## How often is there a new stable release?
+
+A new stable release of Debian is made about every two years. Each stable release gets security updates for \
+about three years.
+"""
+HOLD = "To put a package on hold, run `apt-mark hold package_name` as root."
+UNHOLD = "To undo a hold and let the package be upgraded again, run `apt-mark unhold package_name`."
+RELEASE = "A new stable release of Debian is made about every two years."
+FAQ_CHAT = [
+    "How do I put a package on hold?",
+    "And how do I undo it?",  # a follow-up the documents answer anew
+    "And which command does that?",  # one they say nothing more on
+    "How often is there a new stable release?",  # a fresh question
+]
+
 
 def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: str | None = None, timeout: int = 300):
     """Run the real `qa` command in a subprocess."""

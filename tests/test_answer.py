@@ -12,7 +12,6 @@ from qa.answer import (
     answer_type,
     answer_type_match,
     extractive_answer,
-    follow_up_query,
     is_heading,
     refusal,
     split_sentences,
@@ -78,17 +77,6 @@ def test_answer_type_needs_something_the_question_does_not_already_say():
     assert answer_type_match("Who commissioned the Tapestry?", "It was commissioned by Odo.") == 1.0
     assert answer_type_match("Who commissioned the Tapestry?", "The Tapestry is long.") == 0.0
     assert answer_type_match("What is it?", "Anything at all, 1900.") == 0.0
-
-
-def test_follow_up_query_carries_the_previous_question():
-    history = [("What is the Greater Bay Area?", "It is a region.")]
-    assert follow_up_query("Which cities does it include?", history) == (
-        "What is the Greater Bay Area? Which cities does it include?"
-    )
-    assert follow_up_query("And Shenzhen?", history) == "What is the Greater Bay Area? And Shenzhen?"
-    standalone = "What do financial institutions use AI for?"
-    assert follow_up_query(standalone, history) == standalone
-    assert follow_up_query("Which cities does it include?", []) == "Which cities does it include?"
 
 
 def test_refusal_without_passages_says_the_index_is_empty():

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import DEFAULT_CORPUS, run_qa
+from helpers import DEBIAN_FAQ, DEFAULT_CORPUS, FAQ_CHAT, HOLD, RELEASE, UNHOLD, run_qa, write
 
 QUESTIONS = [
     "What does the government do to support AI?",
@@ -130,11 +130,28 @@ def test_ask_prints_answer_and_sources(cli_index, capsys, monkeypatch):
 
 
 def test_chat_follow_up_uses_previous_turn(cli_index):
-    stdin = "What is the Greater Bay Area?\nWhich cities does it include?\n"
+    stdin = "What does the government do to support AI?\nWhat else does it do?\n"
     result = run_qa("chat", *where(cli_index), stdin=stdin)
     assert result.returncode == 0, result.stderr
-    second_turn = result.stdout.split("> ")[2]
-    assert "Shenzhen" in second_turn and "Guangzhou" in second_turn
+    first, second = result.stdout.split("> ")[1:3]
+    assert "fostering AI talent" in second and "Sources:" in second
+    assert first.splitlines()[0] not in second, "a follow-up never repeats the previous answer"
+
+
+def test_chat_answers_a_follow_up_anew_and_says_when_there_is_nothing_more(tmp_path, capsys, monkeypatch, embedder):
+    from qa.followup import NOTHING_MORE
+
+    write(tmp_path / "corpus", "debian-faq.md", DEBIAN_FAQ)
+    paths = ["--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")]
+    assert qa(capsys, monkeypatch, "index", *paths).returncode == 0
+    result = qa(capsys, monkeypatch, "chat", *paths, stdin="\n".join(FAQ_CHAT) + "\n")
+    assert result.returncode == 0, result.stderr
+    turns = [re.split(r"\n(?:Sources|Closest passages):", turn)[0] for turn in result.stdout.split("> ")[1:5]]
+    hold, undo, nothing_more, fresh = turns
+    assert HOLD in hold
+    assert UNHOLD in undo and undo != hold and HOLD not in undo
+    assert NOTHING_MORE in nothing_more
+    assert RELEASE in fresh and "hold" not in result.stdout.split("> ")[4]
 
 
 def test_missing_index_fails_with_one_line(tmp_path, capsys, monkeypatch):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-from helpers import DEFAULT_CORPUS
+from helpers import DEBIAN_FAQ, DEFAULT_CORPUS, FAQ_CHAT, HOLD, RELEASE, UNHOLD, write
 
 from qa import Settings, build_index
+from qa.followup import NOTHING_MORE
 from qa.service import Service
 from qa.views import EMPTY_SOURCES, turns_of
 
@@ -17,6 +18,10 @@ def service_for(tmp_path, embedder) -> Service:
     settings = Settings(corpus=corpus, index=tmp_path / "index")
     build_index(settings)
     return Service(settings)
+
+
+def in_gradio_form(chat: list[dict]) -> list[dict]:
+    return [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in chat]
 
 
 def test_respond_streams_the_answer_then_shows_its_sources(tmp_path, embedder):
@@ -36,12 +41,27 @@ def test_a_follow_up_takes_its_context_from_the_chat_the_browser_sends(tmp_path,
         Service(Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")),
     )
     *_, (chat, _, _) = first.respond("Which cities are in the Greater Bay Area?", [], 5, "extractive")
-    as_sent = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in chat]  # Gradio's form
+    as_sent = in_gradio_form(chat)
     assert turns_of(as_sent) == [("Which cities are in the Greater Bay Area?", turns_of(chat)[0][1])]
     *_, (followed, _, _) = second.respond("Which of them is the largest?", as_sent, 5, "extractive")
     *_, (alone, _, _) = second.respond("Which of them is the largest?", [], 5, "extractive")
     assert followed[-1]["content"] != alone[-1]["content"], "the follow-up must use the turn the other process gave"
-    assert "Shenzhen" in followed[-1]["content"] or "Guangzhou" in followed[-1]["content"]
+    assert NOTHING_MORE in followed[-1]["content"], "the article names the cities and says no more about them"
+
+
+def test_a_chat_answers_a_follow_up_anew_and_says_when_there_is_nothing_more(tmp_path, embedder):
+    write(tmp_path / "corpus", "debian-faq.md", DEBIAN_FAQ)
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    build_index(settings)
+    service, chat, shown = Service(settings), [], []
+    for question in FAQ_CHAT:
+        *_, (chat, sources, _) = service.respond(question, in_gradio_form(chat), 5, "extractive")
+        shown.append((chat[-1]["content"], sources))
+    (hold, _), (undo, _), (nothing_more, closest), (fresh, _) = shown
+    assert HOLD in hold
+    assert UNHOLD in undo and undo != hold
+    assert NOTHING_MORE in nothing_more and "Closest passages (no answer found)" in closest
+    assert RELEASE in fresh and "hold" not in fresh
 
 
 def test_respond_to_an_empty_question_changes_nothing(tmp_path, embedder):

@@ -88,9 +88,9 @@ def test_answer_shows_text_markers_and_source_lines(page, site, tmp_path):
 
 
 def test_follow_up_is_answered_in_context(page):
-    ask(page, "What is the Greater Bay Area?")
-    answer = ask(page, "Which cities does it include?")
-    assert "Shenzhen" in answer and "Guangzhou" in answer
+    first = ask(page, "What does the government do to support AI?")
+    answer = ask(page, "What else does it do?")
+    assert "fostering AI talent" in answer and answer != first
 
 
 def test_off_topic_question_is_refused_with_closest_passages(page):
