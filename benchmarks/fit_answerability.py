@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa.answer import assess, rank_sentences  # noqa: E402
 from qa.answerability import COMMON, FEATURES, PARAMETERS, common_terms  # noqa: E402
+from qa.api import build_index, open_index  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import (  # noqa: E402
     Dataset,
@@ -41,6 +42,10 @@ from qa.evaluation import (  # noqa: E402
 from qa.sparse import terms  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "squad-v2-dev-slice.json"
+DEBIAN = ROOT.parent / "shared" / "corpora" / "debian-dev"
+DEBIAN_QUESTIONS = ROOT.parent / "shared" / "data" / "debian-dev-questions.jsonl"
+DEBIAN_UNANSWERABLE = ROOT.parent / "shared" / "data" / "debian-dev-unanswerable.jsonl"
+DEBIAN_WEIGHT = 3  # each debian-dev row counts this many times: 85 real questions beside 1,000 SQuAD rows
 PEPS = ROOT.parent / "shared" / "corpora" / "peps"
 # A term is common when it is in this share of the paragraphs of both background corpora (the tuning
 # articles, on history and geography, and the PEPs, technical prose), or in far more of the PEPs.
@@ -126,9 +131,39 @@ def features(index, questions: Sequence[Question]) -> tuple[np.ndarray, np.ndarr
             rows.append([0.0] * len(FEATURES))
             hits.append(False)
             continue
-        rows.append(list(assess(retrieval.question, ranked, snapshot.sparse).values))
+        rows.append(list(assess(retrieval.question, ranked, snapshot.sparse, index.embedder).values))
         hits.append(contains_answer(ranked.sentences[ranked.best].text, q.answers))
     return np.asarray(rows), np.asarray(hits)
+
+
+def debian_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature rows of the debian-dev answerable and unanswerable questions over their own corpus, whether each
+    is answerable, and whether its best sentence's unit holds the answer."""
+    answerable = [json.loads(line) for line in DEBIAN_QUESTIONS.read_text().splitlines() if line.strip()]
+    unanswerable = [json.loads(line) for line in DEBIAN_UNANSWERABLE.read_text().splitlines() if line.strip()]
+    questions = [
+        Question(
+            str(n),
+            q["q"],
+            "debian-dev",
+            q.get("source", ""),
+            0,
+            0,
+            (q["answer"],) if "answer" in q else (),
+            "answer" not in q,
+        )
+        for n, q in enumerate(answerable + unanswerable)
+    ]
+    with tempfile.TemporaryDirectory(prefix="qa-fit-debian-") as tmp:
+        settings = Settings(corpus=DEBIAN, index=Path(tmp))
+        build_index(settings)
+        index = open_index(settings)
+        try:
+            x, hit = features(index, questions)
+        finally:
+            index.snapshot.close()
+    y = np.array([not q.impossible for q in questions], dtype=float)
+    return x, y, hit
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -194,7 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dump:
         np.savez(args.dump, x_t=x_t, y_t=y_t, hit_t=hit_t, x_h=x_h, y_h=y_h, hit_h=hit_h, r_t=r_t, r_h=r_h)
     squad_t = (x_t, y_t, hit_t)
-    x_t, y_t, hit_t = np.vstack([x_t, r_t]), np.concatenate([y_t, np.zeros(len(r_t))]), np.concatenate([hit_t, rhit_t])
+    x_d, y_d, hit_d = debian_rows()
+    x_t = np.vstack([x_t, r_t] + [x_d] * DEBIAN_WEIGHT)
+    y_t = np.concatenate([y_t, np.zeros(len(r_t))] + [y_d] * DEBIAN_WEIGHT)
+    hit_t = np.concatenate([hit_t, rhit_t] + [hit_d] * DEBIAN_WEIGHT)
     mean, scale, coefficients, intercept = fit(x_t, y_t)
     p_t = probabilities(x_t, mean, scale, coefficients, intercept)
     threshold = float(np.floor(np.quantile(p_t[y_t == 1], 1 - ANSWERED_SHARE) * 1000) / 1000)
@@ -208,6 +246,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report("tuning, SQuAD 2.0 questions", p_sq, squad_t[1], squad_t[2], threshold))
     print(
         f"tuning, {len(r_t)} answerable questions asked without their paragraph: refused {np.mean(p_rt < threshold):.3f}"
+    )
+    print(
+        report(
+            "tuning, debian-dev questions",
+            probabilities(x_d, mean, scale, coefficients, intercept),
+            y_d,
+            hit_d,
+            threshold,
+        )
     )
     print(report("held-out, SQuAD 2.0 questions", p_h, y_h, hit_h, threshold))
     print(
@@ -225,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dumps(
                 {
                     "fitted_by": "benchmarks/fit_answerability.py",
-                    "data": "SQuAD 2.0 dev slice, articles " + ", ".join(TUNING),
+                    "data": "SQuAD 2.0 dev slice, articles " + ", ".join(TUNING) + "; debian-dev questions",
                     "features": list(FEATURES),
                     "mean": [round(float(v), 6) for v in mean],
                     "scale": [round(float(v), 6) for v in scale],

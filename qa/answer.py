@@ -5,16 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
+from qa import kinds, meaning
 from qa.answerability import Decision, Evidence, common_terms, decide, gather, sentence_terms
 from qa.config import Weights
 from qa.embedding import Embedder
 from qa.followup import NOTHING_MORE, follow_up_query, unsaid
-from qa.retrieval import Retrieval, Sentence, sentence_parts, sentences_of, split_sentences
+from qa.furniture import is_furniture
+from qa.retrieval import Retrieval, Sentence, lexical_overlap, sentence_parts, sentences_of, split_sentences
+from qa.short import short_answer
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
+from qa.units import is_table_row, unit_of
 from qa.vectors import SentenceVectors
 
 __all__ = [
@@ -35,43 +40,6 @@ __all__ = [
     "split_sentences",
 ]
 
-NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
-    "million millions billion billions trillion dozen dozens half quarter twice once"
-)
-NUMBER = re.compile(rf"\d(?:[\d,.]*\d)?%?|\b(?:{'|'.join(NUMBER_WORDS.split())})\b|%|\bper ?cent\b", re.I)
-WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
-MONTHS = "january february march april may june july august september october november december"
-TIME = re.compile(
-    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:in|by|since|until|from|before|after|around) \d{{3,4}}\b"
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{'|'.join(MONTHS.split())})\b"
-    r"|\b(?:centur(?:y|ies)|decades?|BC|BCE|AD|CE)\b"
-    rf"|\b(?:{'|'.join(WEEKDAYS.split())})s?\b|\b\d{{1,2}}(?::\d{{2}})? ?(?:[ap]\.?m\b\.?)|\b\d{{1,2}}:\d{{2}}\b"
-    r"|\bo'clock\b|\b(?:noon|midnight|(?:in the )?(?:morning|afternoon|evening))\b"
-    r"|星期[一二三四五六日天]|周[一二三四五六日]|[0-9一二三四五六七八九十]+[年月日号点]",
-    re.I,
-)
-CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*")
-PLACE_NOUNS = (
-    "country countries city cities state states region county counties continent river island town area nation"
-)
-QUESTION_TYPES = (
-    (
-        "number",
-        re.compile(
-            r"\bhow (?:many|much|long|old|far|big|large|tall|high|often)\b"
-            r"|\bwhat (?:percentage|percent|number|amount|population|size)\b",
-            re.I,
-        ),
-    ),
-    (
-        "time",
-        re.compile(r"\bwhen\b|\b(?:what|which|in what) (?:year|years|date|century|decade|time|month|day)\b", re.I),
-    ),
-    ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)),
-    ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{'|'.join(PLACE_NOUNS.split())})\b", re.I)),
-)
 NOT_COVERED = "The corpus does not cover this question."
 
 
@@ -80,40 +48,80 @@ def is_heading(text: str) -> bool:
 
 
 def answer_type(question: str) -> str | None:
-    """number, time, person or place when the question asks for one, else None."""
-    return next((kind for kind, pattern in QUESTION_TYPES if pattern.search(question)), None)
+    """The kind of thing the question asks for (qa.kinds): a number, a date, a name, a command, a path, ..."""
+    return kinds.asked(question)
 
 
-def answer_type_match(question: str, sentence: str) -> float:
-    """1.0 when the sentence holds something of the asked-for kind that the question does not already say."""
-    kind = answer_type(question)
-    if kind is None:
-        return 0.0
-    asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
-    if kind == "number":
-        found = [m.group() for m in NUMBER.finditer(sentence)]
-    elif kind == "time":
-        found = [m.group() for m in TIME.finditer(sentence)]
-    else:
-        found = [m.group() for m in CAPITALISED.finditer(sentence)]
-    return 1.0 if any(f.split()[-1].lower() not in asked for f in found if f.strip()) else 0.0
+def answer_type_match(question: str, text: str, kind: str | None = None) -> float:
+    """1.0 when the text holds something of the asked-for kind that the question does not already say."""
+    kind = kind if kind is not None else kinds.asked(question)
+    return 1.0 if kinds.new_spans(question, kind, text) else 0.0
 
 
 def usable(sentence: Sentence) -> bool:
-    return not is_heading(sentence.text) and len(sentence.text) >= 12
+    """A sentence that can anchor an answer: not a heading, a question, a contents line or a page number."""
+    text = sentence.text
+    return (
+        not is_heading(text) and len(text) >= 12 and not text.rstrip().endswith(("?", "？")) and not is_furniture(text)
+    ) or (len(text) >= 3 and kinds.is_code_line(text))
+
+
+def unit_span(sentence: Sentence) -> tuple[int, int]:
+    """File offsets of the unit that holds the sentence (qa.units): itself, or a block with its lead-in."""
+    chunk = sentence.hit.chunk
+    spans, _ = sentence_parts(chunk.text)
+    local = sentence.start - chunk.start
+    n = next((i for i, (a, _) in enumerate(spans) if a == local), None)
+    if n is None:
+        return sentence.start, sentence.end
+    first, last = unit_of(chunk.text, spans, n)
+    return chunk.start + spans[first][0], chunk.start + spans[last][1]
+
+
+def with_unit_terms(question: str, sentence: Sentence, sparse: Sparse) -> Sentence:
+    """The sentence credited with the question terms of its whole unit: a table row with its header's words,
+    a command with its lead-in's."""
+    span = unit_span(sentence)
+    if span == (sentence.start, sentence.end):
+        return sentence
+    question_terms = set(terms(question))
+    text = unit_text(sentence, span)
+    share = (
+        1.0
+        if names_row(question, text)
+        else lexical_overlap(question_terms, sentence_terms(text), sparse.idf(sorted(question_terms)))
+    )
+    return replace(sentence, lexical=max(sentence.lexical, share), context=max(sentence.context, share))
+
+
+def names_row(question: str, unit: str) -> bool:
+    """The unit is a table's header and a row, and the question names both: the row by its first cell
+    ("section 7"), the column by a word of the header ("section")."""
+    lines = unit.split("\n")
+    if len(lines) < 2 or not all(is_table_row(line) for line in (lines[0], lines[-1])):
+        return False
+    key = lines[-1].split(" | ")[0].strip().lower()
+    asked = {w.lower() for w in re.findall(r"[\w.+/-]+", question)}
+    return bool(key) and key in asked and bool(set(terms(lines[0])) & set(terms(question)))
+
+
+def unit_text(sentence: Sentence, span: tuple[int, int]) -> str:
+    chunk = sentence.hit.chunk
+    return chunk.text[span[0] - chunk.start : span[1] - chunk.start]
 
 
 def score_sentences(question: str, sentences: Sequence[Sentence], weights: Weights) -> np.ndarray:
     if not sentences:
         return np.zeros(0)
     top = max(s.hit.score for s in sentences)
+    kind = kinds.asked(question)
     return np.array(
         [
             weights.semantic * s.cosine
             + weights.lexical * s.lexical
             + weights.context * s.context
             + weights.passage * (min(max(s.hit.score / top, 0.0), 1.0) if top > 0 else 0.0)
-            + weights.answer_type * answer_type_match(question, s.text)
+            + weights.answer_type * answer_type_match(question, unit_text(s, unit_span(s)), kind)
             for s in sentences
         ]
     )
@@ -149,17 +157,20 @@ def rank_sentences(
     sentences = list(retrieval.sentences)
     if retrieval.hits and not sentences:
         sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored)
-    sentences = [s for s in sentences if usable(s)]
+    sentences = [with_unit_terms(retrieval.question, s, sparse) for s in sentences if usable(s)]
     if not sentences:
         return None
     combined = score_sentences(retrieval.question, sentences, weights)
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"))
 
 
-def assess(question: str, ranked: Ranked, sparse: Sparse) -> Evidence:
-    """The evidence that the best sentence answers `question` (qa.answerability)."""
-    kinds = [answer_type_match(question, s.text) > 0 for s in ranked.sentences]
-    return gather(question, ranked.sentences, ranked.combined, ranked.best, sparse, answer_type(question), kinds)
+def assess(question: str, ranked: Ranked, sparse: Sparse, embedder: Embedder | None = None) -> Evidence:
+    """The evidence that the best sentence answers `question` (qa.answerability); with the `embedder`, question
+    words the passage says in other words count as said (qa.meaning)."""
+    kind = kinds.asked(question)
+    found = [answer_type_match(question, unit_text(s, unit_span(s)), kind) > 0 for s in ranked.sentences]
+    meant = None if embedder is None else partial(meaning.closeness, embedder, question)
+    return gather(question, ranked.sentences, ranked.combined, ranked.best, sparse, kind, found, meant)
 
 
 def judge(
@@ -175,7 +186,7 @@ def judge(
     ranked = rank_sentences(question, retrieval, embedder, sparse, weights, stored)
     if ranked is None:
         return None, Decision(False, 0.0, "Nothing in the documents is close to this question.")
-    return ranked, decide(assess(retrieval.question, ranked, sparse), strictness)
+    return ranked, decide(assess(retrieval.question, ranked, sparse, embedder), strictness)
 
 
 def extractive_answer(
@@ -192,7 +203,7 @@ def extractive_answer(
     they do not answer the question. Sentences that the answers in `avoid` hold are not said again."""
     new = unsaid(retrieval.sentences, avoid)
     repeats = len(new) < len(retrieval.sentences)
-    if repeats and not new:
+    if (repeats and not new) or asks_what_was_said(question, avoid):
         return refusal(question, retrieval.hits, NOTHING_MORE)
     retrieval = replace(retrieval, sentences=new)
     ranked, decision = judge(question, retrieval, embedder, sparse, weights, stored, strictness)
@@ -204,17 +215,32 @@ def extractive_answer(
         int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best
     ]
     spans = [answer_span(retrieval.question, sentences[i]) for i in chosen]
-    kept = [n for n, span in enumerate(spans) if not any(_inside(span, other) for other in spans[:n])]
+    sources = [sentences[i].hit.chunk.source for i in chosen]
+    kept: list[int] = []
+    for n, span in enumerate(spans):
+        if not any(sources[m] == sources[n] and _overlap(span, spans[m]) for m in kept):
+            kept.append(n)
     citations = [
         citation(number, sentences[chosen[n]].hit, *spans[n], combined[chosen[n]])
         for number, n in enumerate(kept, start=1)
     ]
     text = " ".join(f"{c.text} [{c.id}]" for c in citations)
-    return Answer(question, text, True, tuple(citations))
+    return Answer(question, text, True, tuple(citations), short=short_answer(question, citations[0]))
 
 
-def _inside(span: tuple[int, int], other: tuple[int, int]) -> bool:
-    return other[0] <= span[0] and span[1] <= other[1]
+def asks_what_was_said(question: str, avoid: Sequence[str]) -> bool:
+    """A follow-up with no words of its own beyond the kind it asks for ("and which command does that?") whose
+    kind an earlier answer already holds: that answer was the answer."""
+    kind = kinds.asked(question)
+    if not avoid or kind is None:
+        return False
+    framing = meaning.frame_terms() | common_terms() | {t for w in kinds.KIND_WORDS for t in terms(w)}
+    own = set(terms(question)) - framing
+    return not own and any(kinds.spans(kind, text) for text in avoid)
+
+
+def _overlap(span: tuple[int, int], other: tuple[int, int]) -> bool:
+    return span[0] < other[1] and other[0] < span[1]
 
 
 def restates(question: str, sentence: str) -> bool:
@@ -226,21 +252,23 @@ def restates(question: str, sentence: str) -> bool:
 
 
 def answer_span(question: str, sentence: Sentence) -> tuple[int, int]:
-    """Where the answer is: the sentence itself, or, when it only restates the question or lacks the kind of
-    thing asked for that the next sentence holds, the sentence and the next one (one contiguous span)."""
+    """Where the answer is: the unit that holds the sentence (qa.units), or, when a lone sentence only restates
+    the question or lacks the kind of thing asked for that the next sentence holds, the sentence and the next
+    one (one contiguous span)."""
+    start, end = unit_span(sentence)
     chunk = sentence.hit.chunk
     spans, _ = sentence_parts(chunk.text)
-    local_end = sentence.end - chunk.start
-    following = [(a, b) for a, b in spans if a >= local_end]
-    if not following:
-        return sentence.start, sentence.end
+    following = [(a, b) for a, b in spans if a >= end - chunk.start]
+    if not following or (start, end) != (sentence.start, sentence.end):
+        return start, end
     a, b = following[0]
     after = chunk.text[a:b]
-    asked = answer_type(question) is not None
-    lacks_kind = asked and not answer_type_match(question, sentence.text) and answer_type_match(question, after)
-    if lacks_kind or (restates(question, sentence.text) and not answer_type_match(question, sentence.text)):
-        return sentence.start, chunk.start + b
-    return sentence.start, sentence.end
+    kind = kinds.asked(question)
+    has_kind = answer_type_match(question, sentence.text, kind)
+    lacks_kind = kind is not None and not has_kind and answer_type_match(question, after, kind)
+    if lacks_kind or (restates(question, sentence.text) and not has_kind):
+        return start, chunk.start + b
+    return start, end
 
 
 def refusal(question: str, hits: Sequence[Hit], reason: str = "", shown: int = 3) -> Answer:

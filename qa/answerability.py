@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.kinds import NAMES, REFUSING_KINDS
-from qa.meaning import frame_terms
+from qa.meaning import framing_terms, matched
 from qa.retrieval import Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
 from qa.sparse import CJK_RUN as CJK
@@ -45,10 +45,11 @@ FEATURES = (
     "passages_lexical",  # share of the question's term weight found anywhere in the retrieved passages
     "lexical_cosine",  # chosen_lexical times chosen_cosine: both at once
     "missing_rarity",  # IDF of the most specific missing term over the IDF of a term in no chunk (corpus size apart)
+    "weakest_meaning",  # of the question terms the window lacks, the lowest cosine to a word of it (1 when none)
 )
 
 
-Meaning = Callable[[str, Sequence[str]], set[str]]
+Meaning = Callable[[str, Sequence[str]], dict[str, float]]  # (window, terms) -> closeness
 
 
 @dataclass(frozen=True)
@@ -144,18 +145,18 @@ def gather(
     """The evidence for answering `question` with sentence `chosen` (an index into `sentences`).
 
     `kind_found[i]` says whether sentence i holds the asked-for kind of thing (see answer.answer_type_match);
-    `meaning(window, terms)` says which question terms the window says in other words (qa.meaning).
+    `meaning(window, terms)` says how close the window comes to each question term it lacks (qa.meaning).
     """
     window = window_of(sentences, chosen)
     in_window: set[str] = set()
     for n in window:
         in_window |= sentence_terms(sentences[n].text)
     every = sorted(set(terms(question)) - cjk_noise(question, in_window))
-    common = common_terms() | frame_terms()
+    common = common_terms() | framing_terms(question)
     question_terms = [t for t in every if t not in common] or every
     unsaid = [t for t in question_terms if t not in in_window]
-    if meaning is not None and unsaid:
-        in_window |= meaning(" ".join(sentences[n].text for n in window), unsaid)
+    closest = meaning(" ".join(sentences[n].text for n in window), unsaid) if meaning and unsaid else {}
+    in_window |= matched(closest)
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
     top_idf = max(idf.values(), default=1.0) or 1.0
@@ -184,6 +185,7 @@ def gather(
         sum(idf[t] for t in question_terms if t in everywhere) / total,
         sentences[chosen].lexical * sentences[chosen].cosine,
         idf[missing[0]] / sparse.absent_idf() if missing else 0.0,
+        min(closest.values(), default=1.0) if meaning else float(not unsaid),
     )
     found = sorted((t for t in question_terms if t in in_window), key=lambda t: -idf[t])
     return Evidence(

@@ -109,9 +109,16 @@ class Index:
         strictness = self.settings.strictness if strictness is None else strictness
         said = earlier_answers(question, history)
         answer = extractive_answer(
-            query, retrieval, self.embedder, snapshot.sparse, self.settings.answer, snapshot.sentences, strictness, said
+            question,
+            retrieval,
+            self.embedder,
+            snapshot.sparse,
+            self.settings.answer,
+            snapshot.sentences,
+            strictness,
+            said,
         )
-        return self.located(replace(answer, question=question), snapshot)
+        return self.located(answer, snapshot)
 
     def located(self, answer: Answer, snapshot: storage.Snapshot | None = None) -> Answer:
         """The answer with the page boxes of each citation, where its file has them (PDFs, images)."""
@@ -147,8 +154,8 @@ class Index:
         use_llm = mode == "llm" or (mode == "auto" and generate.llm_configured(self.settings))
         if not use_llm or not generate.llm_configured(self.settings):
             answer = self.ask(question, k, history)
-            yield answer.answer
             yield answer
+            yield answer.answer
             return
         question = clean_question(question)
         unclear = unclear_question(question)
@@ -183,6 +190,11 @@ class AnswerStream:
     def __init__(self, parts: Iterator[str | Answer]) -> None:
         self._parts = parts
         self._answer: Answer | None = None
+
+    @property
+    def known(self) -> Answer | None:
+        """The finished Answer where it came before its text (extractive answers), else None until the end."""
+        return self._answer
 
     def __iter__(self) -> Iterator[str]:
         for part in self._parts:

@@ -32,6 +32,7 @@ WORD_BEFORE = re.compile(r"(\S+)$")
 WRAPPED_LINE = 40
 NEW_BLOCK = re.compile(r"(?:[-*+•‣◦]\s|\d{1,3}[.)]\s|[#>|]|\.\. |([=\-~^\"'`*+_])\1{2,}\s*$)")
 OPEN_END = "/-_=([{\\"  # a line ending in one of these leaves a path, word, token or bracket open
+TABLE_CELL = " | "  # how the loaders join the cells of a table row
 SEPARATORS = ["\n\n", "\n", "。", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 
@@ -179,6 +180,8 @@ def continues_line(text: str, cut: int, after: int) -> bool:
     line = text[text.rfind("\n", 0, cut) + 1 : cut]
     words = line.strip()
     end = text.find("\n", after)
+    if TABLE_CELL in line or TABLE_CELL in text[after : len(text) if end < 0 else end]:
+        return False  # a table row is a line of its own
     if words and words[-1] in OPEN_END and not words.endswith(words[-1] * 3):
         return after < len(text) and NEW_BLOCK.match(text, after, len(text) if end < 0 else end) is None
     if len(words) < WRAPPED_LINE or words[-1] in ".!?:;。！？" or DOT_LEADER.search(words):

@@ -352,7 +352,9 @@ def _noted(answer: Any) -> Any:
 
 def _print_streamed(index: Any, question: str, k: int | None, history: Any, mode: str) -> Any:
     stream = index.stream(question, k, history, mode=mode)
-    for part in stream:
+    for n, part in enumerate(stream):
+        if n == 0 and stream.known is not None and stream.known.short is not None:
+            print(f"Short answer: {stream.known.short.text}\n")
         print(part, end="", flush=True)
     print()
     answer = stream.answer

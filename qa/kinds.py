@@ -79,6 +79,7 @@ ADDRESS = re.compile(
     re.I,
 )
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
+YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
 QUOTED = re.compile(r"(?<![^\W_])[“”\"‘’'`´]{1,2}([^“”\"‘’'`´\n]{2,40}?)[“”\"‘’'`´]{1,2}(?![^\W_])")
 COMMON_PARTS = frozenset(
     "a all and back based be boot built by co day down e end fine first free full half high in known last level "
@@ -87,12 +88,17 @@ COMMON_PARTS = frozenset(
     "wise date based side only per line time like".split()
 )
 INLINE_CODE = re.compile(r"^\s*(?:\$ |# )?[a-z][\w.+-]*(?: +\S+){0,8}\s*$")
+CODE = re.compile(r"`([^`\n]{2,80})`")  # inline code in Markdown or reStructuredText: a command as written
+KIND_WORDS = frozenset(
+    "command commands option options flag flags switch file files directory folder path field variable keyword "
+    "package packages tool tools program utility server address url version name number kind sort type".split()
+)  # the words that name a kind of answer ("which command"): what is asked for, not what it is about
 PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "number": [NUMBER],
     "time": [TIME],
     "person": [CAPITALISED],
     "place": [CAPITALISED],
-    "command": [TOOL, OPTION],
+    "command": [CODE, TOOL, OPTION],
     "path": [PATH],
     "option": [OPTION],
     "field": [FIELD],
@@ -154,10 +160,6 @@ PLACE_NOUNS = re.compile(
 FALLBACK_KINDS: dict[str, Kind] = {
     "command": "command",
     "option": "option",
-    "file": "path",
-    "directory": "path",
-    "package": "package",
-    "tool": "package",
     "variable": "field",
     "field": "field",
 }
@@ -188,7 +190,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for pattern in PATTERNS.get(kind, ()):
         for match in pattern.finditer(text):
-            group = 1 if pattern is QUOTED else 0
+            group = 1 if pattern in (QUOTED, CODE) else 0
             a, b = match.span(group)
             a, b = _trimmed(text, a, b)
             if b > a and (pattern is not TOOL or _technical(text[a:b])):
@@ -218,6 +220,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         piece = text[a:b]
         last = piece.split()[-1].lower().strip(".,;:") if piece.split() else ""
         if not last or last in said or piece.lower() in lowered:
+            continue
+        if kind == "number" and YEAR.fullmatch(piece):
             continue
         if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
             continue

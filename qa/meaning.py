@@ -17,7 +17,12 @@ from qa.sparse import STOPWORDS, terms
 
 WORD = re.compile(r"[^\W_][\w'’.+/~@$-]*")
 FRAME = Path(__file__).with_name("frame_words.txt")
-THRESHOLD = 0.55  # cosine of two words' token states; chosen on the debian-dev and SQuAD tuning questions
+BEFORE_VERB = frozenset(
+    "i you we they he she it to can could should would will must may might do does did don't doesn't didn't "
+    "can't won't not never also just ever please".split()
+)
+WH = frozenset("what who that".split())  # "what helps", "who maintains"; "which plans" is a noun
+THRESHOLD = 0.5  # cosine of two words' token states; chosen on the debian-dev and SQuAD tuning questions
 
 
 @lru_cache(maxsize=1)
@@ -27,16 +32,57 @@ def frame_terms(path: Path = FRAME) -> frozenset[str]:
     return frozenset(t for w in words for t in terms(w))
 
 
-def matched(embedder: Embedder, question: str, passage: str, wanted: Sequence[str]) -> set[str]:
-    """The terms of `wanted` (stems of question words) whose words some word of `passage` means."""
+@lru_cache(maxsize=8192)
+def names_a_thing(word: str) -> bool:
+    """The word can be a noun, or is no English word at all (a name, a command, a CJK word): something a
+    question is about. A word that can only be a verb, adjective or adverb ("dealt", "everyday") frames it."""
+    from lemminflect import getAllLemmas
+
+    classes = getAllLemmas(word) or getAllLemmas(word.lower())
+    return not classes or "NOUN" in classes or "PROPN" in classes
+
+
+def framing_terms(question: str) -> frozenset[str]:
+    """Stems of the question's words that only frame it: frame words, words that cannot name a thing, and
+    words used as a verb there ("how do I stop ...", "what could affect ...")."""
+    about: set[str] = set()
+    framing: set[str] = set()
+    previous = ""
+    for match in WORD.finditer(question):
+        word = match.group()
+        verb = previous in BEFORE_VERB or (previous in WH and word.lower().endswith("s"))
+        thing = names_a_thing(word) and not (verb and _can_be_verb(word))
+        (about if thing else framing).update(terms(word))
+        previous = word.lower()
+    return frozenset((framing - about) | frame_terms())
+
+
+@lru_cache(maxsize=8192)
+def _can_be_verb(word: str) -> bool:
+    from lemminflect import getAllLemmas
+
+    return "VERB" in (getAllLemmas(word.lower()) or {})
+
+
+def closeness(embedder: Embedder, question: str, passage: str, wanted: Sequence[str]) -> dict[str, float]:
+    """For each term of `wanted` (stems of question words), the cosine of its word to the closest word of
+    `passage`; `matched` keeps those at THRESHOLD or above."""
     wanted_set = set(wanted)
     asked = [(m.start(), m.end()) for m in WORD.finditer(question) if set(terms(m.group())) & wanted_set]
     said = [(m.start(), m.end()) for m in WORD.finditer(passage) if _content(m.group())]
     if not asked or not said:
-        return set()
+        return dict.fromkeys(wanted_set, 0.0)
     words = embedder.encode_passages([question, passage], [asked, said])[1].astype(np.float32)
     best = (words[: len(asked)] @ words[len(asked) :].T).max(axis=1)
-    return {t for (a, b), score in zip(asked, best) if score >= THRESHOLD for t in terms(question[a:b])} & wanted_set
+    scores = dict.fromkeys(wanted_set, 0.0)
+    for (a, b), score in zip(asked, best):
+        for t in set(terms(question[a:b])) & wanted_set:
+            scores[t] = max(scores[t], float(score))
+    return scores
+
+
+def matched(scores: dict[str, float]) -> set[str]:
+    return {t for t, score in scores.items() if score >= THRESHOLD}
 
 
 def _content(word: str) -> bool:

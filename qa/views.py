@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import time
 from collections.abc import Iterator
 
@@ -100,8 +101,13 @@ def sources_html(index: Index, answer: Answer) -> str:
     return "".join(parts)
 
 
+SHORT = re.compile(r"^\*\*[^\n]*\*\*\n\n")  # the bold short answer above an answer's text
+
+
 def shown(answer: Answer) -> str:
-    return chat_text(answer.answer) + (f"\n\n_{chat_text(answer.notice)}_" if answer.notice else "")
+    """The answer as the chat shows it: the short answer in bold above the cited text, a notice below."""
+    short = f"**{chat_text(answer.short.text)}**\n\n" if answer.short else ""
+    return short + chat_text(answer.answer) + (f"\n\n_{chat_text(answer.notice)}_" if answer.notice else "")
 
 
 def turns_of(chat: list[dict]) -> list[tuple[str, str]]:
@@ -112,7 +118,7 @@ def turns_of(chat: list[dict]) -> list[tuple[str, str]]:
         if asked.get("role") == "user" and answered.get("role") == "assistant":
             answer = _message_text(answered)
             if not answer.startswith("⚠️"):
-                turns.append((_message_text(asked), answer.split("\n\n_", 1)[0]))
+                turns.append((_message_text(asked), SHORT.sub("", answer).split("\n\n_", 1)[0]))
     return turns
 
 

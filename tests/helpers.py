@@ -204,3 +204,17 @@ def assert_same_index(built: Path, reference: Path, min_cosine: float = 0.9999) 
         norms = np.linalg.norm(sentences, axis=1) * np.linalg.norm(their_sentences, axis=1)
         cosines = (sentences * their_sentences).sum(axis=1) / np.maximum(norms, 1e-12)
         assert cosines.min() >= min_cosine - 1e-3, (key, float(cosines.min()))  # int8 codes round apart
+
+
+# The keys of an answer in JSON (qa ask --json, the HTTP API).
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "answered",
+    "reason",
+    "citations",
+    "mode",
+    "unsupported_sentences",
+    "short_answer",
+    "short_answer_at",
+}

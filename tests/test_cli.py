@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import DEBIAN_FAQ, DEFAULT_CORPUS, FAQ_CHAT, HOLD, RELEASE, UNHOLD, run_qa, write
+from helpers import ANSWER_KEYS, DEBIAN_FAQ, DEFAULT_CORPUS, FAQ_CHAT, HOLD, RELEASE, UNHOLD, run_qa, write
 
 QUESTIONS = [
     "What does the government do to support AI?",
@@ -51,8 +51,14 @@ def where(cli_index) -> list[str]:
 
 
 def assert_answer_contract(payload: dict, corpus: Path) -> None:
-    assert set(payload) == {"question", "answer", "answered", "reason", "citations", "mode", "unsupported_sentences"}
+    assert set(payload) == ANSWER_KEYS
     ids = [c["id"] for c in payload["citations"]]
+    if payload["short_answer"]:
+        at = payload["short_answer_at"]
+        cited = payload["citations"][at["citation"] - 1]["text"]
+        assert cited[at["start"] : at["end"]] == payload["short_answer"], "the short answer is a span of its citation"
+    else:
+        assert payload["short_answer_at"] is None
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", payload["answer"])}
     assert markers == set(ids), "every marker names a citation and every citation is referenced"
     for citation in payload["citations"]:

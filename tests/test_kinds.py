@@ -1,0 +1,101 @@
+"""What a question asks for, where a text holds it, and the unit of text that holds a fact."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.chunking import split_sentences
+from qa.kinds import asked, is_code_line, new_spans, spans
+from qa.units import unit_of
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What command shows the default target?", "command"),
+        ("How do I keep a package at its current version?", "command"),
+        ("Which option prints the overridden warnings too?", "option"),
+        ("Which file holds the release number?", "path"),
+        ("Where is the machine-wide paper size kept?", "path"),
+        ("Where is the business district?", "place"),
+        ("Which Makefile variable must the build honour?", "field"),
+        ("What virtual package do both browsers provide?", "package"),
+        ("Which server do security fixes come from?", "address"),
+        ("Who should I e-mail about a security hole?", "address"),
+        ("Who maintained the FAQ?", "person"),
+        ("Which version is in stable?", "version"),
+        ("How long may the description be?", "number"),
+        ("When was the project started?", "time"),
+        ("What is the Smart City Blueprint?", None),
+    ],
+)
+def test_what_a_question_asks_for(question, kind):
+    assert asked(question) == kind
+
+
+def test_a_when_clause_or_a_duration_is_not_a_question_about_time():
+    assert asked("When I run lintian, which option still shows the silenced warnings?") == "option"
+    assert asked("I'll be away for a few weeks. What do I put at the start of the subject?") != "time"
+
+
+def test_spans_of_each_technical_kind():
+    text = (
+        "Install the libpaper1 package; the setting is kept in /etc/papersize and users override it with "
+        "PAPERSIZE. Run apt-mark hold foo, or mail team@security.debian.org. Use --show-overrides for 4096 bits."
+    )
+
+    def found(kind: str) -> list[str]:
+        return [text[a:b] for a, b in spans(kind, text)]
+
+    assert "/etc/papersize" in found("path")
+    assert "PAPERSIZE" in found("field")
+    assert "apt-mark" in found("package")
+    assert "team@security.debian.org" in found("address")
+    assert "--show-overrides" in found("option")
+    assert "4096 bits" in found("number")
+
+
+def test_only_what_the_question_does_not_already_say_is_new():
+    text = "Replace apt-cache policy with apt list -a."
+    new = [text[a:b] for a, b in new_spans("What replaces apt-cache policy?", "command", text)]
+    assert "apt-cache" not in new and new
+
+
+def test_hyphenated_common_words_are_not_tools():
+    assert not [t for t in ("boot-up", "system-wide", "e-mail") if spans("package", t)]
+    assert spans("package", "dpkg-divert")
+
+
+def test_code_lines_are_commands_and_prose_is_not():
+    assert is_code_line("systemctl get-default")
+    assert is_code_line("apt-mark hold package_name")
+    assert not is_code_line("Install the libpaper1 package, and it will ask you.")
+    assert not is_code_line("Chapter 11")
+
+
+def units(text: str) -> list[str]:
+    spans_ = split_sentences(text)
+    out = []
+    for n in range(len(spans_)):
+        first, last = unit_of(text, spans_, n)
+        out.append(text[spans_[first][0] : spans_[last][1]])
+    return out
+
+
+def test_a_command_block_is_one_unit_with_the_sentence_that_introduces_it():
+    text = (
+        "Packages can be held back. To keep a package at its version, run:\n\n"
+        "apt-mark hold package_name\n\n"
+        "The hold is undone later."
+    )
+    by_sentence = units(text)
+    lead_in = "To keep a package at its version, run:\n\napt-mark hold package_name"
+    assert lead_in in by_sentence
+    assert by_sentence[[i for i, u in enumerate(by_sentence) if "apt-mark" in u][-1]] == lead_in
+    assert "The hold is undone later." in by_sentence
+
+
+def test_a_table_row_keeps_its_header_row():
+    text = "The sections are listed below.\n\nSection | Content\n1 | User commands\n7 | Macro packages\n\nThat is all."
+    row = next(u for u in units(text) if "Macro packages" in u)
+    assert row.startswith("Section | Content") and row.endswith("7 | Macro packages")

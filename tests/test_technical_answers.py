@@ -1,0 +1,131 @@
+"""Answers on technical documents: the unit that holds the fact, the short answer, refusals by meaning."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import write
+
+from qa import Settings, build_index, open_index
+from qa.meaning import framing_terms, names_a_thing
+from qa.sparse import terms
+
+HOLDING = """Holding packages
+
+Sometimes you want apt to leave a package alone when the rest of the system is upgraded. To keep a package
+at the version that is installed now, run:
+
+    apt-mark hold package_name
+
+The package is then left out of every upgrade until the hold is removed again.
+
+Paper size
+
+Install the libpaper1 package, and it will ask you for a system-wide default paper size. This setting
+will be kept in the file /etc/papersize. Users can override the paper size setting using the PAPERSIZE
+environment variable.
+"""
+SECTIONS = """<html><body><h1>Manual pages</h1>
+<p>Manual pages are grouped in numbered sections, as the table shows.</p>
+<table><tr><th>Section</th><th>Description</th></tr>
+<tr><td>1</td><td>Executable programs or shell commands</td></tr>
+<tr><td>5</td><td>File formats and conventions</td></tr>
+<tr><td>7</td><td>Macro packages and conventions</td></tr>
+<tr><td>8</td><td>System administration commands</td></tr></table>
+<p>Each page names its section after its title.</p></body></html>
+"""
+CODE_ONLY = "<html><body><pre>#!/bin/sh\nset -e\nexec dpkg-buildpackage -us -uc\n</pre></body></html>"
+
+
+@pytest.fixture(scope="module")
+def manual(tmp_path_factory, embedder):
+    base = tmp_path_factory.mktemp("manual")
+    settings = Settings(corpus=base / "corpus", index=base / "index")
+    write(settings.corpus, "holding.md", HOLDING)
+    write(settings.corpus, "sections.html", SECTIONS)
+    write(settings.corpus, "build.html", CODE_ONLY)
+    build_index(settings)
+    return open_index(settings)
+
+
+def assert_short_answer_is_a_span(answer) -> None:
+    short = answer.short
+    assert short is not None
+    assert answer.citations[short.citation - 1].text[short.start : short.end] == short.text
+
+
+def test_a_command_block_after_run_is_cited_with_its_lead_in(manual):
+    answer = manual.ask("How do I stop apt from ever upgrading one particular package?")
+    assert answer.answered, answer.reason
+    first = answer.citations[0].text
+    assert "run:" in first and "apt-mark hold package_name" in first
+    assert first.index("run:") < first.index("apt-mark"), "one contiguous span, lead-in first"
+    assert_short_answer_is_a_span(answer)
+    assert answer.short.text == "apt-mark hold package_name"
+
+
+def test_a_path_is_the_short_answer_to_where_a_setting_is_kept(manual):
+    answer = manual.ask("Everything prints on the wrong paper. Where is the machine-wide paper size kept?")
+    assert answer.answered, answer.reason
+    assert "/etc/papersize" in answer.citations[0].text
+    assert_short_answer_is_a_span(answer)
+    assert answer.short.text == "/etc/papersize"
+
+
+def test_a_table_row_is_cited_with_its_header_row(manual):
+    answer = manual.ask("In the table of manual page sections, what is section 7 for?")
+    assert answer.answered, answer.reason
+    row = next(c.text for c in answer.citations if "Macro packages" in c.text)
+    assert row.startswith("Section | Description"), row
+    assert row.rstrip().endswith("7 | Macro packages and conventions")
+
+
+def test_a_question_about_an_absent_thing_is_refused_naming_it(manual):
+    answer = manual.ask("Which TCP port does the CUPS printing daemon listen on?")
+    assert not answer.answered
+    assert "CUPS" in answer.reason or "TCP port" in answer.reason
+    assert answer.short is None
+
+
+def test_a_description_question_has_no_short_answer(manual):
+    answer = manual.ask("What happens to a package that is on hold during upgrades?")
+    assert answer.answered, answer.reason
+    assert "left out of every upgrade" in answer.answer
+    assert answer.short is None, "nothing of an asked-for kind: no short answer is made up"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "apt-mark",
+        "/etc/papersize",
+        "what is the",
+        "exec dpkg-buildpackage -us -uc",
+        HOLDING.split("\n\n")[1],
+        "¿Dónde se guarda el tamaño de papel del sistema?",
+    ],
+)
+def test_odd_questions_get_an_answer_or_a_reason(manual, question):
+    answer = manual.ask(question)
+    assert answer.answered or answer.reason, "a refusal always says why"
+    if answer.short is not None:
+        assert_short_answer_is_a_span(answer)
+    for c in answer.citations:
+        assert c.source in {"holding.md", "sections.html", "build.html"}
+
+
+def test_a_paraphrase_is_answered_and_frame_words_never_decide(hk_index):
+    index = open_index(hk_index)
+    answer = index.ask("What could affect Hong Kong's international collaborations?")
+    assert answer.answered, answer.reason
+    assert "geopolitical landscape" in answer.answer
+    refused = index.ask("Besides its AI scene, what is the population of Hong Kong?")
+    assert not refused.answered
+    assert "population" in refused.reason and "esides" not in refused.reason
+
+
+def test_words_that_cannot_name_a_thing_only_frame_a_question():
+    assert names_a_thing("population") and names_a_thing("dpkg-divert") and names_a_thing("Wayland")
+    assert not names_a_thing("vanished") and not names_a_thing("everyday")
+    framing = framing_terms("My upload vanished just before the deadline; which mirror has it?")
+    assert set(terms("vanished just")) <= framing
+    assert not set(terms("upload mirror deadline")) & framing
