@@ -18,8 +18,13 @@ SPANNING = 0.6  # a line wider than this share of the text block is not inside o
 MIN_GUTTER = 6.0  # page units; a narrower gap between columns is a word space
 PARAGRAPH_GAP = 0.7  # a vertical gap above this share of the line height starts a paragraph
 MAX_DEPTH = 3  # columns within columns, at most
+TABLE_WORDS = 5  # words, at most, in a table cell; a line of a column of prose holds more
+TABLE_SHORT = 0.8  # share of the lines beside a gutter that must be short for them to be a table's cells
+TABLE_LEVEL = 2 / 3  # share of them that must be level with a line across the gutter
+CELL = " | "  # joins the cells of a table row in the page text, as the HTML and DOCX loaders do
 WORD = re.compile(r"\w+(?:-\w+)*")
 SOFT_HYPHEN = "\u00ad"  # ends a line's text where the line break hyphenated a word
+CLAUSE_END = "!?,;:)]}'\"’”"  # a path ending in one of these is whole; a dot may be inside it ("wiki.debian." "org/")
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,11 @@ class PageText:
 
 
 def page_text(lines: Sequence[Line], vocabulary: Collection[str] = ()) -> PageText:
-    """The lines in reading order, joined: a new paragraph where the vertical gap is wide or where a block of
-    code (monospaced lines) starts or ends, else one newline; a word hyphenated at a line break is made whole,
-    without the hyphen unless `vocabulary` (see `words`) or the token it is in says the hyphen belongs to it."""
+    """The lines in reading order, joined: the cells of a table row (lines side by side with a wide gap between
+    them) by " | ", a new paragraph where the vertical gap is wide or where a block of code (monospaced lines)
+    starts or ends, else one newline; a word hyphenated at a line break is made whole, without the hyphen unless
+    `vocabulary` (see `words`) or the token it is in says the hyphen belongs to it, and so is a path broken
+    at a line end without a hyphen."""
     ordered = reading_order(lines)
     height = median(line.height for line in ordered) if ordered else 0.0
     parts: list[str] = []
@@ -66,8 +73,13 @@ def page_text(lines: Sequence[Line], vocabulary: Collection[str] = ()) -> PageTe
             continue
         if previous is not None:
             gap = line.y0 - previous.y1
-            separator = "\n\n" if gap > PARAGRAPH_GAP * height or line.mono != previous.mono else "\n"
-            joined = separator == "\n" and not line.mono and _rejoins(parts[-1], text)
+            if _beside(previous, line):
+                separator = CELL
+            elif gap > PARAGRAPH_GAP * height or line.mono != previous.mono:
+                separator = "\n\n"
+            else:
+                separator = "\n"
+            joined = separator == "\n" and not line.mono and (_rejoins(parts[-1], text) or _continues(parts[-1], text))
             if parts[-1].endswith(SOFT_HYPHEN):
                 kept = not joined or _keeps_hyphen(parts[-1][:-1], text, vocabulary)
                 parts[-1] = parts[-1][:-1] + ("-" if kept else "")
@@ -126,22 +138,65 @@ def _rejoins(before: str, after: str) -> bool:
     return before.endswith("-") and before[-2:-1].isalnum() and (after[0].islower() or after[0].isdigit())
 
 
+def _continues(before: str, after: str) -> bool:
+    """Whether a line ending in `before` breaks a path that the next line, starting with `after`, goes on with
+    (TeX breaks paths and addresses without a hyphen: "/usr/lo" "cal/src/."): the last token holds a slash and
+    ends in no punctuation but a dot ("https://wiki.debian." "org/DebianEdu/)"), the next one starts with a
+    small letter or a digit, not a capital that starts a sentence, and holds a slash too."""
+    head, tail = before.rsplit(maxsplit=1)[-1], after.split(maxsplit=1)[0]
+    return (
+        "/" in head
+        and not head.endswith((SOFT_HYPHEN, *CLAUSE_END))
+        and "/" in tail
+        and (tail[0].islower() or tail[0].isdigit())
+    )
+
+
+def _beside(left: Line, right: Line) -> bool:
+    """Whether `right` is the next cell of `left`'s table row: level with it, past a gap wider than a word space."""
+    return _level(left, right) and right.x0 - left.x1 >= max(MIN_GUTTER, 0.5 * min(left.height, right.height))
+
+
+def _level(one: Line, other: Line) -> bool:
+    return abs(one.middle - other.middle) < 0.5 * min(one.height, other.height)
+
+
 def reading_order(lines: Sequence[Line], depth: int = 0) -> list[Line]:
-    """Column by column where a gutter divides the page (lines that span it separate sections), else row by row."""
+    """Column by column where a gutter divides the page (lines that span it separate sections), else row by row;
+    a section whose two sides are a table's cells is read row by row."""
     gutter = _gutter(lines) if depth < MAX_DEPTH else None
     if gutter is None:
         return _rows(lines)
     ordered: list[Line] = []
     left: list[Line] = []
     right: list[Line] = []
+
+    def section() -> list[Line]:
+        if _table(left, right):
+            return _rows(left + right)
+        return reading_order(left, depth + 1) + reading_order(right, depth + 1)
+
     for line in sorted(lines, key=lambda line: line.y0):
         if line.x0 < gutter < line.x1:
-            ordered += reading_order(left, depth + 1) + reading_order(right, depth + 1)
+            ordered += section()
             left, right = [], []
             ordered.append(line)
         else:
             (left if line.x1 <= gutter else right).append(line)
-    return ordered + reading_order(left, depth + 1) + reading_order(right, depth + 1)
+    return ordered + section()
+
+
+def _table(left: Sequence[Line], right: Sequence[Line]) -> bool:
+    """Whether the lines either side of a gutter are the cells of a table, not two columns of text: short lines
+    (a few words; a column of prose has long ones), most of them level with a line across the gutter."""
+    if len(left) < 2 or len(right) < 2:
+        return False
+    cells = len(left) + len(right)
+    if sum(len(line.text.split()) <= TABLE_WORDS for side in (left, right) for line in side) < TABLE_SHORT * cells:
+        return False
+    level = sum(any(_level(line, other) for other in right) for line in left)
+    level += sum(any(_level(line, other) for other in left) for line in right)
+    return level >= TABLE_LEVEL * cells
 
 
 def _rows(lines: Sequence[Line]) -> list[Line]:
@@ -149,7 +204,7 @@ def _rows(lines: Sequence[Line]) -> list[Line]:
     rows: list[list[Line]] = []
     for line in sorted(lines, key=lambda line: line.middle):
         row = rows[-1] if rows else None
-        if row and abs(line.middle - row[0].middle) < 0.5 * min(line.height, row[0].height):
+        if row and _level(line, row[0]):
             row.append(line)
         else:
             rows.append([line])

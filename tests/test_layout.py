@@ -1,5 +1,5 @@
 """Reading order of PDF pages from their text layer: columns, running headers and footers, line boxes; and
-tables in DOCX and HTML kept one row per line, so a row can be cited."""
+tables in PDF, DOCX and HTML kept one row per line, so a row can be cited."""
 
 from __future__ import annotations
 
@@ -61,6 +61,41 @@ def test_each_line_of_a_text_layer_has_its_box_in_points_from_the_top_of_the_pag
     assert first.box.page == 1 and 72 <= first.box.x0 < 73 and first.box.y0 < 100 < first.box.y1
     assert 285 < second.box.y0 < 300 < second.box.y1 < 305
     assert first.box.x1 > second.box.x1, "the longer line has the wider box"
+
+
+SERVICES = [("Service", "Port", "Protocol"), ("ssh", "22", "tcp"), ("http", "80", "tcp"), ("ntp", "123", "udp")]
+CELL_X = (72, 200, 300)
+
+
+def test_a_table_on_a_pdf_page_is_read_row_by_row_with_its_cells_joined_by_bars():
+    cells = [(x, 100 + 20 * n, row[c]) for c, x in enumerate(CELL_X) for n, row in enumerate(SERVICES)]
+    page = [(72, 60, "The firewall lets these services through:"), *cells, (72, 200, "Every other port is closed.")]
+    document, _ = load_pdf(placed_pdf([page]))
+    lines = document.text.splitlines()
+    assert lines[2:6] == ["Service | Port | Protocol", "ssh | 22 | tcp", "http | 80 | tcp", "ntp | 123 | udp"]
+    assert lines[0] == "The firewall lets these services through:" and lines[-1] == "Every other port is closed."
+
+
+def test_each_cell_of_a_pdf_table_keeps_its_own_box_and_the_bars_belong_to_no_line():
+    cells = [(x, 100 + 20 * n, cell) for n, row in enumerate(SERVICES) for x, cell in zip(CELL_X, row)]
+    document, _ = load_pdf(placed_pdf([cells]))
+    found = {document.text[region.start : region.end]: region for region in document.regions}
+    assert len(document.regions) == 12 and "123" in found and "Protocol" in found
+    port, protocol = found["123"], found["Protocol"]
+    assert document.text[port.start - 3 : port.end + 3] == " | 123 | "
+    assert 200 <= port.box.x0 < 201 and port.box.x1 < 300 and port.box.y0 < 160 < port.box.y1
+    assert 300 <= protocol.box.x0 < 301 and protocol.box.y0 < 100 < protocol.box.y1
+
+
+def test_short_paragraph_ends_do_not_make_two_columns_of_prose_a_table():
+    left = [*LEFT[:2], "tide goes out.", *LEFT[2:]]
+    right = [*RIGHT[:2], "high tide.", *RIGHT[2:]]
+    lines = [
+        Line(text, x, 100 + 14 * n, x + 200, 110 + 14 * n)
+        for x, side in ((72, left), (320, right))
+        for n, text in enumerate(side)
+    ]
+    assert [line.text for line in reading_order(lines)] == left + right
 
 
 def test_a_row_of_the_page_is_read_left_to_right_top_to_bottom():

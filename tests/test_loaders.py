@@ -304,4 +304,33 @@ def test_a_path_broken_across_pdf_lines_is_one_sentence():
     ]
     document, _ = load_bytes("faq.pdf", placed_pdf([lines], font_size=9))
     sentences = [document.text[a:b] for a, b in split_sentences(document.text)]
-    assert sentences[0].endswith("/var/\nlog/aptitude.") and sentences[1].startswith("Note that")
+    assert sentences[0].endswith(" /var/log/aptitude.") and sentences[1].startswith("Note that")
+
+
+def test_a_path_broken_without_a_hyphen_at_a_pdf_line_end_is_one_token_and_each_line_keeps_its_box():
+    from scans import placed_pdf
+
+    lines = [
+        (72, 100, "It is good practice to place the source code for your program in /usr/lo"),
+        (72, 114, "cal/src/. For example, you might extract the files there."),
+    ]
+    document, _ = load_bytes("faq.pdf", placed_pdf([lines], font_size=9))
+    assert "your program in /usr/local/src/. For example" in document.text
+    first, second = document.regions
+    assert document.text[first.start : first.end].endswith("in /usr/lo") and second.start == first.end
+    assert document.text[second.start : second.end] == "cal/src/. For example, you might extract the files there."
+    assert first.box.y0 < second.box.y0
+
+
+def test_a_whole_path_at_a_pdf_line_end_before_a_new_sentence_stays_at_its_line_end():
+    from scans import placed_pdf
+
+    lines = [
+        (72, 100, "The default paper size is kept in the file /etc/papersize"),
+        (72, 114, "GNU/Linux programs read it; users can override it with the PAPERSIZE variable."),
+        (72, 128, "Both live under /usr/share/doc/"),
+        (72, 142, "and /etc/ on every system."),
+    ]
+    document, _ = load_bytes("faq.pdf", placed_pdf([lines], font_size=9))
+    assert "/etc/papersize\nGNU/Linux programs" in document.text
+    assert "/usr/share/doc/\nand /etc/" in document.text, "a next line that starts with a word, not a path"

@@ -9,7 +9,8 @@ import re
 # 3: the boxes table, where each line of a PDF or image lies on its page; exact/ beside a compressed index.
 # 4: extracted text changed (PDF words rejoined at line-end hyphens, accent-quotes, running headers dropped,
 # code lines set apart; HTML blocks, " | " table cells, no navigation) and so did sentence ends: re-embed all.
-FORMAT_VERSION = 4
+# 5: PDF tables read row by row with cells joined by " | ", paths broken at a PDF line end made whole.
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"
