@@ -52,7 +52,7 @@ PEPS = ROOT.parent / "shared" / "corpora" / "peps"
 COMMON_IN_BOTH = (0.03, 0.003)
 COMMON_IN_PEPS = 0.03
 TUNING = ("Normans", "Southern_California")
-ANSWERED_SHARE = 0.97  # of answerable tuning questions; held-out target is answerable refused <= 0.05
+ANSWERED_SHARE = 0.98  # of answerable tuning questions; held-out target is answerable refused <= 0.05
 L2 = 1.0
 
 

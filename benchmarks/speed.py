@@ -217,6 +217,7 @@ def child_langchain(args: argparse.Namespace) -> None:
 
 
 def child_queries(args: argparse.Namespace) -> None:
+    import qa.answer as answer
     from qa import Settings, open_index
     from qa.retrieval import Fusion, retrieve, sentence_parts
 
@@ -224,15 +225,26 @@ def child_queries(args: argparse.Namespace) -> None:
     questions = json.loads(Path(args.questions).read_text())
     for question in questions[:5]:
         index.ask(question)
-    timings: dict[str, list[float]] = {"embed": [], "dense_bm25": [], "search": [], "ask": []}
+    timings: dict[str, list[float]] = {"embed": [], "dense_bm25": [], "search": [], "ask": [], "ask_no_words": []}
     forget = sentence_parts.cache_clear  # every search and ask starts without cached sentences
     no_rerank = Fusion(rerank=0)
+
+    def ask_without_word_matching(question: str) -> None:
+        """The same answer path with qa.meaning's word-to-word matching left out: what that matching costs."""
+        closeness = answer.meaning.closeness
+        answer.meaning.closeness = lambda *_, **__: {}  # type: ignore[assignment]
+        try:
+            index.ask(question)
+        finally:
+            answer.meaning.closeness = closeness
+
     for question in questions:
         for name, call in (
             ("embed", lambda: index.embedder.encode_query(question)),
             ("dense_bm25", lambda: retrieve(index.snapshot, index.embedder, question, 5, no_rerank)),
             ("search", lambda: index.search(question)),
             ("ask", lambda: index.ask(question)),
+            ("ask_no_words", lambda: ask_without_word_matching(question)),
         ):
             forget()
             t = time.perf_counter()
@@ -654,6 +666,14 @@ def print_table(r: dict[str, Any]) -> None:
         "p50 < 15 ms",
     )
     row("ask", ms(t["ask"]), "", "", "p50 < 60 ms")
+    row(
+        "of which: matching the question's words to the chosen passage by meaning (qa.meaning)",
+        f"{percentile(t['ask'], 50) - percentile(t['ask_no_words'], 50):.1f} (p50 difference; without it "
+        f"{ms(t['ask_no_words'])})",
+        "",
+        "",
+        "",
+    )
     row(
         f"of which: re-ranking by the ~{r['queries']['sentences']:.0f} sentences of the leading 5 chunks "
         "(vectors read from the index)",

@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 NOT_COVERED = "The corpus does not cover this question."
+FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
+ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
 
 
 def is_heading(text: str) -> bool:
@@ -86,11 +88,9 @@ def with_unit_terms(question: str, sentence: Sentence, sparse: Sparse) -> Senten
         return sentence
     question_terms = set(terms(question))
     text = unit_text(sentence, span)
-    share = (
-        1.0
-        if names_row(question, text)
-        else lexical_overlap(question_terms, sentence_terms(text), sparse.idf(sorted(question_terms)))
-    )
+    share = lexical_overlap(question_terms, sentence_terms(text), sparse.idf(sorted(question_terms)))
+    if names_row(question, text):
+        share = min(1.0, share + ROW_NAMED)
     return replace(sentence, lexical=max(sentence.lexical, share), context=max(sentence.context, share))
 
 
@@ -164,13 +164,17 @@ def rank_sentences(
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"))
 
 
-def assess(question: str, ranked: Ranked, sparse: Sparse, embedder: Embedder | None = None) -> Evidence:
+def assess(
+    question: str, ranked: Ranked, sparse: Sparse, embedder: Embedder | None = None, words: np.ndarray | None = None
+) -> Evidence:
     """The evidence that the best sentence answers `question` (qa.answerability); with the `embedder`, question
     words the passage says in other words count as said (qa.meaning)."""
     kind = kinds.asked(question)
     found = [answer_type_match(question, unit_text(s, unit_span(s)), kind) > 0 for s in ranked.sentences]
-    meant = None if embedder is None else partial(meaning.closeness, embedder, question)
-    return gather(question, ranked.sentences, ranked.combined, ranked.best, sparse, kind, found, meant)
+    meant = None if embedder is None else partial(meaning.closeness, embedder, question, words=words)
+    best = ranked.sentences[ranked.best]
+    unit = unit_text(best, unit_span(best))
+    return gather(question, ranked.sentences, ranked.combined, ranked.best, sparse, kind, found, meant, unit)
 
 
 def judge(
@@ -186,7 +190,10 @@ def judge(
     ranked = rank_sentences(question, retrieval, embedder, sparse, weights, stored)
     if ranked is None:
         return None, Decision(False, 0.0, "Nothing in the documents is close to this question.")
-    return ranked, decide(assess(retrieval.question, ranked, sparse, embedder), strictness)
+    decision = decide(assess(retrieval.question, ranked, sparse, embedder, retrieval.words), strictness)
+    if not decision.answered and meaning.foreign(retrieval.question, sparse.vocab):
+        decision = replace(decision, reason=FOREIGN)
+    return ranked, decision
 
 
 def extractive_answer(

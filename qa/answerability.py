@@ -141,21 +141,23 @@ def gather(
     asked: str | None,
     kind_found: Sequence[bool],
     meaning: Meaning | None = None,
+    unit: str = "",
 ) -> Evidence:
     """The evidence for answering `question` with sentence `chosen` (an index into `sentences`).
 
     `kind_found[i]` says whether sentence i holds the asked-for kind of thing (see answer.answer_type_match);
-    `meaning(window, terms)` says how close the window comes to each question term it lacks (qa.meaning).
+    `meaning(passage, terms)` says how close the chosen unit comes to each question term the window lacks
+    (qa.meaning); `unit` is the text of the unit that holds the chosen sentence (qa.units), part of the window.
     """
     window = window_of(sentences, chosen)
-    in_window: set[str] = set()
+    in_window: set[str] = set(sentence_terms(unit))
     for n in window:
         in_window |= sentence_terms(sentences[n].text)
     every = sorted(set(terms(question)) - cjk_noise(question, in_window))
     common = common_terms() | framing_terms(question)
     question_terms = [t for t in every if t not in common] or every
     unsaid = [t for t in question_terms if t not in in_window]
-    closest = meaning(" ".join(sentences[n].text for n in window), unsaid) if meaning and unsaid else {}
+    closest = meaning(unit or sentences[chosen].text, unsaid) if meaning and unsaid else {}
     in_window |= matched(closest)
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
@@ -210,6 +212,8 @@ def cjk_noise(question: str, found: set[str]) -> set[str]:
             straddles = pair not in found and any(pairs[j] in found or useless[j] for j in beside)
             if useless[i] or straddles or set(pair) & CJK_FUNCTION:
                 noise.add(pair)
+            if useless[i] and pair not in found:
+                noise |= {c for c in pair if c not in found}  # the 天 of 哪天 ("which day") asks, it is not asked about
     return noise
 
 

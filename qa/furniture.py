@@ -35,7 +35,7 @@ def is_page_number(text: str) -> bool:
 
 def is_running_header(words: str) -> bool:
     """An upper-case line of a few words that does not end like a sentence."""
-    letters = [c for c in words if c.isalpha()]
+    letters = [c for c in words if c.isupper() or c.islower()]  # cased letters only: CJK has no capitals
     if len(letters) < 4 or any(c.islower() for c in letters) or len(words.split()) > HEADER_WORDS:
         return False
-    return not words.endswith((".", "!", "?")) or words.endswith("...")
+    return not words.endswith((".", "!", "?", "。", "！", "？")) or words.endswith("...")

@@ -79,6 +79,8 @@ ADDRESS = re.compile(
     re.I,
 )
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
+COUNT = re.compile(r"\bhow many\b", re.I)
+FRACTION = re.compile(r"(?:half|quarter|once|twice|dozens?|hundreds|thousands|millions|billions)", re.I)  # no count
 YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
 QUOTED = re.compile(r"(?<![^\W_])[“”\"‘’'`´]{1,2}([^“”\"‘’'`´\n]{2,40}?)[“”\"‘’'`´]{1,2}(?![^\W_])")
 COMMON_PARTS = frozenset(
@@ -147,6 +149,12 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ),
     ("time", re.compile(r"\b(?:what|which|in what) (?:year|years|date|century|decade|time|month|day)\b", re.I)),
 )
+CJK_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("time", re.compile(r"哪天|哪一天|什么时候|何时|几点|哪年|哪一年|几月|星期几|いつ|何時|何曜日")),
+    ("number", re.compile(r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|どのくらい")),
+    ("person", re.compile(r"谁|誰|どなた")),
+    ("place", re.compile(r"哪里|哪儿|在哪|どこ")),
+)
 WHEN = re.compile(r"(?:^|[.?!]\s+)when\b(?![^?]*,\s*(?:what|which|who|where|how)\b)", re.I)
 WHO = re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)
 WHERE = re.compile(r"\bwhere\b", re.I)
@@ -169,6 +177,9 @@ FALLBACK = re.compile(rf"\b({'|'.join(FALLBACK_KINDS)})\b", re.I)
 def asked(question: str) -> Kind | None:
     """The kind of thing `question` asks for, from its question words; None when it asks for a description."""
     for kind, pattern in ASKS:
+        if pattern.search(question):
+            return kind
+    for kind, pattern in CJK_ASKS:
         if pattern.search(question):
             return kind
     if WHEN.search(question):
@@ -221,7 +232,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         last = piece.split()[-1].lower().strip(".,;:") if piece.split() else ""
         if not last or last in said or piece.lower() in lowered:
             continue
-        if kind == "number" and YEAR.fullmatch(piece):
+        if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and FRACTION.fullmatch(piece))):
             continue
         if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
             continue

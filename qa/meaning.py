@@ -6,14 +6,14 @@ in an article that never gives one."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.sparse import STOPWORDS, terms
+from qa.sparse import CJK_RUN, STOPWORDS, terms
 
 WORD = re.compile(r"[^\W_][\w'’.+/~@$-]*")
 FRAME = Path(__file__).with_name("frame_words.txt")
@@ -22,6 +22,7 @@ BEFORE_VERB = frozenset(
     "can't won't not never also just ever please".split()
 )
 WH = frozenset("what who that".split())  # "what helps", "who maintains"; "which plans" is a noun
+FOREIGN_SHARE = 0.5  # of a question's words, neither English nor in the corpus: another language
 THRESHOLD = 0.5  # cosine of two words' token states; chosen on the debian-dev and SQuAD tuning questions
 
 
@@ -34,12 +35,13 @@ def frame_terms(path: Path = FRAME) -> frozenset[str]:
 
 @lru_cache(maxsize=8192)
 def names_a_thing(word: str) -> bool:
-    """The word can be a noun, or is no English word at all (a name, a command, a CJK word): something a
-    question is about. A word that can only be a verb, adjective or adverb ("dealt", "everyday") frames it."""
+    """The word can be a noun or an adjective ("largest", "safer"), or is no English word at all (a name, a
+    command, a CJK word): something a question is about. A word that can only be a verb or an adverb ("dealt",
+    "vanished", "besides") frames it."""
     from lemminflect import getAllLemmas
 
     classes = getAllLemmas(word) or getAllLemmas(word.lower())
-    return not classes or "NOUN" in classes or "PROPN" in classes
+    return not classes or bool({"NOUN", "PROPN", "ADJ"} & set(classes))
 
 
 def framing_terms(question: str) -> frozenset[str]:
@@ -64,18 +66,48 @@ def _can_be_verb(word: str) -> bool:
     return "VERB" in (getAllLemmas(word.lower()) or {})
 
 
-def closeness(embedder: Embedder, question: str, passage: str, wanted: Sequence[str]) -> dict[str, float]:
+def foreign(question: str, vocabulary: Container[str]) -> bool:
+    """Most of the question's words are neither English nor in the corpus: it is asked in another language."""
+    words = [w for w in WORD.findall(question) if len(w) > 2 or CJK_RUN.search(w)]
+    strange = [w for w in words if not _english(w) and not set(terms(w)) & _known(terms(w), vocabulary)]
+    return len(strange) >= 2 and len(strange) >= FOREIGN_SHARE * len(words)
+
+
+def _known(stems: Sequence[str], vocabulary: Container[str]) -> set[str]:
+    return {t for t in stems if t in vocabulary}
+
+
+@lru_cache(maxsize=8192)
+def _english(word: str) -> bool:
+    from lemminflect import getAllLemmas
+
+    return not CJK_RUN.search(word) and bool(getAllLemmas(word) or getAllLemmas(word.lower()))
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Where the words of `text` are: what a question's word vectors are taken over."""
+    return [(m.start(), m.end()) for m in WORD.finditer(text)]
+
+
+def closeness(
+    embedder: Embedder, question: str, passage: str, wanted: Sequence[str], words: np.ndarray | None = None
+) -> dict[str, float]:
     """For each term of `wanted` (stems of question words), the cosine of its word to the closest word of
-    `passage`; `matched` keeps those at THRESHOLD or above."""
+    `passage`; `matched` keeps those at THRESHOLD or above. `words` are the vectors of the question's
+    `word_spans`, when the question's own forward pass gave them (qa.retrieval), so only the passage is run."""
     wanted_set = set(wanted)
-    asked = [(m.start(), m.end()) for m in WORD.finditer(question) if set(terms(m.group())) & wanted_set]
+    spans = word_spans(question)
+    asked = [n for n, (a, b) in enumerate(spans) if set(terms(question[a:b])) & wanted_set]
     said = [(m.start(), m.end()) for m in WORD.finditer(passage) if _content(m.group())]
     if not asked or not said:
         return dict.fromkeys(wanted_set, 0.0)
-    words = embedder.encode_passages([question, passage], [asked, said])[1].astype(np.float32)
-    best = (words[: len(asked)] @ words[len(asked) :].T).max(axis=1)
+    if words is None or len(words) != len(spans):
+        words = embedder.encode_passages([question], [spans])[1]
+    passage_words = embedder.encode_passages([passage], [said])[1].astype(np.float32)
+    best = (words[asked].astype(np.float32) @ passage_words.T).max(axis=1)
     scores = dict.fromkeys(wanted_set, 0.0)
-    for (a, b), score in zip(asked, best):
+    for n, score in zip(asked, best):
+        a, b = spans[n]
         for t in set(terms(question[a:b])) & wanted_set:
             scores[t] = max(scores[t], float(score))
     return scores

@@ -14,6 +14,7 @@ import numpy as np
 from qa.chunking import split_sentences
 from qa.config import Fusion
 from qa.embedding import Embedder
+from qa.meaning import word_spans
 from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
 from qa.types import Hit
@@ -44,6 +45,7 @@ class Retrieval:
     hits: tuple[Hit, ...]
     similarity: dict[int, float]  # cosine of the question to each dense candidate
     sentences: tuple[Sentence, ...] = ()  # those of the re-ranked hits, by hit rank then position
+    words: np.ndarray | None = None  # the question's word vectors (qa.meaning.word_spans), from its own pass
 
 
 def fuse(
@@ -147,7 +149,8 @@ def sentences_of(
 
 
 def retrieve(snapshot: Snapshot, embedder: Embedder, question: str, k: int, fusion: Fusion = Fusion()) -> Retrieval:
-    vector = embedder.encode_query(question)
+    vectors, words = embedder.encode_passages([question], [word_spans(question)])
+    vector = vectors[0]
     pool = max(fusion.pool, k)
     dense = snapshot.dense(vector, pool)
     sparse = snapshot.sparse.top(terms(question), pool)
@@ -177,4 +180,4 @@ def retrieve(snapshot: Snapshot, embedder: Embedder, question: str, k: int, fusi
         ),
         key=lambda s: (s.hit_rank, s.start),
     )
-    return Retrieval(question, vector, hits, dict(dense), tuple(kept))
+    return Retrieval(question, vector, hits, dict(dense), tuple(kept), words)

@@ -28,3 +28,8 @@ def test_a_short_line_in_capitals_is_a_running_header_but_a_shouted_sentence_is_
     assert not is_furniture("NO WARRANTY IS GIVEN.")
     assert not is_furniture("Use GPL or MIT.")
     assert not is_furniture("")
+
+
+def test_a_line_of_chinese_is_not_a_running_header():
+    assert not is_furniture("本港的图书馆逢星期一休息。")
+    assert not is_furniture("借书证可以在任何分馆申请")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import write
+from scans import placed_pdf
 
 from qa import Settings, build_index, open_index
 from qa.meaning import framing_terms, names_a_thing
@@ -33,6 +34,17 @@ SECTIONS = """<html><body><h1>Manual pages</h1>
 <tr><td>8</td><td>System administration commands</td></tr></table>
 <p>Each page names its section after its title.</p></body></html>
 """
+PORTS = (
+    [  # a page that is only a table: three columns, one row a line
+        (72, 100 + 20 * n, cells[0]) for n, cells in enumerate([("Service", "Port", "Protocol")])
+    ]
+    + [
+        (x, 120 + 20 * n, cell)
+        for n, row in enumerate([("ssh", "22", "tcp"), ("http", "80", "tcp"), ("ntp", "123", "udp")])
+        for x, cell in zip((72, 200, 300), row)
+    ]
+    + [(200, 100, "Port"), (300, 100, "Protocol")]
+)
 CODE_ONLY = "<html><body><pre>#!/bin/sh\nset -e\nexec dpkg-buildpackage -us -uc\n</pre></body></html>"
 
 
@@ -43,6 +55,7 @@ def manual(tmp_path_factory, embedder):
     write(settings.corpus, "holding.md", HOLDING)
     write(settings.corpus, "sections.html", SECTIONS)
     write(settings.corpus, "build.html", CODE_ONLY)
+    (settings.corpus / "ports.pdf").write_bytes(placed_pdf([PORTS]))
     build_index(settings)
     return open_index(settings)
 
@@ -110,7 +123,17 @@ def test_odd_questions_get_an_answer_or_a_reason(manual, question):
     if answer.short is not None:
         assert_short_answer_is_a_span(answer)
     for c in answer.citations:
-        assert c.source in {"holding.md", "sections.html", "build.html"}
+        assert c.source in {"holding.md", "sections.html", "build.html", "ports.pdf"}
+
+
+def test_a_table_only_pdf_page_answers_from_its_rows_or_refuses(manual):
+    answer = manual.ask("Which port does ntp use?")
+    if answer.answered:
+        assert any("123" in c.text and c.source == "ports.pdf" for c in answer.citations)
+        if answer.short is not None:
+            assert_short_answer_is_a_span(answer)
+    else:
+        assert answer.reason
 
 
 def test_a_paraphrase_is_answered_and_frame_words_never_decide(hk_index):
@@ -118,14 +141,24 @@ def test_a_paraphrase_is_answered_and_frame_words_never_decide(hk_index):
     answer = index.ask("What could affect Hong Kong's international collaborations?")
     assert answer.answered, answer.reason
     assert "geopolitical landscape" in answer.answer
-    refused = index.ask("Besides its AI scene, what is the population of Hong Kong?")
+    refused = index.ask("What is the population of Hong Kong, just roughly?")
     assert not refused.answered
-    assert "population" in refused.reason and "esides" not in refused.reason
+    assert "population" in refused.reason and "just" not in refused.reason and "roughly" not in refused.reason
 
 
 def test_words_that_cannot_name_a_thing_only_frame_a_question():
     assert names_a_thing("population") and names_a_thing("dpkg-divert") and names_a_thing("Wayland")
-    assert not names_a_thing("vanished") and not names_a_thing("everyday")
+    assert names_a_thing("largest") and names_a_thing("safer")
+    assert not names_a_thing("vanished") and not names_a_thing("besides")
     framing = framing_terms("My upload vanished just before the deadline; which mirror has it?")
     assert set(terms("vanished just")) <= framing
     assert not set(terms("upload mirror deadline")) & framing
+
+
+def test_a_question_in_another_language_is_refused_saying_so(manual):
+    from qa.answer import FOREIGN
+
+    answer = manual.ask("Comment empêcher apt de mettre à jour un paquet en particulier ?")
+    assert not answer.answered and answer.reason == FOREIGN
+    english = manual.ask("Which TCP port does the CUPS printing daemon listen on?")
+    assert english.reason != FOREIGN
