@@ -36,16 +36,21 @@ def test_help_imports_no_numpy():
     assert "LOADED []" in result.stdout
 
 
-def test_answering_embeds_only_the_question(hk_index, monkeypatch):
+def test_answering_embeds_only_the_question_and_the_chosen_passage(hk_index, monkeypatch):
+    """Sentence vectors come from the index: an answer runs the model on the question (its vector and its words'
+    in one pass) and, to match words by meaning, on the one passage it chose; never on the retrieved chunks."""
     index = open_index(hk_index)
     calls: list[int] = []
-    original = TokenEncoder.encode
 
-    def counted(self, texts, *args, **kwargs):
-        calls.append(len(texts))
-        return original(self, texts, *args, **kwargs)
+    def counting(method):
+        def counted(self, texts, *args, **kwargs):
+            calls.append(len(texts))
+            return method(self, texts, *args, **kwargs)
 
-    monkeypatch.setattr(TokenEncoder, "encode", counted)
+        return counted
+
+    monkeypatch.setattr(TokenEncoder, "encode", counting(TokenEncoder.encode))
+    monkeypatch.setattr(TokenEncoder, "encode_passages", counting(TokenEncoder.encode_passages))
     answer = index.ask("Which cities are in the Greater Bay Area?")
     assert answer.answered and "Shenzhen" in answer.answer
-    assert calls == [1]
+    assert calls[0] == 1 and len(calls) <= 2 and all(n == 1 for n in calls), calls
