@@ -275,7 +275,7 @@ def child_memory(args: argparse.Namespace) -> None:
         index.ask(question)
     answered = rss_mb()
     snapshot = index.snapshot
-    text = snapshot.db.execute("SELECT sum(length(CAST(text AS BLOB))) FROM chunks").fetchone()[0]
+    text = sum(len(t.encode()) for t in snapshot.catalog.texts())
     vectors = snapshot.vectors.ntotal * snapshot.vectors.d * 4
     files = {p.relative_to(snapshot.folder).parts[0]: 0 for p in snapshot.folder.rglob("*") if p.is_file()}
     for p in snapshot.folder.rglob("*"):

@@ -17,6 +17,7 @@ from qa.sparse import CJK_RUN, STOPWORDS, terms
 
 WORD = re.compile(r"[^\W_][\w'’.+/~@$-]*")
 FRAME = Path(__file__).with_name("frame_words.txt")
+CLASSES = Path(__file__).with_name("word_classes.txt")  # benchmarks/word_classes.py writes it
 BEFORE_VERB = frozenset(
     "i you we they he she it to can could should would will must may might do does did don't doesn't didn't "
     "can't won't not never also just ever please".split()
@@ -27,21 +28,34 @@ THRESHOLD = 0.5  # cosine of two words' token states; chosen on the debian-dev a
 
 
 @lru_cache(maxsize=1)
-def frame_terms(path: Path = FRAME) -> frozenset[str]:
-    """Stems of the words that only frame a question ("besides", "just", "opposed"): never what it is about."""
-    words = [w for line in path.read_text().splitlines() if not line.startswith("#") for w in line.split()]
-    return frozenset(t for w in words for t in terms(w))
+def frame_words(path: Path = FRAME) -> frozenset[str]:
+    """The words that only frame a question ("besides", "just", "opposed"): never what it is about."""
+    return frozenset(w for line in path.read_text().splitlines() if not line.startswith("#") for w in line.split())
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1)
+def frame_terms() -> frozenset[str]:
+    return frozenset(t for w in frame_words() for t in terms(w))
+
+
+@lru_cache(maxsize=1)
+def word_classes(path: Path = CLASSES) -> dict[str, str]:
+    """Each English word form and the classes it can have: n noun, a adjective, v verb, r adverb."""
+    pairs = (line.split(" ", 1) for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+    return {word: letters for word, letters in pairs}
+
+
+def classes_of(word: str) -> str:
+    table = word_classes()
+    return table.get(word) or table.get(word.lower(), "")
+
+
 def names_a_thing(word: str) -> bool:
     """The word can be a noun or an adjective ("largest", "safer"), or is no English word at all (a name, a
     command, a CJK word): something a question is about. A word that can only be a verb or an adverb ("dealt",
     "vanished", "besides") frames it."""
-    from lemminflect import getAllLemmas
-
-    classes = getAllLemmas(word) or getAllLemmas(word.lower())
-    return not classes or bool({"NOUN", "PROPN", "ADJ"} & set(classes))
+    classes = classes_of(word)
+    return not classes or "n" in classes or "a" in classes
 
 
 def framing_terms(question: str) -> frozenset[str]:
@@ -59,11 +73,8 @@ def framing_terms(question: str) -> frozenset[str]:
     return frozenset((framing - about) | frame_terms())
 
 
-@lru_cache(maxsize=8192)
 def _can_be_verb(word: str) -> bool:
-    from lemminflect import getAllLemmas
-
-    return "VERB" in (getAllLemmas(word.lower()) or {})
+    return "v" in classes_of(word)
 
 
 def foreign(question: str, vocabulary: Container[str]) -> bool:
@@ -77,11 +88,9 @@ def _known(stems: Sequence[str], vocabulary: Container[str]) -> set[str]:
     return {t for t in stems if t in vocabulary}
 
 
-@lru_cache(maxsize=8192)
 def _english(word: str) -> bool:
-    from lemminflect import getAllLemmas
-
-    return not CJK_RUN.search(word) and bool(getAllLemmas(word) or getAllLemmas(word.lower()))
+    lower = word.lower()
+    return not CJK_RUN.search(word) and (bool(classes_of(word)) or lower in STOPWORDS or lower in frame_words())
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
