@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from qa.sparse import STOPWORDS, terms
+
 Kind = Literal[
     "number", "time", "person", "place", "command", "path", "option", "field", "package", "address", "version", "term"
 ]
@@ -80,6 +82,8 @@ ADDRESS = re.compile(
 )
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
+COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
+SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
 FRACTION = re.compile(r"(?:half|quarter|once|twice|dozens?|hundreds|thousands|millions|billions)", re.I)  # no count
 YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
 QUOTED = re.compile(r"(?<![^\W_])[“”\"‘’'`´]{1,2}([^“”\"‘’'`´\n]{2,40}?)[“”\"‘’'`´]{1,2}(?![^\W_])")
@@ -226,18 +230,47 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
     said = {w.lower() for w in re.findall(r"[\w'’./~@:$-]+", question)}
     said |= {w.strip(".,;:").lower() for w in question.split()}
     lowered = question.lower()
+    counted = counted_term(question) if kind == "number" else None
     out = []
     for a, b in spans(kind, text):
         piece = text[a:b]
-        last = piece.split()[-1].lower().strip(".,;:") if piece.split() else ""
-        if not last or last in said or piece.lower() in lowered:
+        words = piece.split()
+        key = (words[0] if kind == "number" else words[-1]).lower().strip(".,;:") if words else ""
+        if not key or key in said or re.search(rf"(?<!\w){re.escape(piece.lower())}(?!\w)", lowered):
             continue
         if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and FRACTION.fullmatch(piece))):
+            continue
+        if counted and counted not in terms(_sentence_around(text, a, b)):
             continue
         if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
             continue
         out.append((a, b))
     return out
+
+
+def _sentence_around(text: str, a: int, b: int) -> str:
+    """The sentence that holds text[a:b]: from the last sentence end before it to the next after it."""
+    ends = [m.end() for m in SENTENCE_END.finditer(text, 0, a)]
+    after = SENTENCE_END.search(text, b)
+    return text[ends[-1] if ends else 0 : after.start() if after else len(text)]
+
+
+def counted_term(question: str) -> str | None:
+    """The stem of what a "how many" question counts ("how many extra years of support" -> "year"): a count of
+    something else ("four decisions" for "how many members") does not answer it."""
+    match = COUNTED.search(question)
+    if match is None:
+        return None
+    from qa.meaning import classes_of, frame_words
+
+    head = None
+    for word in match.group(1).split():
+        classes = classes_of(word)
+        if word.lower() in STOPWORDS or word.lower() in frame_words() or (classes and not {"n", "a"} & set(classes)):
+            break
+        head = word
+    stems = terms(head) if head else []
+    return stems[-1] if stems else None
 
 
 def _technical(piece: str) -> bool:

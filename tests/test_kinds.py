@@ -99,3 +99,12 @@ def test_a_table_row_keeps_its_header_row():
     text = "The sections are listed below.\n\nSection | Content\n1 | User commands\n7 | Macro packages\n\nThat is all."
     row = next(u for u in units(text) if "Macro packages" in u)
     assert row.startswith("Section | Content") and row.endswith("7 | Macro packages")
+
+
+def test_how_many_is_answered_by_a_count_of_the_thing_asked_about():
+    text = "Four decisions of the committee were involved. A colony has one queen and a few hundred drones."
+    assert not new_spans("How many members sit on the committee?", "number", text)
+    queens = [text[a:b] for a, b in new_spans("How many queens does a honey bee colony have?", "number", text)]
+    assert "one" in queens and "Four" not in queens, "the number 'one' is no word of 'honey'"
+    days = "Upload the fix and wait 10 days for the maintainer."
+    assert "10 days" in [days[a:b] for a, b in new_spans("How many days should I wait?", "number", days)]
