@@ -83,6 +83,8 @@ ADDRESS = re.compile(
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
+MEASURE = re.compile(r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b", re.I)
+MEASURED = re.compile(r"[^\W\d_]|[$€£¥%]")  # a quantity with its unit ("60 characters", "$4"), not a bare number
 SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
 FRACTION = re.compile(r"(?:half|quarter|once|twice|dozens?|hundreds|thousands|millions|billions)", re.I)  # no count
 YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
@@ -126,7 +128,7 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("path", re.compile(r"\b(?:what|which) (?:\w+ )?(?:file|directory|folder|path|dir|queue)s?\b", re.I)),
     ("field", re.compile(r"\b(?:what|which) (?:\w+ )?(?:field|variable|keyword|header|target|macro)s?\b", re.I)),
     ("address", re.compile(r"\b(?:what|which) (?:\w+ )?(?:server|address|url|site|host|e-?mail|list)s?\b", re.I)),
-    ("version", re.compile(r"\b(?:what|which) (?:\w+ )?versions?\b(?! format)", re.I)),
+    ("version", re.compile(r"\b(?:what|which)\b[^?.]{0,40}?\bversions?\b(?! format| scheme| string)", re.I)),
     (
         "package",
         re.compile(
@@ -147,7 +149,8 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "number",
         re.compile(
             r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
-            r"|\b(?:what|which) (?:\w+ )?(?:percentage|percent|number|amount|population|size|limit|length|port)\b",
+            r"|\b(?:what|which) (?:\w+ )?(?:percentage|percent|number|amount|population|size|limit|length|port)\b"
+            r"|\b(?:minimum|maximum)\b",
             re.I,
         ),
     ),
@@ -241,6 +244,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and FRACTION.fullmatch(piece))):
             continue
         if counted and counted not in terms(_sentence_around(text, a, b)):
+            continue
+        if kind == "number" and MEASURE.search(question) and not MEASURED.search(piece):
             continue
         if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
             continue

@@ -108,3 +108,9 @@ def test_how_many_is_answered_by_a_count_of_the_thing_asked_about():
     assert "one" in queens and "Four" not in queens, "the number 'one' is no word of 'honey'"
     days = "Upload the fix and wait 10 days for the maintainer."
     assert "10 days" in [days[a:b] for a, b in new_spans("How many days should I wait?", "number", days)]
+
+
+def test_a_measure_is_met_only_by_a_quantity_with_its_unit():
+    text = "Debian 11 keeps descriptions under 60 characters."
+    assert [text[a:b] for a, b in new_spans("How long may the description be?", "number", text)] == ["60 characters"]
+    assert not new_spans("How long may the description be?", "number", "Section 5 describes the field.")
