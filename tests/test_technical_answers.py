@@ -162,3 +162,19 @@ def test_a_question_in_another_language_is_refused_saying_so(manual):
     assert not answer.answered and answer.reason == FOREIGN
     english = manual.ask("Which TCP port does the CUPS printing daemon listen on?")
     assert english.reason != FOREIGN
+
+
+def test_the_cli_prints_the_short_answer_first_and_the_chat_shows_it_in_bold(manual, capsys, monkeypatch):
+    from qa.cli import main
+    from qa.views import shown, turns_of
+
+    question = "Where is the machine-wide paper size kept?"
+    where = ["--corpus", str(manual.settings.corpus), "--index", str(manual.settings.index)]
+    assert main(["ask", question, *where]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "Short answer: /etc/papersize" and "/etc/papersize. [1]" in "\n".join(printed[1:])
+    answer = manual.ask(question)
+    chat = shown(answer)
+    assert chat.startswith("**/etc/papersize**\n\n") and answer.answer in chat
+    sent = [{"role": "user", "content": question}, {"role": "assistant", "content": chat}]
+    assert turns_of(sent) == [(question, answer.answer)], "the bold short answer is not part of the turn's answer"
