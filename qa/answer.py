@@ -42,6 +42,7 @@ __all__ = [
 
 NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
+KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
 ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
 
 
@@ -102,7 +103,9 @@ def names_row(question: str, unit: str) -> bool:
         return False
     key = lines[-1].split(" | ")[0].strip().lower()
     asked = {w.lower() for w in re.findall(r"[\w.+/-]+", question)}
-    return bool(key) and key in asked and bool(set(terms(lines[0])) & set(terms(question)))
+    key_terms, question_terms = set(terms(key)), set(terms(question))
+    named = key in asked or (len(key_terms) > 1 and len(key_terms & question_terms) >= KEY_SHARE * len(key_terms))
+    return bool(key) and named and bool(set(terms(lines[0])) & question_terms)
 
 
 def unit_text(sentence: Sentence, span: tuple[int, int]) -> str:
