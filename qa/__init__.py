@@ -18,8 +18,13 @@ The modules, in the order data flows through them:
                   knows its file names, checksums and SQL (names, atomic, manifest, catalog, lock,
                   snapshot, writer)
     indexer       plan by content hash, load, embed, write a new version
+    meaning       question words matched to a passage by meaning (token states); the words that only frame it
     retrieval     dense and BM25 fused, re-ranked by sentence
     followup      follow-up questions: asked with the earlier turns' topic, never repeating their answers
+    kinds         what a question asks for (a command, path, option, number, date, name ...) and where a text has it
+    units         the unit that holds a fact: a command block with its lead-in, a table row with its header
+    furniture     page furniture (contents lines, page numbers, running headers), never an answer
+    short         the short answer: the one span of a citation that is the thing asked for
     answer        the extractive answer: ranked sentences, the span that answers, refusals
     answerability whether the passages answer the question, and why not
     generate      answers from an OpenAI-compatible model server, checked against the passages

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from qa.meaning import classes_of, frame_words
 from qa.sparse import STOPWORDS, terms
 
 Kind = Literal[
@@ -266,8 +267,6 @@ def counted_term(question: str) -> str | None:
     match = COUNTED.search(question)
     if match is None:
         return None
-    from qa.meaning import classes_of, frame_words
-
     head = None
     for word in match.group(1).split():
         classes = classes_of(word)
