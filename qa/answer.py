@@ -81,10 +81,9 @@ def unit_span(sentence: Sentence) -> tuple[int, int]:
     return chunk.start + spans[first][0], chunk.start + spans[last][1]
 
 
-def with_unit_terms(question: str, sentence: Sentence, sparse: Sparse) -> Sentence:
-    """The sentence credited with the question terms of its whole unit: a table row with its header's words,
-    a command with its lead-in's."""
-    span = unit_span(sentence)
+def with_unit_terms(question: str, sentence: Sentence, span: tuple[int, int], sparse: Sparse) -> Sentence:
+    """The sentence credited with the question terms of its whole unit (`span`): a table row with its header's
+    words, a command with its lead-in's."""
     if span == (sentence.start, sentence.end):
         return sentence
     question_terms = set(terms(question))
@@ -113,21 +112,32 @@ def unit_text(sentence: Sentence, span: tuple[int, int]) -> str:
     return chunk.text[span[0] - chunk.start : span[1] - chunk.start]
 
 
-def score_sentences(question: str, sentences: Sequence[Sentence], weights: Weights) -> np.ndarray:
+def score_sentences(
+    question: str, sentences: Sequence[Sentence], weights: Weights, has_kind: Sequence[bool] | None = None
+) -> np.ndarray:
+    """Each sentence's combined score; `has_kind[i]`: sentence i's unit holds the asked-for kind (computed
+    here when not given)."""
     if not sentences:
         return np.zeros(0)
+    if has_kind is None:
+        has_kind = kinds_found(question, [unit_text(s, unit_span(s)) for s in sentences])
     top = max(s.hit.score for s in sentences)
-    kind = kinds.asked(question)
     return np.array(
         [
             weights.semantic * s.cosine
             + weights.lexical * s.lexical
             + weights.context * s.context
             + weights.passage * (min(max(s.hit.score / top, 0.0), 1.0) if top > 0 else 0.0)
-            + weights.answer_type * answer_type_match(question, unit_text(s, unit_span(s)), kind)
-            for s in sentences
+            + weights.answer_type * float(found)
+            for s, found in zip(sentences, has_kind)
         ]
     )
+
+
+def kinds_found(question: str, units: Sequence[str]) -> list[bool]:
+    """Whether each unit holds something of the kind the question asks for that it does not already say."""
+    kind = kinds.asked(question)
+    return [answer_type_match(question, unit, kind) > 0 for unit in units]
 
 
 def citation(number: int, hit: Hit, start: int, end: int, score: float) -> Citation:
@@ -137,11 +147,14 @@ def citation(number: int, hit: Hit, start: int, end: int, score: float) -> Citat
 
 @dataclass(frozen=True)
 class Ranked:
-    """The usable sentences of a retrieval, their combined scores, best first in `order`."""
+    """The usable sentences of a retrieval, their combined scores, best first in `order`; the text of each
+    one's unit (qa.units) and whether it holds the asked-for kind, where known."""
 
     sentences: list[Sentence]
     combined: np.ndarray
     order: np.ndarray
+    units: tuple[str, ...] = ()
+    has_kind: tuple[bool, ...] = ()
 
     @property
     def best(self) -> int:
@@ -160,11 +173,15 @@ def rank_sentences(
     sentences = list(retrieval.sentences)
     if retrieval.hits and not sentences:
         sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored)
-    sentences = [with_unit_terms(retrieval.question, s, sparse) for s in sentences if usable(s)]
+    sentences = [s for s in sentences if usable(s)]
     if not sentences:
         return None
-    combined = score_sentences(retrieval.question, sentences, weights)
-    return Ranked(sentences, combined, np.argsort(-combined, kind="stable"))
+    spans = [unit_span(s) for s in sentences]
+    units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
+    sentences = [with_unit_terms(retrieval.question, s, span, sparse) for s, span in zip(sentences, spans)]
+    has_kind = tuple(kinds_found(retrieval.question, units))
+    combined = score_sentences(retrieval.question, sentences, weights, has_kind)
+    return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
 
 
 def assess(
@@ -172,12 +189,13 @@ def assess(
 ) -> Evidence:
     """The evidence that the best sentence answers `question` (qa.answerability); with the `embedder`, question
     words the passage says in other words count as said (qa.meaning)."""
-    kind = kinds.asked(question)
-    found = [answer_type_match(question, unit_text(s, unit_span(s)), kind) > 0 for s in ranked.sentences]
+    units = ranked.units or tuple(unit_text(s, unit_span(s)) for s in ranked.sentences)
+    found = ranked.has_kind or kinds_found(question, units)
     meant = None if embedder is None else partial(meaning.closeness, embedder, question, words=words)
-    best = ranked.sentences[ranked.best]
-    unit = unit_text(best, unit_span(best))
-    return gather(question, ranked.sentences, ranked.combined, ranked.best, sparse, kind, found, meant, unit)
+    kind = kinds.asked(question)
+    return gather(
+        question, ranked.sentences, ranked.combined, ranked.best, sparse, kind, found, meant, units[ranked.best]
+    )
 
 
 def judge(

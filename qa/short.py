@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 
 from qa import kinds
-from qa.meaning import frame_terms
+from qa.meaning import WORD, frame_terms
 from qa.sparse import terms
 from qa.types import Citation, ShortAnswer
 
 MAX_SHARE = 0.6  # of the citation's text: a longer span is the passage itself, not a short answer
 MAX_CHARS = 120
-WORD = re.compile(r"[^\W_][\w'’.+/~@$-]*")
 
 
 def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
