@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from qa import kinds, meaning
+from qa import across, kinds, meaning
 from qa.answerability import Decision, Evidence, common_terms, decide, gather, sentence_terms
 from qa.config import Weights
 from qa.embedding import Embedder
@@ -211,6 +211,9 @@ def judge(
     ranked = rank_sentences(question, retrieval, embedder, sparse, weights, stored)
     if ranked is None:
         return None, Decision(False, 0.0, "Nothing in the documents is close to this question.")
+    if retrieval.across:
+        cosines = np.array([s.cosine for s in ranked.sentences])
+        return ranked, across.decide(retrieval.question, cosines, strictness)
     decision = decide(assess(retrieval.question, ranked, sparse, embedder, retrieval.words), strictness)
     if not decision.answered and meaning.foreign(retrieval.question, sparse.vocab):
         decision = replace(decision, reason=FOREIGN)

@@ -10,8 +10,9 @@ from qa import indexer, storage
 from qa.answer import extractive_answer, judge, refusal
 from qa.answerability import Decision
 from qa.config import Settings
-from qa.embedding import get_embedder
-from qa.errors import LLMError, QAError
+from qa.embedding import TextEncoder, get_embedder
+from qa.encoders.use import multilingual_encoder
+from qa.errors import EncoderError, LLMError, QAError
 from qa.followup import earlier_answers, follow_up_query
 from qa.layout import span_boxes
 from qa.retrieval import Retrieval, retrieve
@@ -59,6 +60,17 @@ class Index:
         self._lock = threading.Lock()
         self.snapshot = storage.open_snapshot(settings.index, settings.model_name)
         self.embedder = get_embedder(settings)
+        self.multilingual_problem = ""  # why the multilingual encoder could not load, once it was tried
+
+    def multilingual(self) -> TextEncoder | None:
+        """The multilingual encoder, loaded on the first question that needs it; None when it cannot load."""
+        if self.settings.model == "minilm":
+            return None
+        try:
+            return multilingual_encoder()
+        except EncoderError as exc:
+            self.multilingual_problem = str(exc)
+            return None
 
     def reload(self) -> bool:
         """Open the current version if it is newer than the one in use; True when it switched."""
@@ -86,7 +98,12 @@ class Index:
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         return retrieve(
-            self.snapshot, self.embedder, clean_question(question), k or self.settings.k, self.settings.retrieval
+            self.snapshot,
+            self.embedder,
+            clean_question(question),
+            k or self.settings.k,
+            self.settings.retrieval,
+            self.multilingual,
         )
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
@@ -105,7 +122,9 @@ class Index:
         if unclear:
             return Answer(question, unclear, False, (), reason=unclear)
         snapshot = self.snapshot
-        retrieval = retrieve(snapshot, self.embedder, query, k or self.settings.k, self.settings.retrieval)
+        retrieval = retrieve(
+            snapshot, self.embedder, query, k or self.settings.k, self.settings.retrieval, self.multilingual
+        )
         strictness = self.settings.strictness if strictness is None else strictness
         said = earlier_answers(question, history)
         answer = extractive_answer(

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from qa.config import BACKENDS, DEVICES, PRECISIONS, Settings
+from qa.config import BACKENDS, DEVICES, MODELS, PRECISIONS, Settings
 from qa.errors import QAError
 from qa.files import human_size
 from qa.types import BuildProgress, BuildReport, IndexStatus, WatchEvent
@@ -26,6 +26,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         precision=getattr(args, "precision", None),
         backend=getattr(args, "backend", None),
         device=getattr(args, "device", None),
+        model=getattr(args, "model", None),
         index_factory=getattr(args, "factory", None),
         llm_url=getattr(args, "llm_url", None),
         llm_model=getattr(args, "llm_model", None),
@@ -47,6 +48,11 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--index", type=Path, help="index folder (default ./index, or $QA_INDEX)")
         p.add_argument(
             "--backend", choices=BACKENDS, help="what runs the model: torch or onnx (default auto, or $QA_BACKEND)"
+        )
+        p.add_argument(
+            "--model",
+            choices=MODELS,
+            help="encoders: minilm (English) or minilm+use (any language; default auto, or $QA_MODEL)",
         )
         p.add_argument("--device", choices=DEVICES, help="cpu or cuda (default auto: a GPU where torch can use one)")
         return p
@@ -241,6 +247,8 @@ def format_status(status: IndexStatus) -> str:
             ("format", str(status.format)),
             ("model", status.model),
             ("fingerprint", _fingerprint_line(status)),
+            ("multilingual", status.multilingual or "none (questions in other languages are refused)"),
+            ("languages", ", ".join(f"{k} {v:.0%}" for k, v in status.languages.items()) or "not recorded"),
             ("contents", f"{status.documents} documents, {status.chunks} chunks"),
         ]
         if status.builder == "ray":
@@ -263,6 +271,14 @@ def _state_line(status: IndexStatus) -> str:
         return f"stale: {status.error}"
     if status.settings_changed:
         return "stale: chunking or precision differ from the build's; `qa index` re-embeds everything"
+    if status.multilingual != status.multilingual_wanted and not (status.new or status.modified or status.deleted):
+        wanted = status.multilingual_wanted
+        doing = (
+            f"embeds its {status.chunks} chunks with {wanted}"
+            if wanted
+            else f"drops the vectors of {status.multilingual}"
+        )
+        return f"stale: the encoders differ from the settings' (--model); `qa index` {doing}, the English vectors stay"
     counts = f"{len(status.new)} new, {len(status.modified)} modified, {len(status.deleted)} deleted"
     return f"stale: {counts} since the build; run `qa index` (or keep `qa watch` running)"
 

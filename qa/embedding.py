@@ -29,6 +29,7 @@ __all__ = [
     "PRECISIONS",
     "Choice",
     "Encoder",
+    "TextEncoder",
     "choose",
     "cpu_supports_bf16",
     "get_embedder",
@@ -84,6 +85,20 @@ class Encoder(Protocol):
 
 
 Embedder = Encoder  # the name the rest of the package has used
+
+
+class TextEncoder(Protocol):
+    """What searching needs of any encoder, the multilingual one (qa.encoders.use) included: a vector per text."""
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Progress | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa import ingest, storage, vectors
+from qa import ingest, language, multivectors, storage, vectors
 from qa.chunking import make_splitter
 from qa.config import Settings
 from qa.embedding import Choice, get_embedder, load_tokenizer, model_path, resolve
-from qa.errors import CorpusError, QAError
+from qa.errors import CorpusError, EncoderError, QAError
 from qa.files import sha256_file
 from qa.fingerprint import model_fingerprint
 from qa.ingest import Embedded, Loaded
@@ -45,6 +45,14 @@ class Plan:
     base: Path | None
     full: bool
     noted: list[Skipped] = field(default_factory=list)  # the base build's notes on files unchanged since
+    multilingual: multivectors.Wanted = field(default_factory=lambda: multivectors.Wanted(""))  # asked for
+    base_multilingual: str = ""  # the one whose vectors the base version holds
+
+    @property
+    def encoders_changed(self) -> bool:
+        """The base version's multilingual vectors are not those the settings ask for: they are made (or dropped)
+        even when no file changed; the English vectors stay."""
+        return self.base is not None and self.multilingual.name != self.base_multilingual
 
     @property
     def failed(self) -> list[str]:
@@ -104,6 +112,8 @@ def plan(settings: Settings, rebuild: bool = False) -> Plan:
         base,
         full,
         _noted(manifest, hashes) if manifest is not None else [],
+        multivectors.wanted(settings),
+        manifest.multilingual if manifest is not None else "",
     )
     failed = set(work.failed)
     skipped += [s for s in work.noted if s.source in failed]
@@ -136,7 +146,7 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
     with storage.build_lock(settings.index):
         work = plan(settings, rebuild)
         to_load = work.added + work.changed
-        if not work.full and not to_load and not work.removed:
+        if not work.full and not to_load and not work.removed and not work.encoders_changed:
             storage.discard_checkpoint(settings.index)  # what an interrupted build embedded is not needed now
             return _report(work, [], [], 0, started, False, settings)
         if work.full and not to_load:
@@ -271,7 +281,7 @@ def _commit(settings: Settings, work: Plan, writer: _Writer, checkpoint: storage
     folder = writer.join()
     checkpoint.discard()
     storage.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
-    return (checkpoint.note,) if checkpoint.note else ()
+    return ((checkpoint.note,) if checkpoint.note else ()) + tuple(writer.job.notes)
 
 
 class _RayTally:
@@ -404,6 +414,7 @@ class _Job:
     builder: str = ""  # "ray" when a Ray job read and embedded the files
     workers: int = 0
     nodes: int = 0
+    notes: list[str] = field(default_factory=list)  # what the writer could not do, for the build's report
 
 
 class _Writer:
@@ -455,6 +466,7 @@ def _write(version: storage.VersionWriter, job: _Job, fresh: Future[Fresh]) -> P
         removed, added, added_terms = _write_catalog(version, job)
         documents, total = version.counts()
         version.write_sparse(_sparse(job.base, removed, added, added_terms))
+        multilingual = _multilingual(version, job, removed)
         vectors_in = fresh.result()
         sentences = _sentences(job.base, removed, added, vectors_in)
         version.write_sentences(sentences)
@@ -469,10 +481,35 @@ def _write(version: storage.VersionWriter, job: _Job, fresh: Future[Fresh]) -> P
         version.write_vectors(index)
         if keeps_exact and exact is not None:
             version.write_exact(exact)
-        return version.commit(_manifest(job, dimension, factory, params, documents, total, len(sentences)))
+        manifest = _manifest(job, dimension, factory, params, documents, total, len(sentences))
+        return version.commit(replace(manifest, multilingual=multilingual, languages=_languages(version)))
     except BaseException:
         version.abort()
         raise
+
+
+def _multilingual(version: storage.VersionWriter, job: _Job, removed: list[int]) -> str:
+    """Write the multilingual vectors the settings ask for, reusing the base version's; the encoder's name, or ""
+    when there are none (not asked for, or its model cannot load: then the build's report says why)."""
+    name = job.work.multilingual.name
+    if job.work.multilingual.problem:
+        job.notes.append(job.work.multilingual.problem)
+    if not name:
+        return ""
+    reusable = job.base is not None and job.work.base_multilingual == name
+    base = storage.read_multilingual(job.base.folder) if job.base is not None and reusable else None
+    try:
+        version.write_multilingual(multivectors.updated(base, removed, version))
+    except EncoderError as exc:
+        job.notes.append(f"{exc}; questions in other languages than the documents are refused")
+        return ""
+    return name
+
+
+def _languages(version: storage.VersionWriter) -> dict[str, float]:
+    ids = version.chunk_ids()
+    sample = ids[:: max(1, len(ids) // language.SAMPLE)]
+    return language.languages(version.texts_of(sample))
 
 
 def _write_catalog(version: storage.VersionWriter, job: _Job) -> tuple[list[int], list[int], list[list[str]]]:

@@ -3,9 +3,9 @@ re-ranked by their best sentence, whose scores the answer reuses."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import cast
 
@@ -13,7 +13,8 @@ import numpy as np
 
 from qa.chunking import split_sentences
 from qa.config import Fusion
-from qa.embedding import Embedder
+from qa.embedding import Embedder, TextEncoder
+from qa.language import crosses
 from qa.meaning import word_spans
 from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
@@ -46,6 +47,7 @@ class Retrieval:
     similarity: dict[int, float]  # cosine of the question to each dense candidate
     sentences: tuple[Sentence, ...] = ()  # those of the re-ranked hits, by hit rank then position
     words: np.ndarray | None = None  # the question's word vectors (qa.meaning.word_spans), from its own pass
+    across: bool = False  # searched with the multilingual encoder: `vector` and the sentences' cosines are its
 
 
 def fuse(
@@ -93,7 +95,7 @@ def sentences_of(
     hits: Sequence[Hit],
     vector: np.ndarray,
     question: str,
-    embedder: Embedder,
+    embedder: TextEncoder,
     sparse: Sparse,
     stored: SentenceVectors | None = None,
 ) -> list[Sentence]:
@@ -148,17 +150,76 @@ def sentences_of(
     return out
 
 
-def retrieve(snapshot: Snapshot, embedder: Embedder, question: str, k: int, fusion: Fusion = Fusion()) -> Retrieval:
+def retrieve(
+    snapshot: Snapshot,
+    embedder: Embedder,
+    question: str,
+    k: int,
+    fusion: Fusion = Fusion(),
+    multilingual: Callable[[], TextEncoder | None] | None = None,
+) -> Retrieval:
+    """The chunks for `question`, best first. A question the English model cannot search for (qa.language) is
+    searched with the multilingual encoder that `multilingual` loads (None when it cannot), where the index
+    holds its vectors."""
+    pool = max(fusion.pool, k)
+    if multilingual is not None and snapshot.multilingual is not None:
+        encoder = multilingual() if crosses(question, snapshot.manifest.languages) else None
+        if encoder is not None:
+            return _across(snapshot, embedder, encoder, question, k, fusion)
     vectors, words = embedder.encode_passages([question], [word_spans(question)])
     vector = vectors[0]
-    pool = max(fusion.pool, k)
     dense = snapshot.dense(vector, pool)
     sparse = snapshot.sparse.top(terms(question), pool)
-    fused = fuse(dense, sparse, fusion.dense)[: max(k, fusion.rerank)]
+    fused = fuse(dense, sparse, fusion.dense)
+    return _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, False)
+
+
+def _across(
+    snapshot: Snapshot, embedder: Embedder, encoder: TextEncoder, question: str, k: int, fusion: Fusion
+) -> Retrieval:
+    """Retrieval for a question the English model cannot search for: the multilingual encoder's cosines lead, the
+    English model's (names, commands and paths are written alike in every language) and BM25 follow."""
+    pool = max(fusion.pool, k)
+    vector = encoder.encode_query(question)
+    english = embedder.encode_query(question)
+    dense = snapshot.dense_multilingual(vector, pool)
+    fused = dict(fuse(dense, snapshot.sparse.top(terms(question), pool), fusion.across))
+    alike = dict(snapshot.dense(english, pool))
+    floor = min(alike.values(), default=0.0)
+    scored = sorted(
+        ((i, s + fusion.alike * alike.get(i, floor)) for i, s in fused.items()), key=lambda p: (-p[1], p[0])
+    )
+    retrieval = _reranked(snapshot, encoder, question, vector, scored, dense, k, fusion, None, None, True)
+    cosine = {
+        (s.hit.chunk.source, s.start): s.cosine
+        for s in sentences_of(retrieval.hits, english, question, embedder, snapshot.sparse, snapshot.sentences)
+    }
+    sentences = tuple(
+        replace(s, cosine=s.cosine + fusion.alike * cosine.get((s.hit.chunk.source, s.start), 0.0))
+        for s in retrieval.sentences
+    )
+    return replace(retrieval, sentences=sentences)
+
+
+def _reranked(
+    snapshot: Snapshot,
+    embedder: TextEncoder,
+    question: str,
+    vector: np.ndarray,
+    fused: list[tuple[int, float]],
+    dense: list[tuple[int, float]],
+    k: int,
+    fusion: Fusion,
+    stored: SentenceVectors | None,
+    words: np.ndarray | None,
+    across: bool,
+) -> Retrieval:
+    """The fused chunks' leaders re-ranked by their best sentence, whose scores the answer reuses."""
+    fused = fused[: max(k, fusion.rerank)]
     chunks = snapshot.chunks([i for i, _ in fused])
     ranked = [Hit(i, chunks[i], score) for i, score in fused if i in chunks]
     head, tail = ranked[: fusion.rerank], ranked[fusion.rerank :]
-    sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, snapshot.sentences)
+    sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, stored)
     best: dict[int, float] = {}
     for s in sentences:
         best[s.hit.chunk_id] = max(best.get(s.hit.chunk_id, -np.inf), s.score(fusion.lexical))
@@ -180,4 +241,4 @@ def retrieve(snapshot: Snapshot, embedder: Embedder, question: str, k: int, fusi
         ),
         key=lambda s: (s.hit_rank, s.start),
     )
-    return Retrieval(question, vector, hits, dict(dense), tuple(kept), words)
+    return Retrieval(question, vector, hits, dict(dense), tuple(kept), words, across)

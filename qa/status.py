@@ -68,6 +68,8 @@ def index_status(settings: Settings) -> IndexStatus:
         builder=manifest.builder,
         workers=manifest.workers,
         nodes=manifest.nodes,
+        multilingual=manifest.multilingual,
+        languages=manifest.languages,
     )
     try:
         storage.check_compatible(manifest, settings.model_name, index)
@@ -78,11 +80,12 @@ def index_status(settings: Settings) -> IndexStatus:
         return IndexStatus("stale", error=str(exc), **base)
     except QAError as exc:
         return IndexStatus("unusable", error=str(exc), **base)
+    base["multilingual_wanted"] = work.multilingual.name
     found = changes(work)
     skipped = tuple(sorted(work.skipped + list(found.noted), key=lambda s: s.source))
     if work.full:
         return IndexStatus("stale", settings_changed=True, skipped=skipped, **base)
-    state: IndexState = "stale" if found.files else "in_sync"
+    state: IndexState = "stale" if found.files or work.encoders_changed else "in_sync"
     return IndexStatus(state, new=found.new, modified=found.modified, deleted=found.deleted, skipped=skipped, **base)
 
 

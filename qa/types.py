@@ -205,6 +205,9 @@ class IndexStatus:
     workers: int = 0  # the Ray job's encoder actors
     nodes: int = 0
     checkpoint_chunks: int = 0  # chunks an interrupted build embedded, which the next `qa index` takes back
+    multilingual: str = ""  # the multilingual encoder whose vectors the index holds; "" for none
+    multilingual_wanted: str = ""  # the one the settings ask for (`--model`, $QA_MODEL)
+    languages: dict[str, float] = field(default_factory=dict)  # share of the chunks in each language
 
     @property
     def exit_code(self) -> int:

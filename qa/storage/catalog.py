@@ -182,6 +182,21 @@ class CatalogWriter:
             chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return docs, chunks
 
+    def chunk_ids(self) -> list[int]:
+        with catalog_writes():
+            return [row[0] for row in self.db.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def texts_of(self, ids: Sequence[int]) -> list[str]:
+        """The texts of chunks `ids`, in that order."""
+        found: dict[int, str] = {}
+        with catalog_writes():
+            for begin in range(0, len(ids), MAX_PARAMETERS):
+                part = list(ids[begin : begin + MAX_PARAMETERS])
+                found.update(
+                    self.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(part))})", part)
+                )
+        return [found[i] for i in ids]
+
     def finish(self) -> None:
         """Commit, compact when an update freed enough pages, and close."""
         with catalog_writes():

@@ -39,6 +39,8 @@ class Manifest:
     builder: str = ""  # "ray" when a Ray job read and embedded the files; "" for a build in one process
     workers: int = 0  # the Ray job's encoder actors
     nodes: int = 0  # the Ray cluster's nodes
+    multilingual: str = ""  # the multilingual encoder of multilingual.faiss (name and package version); "": none
+    languages: dict[str, float] = field(default_factory=dict)  # share of the chunks in each language (qa.language)
 
 
 def read_pointer(index: Path) -> tuple[Path, str | None] | None:

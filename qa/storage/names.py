@@ -14,6 +14,7 @@ FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"
+MULTILINGUAL = "multilingual.faiss"  # the multilingual encoder's chunk vectors, where the build made them
 SPARSE = "sparse"
 SENTENCES = "sentences"
 EXACT = "exact"  # float16 vectors beside a compressed FAISS index, for the re-rank and for updates

@@ -12,7 +12,7 @@ from qa.errors import IndexCorruptError, IndexMissingError, first_line
 from qa.sparse import Sparse
 from qa.storage.catalog import Catalog, DocumentRow
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
-from qa.storage.names import CATALOG, EXACT, REBUILD, SENTENCES, SPARSE, VECTORS
+from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS
 from qa.types import Chunk, Region
 from qa.vectors import ExactVectors, SentenceVectors, candidates
 
@@ -26,6 +26,13 @@ def read_vectors(folder: Path, search_params: str = "") -> Any:
     if search_params:
         faiss.ParameterSpace().set_index_parameters(index, search_params)  # type: ignore[arg-type]  # the stub says int; FAISS takes "nprobe=8"
     return index
+
+
+def read_multilingual(folder: Path) -> Any:
+    """The multilingual chunk vectors, or None in a version built without them."""
+    import faiss
+
+    return faiss.read_index(str(folder / MULTILINGUAL)) if (folder / MULTILINGUAL).is_file() else None
 
 
 def read_sparse(folder: Path) -> Sparse:
@@ -60,6 +67,7 @@ class Snapshot:
             self.sparse = read_sparse(folder)
             self.sentences = read_sentences(folder)
             self.exact = read_exact(folder)
+            self.multilingual = read_multilingual(folder) if manifest.multilingual else None
             self.catalog = catalog_of(folder)
             rows = self.catalog.count()
         except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
@@ -98,6 +106,15 @@ class Snapshot:
         exact = self.exact.get(chunk_ids) @ query.astype(np.float32)
         order = np.argsort(-exact, kind="stable")[:k]
         return [(chunk_ids[n], float(exact[n])) for n in order]
+
+    def dense_multilingual(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k nearest chunks by the multilingual encoder's cosine; none in a version without its vectors."""
+        if self.multilingual is None or self.multilingual.ntotal == 0:
+            return []
+        scores, ids = self.multilingual.search(
+            query.reshape(1, -1).astype(np.float32), min(k, self.multilingual.ntotal)
+        )
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def close(self) -> None:
         self.catalog.close()

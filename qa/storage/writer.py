@@ -13,7 +13,7 @@ from qa.sparse import Sparse
 from qa.storage.atomic import fsync_dir, fsync_tree, write_file
 from qa.storage.catalog import CatalogWriter, DocumentRow
 from qa.storage.manifest import Manifest, current_folder, point_to, verify_current, write_manifest
-from qa.storage.names import CATALOG, CURRENT, EXACT, SENTENCES, SPARSE, VECTORS, VERSION
+from qa.storage.names import CATALOG, CURRENT, EXACT, MULTILINGUAL, SENTENCES, SPARSE, VECTORS, VERSION
 from qa.types import Chunk, Region
 from qa.vectors import ExactVectors, SentenceVectors
 
@@ -65,6 +65,17 @@ class VersionWriter:
 
         # faiss.write_index does not check that its buffered writes reached the disk; Python's writes do.
         write_file(self.folder / VECTORS, faiss.serialize_index(vectors).data)
+
+    def write_multilingual(self, vectors: Any) -> None:
+        import faiss
+
+        write_file(self.folder / MULTILINGUAL, faiss.serialize_index(vectors).data)
+
+    def chunk_ids(self) -> list[int]:
+        return self._catalog().chunk_ids()
+
+    def texts_of(self, ids: Sequence[int]) -> list[str]:
+        return self._catalog().texts_of(ids)
 
     def write_sparse(self, sparse: Sparse) -> None:
         sparse.save(self.folder / SPARSE, write_file)

