@@ -24,6 +24,7 @@ from qa.fingerprint import model_fingerprint
 from qa.ingest import Embedded, Loaded
 from qa.loaders import SourceFile, scan
 from qa.sparse import Sparse, terms
+from qa.translate import Vocabulary
 from qa.types import BuildProgress, BuildReport, Skipped
 
 if TYPE_CHECKING:
@@ -466,8 +467,8 @@ def _write(version: storage.VersionWriter, job: _Job, fresh: Future[Fresh]) -> P
         removed, added, added_terms = _write_catalog(version, job)
         documents, total = version.counts()
         version.write_sparse(_sparse(job.base, removed, added, added_terms))
-        multilingual = _multilingual(version, job, removed)
         vectors_in = fresh.result()
+        multilingual = _multilingual(version, job, removed)  # after the English model: both want every core
         sentences = _sentences(job.base, removed, added, vectors_in)
         version.write_sentences(sentences)
         dimension = vectors_in.dimension or _dimension(job.base)
@@ -498,8 +499,11 @@ def _multilingual(version: storage.VersionWriter, job: _Job, removed: list[int])
         return ""
     reusable = job.base is not None and job.work.base_multilingual == name
     base = storage.read_multilingual(job.base.folder) if job.base is not None and reusable else None
+    words = storage.read_words(job.base.folder) if job.base is not None and reusable else None
     try:
         version.write_multilingual(multivectors.updated(base, removed, version))
+        table = multivectors.vocabulary(Vocabulary(tuple(words[0]), words[1]) if words else None, version)
+        version.write_words(table.words, table.vectors)
     except EncoderError as exc:
         job.notes.append(f"{exc}; questions in other languages than the documents are refused")
         return ""

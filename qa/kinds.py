@@ -157,11 +157,58 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ),
     ("time", re.compile(r"\b(?:what|which|in what) (?:year|years|date|century|decade|time|month|day)\b", re.I)),
 )
-CJK_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    ("time", re.compile(r"哪天|哪一天|什么时候|何时|几点|哪年|哪一年|几月|星期几|いつ|何時|何曜日")),
-    ("number", re.compile(r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|どのくらい")),
-    ("person", re.compile(r"谁|誰|どなた")),
-    ("place", re.compile(r"哪里|哪儿|在哪|どこ")),
+# The same question words in the other languages a question may come in (qa.language): Chinese, Japanese and
+# French, most specific first, as in ASKS.
+OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("option", re.compile(r"哪个选项|什么选项|哪个参数|どのオプション|どの引数|quelles? options?", re.I)),
+    ("command", re.compile(r"哪个命令|什么命令|どのコマンド|コマンドは|quelles? commandes?", re.I)),
+    (
+        "path",
+        re.compile(
+            r"哪个[^？?。，,]{0,8}?(?:文件|目录|路径|队列|文件夹)|什么(?:文件|目录|路径)|どの[^？?。、,]{0,8}?(?:ファイル|ディレクトリ|フォルダ|パス|キュー)"
+            r"|quel(?:le)?s? (?:fichier|répertoire|dossier|chemin|file)",
+            re.I,
+        ),
+    ),
+    ("field", re.compile(r"哪个(?:变量|字段)|どの(?:変数|フィールド)|quel(?:le)?s? (?:variable|champ)", re.I)),
+    (
+        "address",
+        re.compile(
+            r"哪个[^？?。，,]{0,8}?(?:服务器|地址|网站|邮件列表)|(?:地址|网址|邮箱)是|どの[^？?。、,]{0,8}?(?:サーバー|アドレス|メーリングリスト)"
+            r"|(?:アドレス|メールアドレス)は|quel(?:le)?s? (?:serveur|adresse|site)|à qui .*(?:écrire|envoyer)",
+            re.I,
+        ),
+    ),
+    (
+        "version",
+        re.compile(r"哪个版本|什么版本|版本号|どのバージョン|バージョン番号|quel(?:le)? (?:numéro de )?version", re.I),
+    ),
+    (
+        "package",
+        re.compile(
+            r"哪个(?:软件包|工具|程序|脚本)|什么工具|どの(?:パッケージ|ツール|プログラム)|quel(?:le)?s? (?:paquet|outil|programme)",
+            re.I,
+        ),
+    ),
+    (
+        "time",
+        re.compile(
+            r"哪天|哪一天|什么时候|何时|几点|哪年|哪一年|几月|星期几|いつ|何時|何曜日|quand|en quelle année|quel jour",
+            re.I,
+        ),
+    ),
+    ("number", re.compile(r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|どのくらい|combien", re.I)),
+    ("person", re.compile(r"谁|誰|どなた|\bqui\b", re.I)),
+    (
+        "path",
+        re.compile(
+            r"(?:安装|放|存|保存|装|记录|写)(?:\S{0,2})?(?:在|到)(?:哪里|哪儿|哪个)|(?:どこ)(?:に|へ)(?:\S{0,6})(?:置|保存|インストール|入)"
+            r"|\boù\b.*(?:enregistr|stock|dépos|install|range|conserv|fichier|trouve|mettre|réglages|configur)",
+            re.I,
+        ),
+    ),
+    ("place", re.compile(r"哪里|哪儿|在哪|どこ|\boù\b", re.I)),
+    ("command", re.compile(r"怎样|怎么|如何|どうすれば|どうやって|^\s*comment\b", re.I)),
 )
 WHEN = re.compile(r"(?:^|[.?!]\s+)when\b(?![^?]*,\s*(?:what|which|who|where|how)\b)", re.I)
 WHO = re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)
@@ -187,7 +234,7 @@ def asked(question: str) -> Kind | None:
     for kind, pattern in ASKS:
         if pattern.search(question):
             return kind
-    for kind, pattern in CJK_ASKS:
+    for kind, pattern in OTHER_ASKS:
         if pattern.search(question):
             return kind
     if WHEN.search(question):

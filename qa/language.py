@@ -46,8 +46,8 @@ def language_of(text: str) -> str:
     if letters and len(latin) < 0.5 * len(letters):
         return "other"
     words = [m.group() for m in LATIN_WORD.finditer(text) if m.start() == 0 or not m.group()[:1].isupper()]
-    foreign = [w for w in words if not _english(w)]
-    function = [w for w in PIECE.findall(text.lower()) if w in _function_words()]
+    foreign = [w for w in words if not is_english_word(w)]
+    function = [w for w in PIECE.findall(text.lower()) if w in function_words()]
     mostly = len(words) >= 3 and len(foreign) > (1 - ENGLISH_SHARE) * len(words)
     if len(foreign) >= 2 and (mostly or len(function) >= 2):
         return "latin"
@@ -55,8 +55,9 @@ def language_of(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _function_words() -> frozenset[str]:
-    return frozenset(w for w in FUNCTION_WORDS if not _english(w))
+def function_words() -> frozenset[str]:
+    """FUNCTION_WORDS less those that are English words too."""
+    return frozenset(w for w in FUNCTION_WORDS if not is_english_word(w))
 
 
 def _cjk(text: str) -> str:
@@ -67,7 +68,7 @@ def _cjk(text: str) -> str:
     return "zh"
 
 
-def _english(word: str) -> bool:
+def is_english_word(word: str) -> bool:
     lower = word.lower()
     return bool(classes_of(word)) or lower in STOPWORDS or lower in frame_words()
 

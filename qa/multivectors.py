@@ -1,5 +1,6 @@
-"""The multilingual encoder's chunk vectors (multilingual.faiss), beside the English model's: which encoder the
-settings ask for, and the vectors of a new version, the base version's kept and the missing ones embedded."""
+"""The multilingual encoder's chunk vectors (multilingual.faiss) and the vectors of the corpus's words (for
+qa.translate), beside the English model's: which encoder the settings ask for, and the vectors of a new version,
+the base version's kept and the missing ones embedded."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from qa.config import Settings
 from qa.encoders import use
 from qa.errors import EncoderError
 from qa.storage import VersionWriter
+from qa.translate import Vocabulary, corpus_words
 
 SLICE = 512  # chunks embedded at a time
+LEAD_WORDS = 96  # of a chunk, embedded: on the tuning questions as many passages found as with the whole chunk
+LEAD_CHARS = 700
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,30 @@ def updated(
     encoder = use.multilingual_encoder()
     for begin in range(0, len(missing), SLICE):
         ids = missing[begin : begin + SLICE]
-        texts = version.texts_of(ids)
+        texts = [lead(t) for t in version.texts_of(ids)]
         unique = list(dict.fromkeys(texts))
         rows = dict(zip(unique, encoder.encode(unique)))
         index.add_with_ids(np.stack([rows[t] for t in texts]), np.asarray(ids, dtype=np.int64))
         if progress is not None:
             progress(begin + len(ids), len(missing))
     return index
+
+
+def vocabulary(base: Vocabulary | None, version: VersionWriter) -> Vocabulary:
+    """The words of every chunk of `version` with their vectors: the base version's, and the new ones embedded."""
+    words = corpus_words(version.texts_of(version.chunk_ids()))
+    known = dict(zip(base.words, base.vectors)) if base is not None else {}
+    new = [w for w in words if w not in known]
+    if new:
+        known.update(zip(new, use.multilingual_encoder().encode(new, batch_size=1024).astype(np.float16)))
+    matrix = np.stack([known[w] for w in words]) if words else np.zeros((0, use.DIMENSION), np.float16)
+    return Vocabulary(tuple(words), matrix.astype(np.float16))
+
+
+def lead(text: str) -> str:
+    """The start of a chunk that the multilingual encoder reads: its first LEAD_WORDS words, and at most
+    LEAD_CHARS characters (a Chinese or Japanese text has no spaces to count words by)."""
+    words = text.split()
+    if len(words) > LEAD_WORDS:
+        text = " ".join(words[:LEAD_WORDS])
+    return text[:LEAD_CHARS]

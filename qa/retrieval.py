@@ -18,6 +18,7 @@ from qa.language import crosses
 from qa.meaning import word_spans
 from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
+from qa.translate import in_corpus_words
 from qa.types import Hit
 from qa.vectors import SentenceVectors
 
@@ -177,19 +178,22 @@ def retrieve(
 def _across(
     snapshot: Snapshot, embedder: Embedder, encoder: TextEncoder, question: str, k: int, fusion: Fusion
 ) -> Retrieval:
-    """Retrieval for a question the English model cannot search for: the multilingual encoder's cosines lead, the
-    English model's (names, commands and paths are written alike in every language) and BM25 follow."""
+    """Retrieval for a question the English model cannot search for: the multilingual encoder's cosines lead; the
+    English model and BM25 follow, given the question with its words put into the corpus's words (qa.translate),
+    and names, commands and paths, which are written alike in every language."""
     pool = max(fusion.pool, k)
     vector = encoder.encode_query(question)
-    english = embedder.encode_query(question)
+    said = in_corpus_words(question, encoder, snapshot.words)
+    english = embedder.encode_query(f"{question} {said}")
     dense = snapshot.dense_multilingual(vector, pool)
-    fused = dict(fuse(dense, snapshot.sparse.top(terms(question), pool), fusion.across))
+    fused = dict(fuse(dense, snapshot.sparse.top(terms(question) + terms(said), pool), fusion.across))
     alike = dict(snapshot.dense(english, pool))
     floor = min(alike.values(), default=0.0)
     scored = sorted(
         ((i, s + fusion.alike * alike.get(i, floor)) for i, s in fused.items()), key=lambda p: (-p[1], p[0])
     )
-    retrieval = _reranked(snapshot, encoder, question, vector, scored, dense, k, fusion, None, None, True)
+    retrieval = _reranked(snapshot, encoder, f"{question} {said}", vector, scored, dense, k, fusion, None, None, True)
+    retrieval = replace(retrieval, question=question)
     cosine = {
         (s.hit.chunk.source, s.start): s.cosine
         for s in sentences_of(retrieval.hits, english, question, embedder, snapshot.sparse, snapshot.sentences)

@@ -214,3 +214,17 @@ def test_cli_model_option_and_status(tmp_path, embedder, capsys):
     assert main(["ask", *where, "--json", "图书馆星期天几点开门？"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert "noon on Sunday" in answer["answer"]
+
+
+def test_question_words_are_put_into_the_corpus_words(english_index):
+    from qa.encoders.use import multilingual_encoder
+    from qa.translate import in_corpus_words, pieces
+
+    assert "abeilles" in pieces("Combien de miel les abeilles produisent-elles ?")
+    assert "les" not in pieces("Combien de miel les abeilles produisent-elles ?")  # a function word
+    assert {"图书馆", "图书", "书馆"} <= set(pieces("图书馆"))
+    words, vectors = english_index.snapshot.words
+    assert "honey" in words and len(words) == len(vectors)
+    said = in_corpus_words("Combien de miel les abeilles produisent-elles ?", multilingual_encoder(), (words, vectors))
+    assert "honey" in said.split()
+    assert in_corpus_words("Combien ?", multilingual_encoder(), None) == ""

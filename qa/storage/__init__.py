@@ -45,6 +45,7 @@ from qa.storage.snapshot import (
     read_sentences,
     read_sparse,
     read_vectors,
+    read_words,
 )
 from qa.storage.writer import VersionWriter, prune
 
@@ -82,6 +83,7 @@ __all__ = [
     "read_sentences",
     "read_sparse",
     "read_vectors",
+    "read_words",
     "text_key",
     "verify",
     "verify_current",

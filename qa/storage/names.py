@@ -14,6 +14,7 @@ FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"
+WORDS = "words"  # the corpus's words and their multilingual vectors (qa.translate), beside multilingual.faiss
 MULTILINGUAL = "multilingual.faiss"  # the multilingual encoder's chunk vectors, where the build made them
 SPARSE = "sparse"
 SENTENCES = "sentences"

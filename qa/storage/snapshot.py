@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from qa.errors import IndexCorruptError, IndexMissingError, first_line
 from qa.sparse import Sparse
 from qa.storage.catalog import Catalog, DocumentRow
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
-from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS
+from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS, WORDS
 from qa.types import Chunk, Region
 from qa.vectors import ExactVectors, SentenceVectors, candidates
 
@@ -33,6 +34,17 @@ def read_multilingual(folder: Path) -> Any:
     import faiss
 
     return faiss.read_index(str(folder / MULTILINGUAL)) if (folder / MULTILINGUAL).is_file() else None
+
+
+def read_words(folder: Path) -> tuple[list[str], np.ndarray] | None:
+    """The corpus's words and their multilingual vectors, or None in a version built without them."""
+    if not (folder / WORDS).is_dir():
+        return None
+    words = json.loads((folder / WORDS / "words.json").read_text(encoding="utf-8"))
+    vectors = np.load(folder / WORDS / "vectors.npy", allow_pickle=False)
+    if not isinstance(words, list) or len(words) != len(vectors):
+        raise ValueError("the word list and its vectors differ in length")
+    return words, vectors
 
 
 def read_sparse(folder: Path) -> Sparse:
@@ -68,6 +80,7 @@ class Snapshot:
             self.sentences = read_sentences(folder)
             self.exact = read_exact(folder)
             self.multilingual = read_multilingual(folder) if manifest.multilingual else None
+            self.words = read_words(folder) if manifest.multilingual else None
             self.catalog = catalog_of(folder)
             rows = self.catalog.count()
         except Exception as exc:  # a parser meeting bytes it does not expect may raise anything

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa.errors import IndexCorruptError
 from qa.sparse import Sparse
 from qa.storage.atomic import fsync_dir, fsync_tree, write_file
 from qa.storage.catalog import CatalogWriter, DocumentRow
 from qa.storage.manifest import Manifest, current_folder, point_to, verify_current, write_manifest
-from qa.storage.names import CATALOG, CURRENT, EXACT, MULTILINGUAL, SENTENCES, SPARSE, VECTORS, VERSION
+from qa.storage.names import CATALOG, CURRENT, EXACT, MULTILINGUAL, SENTENCES, SPARSE, VECTORS, VERSION, WORDS
 from qa.types import Chunk, Region
-from qa.vectors import ExactVectors, SentenceVectors
+from qa.vectors import ExactVectors, SentenceVectors, npy_bytes
 
 
 class VersionWriter:
@@ -70,6 +73,11 @@ class VersionWriter:
         import faiss
 
         write_file(self.folder / MULTILINGUAL, faiss.serialize_index(vectors).data)
+
+    def write_words(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        (self.folder / WORDS).mkdir(exist_ok=True)
+        write_file(self.folder / WORDS / "words.json", json.dumps(list(words), ensure_ascii=False).encode())
+        write_file(self.folder / WORDS / "vectors.npy", npy_bytes(vectors.astype(np.float16)))
 
     def chunk_ids(self) -> list[int]:
         return self._catalog().chunk_ids()

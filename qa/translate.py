@@ -1,0 +1,71 @@
+"""A question's words in another language put into the documents' own words, for the English model and BM25.
+
+The multilingual encoder places a word near its translations ("papier" near "paper", "软件包" near "package",
+"ファイル" near "files"), so each word of the question (and each two- or three-character piece of a Chinese or
+Japanese run, which has no spaces) is matched to the closest word of the corpus's vocabulary, kept when the
+match is close. The vocabulary's vectors are made when the index is built (qa.multivectors).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.embedding import TextEncoder
+from qa.language import function_words, is_english_word
+
+CLOSE = 0.8  # cosine of a question word to a corpus word: a translation; chosen on the debian-dev tuning questions
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+OTHER_WORD = re.compile(r"[^\W\d_]{3,}")
+CORPUS_WORD = re.compile(r"(?<![\w/.-])[A-Za-z][a-z]{2,29}(?![\w/-])")
+MIN_COUNT = 2  # a corpus word seen once is more often a name or a typo than a word a question means
+SMALL = 5000  # distinct words below which every word counts, however rare
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The corpus's words and their multilingual vectors (float16, L2-normalised)."""
+
+    words: Sequence[str]
+    vectors: np.ndarray
+
+
+def corpus_words(texts: Iterable[str]) -> list[str]:
+    """The plain lowercase words of the documents, in first-seen order: those seen MIN_COUNT times, or all of
+    them in a small corpus."""
+    counts = Counter(w.lower() for text in texts for w in CORPUS_WORD.findall(text))
+    if len(counts) < SMALL:
+        return list(counts)
+    return [w for w, n in counts.items() if n >= MIN_COUNT]
+
+
+def pieces(question: str) -> list[str]:
+    """What of the question is matched: its words that are neither English nor function words of another
+    language, and each CJK run (when short) with its two- and three-character pieces."""
+    found: list[str] = []
+    for run in CJK_RUN.findall(question):
+        if len(run) <= 4:
+            found.append(run)
+        for n in (2, 3):
+            found += [run[i : i + n] for i in range(len(run) - n + 1)]
+    for word in OTHER_WORD.findall(question):
+        if not CJK_RUN.search(word) and word.lower() not in function_words() and not is_english_word(word):
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def in_corpus_words(question: str, encoder: TextEncoder, vocabulary: tuple[Sequence[str], np.ndarray] | None) -> str:
+    """The corpus words (a version's words and their vectors) closest to the question's own words, in question
+    order; "" when none is close."""
+    parts = pieces(question)
+    if vocabulary is None or not parts or not len(vocabulary[0]):
+        return ""
+    words, vectors = vocabulary
+    scores = encoder.encode(parts) @ vectors.astype(np.float32).T
+    best = scores.argmax(axis=1)
+    kept = [words[j] for n, j in enumerate(best) if scores[n, j] >= CLOSE]
+    return " ".join(dict.fromkeys(kept))
