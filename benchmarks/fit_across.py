@@ -53,7 +53,7 @@ def features(index_folder: Path) -> tuple[np.ndarray, np.ndarray]:
         ranked = rank_sentences(row["q"], retrieval, index.embedder, index.snapshot.sparse)
         if ranked is None:
             continue
-        x.append(across.best_cosine(np.array([s.cosine for s in ranked.sentences])))
+        x.append(across.best_cosine(np.array([s.multilingual for s in ranked.sentences])))
         y.append(1.0 if row.get("answerable", True) else 0.0)
     return np.array(x), np.array(y)
 

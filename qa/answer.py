@@ -212,7 +212,7 @@ def judge(
     if ranked is None:
         return None, Decision(False, 0.0, "Nothing in the documents is close to this question.")
     if retrieval.across:
-        cosines = np.array([s.cosine for s in ranked.sentences])
+        cosines = np.array([s.multilingual for s in ranked.sentences])
         return ranked, across.decide(retrieval.question, cosines, strictness)
     decision = decide(assess(retrieval.question, ranked, sparse, embedder, retrieval.words), strictness)
     if not decision.answered and meaning.foreign(retrieval.question, sparse.vocab):

@@ -39,7 +39,7 @@ class Fusion:
     sentence: float = 2.0  # weight of a chunk's best sentence score in its final score
     lexical: float = 1.5  # weight of question-term coverage next to the cosine in a sentence's score
     across: float = 0.8  # `dense` for a question searched with the multilingual encoder: BM25 matches little
-    alike: float = 0.3  # weight of the English model's cosine beside the multilingual one's for such a question
+    alike: float = 0.6  # weight of the English model's cosine beside the multilingual one's for such a question
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class Sentence:
     cosine: float  # to the question
     lexical: float  # share of the question's term weight (BM25 idf) found in the sentence
     context: float  # the same share, found in the sentence or its neighbours in the chunk
+    multilingual: float = 0.0  # the multilingual encoder's own cosine, for a question searched across languages
 
     def score(self, lexical_weight: float) -> float:
         return self.cosine + lexical_weight * self.lexical
@@ -199,7 +200,9 @@ def _across(
         for s in sentences_of(retrieval.hits, english, question, embedder, snapshot.sparse, snapshot.sentences)
     }
     sentences = tuple(
-        replace(s, cosine=s.cosine + fusion.alike * cosine.get((s.hit.chunk.source, s.start), 0.0))
+        replace(
+            s, cosine=s.cosine + fusion.alike * cosine.get((s.hit.chunk.source, s.start), 0.0), multilingual=s.cosine
+        )
         for s in retrieval.sentences
     )
     return replace(retrieval, sentences=sentences)
