@@ -24,12 +24,18 @@ from qa import (
     corpus_changed,
     open_index,
 )
+from qa import ui_text as text
+from qa.documents import documents, remove_document, skipped_files
+from qa.examples import suggested_questions
 from qa.generate import llm_configured
+from qa.history import dump, follow_up_turns, load, to_markdown, turn_of
 from qa.serialize import answer_json, search_json
+from qa.types import BuildReport
 from qa.uploads import add_documents
 from qa.views import (
     EMPTY_SOURCES,
     SEARCHING,
+    chat_messages,
     chat_text,
     escape,
     md,
@@ -37,7 +43,7 @@ from qa.views import (
     shown,
     sources_html,
     sync_markdown,
-    turns_of,
+    turn_text,
 )
 
 log = logging.getLogger(__name__)
@@ -59,6 +65,7 @@ class Service:
         self._lock = threading.Lock()
         self.index: Index | None = None
         self.problem = ""
+        self._examples: tuple[str, tuple[str, ...]] = ("", ())  # (index version, questions)
         try:
             self.index = open_index(settings)
         except IndexMissingError:
@@ -98,42 +105,94 @@ class Service:
         for skipped in event.skipped:
             log.warning("%s %s: %s", "partly indexed" if skipped.partial else "skipped", skipped.source, skipped.reason)
 
-    def respond(self, question: str, chat: list[dict], k: float, mode: str) -> Iterator[Any]:
-        """The chat handler: yields (chat, sources HTML, question box) as the answer streams in. The earlier turns
-        come from the chat the browser sends, so any app process can answer the next question."""
+    def respond(self, question: str, history: Any, k: float, mode: str) -> Iterator[Any]:
+        """The chat handler: yields (chat, sources HTML, question box, history) as the answer streams in. The
+        earlier turns come from the history the browser keeps and sends, so any app process can answer the next
+        question; the history changes only when an answer is complete."""
         question = (question or "").strip()
+        turns = load(history)
         if not question:
-            yield chat, gr.skip(), ""
+            yield gr.skip(), gr.skip(), "", gr.skip()
             return
-        turns = turns_of(chat)
-        chat = chat + [{"role": "user", "content": chat_text(question)}, {"role": "assistant", "content": "…"}]
-        yield chat, SEARCHING, ""
+        chat = chat_messages(turns) + [
+            {"role": "user", "content": chat_text(question)},
+            {"role": "assistant", "content": "…"},
+        ]
+        yield chat, SEARCHING, "", gr.skip()
         try:
             index = self.require()
             streamed = ""
             chosen = mode if llm_configured(self.settings) else "extractive"
-            stream = index.stream(question, int(k), turns, mode=chosen)
+            stream = index.stream(question, int(k), follow_up_turns(turns), mode=chosen)
             for part in stream:
                 if part and not streamed and chosen == "extractive":
                     for revealed in progressive(part):
                         chat[-1] = {"role": "assistant", "content": chat_text(revealed)}
-                        yield chat, gr.skip(), ""
+                        yield chat, gr.skip(), "", gr.skip()
                 streamed += part
                 chat[-1] = {"role": "assistant", "content": chat_text(streamed)}
-                yield chat, gr.skip(), ""
+                yield chat, gr.skip(), "", gr.skip()
             answer = stream.answer
-            chat[-1] = {"role": "assistant", "content": shown(answer)}
-            yield chat, sources_html(index, answer), ""
+            turns += (turn_of(answer, shown(answer)),)
+            chat[-1] = {"role": "assistant", "content": turn_text(turns[-1], len(turns))}
+            yield chat, sources_html(index, answer, len(turns)), "", dump(turns)
         except QAError as exc:
             chat[-1] = {"role": "assistant", "content": f"⚠️ {escape(str(exc))}"}
-            yield chat, EMPTY_SOURCES, ""
+            yield chat, EMPTY_SOURCES, "", gr.skip()
         except Exception:
             log.exception("answering %r failed", question)
             chat[-1] = {"role": "assistant", "content": "⚠️ Something went wrong; the server log has details."}
-            yield chat, EMPTY_SOURCES, ""
+            yield chat, EMPTY_SOURCES, "", gr.skip()
 
-    def rebuild(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
-        """The Rebuild index button: (status line, index info)."""
+    def restore(self, history: Any) -> tuple[Any, str, dict[str, Any]]:
+        """On page load: the chat and the latest answer's sources from the history the browser kept, with example
+        questions from the documents; a history the app cannot read starts an empty one."""
+        turns = load(history)
+        chat = gr.Chatbot(value=chat_messages(turns), examples=self.example_list())  # type: ignore[arg-type]
+        return chat, self.turn_sources(str(len(turns)), history), dump(turns)
+
+    def new_chat(self) -> tuple[Any, str, dict[str, Any]]:
+        return gr.Chatbot(value=[], examples=self.example_list()), EMPTY_SOURCES, dump(())  # type: ignore[arg-type]
+
+    def examples_update(self) -> Any:
+        return gr.Chatbot(examples=self.example_list())  # type: ignore[arg-type]
+
+    def example_list(self) -> list[dict[str, str]] | None:
+        questions = self.examples()
+        return [{"text": q} for q in questions] if questions else None
+
+    def examples(self) -> tuple[str, ...]:
+        """Questions from the indexed documents that the index answers; worked out once per index version."""
+        try:
+            index = self.require()
+        except QAError:
+            return ()
+        version = index.snapshot.version
+        if self._examples[0] != version:
+            try:
+                self._examples = (version, suggested_questions(index))
+            except QAError as exc:
+                log.warning("no example questions: %s", exc)
+                self._examples = (version, ())
+        return self._examples[1]
+
+    def turn_sources(self, turn: str, history: Any) -> str:
+        """The sources of turn `turn` (1-based) of the history, for a [n] of an earlier answer."""
+        turns = load(history)
+        try:
+            number = int(turn)
+        except ValueError:
+            return gr.skip()
+        if not 1 <= number <= len(turns) or self.index is None:
+            return EMPTY_SOURCES
+        index = self.index
+        return sources_html(index, index.located(turns[number - 1].as_answer()), number)
+
+    def export(self, history: Any) -> str:
+        return to_markdown(load(history), text.EXPORT_TITLE)
+
+    def rebuild(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str, list[list[Any]], str, Any]:
+        """The Rebuild index button: (status line, index info, documents, skipped files, remove menu)."""
         progress(0, desc="Reading the corpus")
 
         def report_progress(step: BuildProgress) -> None:
@@ -149,19 +208,50 @@ class Service:
             report = build_index(self.settings, progress=report_progress)
             self.reload()
         except QAError as exc:
-            return f"⚠️ {md(str(exc))}", self.info_markdown()
+            return f"⚠️ {md(str(exc))}", self.info_markdown(), *self.documents_view()
         except Exception:
             log.exception("rebuilding the index failed")
-            return "⚠️ Rebuilding failed; the server log has details.", self.info_markdown()
-        if not report.wrote:
-            status = "The index is up to date."
-        else:
-            status = (
-                f"Index updated in {report.seconds:.1f} s: added {len(report.added)}, changed {len(report.changed)}, "
-                f"removed {len(report.removed)} files; {report.chunks_embedded} chunks embedded."
-            )
+            return "⚠️ Rebuilding failed; the server log has details.", self.info_markdown(), *self.documents_view()
+        status = build_status(report)
         status += "".join(f"\n- skipped {md(s.source)}: {md(s.reason)}" for s in report.skipped)
-        return status, self.info_markdown()
+        return status, self.info_markdown(), *self.documents_view()
+
+    def documents_view(self) -> tuple[list[list[Any]], str, Any]:
+        """The Index tab's list: (a row per document, the skipped files and why, the remove menu)."""
+        if self.index is None:
+            return [], text.NO_DOCUMENTS, gr.Dropdown(choices=[], value=None)
+        listed = documents(self.index)
+        rows = [[d.source, d.kind, d.pages or "", d.chunks, d.indexed_at.replace("T", " ").rstrip("Z")] for d in listed]
+        lines = [
+            (text.PARTLY_LINE if s.partial else text.SKIPPED_LINE).format(source=md(s.source), reason=md(s.reason))
+            for s in skipped_files(self.index)
+        ]
+        skipped = "\n".join([text.SKIPPED_TITLE, *lines]) if lines else ""
+        return rows, skipped, gr.Dropdown(choices=[d.source for d in listed], value=None)
+
+    def ask_to_remove(self, source: str | None) -> tuple[str, Any]:
+        """The first click on Remove: (the question to confirm, the confirmation row shown)."""
+        if not source:
+            return text.REMOVE_PICK, gr.Row(visible=False)
+        return text.REMOVE_CONFIRM.format(source=f"**{md(source)}**"), gr.Row(visible=True)
+
+    def remove(
+        self, source: str | None, progress: gr.Progress = gr.Progress()
+    ) -> tuple[str, str, list[list[Any]], str, Any, Any]:
+        """Yes on the confirmation: delete the file from the corpus and update the index as for any change:
+        (status, index info, documents, skipped files, remove menu, confirmation row hidden)."""
+        hidden = gr.Row(visible=False)
+        if not source:
+            return text.REMOVE_PICK, gr.skip(), gr.skip(), gr.skip(), gr.skip(), hidden
+        try:
+            remove_document(self.settings, source)
+        except QAError as exc:
+            return f"⚠️ {md(str(exc))}", self.info_markdown(), *self.documents_view(), hidden
+        if self.watcher is not None:
+            done = text.REMOVED.format(source=md(source), then=text.REMOVED_WATCHING)
+            return done, self.info_markdown(), *self.documents_view(), hidden
+        status, info, rows, skipped, menu = self.rebuild(progress)
+        return text.REMOVED.format(source=md(source), then=status), info, rows, skipped, menu, hidden
 
     def upload(self, files: list[str] | None, overwrite: bool) -> tuple[str, Any, str]:
         """The Add to corpus button: (status, cleared file list, index info)."""
@@ -197,6 +287,7 @@ class Service:
             raise gr.Error(str(exc)) from None
 
     def info_markdown(self) -> str:
+        """The Index tab's summary: counts, model, encoder, build time, corpus folder, and whether it is in sync."""
         if self.watcher is not None:
             stale = sync_markdown(self.watcher.state())
         else:
@@ -219,3 +310,29 @@ class Service:
         )
         lines = [f"- **{name}:** {md(str(value))}" for name, value in rows]
         return "\n".join(lines + [f"- **{label}:** {stale}"])
+
+
+def build_status(report: BuildReport) -> str:
+    """What a build did, accounting for every chunk in the index."""
+    if not report.wrote:
+        return text.BUILD_UP_TO_DATE
+    return text.BUILD_UPDATED.format(
+        seconds=report.seconds,
+        added=len(report.added),
+        changed=len(report.changed),
+        removed=len(report.removed),
+        chunks=chunk_accounting(report),
+    )
+
+
+def chunk_accounting(report: BuildReport) -> str:
+    parts = [f"{report.chunks_embedded} embedded now"]
+    if report.chunks_resumed:
+        parts.append(f"{report.chunks_resumed} taken from an interrupted build")
+    if report.chunks_reused:
+        parts.append(f"{report.chunks_reused} kept from the earlier version of an edited or renamed file")
+    if report.chunks_repeated:
+        parts.append(f"{report.chunks_repeated} the same text as another chunk, embedded once")
+    if report.chunks_kept:
+        parts.append(f"{report.chunks_kept} from unchanged files")
+    return f"{report.chunks_total} chunks in the index: " + ", ".join(parts) + "."
