@@ -177,10 +177,11 @@ class Service:
         return self._examples[1]
 
     def turn_sources(self, turn: str, history: Any) -> str:
-        """The sources of turn `turn` (1-based) of the history, for a [n] of an earlier answer."""
+        """The sources of turn `turn` (1-based; what follows a colon is ignored) of the history, for a [n] of an
+        earlier answer."""
         turns = load(history)
         try:
-            number = int(turn)
+            number = int(turn.partition(":")[0])
         except ValueError:
             return gr.skip()
         if not 1 <= number <= len(turns) or self.index is None:

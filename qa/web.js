@@ -18,7 +18,7 @@
     if (card) return mark(card);
     const box = document.querySelector("#cited-turn textarea, #cited-turn input");
     if (!box) return;
-    box.value = id.split("-")[1];
+    box.value = `${id.split("-")[1]}:${Date.now()}`;  // a new value each time, so asking again is a change
     box.dispatchEvent(new Event("input", { bubbles: true }));
     const started = Date.now();
     const wait = setInterval(() => {

@@ -158,7 +158,7 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
         for clear in (new_chat.click, chatbot.clear):
             clear(service.new_chat, None, [chatbot, sources, history], **private).then(**save)
         export.click(service.export, history, export_text, **private).then(None, export_text, None, js=DOWNLOAD)
-        cited_turn.input(service.turn_sources, [cited_turn, history], sources, show_progress="hidden", **private)
+        cited_turn.change(service.turn_sources, [cited_turn, history], sources, show_progress="hidden", **private)
 
         index_outputs = [status, info, listed, skipped, remove_choice]
         corpus: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "corpus", "show_progress_on": [status]}
@@ -173,7 +173,7 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
         add_button.click(service.upload, [upload, overwrite], [upload_status, upload, info], **corpus, **private).then(
             service.documents_view, None, [listed, skipped, remove_choice], **private
         )
-        app.load(service.restore, history, [chatbot, sources, history], js=LOAD_HISTORY, **private)
+        app.load(service.restore, history, [chatbot, sources, history], js=LOAD_HISTORY, **private).then(**save)
         app.load(service.info_markdown, None, info, **private)
         app.load(service.documents_view, None, [listed, skipped, remove_choice], **private)
         if watcher is not None:
