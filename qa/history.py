@@ -51,7 +51,8 @@ def load(value: Any) -> tuple[Turn, ...]:
 
 
 def follow_up_turns(turns: Sequence[Turn]) -> list[tuple[str, str]]:
-    return [(t.question, t.answer) for t in turns]
+    """The (question, answer) pairs a follow-up is understood from; a turn that failed has no answer to use."""
+    return [(t.question, t.answer) for t in turns if t.answer]
 
 
 def to_markdown(turns: Sequence[Turn], title: str = "Conversation") -> str:

@@ -28,7 +28,7 @@ from qa import ui_text as text
 from qa.documents import documents, remove_document, skipped_files
 from qa.examples import suggested_questions
 from qa.generate import llm_configured
-from qa.history import dump, follow_up_turns, load, to_markdown, turn_of
+from qa.history import Turn, dump, follow_up_turns, load, to_markdown, turn_of
 from qa.serialize import answer_json, search_json
 from qa.types import BuildReport
 from qa.uploads import add_documents
@@ -137,12 +137,17 @@ class Service:
             chat[-1] = {"role": "assistant", "content": turn_text(turns[-1], len(turns))}
             yield chat, sources_html(index, answer, len(turns)), "", dump(turns)
         except QAError as exc:
-            chat[-1] = {"role": "assistant", "content": f"⚠️ {escape(str(exc))}"}
-            yield chat, EMPTY_SOURCES, "", gr.skip()
+            yield self._failed(chat, turns, question, str(exc))
         except Exception:
             log.exception("answering %r failed", question)
-            chat[-1] = {"role": "assistant", "content": "⚠️ Something went wrong; the server log has details."}
-            yield chat, EMPTY_SOURCES, "", gr.skip()
+            yield self._failed(chat, turns, question, text.FAILED)
+
+    @staticmethod
+    def _failed(chat: list[dict], turns: tuple[Turn, ...], question: str, problem: str) -> tuple[Any, ...]:
+        """The chat and history with the problem in place of an answer; it is kept, but never asked on from."""
+        failed = Turn(question, "", f"⚠️ {escape(problem)}", False)
+        chat[-1] = {"role": "assistant", "content": failed.shown}
+        return chat, EMPTY_SOURCES, "", dump((*turns, failed))
 
     def restore(self, history: Any) -> tuple[Any, str, dict[str, Any]]:
         """On page load: the chat and the latest answer's sources from the history the browser kept, with example

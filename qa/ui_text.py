@@ -9,6 +9,7 @@ PLACEHOLDER = (
 )
 QUESTION_PLACEHOLDER = "Ask a question and press Enter"
 ASK = "Ask"
+FAILED = "Something went wrong; the server log has details."
 NEW_CHAT = "New chat"
 EXPORT = "Export"
 EXPORT_TITLE = "Conversation with the documents"

@@ -9,8 +9,8 @@ from helpers import DEBIAN_FAQ, DEFAULT_CORPUS, FAQ_CHAT, HOLD, RELEASE, UNHOLD,
 
 from qa import Settings, build_index
 from qa.followup import NOTHING_MORE
-from qa.service import Service
 from qa.history import load
+from qa.service import Service
 from qa.views import EMPTY_SOURCES
 
 
@@ -31,7 +31,9 @@ def test_respond_streams_the_answer_then_shows_its_sources(tmp_path, embedder):
     assert "Shenzhen" in chat[-1]["content"] and "[[1]](#source-1-1)" in chat[-1]["content"]
     assert "hong-kong-ai.txt" in sources and "<mark>" in sources and 'id="source-1-1"' in sources and box == ""
     [turn] = load(history)
-    assert turn.question == "Which cities are in the Greater Bay Area?" and turn.citations[0].source == "hong-kong-ai.txt"
+    assert (
+        turn.question == "Which cities are in the Greater Bay Area?" and turn.citations[0].source == "hong-kong-ai.txt"
+    )
 
 
 def test_a_follow_up_takes_its_context_from_the_history_the_browser_sends(tmp_path, embedder):

@@ -178,4 +178,6 @@ def test_the_cli_prints_the_short_answer_first_and_the_chat_shows_it_in_bold(man
     chat = shown(answer)
     assert chat.startswith("**/etc/papersize**\n\n") and answer.answer in chat
     turns = [turn_of(answer, chat)]
-    assert follow_up_turns(turns) == [(question, answer.answer)], "the bold short answer is not part of the turn's answer"
+    assert follow_up_turns(turns) == [(question, answer.answer)], (
+        "the bold short answer is not part of the turn's answer"
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import BROWSER_ARGS, CHROMIUM, DEBIAN_FAQ, HOLD, TIMEOUT_MS, ask, free_port, write
+from helpers import CHROMIUM, DEBIAN_FAQ, HOLD, TIMEOUT_MS, ask, chromium, free_port, write
 from scans import placed_pdf
 
 from qa import Settings, build_index
@@ -71,12 +71,8 @@ def site(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_page(browser, url: str, viewport: dict = DESKTOP, stored: str | None = None):
