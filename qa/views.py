@@ -142,6 +142,9 @@ def sources_html(index: Index, answer: Answer, turn: int = 0) -> str:
     for c in answer.citations:
         passage = _context(index, c) if answer.answered and answer.mode == "extractive" else escape(c.text)
         figures = []
+        problem = _changed(index, c.source) if c.page and not c.boxes else ""
+        if problem:  # an earlier answer's page whose file the current index no longer places
+            figures.append(f'<div class="qa-page-note">{escape(problem.format(page=c.page))}</div>')
         for page in dict.fromkeys(b.page for b in c.boxes):
             cited = pages[(c.source, page)]
             if cited[0] is c:

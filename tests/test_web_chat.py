@@ -4,6 +4,9 @@ into view, readable pages, a conversation that survives a reload and exports wit
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -272,3 +275,63 @@ def test_the_chat_fits_the_screen_at_desktop_and_phone_width(browser, site, view
     page.screenshot(path=str(shot), full_page=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     page.context.close()
+
+
+def test_the_index_tab_lists_documents_and_a_removed_one_is_no_longer_answered(browser, tmp_path, embedder):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a PDF")
+    server = start(tmp_path)
+    try:
+        page = open_page(browser, server.url)
+        assert MIRROR_LINE in ask(page, "Where is the mirror list kept?")
+        page.get_by_role("tab", name="Index").click()
+        table = page.locator("#documents")
+        page.wait_for_function("document.querySelector('#documents').innerText.includes('apt-mirrors.pdf')")
+        rows = table.inner_text()
+        assert "debian-faq.md" in rows and "building.html" in rows and "HTML" in rows and "PDF" in rows
+        skipped = page.locator("#skipped").inner_text()
+        assert "broken.pdf" in skipped and len(skipped.split("broken.pdf", 1)[1].strip(" :")) > 5
+        page.locator("#remove-choice input").click()
+        page.get_by_role("option", name="apt-mirrors.pdf").click()
+        page.click("#remove")
+        page.locator("#remove-question").get_by_text("apt-mirrors.pdf").wait_for()
+        page.click("#remove-no")
+        page.locator("#remove-confirm").wait_for(state="hidden")
+        assert (server.settings.corpus / "apt-mirrors.pdf").exists()
+        page.click("#remove")
+        page.click("#remove-yes")
+        page.locator("#rebuild-status").get_by_text("Removed").wait_for()
+        page.wait_for_function("!document.querySelector('#documents').innerText.includes('apt-mirrors.pdf')")
+        assert not (server.settings.corpus / "apt-mirrors.pdf").exists()
+        page.get_by_role("tab", name="Sources").click()
+        ask(page, "Where is the mirror list kept?")
+        assert "apt-mirrors.pdf" not in page.locator("#sources").inner_text()
+        page.locator("#chat [data-testid='bot']").first.locator('a[href="#source-1-1"]').click()
+        page.wait_for_selector("#source-1-1.qa-cited")
+        note = page.locator("#source-1-1 .qa-page-note").inner_text()
+        assert "removed from the corpus" in note and page.locator("#source-1-1 img").count() == 0
+        page.context.close()
+    finally:
+        server.app.close()
+
+
+def test_the_server_log_gives_the_local_address_and_no_share_hint(tmp_path, embedder):
+    make_corpus(tmp_path / "corpus")
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    build_index(settings)
+    port = free_port()
+    command = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)]
+    where = ["--corpus", str(settings.corpus), "--index", str(settings.index)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([*command, *where], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any("The chat is at" in line for line in lines):
+            lines.append(process.stdout.readline())
+    finally:
+        process.terminate()
+        rest, _ = process.communicate(timeout=30)
+    log = "".join(lines) + rest
+    assert f"The chat is at http://127.0.0.1:{port}/" in log
+    assert "share=True" not in log and "public link" not in log
