@@ -48,9 +48,6 @@ from qa.views import (
 
 log = logging.getLogger(__name__)
 
-NO_INDEX = "There is no index yet. Open the **Index** tab and click **Rebuild index** (or run `qa index`)."
-NO_INDEX_WATCHING = "There is no index yet; it is being built from the corpus. Ask again in a moment."
-
 
 class Service:
     """The index the app answers from; swapped for a newer version only after a rebuild has finished.
@@ -69,9 +66,9 @@ class Service:
         try:
             self.index = open_index(settings)
         except IndexMissingError:
-            self.problem = NO_INDEX_WATCHING if watcher else NO_INDEX
+            self.problem = text.NO_INDEX_WATCHING if watcher else text.NO_INDEX
         except QAError as exc:
-            self.problem = f"{exc}. Click **Rebuild index** in the Index tab."
+            self.problem = text.INDEX_UNUSABLE.format(problem=exc)
 
     def require(self) -> Index:
         """The index to answer from, switched to a version a `qa index` run has completed since."""
@@ -82,7 +79,7 @@ class Service:
         except QAError as exc:
             log.warning("kept the index in use: %s", exc)
         if self.index is None:
-            raise QAError(self.problem or NO_INDEX)
+            raise QAError(self.problem or text.NO_INDEX)
         return self.index
 
     def reload(self) -> None:
@@ -199,15 +196,18 @@ class Service:
 
     def rebuild(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str, list[list[Any]], str, Any]:
         """The Rebuild index button: (status line, index info, documents, skipped files, remove menu)."""
-        progress(0, desc="Reading the corpus")
+        progress(0, desc=text.PROGRESS_READING)
 
         def report_progress(step: BuildProgress) -> None:
             if step.stage == "ocr":
-                desc, unit = f"OCR {step.source}", "pages"
+                desc, unit = text.PROGRESS_OCR.format(source=step.source), text.UNIT_PAGES
             elif step.stage == "ray":
-                desc, unit = f"Embedding on Ray ({step.chunks_done} chunks)", "files"
+                desc, unit = text.PROGRESS_RAY.format(chunks=step.chunks_done), text.UNIT_FILES
             else:
-                desc, unit = f"Embedding ({step.files_done} of {step.files_total} files done)", "chunks"
+                desc, unit = (
+                    text.PROGRESS_EMBEDDING.format(done=step.files_done, total=step.files_total),
+                    text.UNIT_CHUNKS,
+                )
             progress((step.done, step.total), desc=desc, unit=unit)
 
         try:
@@ -217,7 +217,7 @@ class Service:
             return f"⚠️ {md(str(exc))}", self.info_markdown(), *self.documents_view()
         except Exception:
             log.exception("rebuilding the index failed")
-            return "⚠️ Rebuilding failed; the server log has details.", self.info_markdown(), *self.documents_view()
+            return text.BUILD_FAILED, self.info_markdown(), *self.documents_view()
         status = build_status(report)
         status += "".join(f"\n- skipped {md(s.source)}: {md(s.reason)}" for s in report.skipped)
         return status, self.info_markdown(), *self.documents_view()
@@ -262,19 +262,19 @@ class Service:
     def upload(self, files: list[str] | None, overwrite: bool) -> tuple[str, Any, str]:
         """The Add to corpus button: (status, cleared file list, index info)."""
         if not files:
-            return "Choose one or more files first.", gr.skip(), gr.skip()
+            return text.UPLOAD_NOTHING, gr.skip(), gr.skip()
         try:
             added, refused = add_documents(self.settings, files, overwrite)
         except Exception:
             log.exception("upload failed")
-            return "⚠️ The upload failed; the server log has details.", None, self.info_markdown()
+            return text.UPLOAD_FAILED, None, self.info_markdown()
         lines = []
         if added:
             names = ", ".join(f"**{md(n)}**" for n in added)
-            then = "They are indexed in a few seconds."
+            then = text.UPLOAD_WATCHING
             if self.watcher is None:
-                then = "Click **Rebuild index** in the Index tab to search them."
-            lines.append(f"Added {names}. {then}")
+                then = text.UPLOAD_REBUILD
+            lines.append(text.UPLOAD_ADDED.format(names=names, then=then))
         lines += [f"- Refused **{md(name)}**: {md(reason)}" for name, reason in refused]
         return "\n".join(lines), None, self.info_markdown()
 
@@ -298,21 +298,24 @@ class Service:
             stale = sync_markdown(self.watcher.state())
         else:
             try:
-                stale = "**yes**, click Rebuild index" if corpus_changed(self.settings) else "no"
+                stale = text.CHANGED_YES if corpus_changed(self.settings) else text.CHANGED_NO
             except QAError as exc:
-                stale = f"unknown ({md(str(exc))})"
-        label = "Sync with the corpus" if self.watcher is not None else "Corpus changed since the build"
+                stale = text.CHANGED_UNKNOWN.format(problem=md(str(exc)))
+        label = text.INFO_SYNC if self.watcher is not None else text.INFO_CHANGED
         if self.index is None:
             sync = f"\n- **{label}:** {stale}" if self.watcher is not None else ""
-            return f"{self.problem or NO_INDEX}\n\n- **Corpus folder:** {md(str(self.settings.corpus))}{sync}"
+            return f"{self.problem or text.NO_INDEX}\n\n- **{text.INFO_CORPUS}:** {md(str(self.settings.corpus))}{sync}"
         info = self.index.info()
         rows = (
-            ("Documents", info.documents),
-            ("Chunks", info.chunks),
-            ("Embedding model", info.model),
-            ("Encoder", " ".join(p for p in (info.backend, info.precision, info.device and f"on {info.device}") if p)),
-            ("Built at", info.built_at),
-            ("Corpus folder", self.settings.corpus),
+            (text.INFO_DOCUMENTS, info.documents),
+            (text.INFO_CHUNKS, info.chunks),
+            (text.INFO_MODEL, info.model),
+            (
+                text.INFO_ENCODER,
+                " ".join(p for p in (info.backend, info.precision, info.device and f"on {info.device}") if p),
+            ),
+            (text.INFO_BUILT, info.built_at),
+            (text.INFO_CORPUS, self.settings.corpus),
         )
         lines = [f"- **{name}:** {md(str(value))}" for name, value in rows]
         return "\n".join(lines + [f"- **{label}:** {stale}"])
@@ -332,13 +335,12 @@ def build_status(report: BuildReport) -> str:
 
 
 def chunk_accounting(report: BuildReport) -> str:
-    parts = [f"{report.chunks_embedded} embedded now"]
-    if report.chunks_resumed:
-        parts.append(f"{report.chunks_resumed} taken from an interrupted build")
-    if report.chunks_reused:
-        parts.append(f"{report.chunks_reused} kept from the earlier version of an edited or renamed file")
-    if report.chunks_repeated:
-        parts.append(f"{report.chunks_repeated} the same text as another chunk, embedded once")
-    if report.chunks_kept:
-        parts.append(f"{report.chunks_kept} from unchanged files")
-    return f"{report.chunks_total} chunks in the index: " + ", ".join(parts) + "."
+    counted = (
+        (report.chunks_resumed, text.CHUNKS_RESUMED),
+        (report.chunks_reused, text.CHUNKS_REUSED),
+        (report.chunks_repeated, text.CHUNKS_REPEATED),
+        (report.chunks_kept, text.CHUNKS_KEPT),
+    )
+    parts = [text.CHUNKS_EMBEDDED.format(count=report.chunks_embedded)]
+    parts += [label.format(count=count) for count, label in counted if count]
+    return text.CHUNKS_IN_INDEX.format(total=report.chunks_total, parts=", ".join(parts))

@@ -23,6 +23,13 @@ from qa.ui_text import (
     SOURCES_EMPTY,
     SOURCES_SEARCHING,
     SOURCES_TITLE,
+    SYNC_CHECKING,
+    SYNC_ERROR,
+    SYNC_IN_SYNC,
+    SYNC_STOPPED,
+    SYNC_STOPPED_ERROR,
+    SYNC_UPDATING,
+    SYNC_UPDATING_ONE,
     UNSUPPORTED,
     WHY,
 )
@@ -35,14 +42,14 @@ STREAM_STEPS = 12
 def sync_markdown(state: SyncState) -> str:
     """One line for the index panel: in sync, updating N files, or the last error."""
     if state.state == "in_sync":
-        return f"in sync, watching for changes (checked {md(state.checked_at)})"
+        return SYNC_IN_SYNC.format(checked=md(state.checked_at))
     if state.state == "updating":
-        return f"**updating: {state.files} file{'s' if state.files != 1 else ''}**…"
+        return (SYNC_UPDATING_ONE if state.files == 1 else SYNC_UPDATING).format(files=state.files)
     if state.state == "error":
-        return f"**last error:** {md(state.error)}"
+        return SYNC_ERROR.format(error=md(state.error))
     if state.state == "stopped":
-        return "not watching" + (f" (last error: {md(state.error)})" if state.error else "")
-    return "checking the corpus…"
+        return SYNC_STOPPED + (SYNC_STOPPED_ERROR.format(error=md(state.error)) if state.error else "")
+    return SYNC_CHECKING
 
 
 def md(text: str) -> str:

@@ -121,6 +121,7 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                         headers=text.DOCUMENTS_HEADERS,
                         interactive=False,
                         wrap=True,
+                        column_widths=["36%", "12%", "13%", "13%", "26%"],
                         elem_id="documents",
                         show_search="none",
                     )
