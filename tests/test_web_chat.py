@@ -46,6 +46,16 @@ MIRRORS_PDF = [
     ],
 ]
 PHONE = {"width": 420, "height": 860}
+WATCH_PROGRESS = """() => {
+  window.progressShown = [];
+  const note = () => document.querySelectorAll("#rebuild-status, #documents, #index-info").forEach((block) => {
+    const tracker = block.querySelector("[data-testid=status-tracker]");
+    if (tracker && !tracker.classList.contains("hide") && !window.progressShown.includes(block.id)) {
+      window.progressShown.push(block.id);
+    }
+  });
+  new MutationObserver(note).observe(document.body, {subtree: true, attributes: true, childList: true});
+}"""
 DESKTOP = {"width": 1400, "height": 950}
 
 
@@ -299,8 +309,11 @@ def test_the_index_tab_lists_documents_and_a_removed_one_is_no_longer_answered(b
         page.locator("#remove-confirm").wait_for(state="hidden")
         assert (server.settings.corpus / "apt-mirrors.pdf").exists()
         page.click("#remove")
+        page.evaluate(WATCH_PROGRESS)
         page.click("#remove-yes")
         page.locator("#rebuild-status").get_by_text("Removed").wait_for()
+        shown = page.evaluate("window.progressShown")
+        assert "rebuild-status" in shown and "documents" not in shown, "progress has its own place"
         page.wait_for_function("!document.querySelector('#documents').innerText.includes('apt-mirrors.pdf')")
         assert not (server.settings.corpus / "apt-mirrors.pdf").exists()
         page.get_by_role("tab", name="Sources").click()
