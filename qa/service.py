@@ -48,6 +48,8 @@ from qa.views import (
 
 log = logging.getLogger(__name__)
 
+REVEAL_UP_TO_TURNS = 50  # past this, revealing words in steps redraws the long chat a dozen times: shown at once
+
 
 class Service:
     """The index the app answers from; swapped for a newer version only after a rebuild has finished.
@@ -122,7 +124,7 @@ class Service:
             chosen = mode if llm_configured(self.settings) else "extractive"
             stream = index.stream(question, int(k), follow_up_turns(turns), mode=chosen)
             for part in stream:
-                if part and not streamed and chosen == "extractive":
+                if part and not streamed and chosen == "extractive" and len(turns) < REVEAL_UP_TO_TURNS:
                     for revealed in progressive(part):
                         chat[-1] = {"role": "assistant", "content": chat_text(revealed)}
                         yield chat, gr.skip(), "", gr.skip()
