@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import gradio as gr
+from gradio.components.chatbot import ExampleMessage, Message, MessageDict
 
 from qa import (
     BuildProgress,
@@ -152,18 +153,19 @@ class Service:
         """On page load: the chat and the latest answer's sources from the history the browser kept, with example
         questions from the documents; a history the app cannot read starts an empty one."""
         turns = load(history)
-        chat = gr.Chatbot(value=chat_messages(turns), examples=self.example_list())  # type: ignore[arg-type]
+        messages = cast(list[MessageDict | Message], chat_messages(turns))
+        chat = gr.Chatbot(value=messages, examples=self.example_list())
         return chat, self.turn_sources(str(len(turns)), history), dump(turns)
 
     def new_chat(self) -> tuple[Any, str, dict[str, Any]]:
-        return gr.Chatbot(value=[], examples=self.example_list()), EMPTY_SOURCES, dump(())  # type: ignore[arg-type]
+        return gr.Chatbot(value=[], examples=self.example_list()), EMPTY_SOURCES, dump(())
 
     def examples_update(self) -> Any:
-        return gr.Chatbot(examples=self.example_list())  # type: ignore[arg-type]
+        return gr.Chatbot(examples=self.example_list())
 
-    def example_list(self) -> list[dict[str, str]] | None:
+    def example_list(self) -> list[ExampleMessage] | None:
         questions = self.examples()
-        return [{"text": q} for q in questions] if questions else None
+        return [ExampleMessage(text=q) for q in questions] if questions else None
 
     def examples(self) -> tuple[str, ...]:
         """Questions from the indexed documents that the index answers; worked out once per index version."""
