@@ -37,6 +37,8 @@ from qa.ui_text import (
 EMPTY_SOURCES = f'<div class="qa-empty">{SOURCES_EMPTY}</div>'
 SEARCHING = f'<div class="qa-empty">{SOURCES_SEARCHING}</div>'
 STREAM_STEPS = 12
+LETTER_POINTS = 612  # a page's width is taken as a Letter page's, in points, to size its text on screen
+READABLE_PX_PER_POINT = 1.3  # 9-point text about 12 px high; a narrower card scrolls the page sideways instead
 
 
 def sync_markdown(state: SyncState) -> str:
@@ -124,8 +126,9 @@ def _page_figure(index: Index, cited: list[Citation], page: int) -> str:
     )
     numbers = ", ".join(f"[{n}]" for n in dict.fromkeys(n for n, _ in boxes))
     return (
-        f'<figure class="qa-page" title="{escape(PAGE_OPEN)}" tabindex="0"><div class="qa-page-crop" '
-        f'style="aspect-ratio:{x1 - x0:.1f} / {y1 - y0:.1f}">{sheet}</div>'
+        f'<figure class="qa-page" title="{escape(PAGE_OPEN)}" tabindex="0"><div class="qa-page-scroll">'
+        f'<div class="qa-page-crop" style="aspect-ratio:{x1 - x0:.1f} / {y1 - y0:.1f};'
+        f'min-width:{READABLE_PX_PER_POINT * LETTER_POINTS * (x1 - x0) / w:.0f}px">{sheet}</div></div>'
         f"<figcaption>{escape(PAGE_CAPTION.format(page=page, numbers=numbers))}</figcaption></figure>"
     )
 

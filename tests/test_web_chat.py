@@ -279,6 +279,10 @@ def test_the_chat_fits_the_screen_at_desktop_and_phone_width(browser, site, view
     page.locator("#sources .qa-page-image").first.wait_for()
     page.wait_for_function("document.querySelector('#sources .qa-page-image').complete")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scroll"
+    crop = page.locator("#sources .qa-page-crop").first.bounding_box()
+    page_width = page.locator("#sources .qa-page-sheet").first.bounding_box()["width"]
+    assert page_width / 612 * 9 >= 11, "9-point text of the cited page is at least 11 px high at normal size"
+    assert crop["width"] <= page_width
     intro = page.locator("#chat").inner_text()
     assert "on the right" not in intro and "below" not in intro
     shot = tmp_path / f"chat-{viewport['width']}.png"
