@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from qa import Answer, Citation, Index, SyncState
+from qa import Answer, Box, Citation, Index, SyncState
 from qa.history import MARKER, Turn
 from qa.pages import page_image
 from qa.ui_text import (
@@ -84,7 +84,7 @@ def card_id(turn: int, n: int) -> str:
 def _changed(index: Index, source: str) -> str:
     """Why the page of corpus file `source` cannot be shown as it was indexed: removed or changed; "" if neither."""
     path = os.path.join(index.settings.corpus, source)
-    row = index.snapshot.documents().get(source)
+    row = index.snapshot.documents(source).get(source)
     try:
         info = os.stat(path)
     except OSError:
@@ -104,15 +104,7 @@ def _page_figure(index: Index, cited: list[Citation], page: int) -> str:
         return f'<div class="qa-page-note">{escape(problem or PAGE_UNREADABLE).format(page=page)}</div>'
     boxes = [(c.id, b) for c in cited for b in c.boxes if b.page == page]
     w, h = image.width, image.height
-    pad_x, pad_y = 0.04 * w, 0.05 * h
-    x0 = max(0.0, min(b.x0 for _, b in boxes) - pad_x)
-    x1 = min(w, max(b.x1 for _, b in boxes) + pad_x)
-    if x1 - x0 < w / 2:  # never zoom in past twice the page width
-        middle = (x0 + x1) / 2
-        x0 = min(max(0.0, middle - w / 4), w / 2)
-        x1 = x0 + w / 2
-    y0 = max(0.0, min(b.y0 for _, b in boxes) - pad_y)
-    y1 = min(h, max(b.y1 for _, b in boxes) + pad_y)
+    x0, y0, x1, y1 = _crop([b for _, b in boxes], w, h)
     marks = "".join(
         f'<span class="qa-highlight" data-n="{n}" style="left:{100 * b.x0 / w:.3f}%;top:{100 * b.y0 / h:.3f}%;'
         f'width:{100 * (b.x1 - b.x0) / w:.3f}%;height:{100 * (b.y1 - b.y0) / h:.3f}%"></span>'
@@ -131,6 +123,18 @@ def _page_figure(index: Index, cited: list[Citation], page: int) -> str:
         f'min-width:{READABLE_PX_PER_POINT * LETTER_POINTS * (x1 - x0) / w:.0f}px">{sheet}</div></div>'
         f"<figcaption>{escape(PAGE_CAPTION.format(page=page, numbers=numbers))}</figcaption></figure>"
     )
+
+
+def _crop(boxes: list[Box], w: float, h: float) -> tuple[float, float, float, float]:
+    """The part of a w x h page shown in the card: the boxes with a margin, at least half the page wide."""
+    x0 = max(0.0, min(b.x0 for b in boxes) - 0.04 * w)
+    x1 = min(w, max(b.x1 for b in boxes) + 0.04 * w)
+    if x1 - x0 < w / 2:
+        x0 = min(max(0.0, (x0 + x1) / 2 - w / 4), w / 2)
+        x1 = x0 + w / 2
+    y0 = max(0.0, min(b.y0 for b in boxes) - 0.05 * h)
+    y1 = min(h, max(b.y1 for b in boxes) + 0.05 * h)
+    return x0, y0, x1, y1
 
 
 def sources_html(index: Index, answer: Answer, turn: int = 0) -> str:

@@ -106,8 +106,10 @@ class Catalog:
         )
         return [Region(r["start"], r["end"], Box(r["page"], r["x0"], r["y0"], r["x1"], r["y1"])) for r in _named(rows)]
 
-    def documents(self) -> dict[str, DocumentRow]:
-        rows = self.db.execute("SELECT source, sha256, size, mtime, plain FROM documents")
+    def documents(self, source: str | None = None) -> dict[str, DocumentRow]:
+        """Every document by source, or only `source` (an empty dict when it is not in the catalog)."""
+        query = "SELECT source, sha256, size, mtime, plain FROM documents"
+        rows = self.db.execute(query) if source is None else self.db.execute(query + " WHERE source = ?", (source,))
         return {r["source"]: DocumentRow(**{**r, "plain": bool(r["plain"])}) for r in _named(rows)}
 
     def document_stats(self) -> list[DocumentStats]:

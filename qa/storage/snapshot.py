@@ -85,8 +85,8 @@ class Snapshot:
     def regions(self, source: str, start: int, end: int) -> list[Region]:
         return self.catalog.regions(source, start, end)
 
-    def documents(self) -> dict[str, DocumentRow]:
-        return self.catalog.documents()
+    def documents(self, source: str | None = None) -> dict[str, DocumentRow]:
+        return self.catalog.documents(source)
 
     def document_stats(self) -> list[DocumentStats]:
         return self.catalog.document_stats()
