@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import CHROMIUM, DEBIAN_FAQ, HOLD, TIMEOUT_MS, ask, chromium, free_port, write
+from helpers import CHROMIUM, DEBIAN_FAQ, HOLD, ROOT, TIMEOUT_MS, ask, chromium, free_port, write
 from scans import placed_pdf
 
 from qa import Settings, build_index
@@ -340,7 +340,9 @@ def test_the_server_log_gives_the_local_address_and_no_share_hint(tmp_path, embe
     command = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)]
     where = ["--corpus", str(settings.corpus), "--index", str(settings.index)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([*command, *where], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    process = subprocess.Popen(
+        [*command, *where], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     try:
         lines = []
         deadline = time.monotonic() + 120
