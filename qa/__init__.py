@@ -36,7 +36,11 @@ The modules, in the order data flows through them:
     cli           the qa command
     service       the app's state and handlers (chat, rebuild, upload, HTTP API), callable without a server
       views       what the app shows: sources with highlights and page images (pages), the sync state
+      history     the conversation the browser keeps: its format, older copies, the Markdown export
+      examples    example questions from the indexed documents, offered only when answered
+      documents   the documents of an index for the Index tab, and removing one from the corpus
       uploads     files added from the browser, copied into the corpus under checked names
+      ui_text     every string the app shows, in one place
     web           the Gradio layout, wired to the handlers, and the server
 
 Beside them: types (the records that cross module boundaries), errors, files (digests, sizes),

@@ -175,8 +175,20 @@ def _report_line(report: BuildReport) -> str:
     return (
         f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
         f"unchanged {report.unchanged} files; {report.chunks_embedded} chunks embedded{resumed}; "
-        f"{report.documents_total} documents, {report.chunks_total} chunks in the index; {report.seconds:.1f} s"
+        f"{report.documents_total} documents, {report.chunks_total} chunks in the index{_other_chunks(report)}; "
+        f"{report.seconds:.1f} s"
     )
+
+
+def _other_chunks(report: BuildReport) -> str:
+    """The chunks of the index that this build did not embed, so the counts add up."""
+    parts = [
+        (report.chunks_kept, "from unchanged files"),
+        (report.chunks_reused, "kept from edited or renamed files"),
+        (report.chunks_repeated, "repeating another chunk's text, embedded once"),
+    ]
+    said = [f"{count} {what}" for count, what in parts if count]
+    return f" ({', '.join(said)})" if said else ""
 
 
 def cmd_watch(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -229,7 +229,7 @@ def _build(
         writer.wait()  # it removes its scratch folder before the failure goes up
         raise
     notes = _commit(settings, work, writer, checkpoint)
-    return _report(work, loaded, skipped, len(todo), started, True, settings, len(resumed), notes)
+    return _report(work, loaded, skipped, len(todo), started, True, settings, len(resumed), notes, known)
 
 
 def _build_on_ray(
@@ -274,7 +274,7 @@ def _build_on_ray(
             raise storage.write_error(settings.index, exc) from exc
         raise
     notes = _commit(settings, work, writer, checkpoint)
-    return _report(work, loaded, skipped, len(tally.embedded), started, True, settings, len(resumed), notes)
+    return _report(work, loaded, skipped, len(tally.embedded), started, True, settings, len(resumed), notes, known)
 
 
 def _commit(settings: Settings, work: Plan, writer: _Writer, checkpoint: storage.Checkpoint) -> tuple[str, ...]:
@@ -619,8 +619,12 @@ def _report(
     settings: Settings,
     resumed: int = 0,
     warnings: tuple[str, ...] = (),
+    known: Collection[str] = (),
 ) -> BuildReport:
+    """What the build did; `known` are the texts whose vectors came from the base version."""
     done = {item.row.source for item in loaded}
+    texts = [c.text for item in loaded for c in item.chunks]
+    reused = sum(t in known for t in texts)
     added = tuple(f.source for f in work.added if f.source in done or not wrote)
     changed = tuple(f.source for f in work.changed if f.source in done or not wrote)
     documents, chunks = 0, 0
@@ -636,6 +640,9 @@ def _report(
         skipped=tuple(work.skipped + skipped),
         chunks_embedded=embedded,
         chunks_resumed=resumed,
+        chunks_new=len(texts),
+        chunks_reused=reused,
+        chunks_repeated=max(0, len(texts) - reused - embedded - resumed),
         chunks_total=chunks,
         documents_total=documents,
         seconds=time.perf_counter() - started,

@@ -16,7 +16,7 @@ from qa.loaders import IMAGES
 
 log = logging.getLogger(__name__)
 
-WIDTH = 1000  # pixels across a rendered page: readable in the Sources tab, light enough to send
+WIDTH = 1600  # pixels across a rendered page: 2.6 per point on a Letter page, so 9-point text is about 23 px high
 
 
 @dataclass(frozen=True)

@@ -172,11 +172,19 @@ class BuildReport:
     skipped: tuple[Skipped, ...] = ()
     chunks_embedded: int = 0
     chunks_resumed: int = 0  # taken from the checkpoint of an interrupted build instead of embedded again
+    chunks_new: int = 0  # chunks of the files added or changed; the rest of chunks_total are unchanged files'
+    chunks_reused: int = 0  # of chunks_new: vectors kept from the earlier version of an edited or renamed file
+    chunks_repeated: int = 0  # of chunks_new: the same text as another new chunk, embedded once
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
     wrote: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def chunks_kept(self) -> int:
+        """Chunks of unchanged files, carried over from the previous version."""
+        return max(0, self.chunks_total - self.chunks_new)
 
 
 @dataclass(frozen=True)

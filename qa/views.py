@@ -4,29 +4,54 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
-from qa import Answer, Citation, Index, Settings, SyncState
+from qa import Answer, Box, Citation, Index, SyncState
+from qa.history import MARKER, Turn
 from qa.pages import page_image
+from qa.ui_text import (
+    CLOSEST_TITLE,
+    PAGE_ABOVE,
+    PAGE_CAPTION,
+    PAGE_CHANGED,
+    PAGE_OPEN,
+    PAGE_REMOVED,
+    PAGE_UNREADABLE,
+    SOURCES_EMPTY,
+    SOURCES_SEARCHING,
+    SOURCES_TITLE,
+    SYNC_CHECKING,
+    SYNC_ERROR,
+    SYNC_IN_SYNC,
+    SYNC_STOPPED,
+    SYNC_STOPPED_ERROR,
+    SYNC_UPDATING,
+    SYNC_UPDATING_ONE,
+    UNSUPPORTED,
+    WHY,
+)
 
-EMPTY_SOURCES = '<div class="qa-empty">Sources of the latest answer appear here.</div>'
-SEARCHING = '<div class="qa-empty">Searching the documents…</div>'
+EMPTY_SOURCES = f'<div class="qa-empty">{SOURCES_EMPTY}</div>'
+SEARCHING = f'<div class="qa-empty">{SOURCES_SEARCHING}</div>'
 STREAM_STEPS = 12
+LETTER_POINTS = 612  # a page's width is taken as a Letter page's, in points, to size its text on screen
+READABLE_PX_PER_POINT = 1.3  # 9-point text about 12 px high; a narrower card scrolls the page sideways instead
 
 
 def sync_markdown(state: SyncState) -> str:
     """One line for the index panel: in sync, updating N files, or the last error."""
     if state.state == "in_sync":
-        return f"in sync, watching for changes (checked {md(state.checked_at)})"
+        return SYNC_IN_SYNC.format(checked=md(state.checked_at))
     if state.state == "updating":
-        return f"**updating: {state.files} file{'s' if state.files != 1 else ''}**…"
+        return (SYNC_UPDATING_ONE if state.files == 1 else SYNC_UPDATING).format(files=state.files)
     if state.state == "error":
-        return f"**last error:** {md(state.error)}"
+        return SYNC_ERROR.format(error=md(state.error))
     if state.state == "stopped":
-        return "not watching" + (f" (last error: {md(state.error)})" if state.error else "")
-    return "checking the corpus…"
+        return SYNC_STOPPED + (SYNC_STOPPED_ERROR.format(error=md(state.error)) if state.error else "")
+    return SYNC_CHECKING
 
 
 def md(text: str) -> str:
@@ -43,90 +68,140 @@ def escape(text: str) -> str:
 
 
 def _context(index: Index, c: Citation) -> str:
-    """The cited text highlighted inside its paragraph of the retrieved chunk, all HTML-escaped."""
-    for hit in index.search(c.text, k=5):
-        chunk = hit.chunk
-        if chunk.source == c.source and chunk.start <= c.start and c.end <= chunk.end:
-            a, b = c.start - chunk.start, c.end - chunk.start
-            text = chunk.text
-            left = text.rfind("\n\n", 0, a)
-            left = 0 if left < 0 else left + 2
-            right = text.find("\n\n", b)
-            right = len(text) if right < 0 else right
-            return f"{escape(text[left:a])}<mark>{escape(text[a:b])}</mark>{escape(text[b:right])}"
-    return f"<mark>{escape(c.text)}</mark>"
+    """The cited text highlighted inside the chunk that holds it, all HTML-escaped."""
+    chunk = index.snapshot.chunk_around(c.source, c.start, c.end)
+    if chunk is None:
+        return f"<mark>{escape(c.text)}</mark>"
+    a, b = c.start - chunk.start, c.end - chunk.start
+    text = chunk.text
+    return f"{escape(text[:a])}<mark>{escape(text[a:b])}</mark>{escape(text[b:])}"
 
 
-def _page_figure(settings: Settings, c: Citation) -> str:
-    """The page of a PDF or image citation with its boxes highlighted, or "" where there is no page to show."""
-    if not c.boxes:
-        return ""
-    page = c.boxes[0].page
-    image = page_image(settings, c.source, page)
+def card_id(turn: int, n: int) -> str:
+    return f"source-{turn}-{n}"
+
+
+def _changed(index: Index, source: str) -> str:
+    """Why the page of corpus file `source` cannot be shown as it was indexed: removed or changed; "" if neither."""
+    path = os.path.join(index.settings.corpus, source)
+    row = index.snapshot.documents(source).get(source)
+    try:
+        info = os.stat(path)
+    except OSError:
+        return PAGE_REMOVED
+    if row is not None and (info.st_size != row.size or abs(info.st_mtime - row.mtime) > 1e-3):
+        return PAGE_CHANGED
+    return ""
+
+
+def _page_figure(index: Index, cited: list[Citation], page: int) -> str:
+    """Page `page` of the citations' file, drawn once with every cited line boxed and numbered; a note instead
+    where the file has been removed or changed since it was indexed."""
+    source = cited[0].source
+    problem = _changed(index, source)
+    image = None if problem else page_image(index.settings, source, page)
     if image is None:
-        return ""
+        return f'<div class="qa-page-note">{escape(problem or PAGE_UNREADABLE).format(page=page)}</div>'
+    boxes = [(c.id, b) for c in cited for b in c.boxes if b.page == page]
+    w, h = image.width, image.height
+    x0, y0, x1, y1 = _crop([b for _, b in boxes], w, h)
     marks = "".join(
-        f'<span class="qa-highlight" style="left:{100 * b.x0 / image.width:.2f}%;top:{100 * b.y0 / image.height:.2f}%;'
-        f'width:{100 * (b.x1 - b.x0) / image.width:.2f}%;height:{100 * (b.y1 - b.y0) / image.height:.2f}%"></span>'
-        for b in c.boxes
-        if b.page == page
+        f'<span class="qa-highlight" data-n="{n}" style="left:{100 * b.x0 / w:.3f}%;top:{100 * b.y0 / h:.3f}%;'
+        f'width:{100 * (b.x1 - b.x0) / w:.3f}%;height:{100 * (b.y1 - b.y0) / h:.3f}%"></span>'
+        for n, b in boxes
     )
     data = base64.b64encode(image.png).decode("ascii")
+    sheet = (
+        f'<div class="qa-page-sheet" style="width:{100 * w / (x1 - x0):.3f}%;left:{-100 * x0 / (x1 - x0):.3f}%;'
+        f'top:{-100 * y0 / (y1 - y0):.3f}%"><img class="qa-page-image" alt="page {page} of {escape(source)}" '
+        f'src="data:image/png;base64,{data}">{marks}</div>'
+    )
+    numbers = ", ".join(f"[{n}]" for n in dict.fromkeys(n for n, _ in boxes))
     return (
-        f'<figure class="qa-page"><div class="qa-page-frame"><img class="qa-page-image" '
-        f'alt="page {page} of {escape(c.source)}" src="data:image/png;base64,{data}">{marks}</div>'
-        f"<figcaption>Page {page}</figcaption></figure>"
+        f'<figure class="qa-page" title="{escape(PAGE_OPEN)}" tabindex="0"><div class="qa-page-scroll">'
+        f'<div class="qa-page-crop" style="aspect-ratio:{x1 - x0:.1f} / {y1 - y0:.1f};'
+        f'min-width:{READABLE_PX_PER_POINT * LETTER_POINTS * (x1 - x0) / w:.0f}px">{sheet}</div></div>'
+        f"<figcaption>{escape(PAGE_CAPTION.format(page=page, numbers=numbers))}</figcaption></figure>"
     )
 
 
-def sources_html(index: Index, answer: Answer) -> str:
-    """The citations of an answer, or the closest passages of a refusal, labelled as such."""
+def _crop(boxes: list[Box], w: float, h: float) -> tuple[float, float, float, float]:
+    """The part of a w x h page shown in the card: the boxes with a margin, at least half the page wide."""
+    x0 = max(0.0, min(b.x0 for b in boxes) - 0.04 * w)
+    x1 = min(w, max(b.x1 for b in boxes) + 0.04 * w)
+    if x1 - x0 < w / 2:
+        x0 = min(max(0.0, (x0 + x1) / 2 - w / 4), w / 2)
+        x1 = x0 + w / 2
+    y0 = max(0.0, min(b.y0 for b in boxes) - 0.05 * h)
+    y1 = min(h, max(b.y1 for b in boxes) + 0.05 * h)
+    return x0, y0, x1, y1
+
+
+def sources_html(index: Index, answer: Answer, turn: int = 0) -> str:
+    """The citations of an answer, or the closest passages of a refusal, labelled as such; each card has the id
+    its [n] in the chat links to, and a cited page is drawn once, in the card of its first citation."""
     if not answer.citations:
         return EMPTY_SOURCES
-    title = "Sources" if answer.answered else "Closest passages (no answer found)"
-    parts = [f'<div class="qa-sources{"" if answer.answered else " qa-refused"}">']
+    title = SOURCES_TITLE if answer.answered else CLOSEST_TITLE
+    parts = [f'<div class="qa-sources{"" if answer.answered else " qa-refused"}" data-turn="{turn}">']
     parts.append(f'<div class="qa-sources-title">{title}</div>')
     if answer.reason and not answer.answered:
-        parts.append(f'<div class="qa-reason">Why: {escape(answer.reason)}</div>')
+        parts.append(f'<div class="qa-reason">{escape(WHY.format(reason=answer.reason))}</div>')
     for sentence in answer.unsupported_sentences:
-        parts.append(f'<div class="qa-warning">Not supported by the passages: {escape(sentence)}</div>')
+        parts.append(f'<div class="qa-warning">{escape(UNSUPPORTED.format(sentence=sentence))}</div>')
+    pages: dict[tuple[str, int], list[Citation]] = {}
+    for c in answer.citations:
+        for page in dict.fromkeys(b.page for b in c.boxes):
+            pages.setdefault((c.source, page), []).append(c)
     for c in answer.citations:
         passage = _context(index, c) if answer.answered and answer.mode == "extractive" else escape(c.text)
+        figures = []
+        problem = _changed(index, c.source) if c.page and not c.boxes else ""
+        if problem:  # an earlier answer's page whose file the current index no longer places
+            figures.append(f'<div class="qa-page-note">{escape(problem.format(page=c.page))}</div>')
+        for page in dict.fromkeys(b.page for b in c.boxes):
+            cited = pages[(c.source, page)]
+            if cited[0] is c:
+                figures.append(_page_figure(index, cited, page))
+            else:
+                figures.append(f'<div class="qa-page-note">{escape(PAGE_ABOVE.format(page=page, n=cited[0].id))}</div>')
         parts.append(
-            f'<div class="qa-source"><div class="qa-source-head"><span class="qa-marker">[{c.id}]</span>'
-            f'<span class="qa-file">{escape(c.source)}</span> · {_lines(c)}</div>'
-            f'{_page_figure(index.settings, c)}<div class="qa-passage">{passage}</div></div>'
+            f'<div class="qa-source" id="{card_id(turn, c.id)}"><div class="qa-source-head">'
+            f'<span class="qa-marker">[{c.id}]</span><span class="qa-file">{escape(c.source)}</span> · {_lines(c)}'
+            f'</div>{"".join(figures)}<div class="qa-passage">{passage}</div></div>'
         )
     parts.append("</div>")
     return "".join(parts)
 
 
-SHORT = re.compile(r"^\*\*[^\n]*\*\*\n\n")  # the bold short answer above an answer's text
+def linked(text: str, turn: int, ids: Iterable[int]) -> str:
+    """Chat Markdown in which each [n] of a cited passage links to its source card."""
+    known = set(ids)
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f"[[{n}]](#{card_id(turn, n)})" if n in known else match.group(0)
+
+    return MARKER.sub(link, text)
+
+
+def chat_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
+    """The chat as Gradio shows it, from the stored turns; turn numbers start at 1."""
+    messages = []
+    for number, turn in enumerate(turns, start=1):
+        messages.append({"role": "user", "content": chat_text(turn.question)})
+        messages.append({"role": "assistant", "content": turn_text(turn, number)})
+    return messages
+
+
+def turn_text(turn: Turn, number: int) -> str:
+    return linked(turn.shown, number, (c.id for c in turn.citations))
 
 
 def shown(answer: Answer) -> str:
     """The answer as the chat shows it: the short answer in bold above the cited text, a notice below."""
     short = f"**{chat_text(answer.short.text)}**\n\n" if answer.short else ""
     return short + chat_text(answer.answer) + (f"\n\n_{chat_text(answer.notice)}_" if answer.notice else "")
-
-
-def turns_of(chat: list[dict]) -> list[tuple[str, str]]:
-    """The (question, answer) turns of a chat as the browser sent it back, so a follow-up is understood by
-    whichever app process answers it: the conversation lives in the page, not in one server's memory."""
-    turns = []
-    for asked, answered in zip(chat, chat[1:]):
-        if asked.get("role") == "user" and answered.get("role") == "assistant":
-            answer = _message_text(answered)
-            if not answer.startswith("⚠️"):
-                turns.append((_message_text(asked), SHORT.sub("", answer).split("\n\n_", 1)[0]))
-    return turns
-
-
-def _message_text(message: dict) -> str:
-    content = message.get("content")
-    if isinstance(content, list):  # Gradio sends a message's content back as a list of typed parts
-        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return str(content or "").replace("&lt;", "<").replace("&gt;", ">")
 
 
 def chat_text(text: str) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from pathlib import Path
+from importlib.resources import files as package_files
 from typing import Any
 
 import gradio as gr
 
 from qa import QAError, Settings, Watcher
+from qa import ui_text as text
 from qa.files import human_size
 from qa.generate import llm_configured
 from qa.loaders import SUPPORTED
@@ -18,35 +20,29 @@ from qa.views import EMPTY_SOURCES
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SOURCE = "hong-kong-ai.txt"
-EXAMPLES = (
-    "What does the government do to support AI?",
-    "Which cities are in the Greater Bay Area?",
-    "How is AI used in finance?",
-    "What challenges does Hong Kong's AI sector face?",
-)
 SYNC_REFRESH_SECONDS = 2.0
-CSS = """
-.qa-sources { display: flex; flex-direction: column; gap: 10px; }
-.qa-sources-title { font-weight: 600; font-size: 1.05em; }
-.qa-refused .qa-sources-title { color: var(--body-text-color-subdued); }
-.qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
-  background: var(--background-fill-secondary); }
-.qa-source-head { font-size: 0.9em; margin-bottom: 4px; }
-.qa-marker { font-weight: 700; margin-right: 4px; }
-.qa-file { font-family: var(--font-mono); }
-.qa-passage { white-space: pre-wrap; max-height: 14em; overflow-y: auto; line-height: 1.45; font-size: 0.92em; }
-.qa-passage mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
-.qa-warning { color: #b45309; font-size: 0.9em; }
-.qa-reason { font-size: 0.95em; margin: 0.2em 0 0.6em; }
-.qa-empty { color: var(--body-text-color-subdued); padding: 8px 0; }
-.qa-page { margin: 0 0 8px; }
-.qa-page-frame { position: relative; width: 100%; border: 1px solid var(--border-color-primary); }
-.qa-page-image { display: block; width: 100%; height: auto; }
-.qa-highlight { position: absolute; background: rgba(250, 204, 21, 0.35); outline: 2px solid #f59e0b;
-  border-radius: 2px; pointer-events: none; }
-.qa-page figcaption { font-size: 0.85em; color: var(--body-text-color-subdued); }
-"""
+HISTORY_KEY = "qa-chat-history"  # the browser's localStorage key of the conversation
+# The conversation stays in the browser: read from localStorage when the page loads, written after each answer.
+LOAD_HISTORY = f"""() => {{
+  try {{ return [JSON.parse(localStorage.getItem({json.dumps(HISTORY_KEY)}) || "null")]; }}
+  catch (error) {{ return [null]; }}
+}}"""
+SAVE_HISTORY = f"""(history) => {{
+  try {{ localStorage.setItem({json.dumps(HISTORY_KEY)}, JSON.stringify(history)); }}
+  catch (error) {{ console.warn("the conversation could not be saved in this browser", error); }}
+}}"""
+DOWNLOAD = f"""(markdown) => {{
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([markdown], {{type: "text/markdown"}}));
+  link.download = {json.dumps(text.EXPORT_FILE)};
+  document.body.appendChild(link);
+  link.click();
+  setTimeout(() => {{ URL.revokeObjectURL(link.href); link.remove(); }}, 1000);
+}}"""
+
+
+def _asset(name: str) -> str:
+    return package_files("qa").joinpath(name).read_text(encoding="utf-8")
 
 
 def _example_text(evt: gr.SelectData) -> str:
@@ -65,27 +61,18 @@ class App(gr.Blocks):
 
 
 def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
-    """The Blocks app: chat with streamed, cited answers, sources, index status, rebuild and upload.
-
-    With a watcher (not yet started), the index panel shows the sync state and refreshes itself.
-    """
+    """The Blocks app: chat with streamed, cited answers kept in the browser, sources, the documents and their
+    index, upload. With a watcher (not yet started), the index panel shows the sync state and refreshes itself."""
     service = Service(settings, watcher)
     if watcher is not None:
         watcher.listener = service.on_watch
-    has_default = (Path(settings.corpus) / DEFAULT_SOURCE).is_file()
     llm = llm_configured(settings)
-
-    placeholder = (
-        "### Ask a question about your documents\n"
-        "Answers quote the documents, mark each quote with **[n]**, and list the sources on the right. "
-        "Follow-up questions use the previous turn."
-    )
-    if service.index is None:
-        placeholder += "\n\n" + service.problem
+    placeholder = text.PLACEHOLDER + ("\n\n" + service.problem if service.index is None else "")
     private: dict[str, Any] = {"api_visibility": "private"}
 
-    with App(title="Ask the documents", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
-        gr.Markdown("# Ask the documents\nQuestions are answered only from the files in the corpus, with citations.")
+    with App(title=text.TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
+        gr.Markdown(text.INTRO)
+        history = gr.JSON(visible=False)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=380):
                 chatbot = gr.Chatbot(
@@ -94,14 +81,13 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                     height=520,
                     placeholder=placeholder,
                     buttons=["copy", "copy_all"],
-                    examples=[{"text": q} for q in EXAMPLES] if has_default else None,
                     feedback_options=None,
                     allow_tags=False,
                     elem_id="chat",
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder="Ask a question and press Enter",
+                        placeholder=text.QUESTION_PLACEHOLDER,
                         show_label=False,
                         scale=5,
                         container=False,
@@ -109,55 +95,88 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                         elem_id="question",
                         autofocus=True,
                     )
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                with gr.Accordion("Settings", open=False):
-                    k = gr.Slider(1, 20, value=settings.k, step=1, label="Passages to read (k)")
+                    send = gr.Button(text.ASK, variant="primary", scale=1, min_width=80, elem_id="ask")
+                with gr.Row():
+                    new_chat = gr.Button(text.NEW_CHAT, size="sm", elem_id="new-chat")
+                    export = gr.Button(text.EXPORT, size="sm", elem_id="export")
+                with gr.Accordion(text.SETTINGS, open=False):
+                    k = gr.Slider(1, 20, value=settings.k, step=1, label=text.PASSAGES_K)
                     mode = gr.Radio(
-                        [
-                            ("Extractive: quote the documents", "extractive"),
-                            ("LLM: write an answer from the passages", "llm"),
-                        ],
+                        [(text.MODE_EXTRACTIVE, "extractive"), (text.MODE_LLM, "llm")],
                         value="llm" if llm else "extractive",
-                        label="Answer mode",
+                        label=text.ANSWER_MODE,
                         visible=llm,
                     )
+                export_text = gr.Textbox(elem_id="export-text", elem_classes="qa-hidden", container=False)
+                cited_turn = gr.Textbox(elem_id="cited-turn", elem_classes="qa-hidden", container=False)
             with gr.Column(scale=2, min_width=320), gr.Tabs():
-                with gr.Tab("Sources", elem_id="tab-sources"):
-                    sources = gr.HTML(EMPTY_SOURCES, js_on_load=None, elem_id="sources")
-                with gr.Tab("Index", elem_id="tab-index"):
+                with gr.Tab(text.TAB_SOURCES, elem_id="tab-sources"):
+                    sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
+                with gr.Tab(text.TAB_INDEX, elem_id="tab-index"):
+                    status = gr.Markdown(elem_id="rebuild-status", min_height=40)
+                    rebuild_button = gr.Button(text.REBUILD, variant="secondary", elem_id="rebuild")
                     info = gr.Markdown(elem_id="index-info")
-                    rebuild_button = gr.Button("Rebuild index", variant="secondary", elem_id="rebuild")
-                    status = gr.Markdown(elem_id="rebuild-status")
-                with gr.Tab("Add documents", elem_id="tab-upload"):
-                    files = gr.File(
-                        file_count="multiple",
-                        elem_id="upload",
-                        label=f"Files ({', '.join(sorted(SUPPORTED))}; up to {human_size(settings.max_upload_bytes)} each)",
+                    gr.Markdown(text.DOCUMENTS_TITLE)
+                    listed = gr.Dataframe(
+                        headers=text.DOCUMENTS_HEADERS,
+                        interactive=False,
+                        wrap=True,
+                        column_widths=["36%", "12%", "13%", "13%", "26%"],
+                        elem_id="documents",
+                        show_search="none",
                     )
-                    overwrite = gr.Checkbox(label="Overwrite files of the same name", value=False)
-                    add_button = gr.Button("Add to corpus", elem_id="add")
+                    skipped = gr.Markdown(elem_id="skipped")
+                    with gr.Row(equal_height=True):
+                        remove_choice = gr.Dropdown(label=text.REMOVE_CHOICE, choices=[], elem_id="remove-choice")
+                        remove_button = gr.Button(text.REMOVE, variant="stop", size="sm", elem_id="remove")
+                    with gr.Row(visible=False, elem_id="remove-confirm") as confirm:
+                        confirm_text = gr.Markdown(elem_id="remove-question")
+                        remove_yes = gr.Button(text.REMOVE_YES, variant="stop", size="sm", elem_id="remove-yes")
+                        remove_no = gr.Button(text.REMOVE_NO, size="sm", elem_id="remove-no")
+                with gr.Tab(text.TAB_UPLOAD, elem_id="tab-upload"):
+                    upload = gr.File(
+                        file_count="multiple",
+                        file_types=sorted(SUPPORTED),
+                        elem_id="upload",
+                        label=text.UPLOAD_LABEL.format(
+                            types=", ".join(sorted(SUPPORTED)), size=human_size(settings.max_upload_bytes)
+                        ),
+                    )
+                    overwrite = gr.Checkbox(label=text.OVERWRITE, value=False)
+                    add_button = gr.Button(text.ADD, elem_id="add")
                     upload_status = gr.Markdown(elem_id="upload-status")
 
         chat_io: dict[str, Any] = {
-            "inputs": [question, chatbot, k, mode],
-            "outputs": [chatbot, sources, question],
+            "inputs": [question, history, k, mode],
+            "outputs": [chatbot, sources, question, history],
         }
-        question.submit(service.respond, **chat_io, **private)
-        send.click(service.respond, **chat_io, **private)
-        chatbot.example_select(_example_text, None, question, **private).then(service.respond, **chat_io, **private)
-        chatbot.clear(lambda: EMPTY_SOURCES, None, sources, **private)
-        rebuild_button.click(
-            service.rebuild, None, [status, info], concurrency_limit=1, concurrency_id="corpus", **private
+        save: dict[str, Any] = {"fn": None, "inputs": [history], "outputs": None, "js": SAVE_HISTORY}
+        question.submit(service.respond, **chat_io, **private).then(**save)
+        send.click(service.respond, **chat_io, **private).then(**save)
+        chatbot.example_select(_example_text, None, question, **private).then(
+            service.respond, **chat_io, **private
+        ).then(**save)
+        for clear in (new_chat.click, chatbot.clear):
+            clear(service.new_chat, None, [chatbot, sources, history], **private).then(**save)
+        export.click(service.export, history, export_text, **private).then(None, export_text, None, js=DOWNLOAD)
+        cited_turn.change(service.turn_sources, [cited_turn, history], sources, show_progress="hidden", **private)
+
+        index_outputs = [status, info, listed, skipped, remove_choice]
+        corpus: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "corpus", "show_progress_on": [status]}
+        rebuild_button.click(service.rebuild, None, index_outputs, **corpus, **private).then(
+            service.examples_update, None, chatbot, **private
         )
-        add_button.click(
-            service.upload,
-            [files, overwrite],
-            [upload_status, files, info],
-            concurrency_limit=1,
-            concurrency_id="corpus",
-            **private,
+        remove_button.click(service.ask_to_remove, remove_choice, [confirm_text, confirm], **private)
+        remove_no.click(lambda: gr.Row(visible=False), None, confirm, **private)
+        remove_yes.click(service.remove, remove_choice, [*index_outputs, confirm], **corpus, **private).then(
+            service.examples_update, None, chatbot, **private
         )
+        add_button.click(service.upload, [upload, overwrite], [upload_status, upload, info], **corpus, **private).then(
+            service.documents_view, None, [listed, skipped, remove_choice], **private
+        )
+        app.load(service.restore, history, [chatbot, sources, history], js=LOAD_HISTORY, **private).then(**save)
         app.load(service.info_markdown, None, info, **private)
+        app.load(service.documents_view, None, [listed, skipped, remove_choice], **private)
         if watcher is not None:
             timer = gr.Timer(SYNC_REFRESH_SECONDS)
             timer.tick(service.info_markdown, None, info, show_progress="hidden", queue=False, **private)
@@ -204,7 +223,7 @@ def serve(
             auth=credentials,
             share=False,
             inbrowser=inbrowser,
-            prevent_thread_lock=not block,
+            prevent_thread_lock=True,
             max_file_size=settings.max_upload_bytes,
             blocked_paths=[os.path.realpath(settings.corpus), os.path.realpath(settings.index)],
             ssr_mode=False,
@@ -212,18 +231,24 @@ def serve(
             pwa=False,
             enable_monitoring=False,
             show_error=False,
-            quiet=not block,
+            quiet=True,  # Gradio's own banner suggests share=True, which the README advises against
             footer_links=["api"],
             theme=gr.themes.Soft(
                 primary_hue="indigo",
                 font=["ui-sans-serif", "system-ui", "sans-serif"],
                 font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
             ),
-            css=CSS,
+            css=_asset("web.css"),
+            js=_asset("web.js"),
         )
     except BaseException:
         app.close()
         raise
-    if block and watcher is not None:
-        watcher.stop()
+    if block:
+        print(f"The chat is at {app.local_url} (this machine only; see the README before serving it to others).")
+        try:
+            app.block_thread()
+        finally:
+            if watcher is not None:
+                watcher.stop()
     return app

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -162,12 +164,17 @@ class HashEncoder:
 
 
 def ask(page, question: str) -> str:
-    """Type a question, press Enter, wait for the finished answer and return its text."""
+    """Type a question, press Enter, wait for the finished answer (kept in the browser's storage, which happens
+    once it is complete) and return its text."""
+    from qa.web import HISTORY_KEY
+
+    turns = f"(JSON.parse(localStorage.getItem('{HISTORY_KEY}') || 'null') || {{turns: []}}).turns.length"
     bots = page.locator("#chat [data-testid='bot']")
-    before = bots.count()
+    before, kept = bots.count(), page.evaluate(turns)
     page.fill("#question textarea", question)
     page.press("#question textarea", "Enter")
     page.wait_for_function(f"document.querySelectorAll(\"#chat [data-testid='bot']\").length > {before}")
+    page.wait_for_function(f"{turns} > {kept}")
     page.wait_for_function("!document.querySelector('#sources').innerText.includes('Searching the documents')")
     return bots.last.inner_text()
 
@@ -218,3 +225,16 @@ ANSWER_KEYS = {
     "short_answer",
     "short_answer_at",
 }
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium driven by Playwright, headless."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -166,7 +166,8 @@ def test_a_question_in_another_language_is_refused_saying_so(manual):
 
 def test_the_cli_prints_the_short_answer_first_and_the_chat_shows_it_in_bold(manual, capsys, monkeypatch):
     from qa.cli import main
-    from qa.views import shown, turns_of
+    from qa.history import follow_up_turns, turn_of
+    from qa.views import shown
 
     question = "Where is the machine-wide paper size kept?"
     where = ["--corpus", str(manual.settings.corpus), "--index", str(manual.settings.index)]
@@ -176,5 +177,7 @@ def test_the_cli_prints_the_short_answer_first_and_the_chat_shows_it_in_bold(man
     answer = manual.ask(question)
     chat = shown(answer)
     assert chat.startswith("**/etc/papersize**\n\n") and answer.answer in chat
-    sent = [{"role": "user", "content": question}, {"role": "assistant", "content": chat}]
-    assert turns_of(sent) == [(question, answer.answer)], "the bold short answer is not part of the turn's answer"
+    turns = [turn_of(answer, chat)]
+    assert follow_up_turns(turns) == [(question, answer.answer)], (
+        "the bold short answer is not part of the turn's answer"
+    )

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 from fake_llm import FakeLLM
-from helpers import BROWSER_ARGS, CHROMIUM, DEFAULT_CORPUS, TIMEOUT_MS, ask, free_port
+from helpers import CHROMIUM, DEFAULT_CORPUS, TIMEOUT_MS, ask, chromium, free_port
 
 from qa import Settings, build_index
+from qa.loaders import SUPPORTED
 from qa.web import serve
 
 pytest.importorskip("playwright")
@@ -47,12 +48,8 @@ def site(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -112,10 +109,15 @@ def test_answer_mode_is_hidden_without_an_llm_endpoint(page):
     assert not page.get_by_text("Answer mode").is_visible()
 
 
-def test_example_question_is_answered_on_click(page):
-    page.get_by_text("Which cities are in the Greater Bay Area?").click()
+def test_example_question_from_the_articles_headings_is_answered_on_click(page, site):
+    example = page.locator("#chat button.example").first
+    question = example.inner_text().strip()
+    heading = question.removeprefix("What is said about ").rstrip("?")
+    assert heading != question and f"\n{heading}:\n" in (site.settings.corpus / "hong-kong-ai.txt").read_text()
+    example.click()
     page.wait_for_selector("#sources .qa-sources-title")
-    assert "Shenzhen" in page.locator("#chat [data-testid='bot']").last.inner_text()
+    assert page.locator("#sources .qa-sources-title").inner_text() == "Sources"
+    assert "[1]" in page.locator("#chat [data-testid='bot']").last.inner_text()
 
 
 def test_index_tab_shows_counts_and_model(page):
@@ -138,12 +140,17 @@ def upload(page, files) -> str:
     return status.inner_text()
 
 
-def test_refused_upload_is_reported_and_writes_nothing(page, site, tmp_path):
+def test_the_file_picker_offers_only_supported_types_and_takes_no_other(page, site, tmp_path):
     before = sorted(p.name for p in site.settings.corpus.iterdir())
+    page.get_by_role("tab", name="Add documents").click()
+    picker = page.locator("#upload input[type=file]")
+    assert {t.strip() for t in picker.get_attribute("accept").split(",")} == set(SUPPORTED)
     bad = tmp_path / "tool.exe"
     bad.write_bytes(b"MZ\x90\x00")
-    message = upload(page, [bad])
-    assert "Refused" in message and "tool.exe" in message and "unsupported type .exe" in message
+    picker.set_input_files([bad])
+    page.click("#add")
+    page.locator("#upload-status").get_by_text("Choose one or more files first.").wait_for()
+    assert "tool.exe" not in page.locator("#upload").inner_text()
     assert sorted(p.name for p in site.settings.corpus.iterdir()) == before
 
 

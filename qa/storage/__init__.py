@@ -12,7 +12,7 @@ behind a CURRENT pointer. The only code that knows the index's file names, check
 """
 
 from qa.storage.atomic import data_files, write_error
-from qa.storage.catalog import DocumentRow, read_documents
+from qa.storage.catalog import DocumentRow, DocumentStats, read_documents
 from qa.storage.checkpoint import Checkpoint, Recipe, checkpoint_chunks, discard_checkpoint, text_key
 from qa.storage.lock import build_lock
 from qa.storage.manifest import (
@@ -61,6 +61,7 @@ __all__ = [
     "VECTORS",
     "Checkpoint",
     "DocumentRow",
+    "DocumentStats",
     "Manifest",
     "Recipe",
     "Snapshot",

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexCorruptError
+from qa.storage.manifest import now_iso
 from qa.storage.names import CATALOG, REBUILD
 from qa.types import Box, Chunk, Region, Span
 
 SCHEMA = """
 CREATE TABLE documents (
     id INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL, mtime REAL NOT NULL, plain INTEGER NOT NULL
+    size INTEGER NOT NULL, mtime REAL NOT NULL, plain INTEGER NOT NULL, indexed_at TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL REFERENCES documents(id),
@@ -46,6 +47,17 @@ class DocumentRow:
     plain: bool
 
 
+@dataclass(frozen=True)
+class DocumentStats:
+    """What the catalog holds of one document: its chunks, its last page (0 without pages), when it was indexed."""
+
+    source: str
+    size: int
+    chunks: int
+    pages: int
+    indexed_at: str  # "" in a catalog written before this was recorded
+
+
 class Catalog:
     """A version's catalog opened read-only; safe to share between threads."""
 
@@ -72,6 +84,18 @@ class Catalog:
             for row in _named(rows)
         }
 
+    def chunk_around(self, source: str, start: int, end: int) -> Chunk | None:
+        """The first chunk of `source` that holds all of its text[start:end]."""
+        rows = self.db.execute(
+            'SELECT d.source, c.start, c."end", c.line_start, c.line_end, c.page, c.text FROM chunks c '
+            'JOIN documents d ON d.id = c.document_id WHERE d.source = ? AND c.start <= ? AND c."end" >= ? '
+            "ORDER BY c.start LIMIT 1",
+            (source, start, end),
+        )
+        for r in _named(rows):
+            return Chunk(Span(r["source"], r["start"], r["end"], r["line_start"], r["line_end"], r["page"]), r["text"])
+        return None
+
     def regions(self, source: str, start: int, end: int) -> list[Region]:
         """The placed lines of `source` that overlap its text[start:end], in text order."""
         rows = self.db.execute(
@@ -82,9 +106,29 @@ class Catalog:
         )
         return [Region(r["start"], r["end"], Box(r["page"], r["x0"], r["y0"], r["x1"], r["y1"])) for r in _named(rows)]
 
-    def documents(self) -> dict[str, DocumentRow]:
-        rows = self.db.execute("SELECT source, sha256, size, mtime, plain FROM documents")
+    def documents(self, source: str | None = None) -> dict[str, DocumentRow]:
+        """Every document by source, or only `source` (an empty dict when it is not in the catalog)."""
+        query = "SELECT source, sha256, size, mtime, plain FROM documents"
+        rows = self.db.execute(query) if source is None else self.db.execute(query + " WHERE source = ?", (source,))
         return {r["source"]: DocumentRow(**{**r, "plain": bool(r["plain"])}) for r in _named(rows)}
+
+    def document_stats(self) -> list[DocumentStats]:
+        indexed = "d.indexed_at" if _has_column(self.db, "documents", "indexed_at") else "''"
+        rows = self.db.execute(
+            f"SELECT d.source, d.size, count(c.id) AS chunks, coalesce(max(c.page), 0) AS pages, {indexed} AS indexed_at "
+            "FROM documents d LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.id ORDER BY d.source"
+        )
+        return [DocumentStats(**r) for r in _named(rows)]
+
+    def sample_texts(self, limit: int) -> list[tuple[str, str]]:
+        """(source, text) of up to `limit` chunks, taking each document's chunks in turn in file order."""
+        rows = self.db.execute(
+            "SELECT source, text FROM (SELECT d.source, c.text, "
+            "row_number() OVER (PARTITION BY c.document_id ORDER BY c.start) AS n "
+            "FROM chunks c JOIN documents d ON d.id = c.document_id) ORDER BY n, source LIMIT ?",
+            (limit,),
+        )
+        return [(row[0], row[1]) for row in rows]
 
     def texts(self) -> list[str]:
         """The text of every chunk, by chunk id."""
@@ -104,6 +148,10 @@ class Catalog:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
 
 
 def read_documents(folder: Path, index: Path) -> dict[str, DocumentRow]:
@@ -127,6 +175,8 @@ class CatalogWriter:
             self.db = sqlite3.connect(path, check_same_thread=False)
             if new:
                 self.db.executescript(SCHEMA)
+            elif not _has_column(self.db, "documents", "indexed_at"):
+                self.db.execute("ALTER TABLE documents ADD COLUMN indexed_at TEXT NOT NULL DEFAULT ''")
             self.db.execute("PRAGMA journal_mode=DELETE")
             self.db.execute("PRAGMA synchronous=FULL")
 
@@ -150,8 +200,8 @@ class CatalogWriter:
         ids = []
         with catalog_writes():
             cur = self.db.execute(
-                "INSERT INTO documents (source, sha256, size, mtime, plain) VALUES (?, ?, ?, ?, ?)",
-                (doc.source, doc.sha256, doc.size, doc.mtime, int(doc.plain)),
+                "INSERT INTO documents (source, sha256, size, mtime, plain, indexed_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (doc.source, doc.sha256, doc.size, doc.mtime, int(doc.plain), now_iso()),
             )
             document_id = cur.lastrowid
             for chunk, chunk_term in zip(chunks, chunk_terms):

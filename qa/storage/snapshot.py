@@ -11,7 +11,7 @@ import numpy as np
 
 from qa.errors import IndexCorruptError, IndexMissingError, first_line
 from qa.sparse import Sparse
-from qa.storage.catalog import Catalog, DocumentRow
+from qa.storage.catalog import Catalog, DocumentRow, DocumentStats
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
 from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS, WORDS
 from qa.types import Chunk, Region
@@ -100,11 +100,20 @@ class Snapshot:
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         return self.catalog.chunks(ids)
 
+    def chunk_around(self, source: str, start: int, end: int) -> Chunk | None:
+        return self.catalog.chunk_around(source, start, end)
+
     def regions(self, source: str, start: int, end: int) -> list[Region]:
         return self.catalog.regions(source, start, end)
 
-    def documents(self) -> dict[str, DocumentRow]:
-        return self.catalog.documents()
+    def documents(self, source: str | None = None) -> dict[str, DocumentRow]:
+        return self.catalog.documents(source)
+
+    def document_stats(self) -> list[DocumentStats]:
+        return self.catalog.document_stats()
+
+    def sample_texts(self, limit: int) -> list[tuple[str, str]]:
+        return self.catalog.sample_texts(limit)
 
     def dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The k nearest chunks by cosine; a compressed index's candidates re-ranked by their exact vectors."""
