@@ -13,7 +13,6 @@ FAILED = "Something went wrong; the server log has details."
 NEW_CHAT = "New chat"
 EXPORT = "Export"
 EXPORT_TITLE = "Conversation with the documents"
-EXPORT_FILE = "conversation.md"
 SETTINGS = "Settings"
 PASSAGES_K = "Passages to read (k)"
 ANSWER_MODE = "Answer mode"
@@ -28,6 +27,11 @@ SOURCES_SEARCHING = "Searching the documents…"
 SOURCES_TITLE = "Sources"
 CLOSEST_TITLE = "Closest passages (no answer found)"
 WHY = "Why: {reason}"
+REFUSED = "The corpus does not cover this question."  # qa.answer.NOT_COVERED, as a refusal in the chat begins
+CLOSEST_ARE = "The closest passages are {markers}."
+CARD_LINE = "line {line}"
+CARD_LINES = "lines {start}–{end}"
+CARD_PAGE = ", page {page}"
 UNSUPPORTED = "Not supported by the passages: {sentence}"
 PAGE_CAPTION = "Page {page}, cited as {numbers}; click to open it full size"
 PAGE_OPEN = "Open the page full size"
@@ -38,7 +42,13 @@ PAGE_UNREADABLE = "Page {page} cannot be drawn from this file."
 
 REBUILD = "Rebuild index"
 DOCUMENTS_TITLE = "### Documents"
-DOCUMENTS_HEADERS = ["Name", "Type", "Pages", "Chunks", "Indexed (UTC)"]
+COLUMN_NAME, COLUMN_TYPE, COLUMN_PAGES, COLUMN_CHUNKS, COLUMN_INDEXED = (
+    "Name",
+    "Type",
+    "Pages",
+    "Chunks",
+    "Indexed (UTC)",
+)
 NO_DOCUMENTS = "No documents are indexed yet."
 SKIPPED_TITLE = "**Skipped files**"
 SKIPPED_LINE = "- {source}: {reason}"
@@ -76,6 +86,7 @@ UNIT_PAGES, UNIT_FILES, UNIT_CHUNKS = "pages", "files", "chunks"
 BUILD_FAILED = "⚠️ Rebuilding failed; the server log has details."
 UPLOAD_NOTHING = "Choose one or more files first."
 UPLOAD_FAILED = "⚠️ The upload failed; the server log has details."
+UPLOAD_REFUSED = "- Refused **{name}**: {reason}"
 UPLOAD_ADDED = "Added {names}. {then}"
 UPLOAD_WATCHING = "They are indexed in a few seconds."
 UPLOAD_REBUILD = "Click **Rebuild index** in the Index tab to search them."

@@ -16,11 +16,13 @@ from qa.files import human_size
 from qa.generate import llm_configured
 from qa.loaders import SUPPORTED
 from qa.service import Service
+from qa.ui_i18n import i18n as translations
 from qa.views import EMPTY_SOURCES
 
 log = logging.getLogger(__name__)
 
 SYNC_REFRESH_SECONDS = 2.0
+EXPORT_FILE = "conversation.md"
 HISTORY_KEY = "qa-chat-history"  # the browser's localStorage key of the conversation
 # The conversation stays in the browser: read from localStorage when the page loads, written after each answer.
 LOAD_HISTORY = f"""() => {{
@@ -34,7 +36,7 @@ SAVE_HISTORY = f"""(history) => {{
 DOWNLOAD = f"""(markdown) => {{
   const link = document.createElement("a");
   link.href = URL.createObjectURL(new Blob([markdown], {{type: "text/markdown"}}));
-  link.download = {json.dumps(text.EXPORT_FILE)};
+  link.download = {json.dumps(EXPORT_FILE)};
   document.body.appendChild(link);
   link.click();
   setTimeout(() => {{ URL.revokeObjectURL(link.href); link.remove(); }}, 1000);
@@ -53,6 +55,7 @@ class App(gr.Blocks):
     """The Blocks app; closing it also stops its corpus watcher."""
 
     corpus_watcher: Watcher | None = None
+    translations: gr.I18n | None = None
 
     def close(self, verbose: bool = True) -> None:
         if self.corpus_watcher is not None:
@@ -67,11 +70,12 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
     if watcher is not None:
         watcher.listener = service.on_watch
     llm = llm_configured(settings)
-    placeholder = text.PLACEHOLDER + ("\n\n" + service.problem if service.index is None else "")
+    i18n = gr.I18n(**translations())
     private: dict[str, Any] = {"api_visibility": "private"}
 
     with App(title=text.TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
-        gr.Markdown(text.INTRO)
+        app.translations = i18n
+        gr.Markdown(i18n("INTRO"))
         history = gr.JSON(visible=False)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=380):
@@ -79,7 +83,7 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                     label="Chat",
                     show_label=False,
                     height=520,
-                    placeholder=placeholder,
+                    placeholder=service.placeholder(),
                     buttons=["copy", "copy_all"],
                     feedback_options=None,
                     allow_tags=False,
@@ -87,7 +91,7 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder=text.QUESTION_PLACEHOLDER,
+                        placeholder=i18n("QUESTION_PLACEHOLDER"),
                         show_label=False,
                         scale=5,
                         container=False,
@@ -95,30 +99,36 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                         elem_id="question",
                         autofocus=True,
                     )
-                    send = gr.Button(text.ASK, variant="primary", scale=1, min_width=80, elem_id="ask")
+                    send = gr.Button(i18n("ASK"), variant="primary", scale=1, min_width=80, elem_id="ask")
                 with gr.Row():
-                    new_chat = gr.Button(text.NEW_CHAT, size="sm", elem_id="new-chat")
-                    export = gr.Button(text.EXPORT, size="sm", elem_id="export")
-                with gr.Accordion(text.SETTINGS, open=False):
-                    k = gr.Slider(1, 20, value=settings.k, step=1, label=text.PASSAGES_K)
+                    new_chat = gr.Button(i18n("NEW_CHAT"), size="sm", elem_id="new-chat")
+                    export = gr.Button(i18n("EXPORT"), size="sm", elem_id="export")
+                with gr.Accordion(i18n("SETTINGS"), open=False):
+                    k = gr.Slider(1, 20, value=settings.k, step=1, label=i18n("PASSAGES_K"))
                     mode = gr.Radio(
-                        [(text.MODE_EXTRACTIVE, "extractive"), (text.MODE_LLM, "llm")],
+                        [(i18n("MODE_EXTRACTIVE"), "extractive"), (i18n("MODE_LLM"), "llm")],
                         value="llm" if llm else "extractive",
-                        label=text.ANSWER_MODE,
+                        label=i18n("ANSWER_MODE"),
                         visible=llm,
                     )
                 export_text = gr.Textbox(elem_id="export-text", elem_classes="qa-hidden", container=False)
                 cited_turn = gr.Textbox(elem_id="cited-turn", elem_classes="qa-hidden", container=False)
             with gr.Column(scale=2, min_width=320), gr.Tabs():
-                with gr.Tab(text.TAB_SOURCES, elem_id="tab-sources"):
+                with gr.Tab(i18n("TAB_SOURCES"), elem_id="tab-sources"):
                     sources = gr.HTML(EMPTY_SOURCES, elem_id="sources")
-                with gr.Tab(text.TAB_INDEX, elem_id="tab-index"):
+                with gr.Tab(i18n("TAB_INDEX"), elem_id="tab-index"):
                     status = gr.Markdown(elem_id="rebuild-status", min_height=40)
-                    rebuild_button = gr.Button(text.REBUILD, variant="secondary", elem_id="rebuild")
+                    rebuild_button = gr.Button(i18n("REBUILD"), variant="secondary", elem_id="rebuild")
                     info = gr.Markdown(elem_id="index-info")
-                    gr.Markdown(text.DOCUMENTS_TITLE)
+                    gr.Markdown(i18n("DOCUMENTS_TITLE"))
                     listed = gr.Dataframe(
-                        headers=text.DOCUMENTS_HEADERS,
+                        headers=[
+                            text.COLUMN_NAME,
+                            text.COLUMN_TYPE,
+                            text.COLUMN_PAGES,
+                            text.COLUMN_CHUNKS,
+                            text.COLUMN_INDEXED,
+                        ],
                         interactive=False,
                         wrap=True,
                         column_widths=["36%", "12%", "13%", "13%", "26%"],
@@ -127,13 +137,13 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                     )
                     skipped = gr.Markdown(elem_id="skipped")
                     with gr.Row(equal_height=True):
-                        remove_choice = gr.Dropdown(label=text.REMOVE_CHOICE, choices=[], elem_id="remove-choice")
-                        remove_button = gr.Button(text.REMOVE, variant="stop", size="sm", elem_id="remove")
+                        remove_choice = gr.Dropdown(label=i18n("REMOVE_CHOICE"), choices=[], elem_id="remove-choice")
+                        remove_button = gr.Button(i18n("REMOVE"), variant="stop", size="sm", elem_id="remove")
                     with gr.Row(visible=False, elem_id="remove-confirm") as confirm:
                         confirm_text = gr.Markdown(elem_id="remove-question")
-                        remove_yes = gr.Button(text.REMOVE_YES, variant="stop", size="sm", elem_id="remove-yes")
-                        remove_no = gr.Button(text.REMOVE_NO, size="sm", elem_id="remove-no")
-                with gr.Tab(text.TAB_UPLOAD, elem_id="tab-upload"):
+                        remove_yes = gr.Button(i18n("REMOVE_YES"), variant="stop", size="sm", elem_id="remove-yes")
+                        remove_no = gr.Button(i18n("REMOVE_NO"), size="sm", elem_id="remove-no")
+                with gr.Tab(i18n("TAB_UPLOAD"), elem_id="tab-upload"):
                     upload = gr.File(
                         file_count="multiple",
                         file_types=sorted(SUPPORTED),
@@ -142,8 +152,8 @@ def build_app(settings: Settings, watcher: Watcher | None = None) -> App:
                             types=", ".join(sorted(SUPPORTED)), size=human_size(settings.max_upload_bytes)
                         ),
                     )
-                    overwrite = gr.Checkbox(label=text.OVERWRITE, value=False)
-                    add_button = gr.Button(text.ADD, elem_id="add")
+                    overwrite = gr.Checkbox(label=i18n("OVERWRITE"), value=False)
+                    add_button = gr.Button(i18n("ADD"), elem_id="add")
                     upload_status = gr.Markdown(elem_id="upload-status")
 
         chat_io: dict[str, Any] = {
@@ -218,6 +228,7 @@ def serve(
         watcher.start()
     try:
         app.launch(
+            i18n=app.translations,
             server_name=host,
             server_port=port,
             auth=credentials,

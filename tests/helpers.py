@@ -175,7 +175,7 @@ def ask(page, question: str) -> str:
     page.press("#question textarea", "Enter")
     page.wait_for_function(f"document.querySelectorAll(\"#chat [data-testid='bot']\").length > {before}")
     page.wait_for_function(f"{turns} > {kept}")
-    page.wait_for_function("!document.querySelector('#sources').innerText.includes('Searching the documents')")
+    page.wait_for_function("!document.querySelector('#sources').innerText.endsWith('…')")
     return bots.last.inner_text()
 
 
