@@ -88,7 +88,7 @@ def test_upload_and_rebuild_handlers(tmp_path, embedder):
     assert "Added **kelp.txt**" in status and "Refused **tool.exe**" in status and cleared is None
     status, info, rows, _, _ = service.rebuild(progress=lambda *args, **kwargs: None)
     assert status.startswith("Index updated") and "added 1" in status
-    assert "**Documents:** 2" in info and [row[0] for row in rows] == ["hong-kong-ai.txt", "kelp.txt"]
+    assert "**Documents:** 2" in info and [row[0] for row in rows.value["data"]] == ["hong-kong-ai.txt", "kelp.txt"]
     assert service.rebuild(progress=lambda *args, **kwargs: None)[0] == "The index is up to date."
     assert service.api_search("kelp forests otters")["hits"][0]["source"] == "kelp.txt"
 
