@@ -193,7 +193,8 @@ def _across(
     scored = sorted(
         ((i, s + fusion.alike * alike.get(i, floor)) for i, s in fused.items()), key=lambda p: (-p[1], p[0])
     )
-    retrieval = _reranked(snapshot, encoder, f"{question} {said}", vector, scored, dense, k, fusion, None, None, True)
+    narrow = replace(fusion, rerank=fusion.across_rerank)
+    retrieval = _reranked(snapshot, encoder, f"{question} {said}", vector, scored, dense, k, narrow, None, None, True)
     retrieval = replace(retrieval, question=question)
     cosine = {
         (s.hit.chunk.source, s.start): s.cosine

@@ -24,6 +24,7 @@ OTHER_WORD = re.compile(r"[^\W\d_]{3,}")
 CORPUS_WORD = re.compile(r"(?<![\w/.-])[A-Za-z][a-z]{2,29}(?![\w/-])")
 MIN_COUNT = 2  # a corpus word seen once is more often a name or a typo than a word a question means
 SMALL = 5000  # distinct words below which every word counts, however rare
+MOST = 30000  # words kept at most, the commonest: 60 MB of float32 vectors in a serving process
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,12 @@ class Vocabulary:
 
 
 def corpus_words(texts: Iterable[str]) -> list[str]:
-    """The plain lowercase words of the documents, in first-seen order: those seen MIN_COUNT times, or all of
+    """The plain lowercase words of the documents: those seen MIN_COUNT times (the MOST commonest), or all of
     them in a small corpus."""
     counts = Counter(w.lower() for text in texts for w in CORPUS_WORD.findall(text))
     if len(counts) < SMALL:
         return list(counts)
-    return [w for w, n in counts.items() if n >= MIN_COUNT]
+    return [w for w, n in counts.most_common(MOST) if n >= MIN_COUNT]
 
 
 def pieces(question: str) -> list[str]:
@@ -65,7 +66,7 @@ def in_corpus_words(question: str, encoder: TextEncoder, vocabulary: tuple[Seque
     if vocabulary is None or not parts or not len(vocabulary[0]):
         return ""
     words, vectors = vocabulary
-    scores = encoder.encode(parts) @ vectors.astype(np.float32).T
+    scores = encoder.encode(parts) @ vectors.T
     best = scores.argmax(axis=1)
     kept = [words[j] for n, j in enumerate(best) if scores[n, j] >= CLOSE]
     return " ".join(dict.fromkeys(kept))

@@ -30,7 +30,7 @@ FILES = {
     "resources/sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
 }
 DIMENSION = 512
-THREADS = 2  # numpy's BLAS threads; more only wait on each other on a laptop's cores
+THREADS = 1  # numpy BLAS threads: a second one spin-waits, and on a busy laptop that is several times slower
 
 
 class MultilingualEncoder:

@@ -37,11 +37,12 @@ def read_multilingual(folder: Path) -> Any:
 
 
 def read_words(folder: Path) -> tuple[list[str], np.ndarray] | None:
-    """The corpus's words and their multilingual vectors, or None in a version built without them."""
+    """The corpus's words and their multilingual vectors (float32, as questions are matched against them), or None
+    in a version built without them."""
     if not (folder / WORDS).is_dir():
         return None
     words = json.loads((folder / WORDS / "words.json").read_text(encoding="utf-8"))
-    vectors = np.load(folder / WORDS / "vectors.npy", allow_pickle=False)
+    vectors = np.load(folder / WORDS / "vectors.npy", allow_pickle=False).astype(np.float32)  # matched as float32
     if not isinstance(words, list) or len(words) != len(vectors):
         raise ValueError("the word list and its vectors differ in length")
     return words, vectors
