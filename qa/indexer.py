@@ -468,7 +468,7 @@ def _write(version: storage.VersionWriter, job: _Job, fresh: Future[Fresh]) -> P
         documents, total = version.counts()
         version.write_sparse(_sparse(job.base, removed, added, added_terms))
         vectors_in = fresh.result()
-        multilingual = _multilingual(version, job, removed)  # after the English model: both want every core
+        multilingual = _multilingual(version, job, removed)  # after the English model: at once they took as long
         sentences = _sentences(job.base, removed, added, vectors_in)
         version.write_sentences(sentences)
         dimension = vectors_in.dimension or _dimension(job.base)
