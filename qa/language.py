@@ -30,14 +30,16 @@ FUNCTION_WORDS = frozenset(
     "il lo gli che come dove perché quale sono una "
     "o os as não um uma como onde qual".split()
 )
+PASSAGE = 12  # words from which a text is read as a passage, not a question
 ENGLISH_SHARE = 0.5  # of a text's plain words, English ones: below it, another language in Latin letters
 MAIN_SHARE = 0.8  # of a corpus's chunks in English: below it, the corpus is searched with the multilingual encoder
 SAMPLE = 4000  # chunks read to tell a corpus's languages
 
 
-def language_of(text: str) -> str:
+def language_of(text: str, passage: bool = False) -> str:
     """en, zh, ja, ko, latin (another language in Latin letters) or other (another script); a text with no word
-    that tells (a command, a number) counts as English."""
+    that tells (a command, a number) counts as English. A `passage` of the documents (or any long text) is read
+    by its function words, as code, names and links say no language."""
     cjk = CJK_WORD.findall(text)
     letters = LETTER.findall(text)
     if cjk and (len("".join(cjk)) >= 0.2 * len(letters) or len(letters) < 40):
@@ -46,8 +48,12 @@ def language_of(text: str) -> str:
     if letters and len(latin) < 0.5 * len(letters):
         return "other"
     words = [m.group() for m in LATIN_WORD.finditer(text) if m.start() == 0 or not m.group()[:1].isupper()]
+    pieces = PIECE.findall(text.lower())
+    function = [w for w in pieces if w in function_words()]
+    if passage or len(words) >= PASSAGE:
+        english = sum(w in STOPWORDS for w in pieces)
+        return "latin" if len(function) >= 3 and len(function) > english else ENGLISH
     foreign = [w for w in words if not is_english_word(w)]
-    function = [w for w in PIECE.findall(text.lower()) if w in function_words()]
     mostly = len(words) >= 3 and len(foreign) > (1 - ENGLISH_SHARE) * len(words)
     if len(foreign) >= 2 and (mostly or len(function) >= 2):
         return "latin"
@@ -78,7 +84,7 @@ def languages(texts: Sequence[str]) -> dict[str, float]:
     if not texts:
         return {}
     step = max(1, len(texts) // SAMPLE)
-    counts = Counter(language_of(t) for t in texts[::step])
+    counts = Counter(language_of(t, passage=True) for t in texts[::step])
     total = sum(counts.values())
     return {lang: round(n / total, 3) for lang, n in counts.most_common()}
 

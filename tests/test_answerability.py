@@ -141,7 +141,7 @@ def test_strictness_outside_zero_to_one_is_refused_in_one_line():
         ("otters", None),  # one word: answered or refused, never a crash
         ("what is the of and", "only common words"),
         ("?!?...", "in words"),
-        ("海獺睡覺時為什麼牽手？", "never mention"),
+        ("海獺睡覺時為什麼牽手？", None),  # asked across languages: answered from the English text
         (OTTERS.replace("\n", " ") * 3, None),
     ],
 )
@@ -153,6 +153,11 @@ def test_bad_questions_get_a_clear_answer_or_a_refusal_with_its_reason(animals, 
     if answer.answered:
         for c in answer.citations:
             assert (animals.settings.corpus / c.source).read_text()[c.start : c.end] == c.text
+
+
+def test_a_chinese_question_over_english_otters_cites_the_english_sentence(animals):
+    answer = animals.ask("海獺睡覺時為什麼牽手？")
+    assert answer.answered and "hold hands" in answer.citations[0].text
 
 
 def test_the_reason_names_the_missing_terms_in_the_words_of_the_question():

@@ -882,16 +882,17 @@ def test_disk_full_during_qa_index_is_one_line_and_keeps_the_previous_index(sett
 @pytest.mark.slow
 def test_disk_filling_up_at_any_step_of_a_build_fails_cleanly(settings_for, tmp_path):
     """Leave a little more free space each round, so the disk fills at a different write of the build:
-    copying the catalog, SQLite inserts, the BM25 files, the vectors, VACUUM, the manifest, CURRENT."""
+    copying the catalog, SQLite inserts, the BM25 files, the vectors, the multilingual vectors and words,
+    VACUUM, the manifest, CURRENT."""
     from qa import IndexWriteError, build_index
 
-    with tmpfs(tmp_path / "disk", "1m") as disk:
+    with tmpfs(tmp_path / "disk", "4m") as disk:
         settings = settings_for().with_(index=disk / "index")
         set_state(settings.corpus, "A")
         build_index(settings)
         expected = {"A": observe(settings, questions=())}
         state, failures, successes = "A", set(), 0
-        for free_kb in range(0, 216, 8):
+        for free_kb in range(0, 2400, 60):
             target = "B" if state == "A" else "A"
             set_state(settings.corpus, target)
             filler = fill(disk, leave=free_kb * 1024)

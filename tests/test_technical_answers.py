@@ -155,12 +155,16 @@ def test_words_that_cannot_name_a_thing_only_frame_a_question():
     assert not set(terms("upload mirror deadline")) & framing
 
 
-def test_a_question_in_another_language_is_refused_saying_so(manual):
+def test_a_question_in_another_language_is_answered_and_refused_saying_so_by_the_english_model_alone(manual):
     from qa.answer import FOREIGN
 
-    answer = manual.ask("Comment empêcher apt de mettre à jour un paquet en particulier ?")
-    assert not answer.answered and answer.reason == FOREIGN
-    english = manual.ask("Which TCP port does the CUPS printing daemon listen on?")
+    question = "Comment empêcher apt de mettre à jour un paquet en particulier ?"
+    answer = manual.ask(question)
+    assert answer.answered and "apt-mark hold" in answer.citations[0].text
+    english_only = open_index(manual.settings.with_(model="minilm"))
+    refused = english_only.ask(question)
+    assert not refused.answered and refused.reason == FOREIGN
+    english = english_only.ask("Which TCP port does the CUPS printing daemon listen on?")
     assert english.reason != FOREIGN
 
 
