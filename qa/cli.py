@@ -166,9 +166,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _report_line(report: BuildReport) -> str:
     resumed = f" ({report.chunks_resumed} more taken from an interrupted build)" if report.chunks_resumed else ""
+    copies = f", {report.chunks_duplicate} duplicates of them" if report.chunks_duplicate else ""
     return (
         f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
-        f"unchanged {report.unchanged} files; {report.chunks_embedded} chunks embedded{resumed}; "
+        f"unchanged {report.unchanged} files; {report.chunks_embedded} chunks embedded{copies}{resumed}; "
         f"{report.documents_total} documents, {report.chunks_total} chunks in the index; {report.seconds:.1f} s"
     )
 
@@ -289,12 +290,11 @@ class _ProgressBar:
 
             self.close()
             self.label = label
-            unit = {"ocr": "page", "ray": "file"}.get(step.stage, "chunk")
+            unit = "page" if step.stage == "ocr" else "file"
             self.bar = tqdm(total=step.total, desc=label, unit=unit, file=sys.stderr)
-        if step.files_total:
-            self.bar.set_postfix_str(f"{step.files_done}/{step.files_total} files", refresh=False)
-        elif step.stage == "ray":
-            self.bar.set_postfix_str(f"{step.chunks_done} chunks", refresh=False)
+        if step.stage != "ocr":
+            memory = f", {human_size(step.memory)} in memory" if step.memory else ""
+            self.bar.set_postfix_str(f"{step.chunks_done} chunks{memory}", refresh=False)
         self.bar.update(step.done - self.bar.n)
 
     def close(self) -> None:

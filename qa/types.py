@@ -158,7 +158,8 @@ class BuildProgress:
     source: str = ""  # the scanned file, for "ocr"
     files_done: int = 0  # for "embedding": files whose chunks are all embedded
     files_total: int = 0
-    chunks_done: int = 0  # for "ray": chunks embedded so far
+    chunks_done: int = 0  # chunks embedded so far
+    memory: int = 0  # bytes the build holds in memory now (its resident set)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class BuildReport:
     skipped: tuple[Skipped, ...] = ()
     chunks_embedded: int = 0
     chunks_resumed: int = 0  # taken from the checkpoint of an interrupted build instead of embedded again
+    chunks_duplicate: int = 0  # new chunks whose text an earlier one of this build has: embedded once
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0

@@ -83,7 +83,7 @@ class Interrupt(KeyboardInterrupt):
 
 def _interrupt_after(chunks: int):
     def progress(step) -> None:
-        if step.stage == "embedding" and step.done >= chunks:
+        if step.stage == "embedding" and step.chunks_done >= chunks:
             raise Interrupt()
 
     return progress
