@@ -365,7 +365,8 @@ def _print_streamed(index: Any, question: str, k: int | None, history: Any, mode
     for c in answer.citations:
         page = f", page {c.page}" if c.page else ""
         lines = f"line {c.line_start}" if c.line_start == c.line_end else f"lines {c.line_start}-{c.line_end}"
-        print(f"  [{c.id}] {c.source}, {lines}{page}: {' '.join(c.text.split())[:300]}")
+        also = f" (also in {len(c.also_in)} other file{'s' if len(c.also_in) > 1 else ''})" if c.also_in else ""
+        print(f"  [{c.id}] {c.source}{also}, {lines}{page}: {' '.join(c.text.split())[:300]}")
     return answer
 
 

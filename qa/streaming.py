@@ -28,7 +28,7 @@ SLICE_SHARE = 4  # a slice may hold this share of QA_BUILD_MEMORY: one is read w
 
 
 def slice_budget(settings: Settings) -> int:
-    return max(1 << 20, settings.build_memory // SLICE_SHARE)
+    return max(1 << 16, settings.build_memory // SLICE_SHARE)
 
 
 def resident_bytes() -> int:

@@ -114,6 +114,7 @@ class Hit:
     chunk_id: int
     chunk: Chunk
     score: float
+    also_in: tuple[str, ...] = ()  # other files that hold the same text, cited through this one
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Citation(_Spanned):
     text: str
     score: float
     boxes: tuple[Box, ...] = ()  # where the cited text lies on its page; empty for text files
+    also_in: tuple[str, ...] = ()  # other files that hold the whole passage this citation comes from
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ class Snapshot:
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         return self.catalog.chunks(ids)
 
+    def homes(self, texts: Sequence[str]) -> dict[str, list[str]]:
+        return self.catalog.homes(texts)
+
     def regions(self, source: str, start: int, end: int) -> list[Region]:
         return self.catalog.regions(source, start, end)
 
