@@ -314,7 +314,7 @@ class _RayTally:
         self.done += 1
         if self.progress is not None:
             self.progress(BuildProgress("ray", self.done, self.files, chunks_done=len(self.keys)))
-        return distributed.Result(result.index, result.loaded, result.notes, {})
+        return replace(result, embedded={})  # its vectors are in the checkpoint now
 
 
 def _recipe(settings: Settings) -> storage.Recipe:

@@ -200,6 +200,7 @@ class IndexStatus:
     chunks: int = 0
     built_at: str = ""
     size_bytes: int = 0  # the current version's files on disk
+    serving_bytes: int = 0  # memory a process serving the version holds for it, besides the model
     new: tuple[str, ...] = ()  # files in the corpus the index lacks
     modified: tuple[str, ...] = ()  # files whose content differs from what was indexed
     deleted: tuple[str, ...] = ()  # indexed files no longer in the corpus

@@ -44,6 +44,7 @@ from qa.storage.snapshot import (
     read_sentences,
     read_sparse,
     read_vectors,
+    serving_bytes,
 )
 from qa.storage.writer import VersionWriter, prune
 
@@ -80,6 +81,7 @@ __all__ = [
     "read_sentences",
     "read_sparse",
     "read_vectors",
+    "serving_bytes",
     "text_key",
     "verify",
     "verify_current",
