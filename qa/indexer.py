@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -20,7 +20,6 @@ from qa.embedding import get_embedder, load_tokenizer, model_path, resolve
 from qa.errors import CorpusError
 from qa.files import sha256_file
 from qa.fingerprint import model_fingerprint
-from qa.ingest import Loaded
 from qa.loaders import SourceFile, scan
 from qa.types import BuildProgress, BuildReport, Skipped
 from qa.vectorsets import IndexChoice
@@ -239,8 +238,9 @@ def _write_rest(
 def _build_on_ray(
     settings: Settings, work: Plan, to_load: list[SourceFile], progress: Progress | None, started: float
 ) -> BuildReport:
-    """The files read, chunked and embedded by a Ray job, streamed into the checkpoint as they arrive; then the one
-    writer here writes the version a slice at a time, as after a local build."""
+    """The files read, chunked and embedded by a Ray job; each file's vectors kept in the checkpoint as its result
+    arrives, and the results written a slice at a time by the one writer here, as after a local build (in the
+    order the results come, so the chunk ids differ from a local build's, not the chunks)."""
     from qa import distributed
 
     cluster = distributed.connect(settings)
@@ -253,19 +253,20 @@ def _build_on_ray(
         checkpoint = storage.Checkpoint(settings.index, _recipe(settings))
         found = streaming.Vectors(settings, base, sorted(changed) + work.removed, checkpoint, None)
         tally = _RayTally(progress, len(to_load), checkpoint)
-        skip = set(found.known) | checkpoint.keys()
-        results = sorted(map(tally, distributed.run(settings, to_load, skip, workers)), key=lambda r: r.index)
         found.fresh = tally.keys
-        loaded = [r.loaded for r in results if r.loaded is not None]
-        skipped = [note for r in results for note in r.notes]
-        del results
-        if work.full and not loaded:
-            raise CorpusError(_empty_message(settings, work.skipped + skipped))
         stream = streaming.StreamedVersion(version, base)
         stream.remove(work.removed)
-        for part in _slices_of(loaded, streaming.slice_budget(settings)):
-            stream.remove([item.row.source for item in part if item.row.source in changed])
-            stream.add(part, found([c.text for item in part for c in item.chunks]))
+        done: set[str] = set()
+        skipped: list[Skipped] = []
+        skip = set(found.known) | checkpoint.keys()
+        for part in _slices_of(map(tally, distributed.run(settings, to_load, skip, workers)), settings):
+            skipped += [note for result in part for note in result.notes]
+            loaded = [r.loaded for r in part if r.loaded is not None]
+            stream.remove([item.row.source for item in loaded if item.row.source in changed])
+            stream.add(loaded, found([c.text for item in loaded for c in item.chunks]))
+            done.update(item.row.source for item in loaded)
+        if work.full and not done:
+            raise CorpusError(_empty_message(settings, work.skipped + skipped))
         folder = _write_rest(settings, work, version, stream, skipped, ("ray", workers, cluster.nodes))
     except BaseException as exc:
         _abort(version, stream)
@@ -273,21 +274,22 @@ def _build_on_ray(
             raise storage.write_error(settings.index, exc) from exc
         raise
     notes = _commit(settings, work, folder, checkpoint)
-    done = {item.row.source for item in loaded}
     return _report(work, done, skipped, started, True, settings, found, notes, embedded=len(tally.keys))
 
 
-def _slices_of(loaded: list[Loaded], budget: int) -> list[list[Loaded]]:
-    """Loaded files in runs that fit `budget` (qa.slices.cost)."""
-    runs: list[list[Loaded]] = [[]]
+def _slices_of(results: Iterator[distributed.Result], settings: Settings) -> Iterator[list[distributed.Result]]:
+    """Results as they come, in runs that fit a slice (qa.slices.cost)."""
+    budget = streaming.slice_budget(settings)
+    run: list[distributed.Result] = []
     held = 0
-    for item in loaded:
+    for result in results:
+        run.append(result)
+        held += slices.cost(result.loaded, result.loaded.row.size if result.loaded else 0)
         if held >= budget:
-            runs.append([])
-            held = 0
-        runs[-1].append(item)
-        held += slices.cost(item, item.row.size)
-    return runs
+            yield run
+            run, held = [], 0
+    if run:
+        yield run
 
 
 def _commit(settings: Settings, work: Plan, folder: Path, checkpoint: storage.Checkpoint) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from qa.npyfile import NpyWriter
 from qa.sparse import Sparse
 from qa.vectors import npy_bytes
 
-BLOCK_POSTINGS = 1 << 22  # postings merged at a time: 4M, about 100 MB with their sort
+BLOCK_POSTINGS = 1 << 20  # postings merged at a time: 1M, about 50 MB with their sort
 PART_ARRAYS = ("terms", "rows", "counts")
 
 
