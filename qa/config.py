@@ -152,5 +152,5 @@ def byte_size(raw: str) -> int:
     except ValueError:
         raise QAError(f"QA_BUILD_MEMORY must be a size such as 1G or 512M, not {raw!r}") from None
     if value < 1 << 20:
-        raise QAError(f"QA_BUILD_MEMORY of {raw!r} is below 1M; give at least 64M (the default is 1G)")
+        raise QAError(f"QA_BUILD_MEMORY of {raw!r} is below 1M; give a size such as 512M or 1G (the default)")
     return value

@@ -125,8 +125,7 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
     """Index the corpus incrementally; a failure leaves the previous index in service.
 
     Nothing heavy is imported unless something changed. When something did, work overlaps: the model loads
-    in a thread while the first slice of files is read and chunked (chunking needs only the Rust tokenizer),
-    and each next slice is read while one is embedded and written. A chunk text that already has a vector (a
+    in a thread while the first slice of files is read and chunked (chunking needs only the Rust tokenizer). A chunk text that already has a vector (a
     duplicate, an unchanged passage of an edited file, a renamed file) is not embedded again.
     """
     started = time.perf_counter()
@@ -170,12 +169,12 @@ class Base:
 def _build(
     settings: Settings, work: Plan, to_load: list[SourceFile], model: Any, progress: Progress | None, started: float
 ) -> BuildReport:
-    """Read, chunk, embed and write the changed files a slice at a time (qa.slices, qa.streaming): the next slice
-    is read while one is embedded, and a slice's rows, postings and vectors are written before the next is taken,
-    so memory stays within QA_BUILD_MEMORY whatever the corpus."""
+    """Read, chunk, embed and write the changed files a slice at a time (qa.slices, qa.streaming): a slice's rows,
+    postings and vectors are written before the next is read, so memory stays within QA_BUILD_MEMORY whatever the
+    corpus. The first slice is read while the model loads; after that nothing runs beside the model, whose
+    threads slow down by far more than they lose when another thread takes a core."""
     splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
     version = _open_version(settings, work)
-    ahead = slices.Ahead(slices.cut(to_load, settings, splitter, streaming.slice_budget(settings), progress))
     stream: streaming.StreamedVersion | None = None
     changed = {f.source for f in work.changed}
     try:
@@ -187,7 +186,7 @@ def _build(
         stream.remove(work.removed)
         done: set[str] = set()
         skipped: list[Skipped] = []
-        for part in ahead:
+        for part in slices.cut(to_load, settings, splitter, streaming.slice_budget(settings), progress):
             skipped += part.skipped
             stream.remove([item.row.source for item in part.loaded if item.row.source in changed])
             texts = [c.text for item in part.loaded for c in item.chunks]
@@ -203,8 +202,6 @@ def _build(
         if isinstance(exc, OSError):
             raise storage.write_error(settings.index, exc) from exc
         raise
-    finally:
-        ahead.close()
     notes = _commit(settings, work, folder, checkpoint)
     return _report(work, done, skipped, started, True, settings, found, notes)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -81,48 +79,3 @@ def cut(
 
 def _pages(progress: Callable[[BuildProgress], None], source: str, done: int, total: int) -> None:
     progress(BuildProgress("ocr", done, total, source))
-
-
-class Ahead:
-    """Runs an iterator of slices one slice ahead in a thread, so reading and chunking overlap embedding."""
-
-    END = object()
-
-    def __init__(self, slices: Iterator[Slice]) -> None:
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(slices,), name="qa-read-ahead", daemon=True)
-        self._thread.start()
-
-    def _run(self, slices: Iterator[Slice]) -> None:
-        try:
-            for item in slices:
-                if not self._put(item):
-                    return
-        except BaseException as exc:
-            self._put(exc)
-            return
-        self._put(self.END)
-
-    def _put(self, item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __iter__(self) -> Iterator[Slice]:
-        while True:
-            item = self._queue.get()
-            if item is self.END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-
-    def close(self) -> None:
-        """Stop reading ahead and wait for the thread."""
-        self._stop.set()
-        self._thread.join()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from qa.indexer import Base
 
 PRIMARY = "dense"  # the vector set of the model that also embeds the sentences
-SLICE_SHARE = 4  # a slice may hold this share of QA_BUILD_MEMORY: one is read while one is embedded and written
+SLICE_SHARE = 2  # a slice may hold this share of QA_BUILD_MEMORY; the rest is for the index's state and the merge
 
 
 def slice_budget(settings: Settings) -> int:
