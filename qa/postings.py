@@ -102,13 +102,13 @@ class PostingsWriter:
             kept = self.keep[rows]
             found.append((terms[kept], self.renumber[rows[kept]], np.asarray(self.base.counts[lo:hi])[kept]))
         for part in self.parts:
-            terms = np.load(part / "terms.npy", mmap_mode="r")
+            terms = np.load(part / "terms.npy", mmap_mode="r", allow_pickle=False)
             lo, hi = np.searchsorted(terms, [first, end])
             found.append(
                 (
                     np.array(terms[lo:hi]),
-                    np.load(part / "rows.npy", mmap_mode="r")[lo:hi] + offset,
-                    np.array(np.load(part / "counts.npy", mmap_mode="r")[lo:hi]),
+                    np.load(part / "rows.npy", mmap_mode="r", allow_pickle=False)[lo:hi] + offset,
+                    np.array(np.load(part / "counts.npy", mmap_mode="r", allow_pickle=False)[lo:hi]),
                 )
             )
             del terms

@@ -42,7 +42,7 @@ class SentenceWriter:
                 for writer, array in zip(final, block):
                     writer.append(array)
             if scratch:
-                owners, scales = (np.load(p, mmap_mode="r") for p in (scratch[0], scratch[2]))
+                owners, scales = (np.load(p, mmap_mode="r", allow_pickle=False) for p in (scratch[0], scratch[2]))
                 codes = RowFile(scratch[1])
                 for first in range(0, len(owners), BLOCK):
                     part = slice(first, first + BLOCK)
