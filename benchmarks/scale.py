@@ -4,6 +4,7 @@
     python benchmarks/scale.py --n 200000            # a quicker run
     python benchmarks/scale.py --real INDEX_FOLDER   # the same on the vectors of a qa index
     python benchmarks/scale.py --compressed --n 2000000   # the compressed index qa picks above 1M vectors
+    python benchmarks/scale.py --build               # peak memory of `qa index` at 7k and 70k chunks (build_memory.py)
 
 The data is a Gaussian mixture normalised to the unit sphere, shaped like sentence embeddings: many
 topics of very different sizes (Zipf), each spread along a few directions of its own, plus isotropic
@@ -301,7 +302,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--real", type=Path, help="instead: the vectors of this qa index folder, queries held out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--compressed", action="store_true", help="measure the compressed index (IVF-PQ + exact re-rank)")
+    p.add_argument(
+        "--build", action="store_true", help="instead: peak memory of `qa index` (benchmarks/build_memory.py)"
+    )
+    p.add_argument("--chunks", type=int, action="append", help="--build: corpus sizes in chunks (default 7000, 70000)")
+    p.add_argument("--baseline", type=Path, help="--build: a checkout of other qa code to build with, side by side")
+    p.add_argument("--baseline-up-to", type=int, default=10**9, help="--build: the baseline only up to this size")
+    p.add_argument("--peps", type=int, default=0, help="--build: also time a build of the first N PEPs with each code")
     args = p.parse_args(argv)
+    if args.build:
+        import build_memory
+
+        return build_memory.main(args.chunks or [7000, 70000], args.baseline, args.baseline_up_to, args.peps)
 
     t = time.perf_counter()
     if args.real:

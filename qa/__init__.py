@@ -18,6 +18,11 @@ The modules, in the order data flows through them:
                   knows its file names, checksums and SQL (names, atomic, manifest, catalog, lock,
                   snapshot, writer)
     indexer       plan by content hash, load, embed, write a new version
+      slices      the changed files read and chunked into slices of bounded memory
+      streaming   a version written a slice at a time; where each slice's vectors come from
+      postings    BM25 postings appended in on-disk parts, merged a block of terms at a time
+      vectorsets  sentence vectors and named sets of chunk vectors appended, FAISS made at the end
+      npyfile     a .npy file written a block of rows at a time
     meaning       question words matched to a passage by meaning (token states); the words that only frame it
     retrieval     dense and BM25 fused, re-ranked by sentence
     followup      follow-up questions: asked with the earlier turns' topic, never repeating their answers

@@ -140,9 +140,27 @@ def kinds_found(question: str, units: Sequence[str]) -> list[bool]:
     return [answer_type_match(question, unit, kind) > 0 for unit in units]
 
 
-def citation(number: int, hit: Hit, start: int, end: int, score: float) -> Citation:
+def citation(number: int, hit: Hit, start: int, end: int, score: float, also_in: Sequence[str] = ()) -> Citation:
     span, text = hit.chunk.part(start, end)
-    return Citation(number, span, text, round(float(score), 4))
+    homes = tuple(s for s in dict.fromkeys([*hit.also_in, *also_in]) if s != span.source)
+    return Citation(number, span, text, round(float(score), 4), also_in=homes)
+
+
+def distinct_sentences(sentences: Sequence[Sentence], order: np.ndarray) -> tuple[list[int], dict[int, list[str]]]:
+    """`order` without the sentences whose text a better one has (the same sentence in several files), and for
+    each one kept, the other files that hold it."""
+    first: dict[str, int] = {}
+    homes: dict[int, list[str]] = {}
+    kept = []
+    for i in (int(i) for i in order):
+        text = sentences[i].text
+        if text not in first:
+            first[text] = i
+            homes[i] = []
+            kept.append(i)
+        elif sentences[i].hit.chunk.source != sentences[first[text]].hit.chunk.source:
+            homes[first[text]].append(sentences[i].hit.chunk.source)
+    return kept, homes
 
 
 @dataclass(frozen=True)
@@ -240,7 +258,8 @@ def extractive_answer(
     ranked, decision = judge(question, retrieval, embedder, sparse, weights, stored, strictness)
     if ranked is None or not decision.answered:
         return refusal(question, retrieval.hits, NOTHING_MORE if repeats else decision.reason)
-    sentences, combined, order = ranked.sentences, ranked.combined, ranked.order
+    sentences, combined = ranked.sentences, ranked.combined
+    order, homes = distinct_sentences(sentences, ranked.order)
     best = float(combined[order[0]])
     chosen = [
         int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best
@@ -252,7 +271,7 @@ def extractive_answer(
         if not any(sources[m] == sources[n] and _overlap(span, spans[m]) for m in kept):
             kept.append(n)
     citations = [
-        citation(number, sentences[chosen[n]].hit, *spans[n], combined[chosen[n]])
+        citation(number, sentences[chosen[n]].hit, *spans[n], combined[chosen[n]], homes[chosen[n]])
         for number, n in enumerate(kept, start=1)
     ]
     text = " ".join(f"{c.text} [{c.id}]" for c in citations)

@@ -172,9 +172,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _report_line(report: BuildReport) -> str:
     resumed = f" ({report.chunks_resumed} more taken from an interrupted build)" if report.chunks_resumed else ""
+    copies = f", {report.chunks_duplicate} duplicates of them" if report.chunks_duplicate else ""
     return (
         f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
-        f"unchanged {report.unchanged} files; {report.chunks_embedded} chunks embedded{resumed}; "
+        f"unchanged {report.unchanged} files; {report.chunks_embedded} chunks embedded{copies}{resumed}; "
         f"{report.documents_total} documents, {report.chunks_total} chunks in the index{_other_chunks(report)}; "
         f"{report.seconds:.1f} s"
     )
@@ -185,7 +186,6 @@ def _other_chunks(report: BuildReport) -> str:
     parts = [
         (report.chunks_kept, "from unchanged files"),
         (report.chunks_reused, "kept from edited or renamed files"),
-        (report.chunks_repeated, "repeating another chunk's text, embedded once"),
     ]
     said = [f"{count} {what}" for count, what in parts if count]
     return f" ({', '.join(said)})" if said else ""
@@ -255,6 +255,7 @@ def format_status(status: IndexStatus) -> str:
     if status.version:
         rows += [
             ("version", f"{status.version}, {human_size(status.size_bytes)} on disk"),
+            ("serving", f"about {human_size(status.serving_bytes)} in memory besides the model"),
             ("built at", status.built_at),
             ("format", str(status.format)),
             ("model", status.model),
@@ -317,12 +318,11 @@ class _ProgressBar:
 
             self.close()
             self.label = label
-            unit = {"ocr": "page", "ray": "file"}.get(step.stage, "chunk")
+            unit = "page" if step.stage == "ocr" else "file"
             self.bar = tqdm(total=step.total, desc=label, unit=unit, file=sys.stderr)
-        if step.files_total:
-            self.bar.set_postfix_str(f"{step.files_done}/{step.files_total} files", refresh=False)
-        elif step.stage == "ray":
-            self.bar.set_postfix_str(f"{step.chunks_done} chunks", refresh=False)
+        if step.stage != "ocr":
+            memory = f", {human_size(step.memory)} in memory" if step.memory else ""
+            self.bar.set_postfix_str(f"{step.chunks_done} chunks{memory}", refresh=False)
         self.bar.update(step.done - self.bar.n)
 
     def close(self) -> None:
@@ -393,7 +393,8 @@ def _print_streamed(index: Any, question: str, k: int | None, history: Any, mode
     for c in answer.citations:
         page = f", page {c.page}" if c.page else ""
         lines = f"line {c.line_start}" if c.line_start == c.line_end else f"lines {c.line_start}-{c.line_end}"
-        print(f"  [{c.id}] {c.source}, {lines}{page}: {' '.join(c.text.split())[:300]}")
+        also = f" (also in {len(c.also_in)} other file{'s' if len(c.also_in) > 1 else ''})" if c.also_in else ""
+        print(f"  [{c.id}] {c.source}{also}, {lines}{page}: {' '.join(c.text.split())[:300]}")
     return answer
 
 

@@ -73,6 +73,7 @@ class Settings:
     ray_workers: int = 0  # encoder actors of a Ray job; 0: as many as the cluster's CPUs hold
     ray_worker_cpus: int = 1  # CPUs (and torch threads) of each encoder actor
     checkpoint_every: int = 1024  # chunks embedded between two checkpoints, which an interrupted build resumes from
+    build_memory: int = 1 << 30  # bytes a build's slices may hold besides the model (QA_BUILD_MEMORY, "512M", "2G")
     chunk_tokens: int = 200
     chunk_overlap: int = 32
     k: int = 5
@@ -135,6 +136,8 @@ def _convert(name: str, raw: str, default: object) -> object:
             return float(raw)
         except ValueError:
             raise QAError(f"QA_STRICTNESS must be a number from 0 to 1, not {raw!r}") from None
+    if name == "build_memory":
+        return byte_size(raw)
     if isinstance(default, bool):
         return raw.lower() in ("1", "true", "yes")
     if isinstance(default, int):
@@ -144,3 +147,19 @@ def _convert(name: str, raw: str, default: object) -> object:
     if isinstance(default, Path):
         return Path(raw)
     return raw
+
+
+UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def byte_size(raw: str) -> int:
+    """ "1G", "512M", "800MB" or a plain number of bytes."""
+    text = raw.strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = (text[:-1], text[-1]) if text[-1:] in UNITS else (text, "")
+    try:
+        value = int(float(number) * UNITS[unit])
+    except ValueError:
+        raise QAError(f"QA_BUILD_MEMORY must be a size such as 1G or 512M, not {raw!r}") from None
+    if value < 1 << 20:
+        raise QAError(f"QA_BUILD_MEMORY of {raw!r} is below 1M; give a size such as 512M or 1G (the default)")
+    return value

@@ -226,7 +226,7 @@ def _fence(n: int, chunk: Chunk) -> str:
 
 
 def _citation(n: int, hit: Hit) -> Citation:
-    return Citation(n, hit.chunk.span, hit.chunk.text, hit.score)
+    return Citation(n, hit.chunk.span, hit.chunk.text, hit.score, also_in=hit.also_in)
 
 
 def _client(settings: Settings) -> Any:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import bisect
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -14,18 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa import ingest, language, multivectors, storage, vectors
+from qa import language, multivectors, slices, storage, streaming, vectors
 from qa.chunking import make_splitter
 from qa.config import Settings
-from qa.embedding import Choice, get_embedder, load_tokenizer, model_path, resolve
-from qa.errors import CorpusError, EncoderError, QAError
+from qa.embedding import get_embedder, load_tokenizer, model_path, resolve
+from qa.errors import CorpusError, EncoderError
 from qa.files import sha256_file
 from qa.fingerprint import model_fingerprint
-from qa.ingest import Embedded, Loaded
 from qa.loaders import SourceFile, scan
-from qa.sparse import Sparse, terms
 from qa.translate import Vocabulary
 from qa.types import BuildProgress, BuildReport, Skipped
+from qa.vectorsets import IndexChoice
 
 if TYPE_CHECKING:
     from qa import distributed
@@ -138,10 +136,8 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
     """Index the corpus incrementally; a failure leaves the previous index in service.
 
     Nothing heavy is imported unless something changed. When something did, work overlaps: the model loads
-    in a thread while files are read and chunked (chunking needs only the Rust tokenizer), and a writer
-    thread fills the new version's catalog and BM25 index while the main thread embeds. A chunk text that
-    already has a vector (a duplicate, an unchanged passage of an edited file, a renamed file) is not
-    embedded again.
+    in a thread while the first slice of files is read and chunked (chunking needs only the Rust tokenizer). A chunk text that already has a vector (a
+    duplicate, an unchanged passage of an edited file, a renamed file) is not embedded again.
     """
     started = time.perf_counter()
     with storage.build_lock(settings.index):
@@ -149,7 +145,7 @@ def build(settings: Settings, rebuild: bool = False, progress: Progress | None =
         to_load = work.added + work.changed
         if not work.full and not to_load and not work.removed and not work.encoders_changed:
             storage.discard_checkpoint(settings.index)  # what an interrupted build embedded is not needed now
-            return _report(work, [], [], 0, started, False, settings)
+            return _report(work, set(), [], started, False, settings)
         if work.full and not to_load:
             raise CorpusError(_empty_message(settings, work.skipped))
         if settings.ray_address:
@@ -181,108 +177,166 @@ class Base:
         return vectors.ExactVectors.of(*vectors.contents(self.vectors))
 
 
-@dataclass(frozen=True)
-class Fresh:
-    """What the embedding thread hands the writer: one vector per new chunk, and their sentences' vectors."""
-
-    matrix: np.ndarray  # (chunks, dimension) float32
-    sentences: np.ndarray  # (sentences, dimension), the chunks' sentences one after another
-    counts: np.ndarray  # sentences per chunk
-    dimension: int
-
-
 def _build(
     settings: Settings, work: Plan, to_load: list[SourceFile], model: Any, progress: Progress | None, started: float
 ) -> BuildReport:
-    """Load, open the next version, embed what is new while a writer thread fills the catalog and BM25, hand the
-    vectors over, and wait for the commit."""
+    """Read, chunk, embed and write the changed files a slice at a time (qa.slices, qa.streaming): a slice's rows,
+    postings and vectors are written before the next is read, so memory stays within QA_BUILD_MEMORY whatever the
+    corpus. The first slice is read while the model loads; after that nothing runs beside the model, whose
+    threads slow down by far more than they lose when another thread takes a core."""
     splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
-    loaded, skipped, kept = ingest.load_all(to_load, settings, splitter, progress)
-    if work.full and not loaded:
-        raise CorpusError(_empty_message(settings, work.skipped + skipped))
-    base_folder = None if work.full else work.base
+    version = _open_version(settings, work)
+    stream: streaming.StreamedVersion | None = None
+    changed = {f.source for f in work.changed}
     try:
-        version = storage.VersionWriter(settings.index, base_folder)  # checks the base version's files first
-    except OSError as exc:
-        raise storage.write_error(settings.index, exc) from exc
-    try:
-        base = _open_base(base_folder)
-        replaced = [f.source for f in work.changed if f.source not in kept] + work.removed
-        known = _reusable(base, replaced) if base else {}
-        writer = _Writer(version, _Job(settings, work, base, replaced, loaded, resolve(settings), skipped))
+        base = _open_base(None if work.full else work.base)
+        stream = streaming.StreamedVersion(version, base)
+        checkpoint = storage.Checkpoint(settings.index, _recipe(settings))
+        found = streaming.Vectors(settings, base, sorted(changed) + work.removed, checkpoint, model)
+        report = streaming.progress_of(progress, len(to_load)) if progress else None
+        stream.remove(work.removed)
+        done: set[str] = set()
+        skipped: list[Skipped] = []
+        notes: list[str] = []
+        for part in slices.cut(to_load, settings, splitter, streaming.slice_budget(settings), progress):
+            skipped += part.skipped
+            stream.remove([item.row.source for item in part.loaded if item.row.source in changed])
+            texts = [c.text for item in part.loaded for c in item.chunks]
+            stream.add(part.loaded, found(texts, partial(report, part.files) if report else None))
+            done.update(item.row.source for item in part.loaded)
+            if report:
+                report(part.files, found.embedded)
+        if work.full and not done:
+            raise CorpusError(_empty_message(settings, work.skipped + skipped))
+        folder = _write_rest(settings, work, version, stream, skipped, notes)
     except BaseException as exc:
-        version.abort()
+        _abort(version, stream)
         if isinstance(exc, OSError):
             raise storage.write_error(settings.index, exc) from exc
         raise
-    texts = [c.text for item in loaded for c in item.chunks]
+    notes = [*_commit(settings, work, folder, checkpoint), *notes]
+    return _report(work, done, skipped, started, True, settings, found, tuple(notes))
+
+
+def _open_version(settings: Settings, work: Plan) -> storage.VersionWriter:
     try:
-        checkpoint = storage.Checkpoint(settings.index, _recipe(settings))
-        todo = list(dict.fromkeys(t for t in texts if t not in known))
-        resumed = checkpoint.take(todo)
-        todo = [t for t in todo if t not in resumed]
-        ends = _file_ends(loaded, todo)
-        found = {**known, **resumed, **_embed(todo, model, settings, writer, progress, checkpoint, ends)}
-        writer.hand_over(_fresh(texts, found, _width(found, base)))
-    except BaseException as exc:
-        writer.hand_over_failure(exc)
-        writer.wait()  # it removes its scratch folder before the failure goes up
-        raise
-    notes = _commit(settings, work, writer, checkpoint)
-    return _report(work, loaded, skipped, len(todo), started, True, settings, len(resumed), notes, known)
+        return storage.VersionWriter(settings.index, None if work.full else work.base)  # checks the base's files
+    except OSError as exc:
+        raise storage.write_error(settings.index, exc) from exc
+
+
+def _abort(version: storage.VersionWriter, stream: streaming.StreamedVersion | None) -> None:
+    if stream is not None:
+        stream.abandon()
+    version.abort()
+
+
+def _write_rest(
+    settings: Settings,
+    work: Plan,
+    version: storage.VersionWriter,
+    stream: streaming.StreamedVersion,
+    skipped: list[Skipped],
+    notes: list[str],
+    builder: tuple[str, int, int] = ("", 0, 0),
+) -> Path:
+    """Finish the streamed version (postings merged, vector indexes built), add the multilingual vectors, write its
+    manifest and commit; what could not be done goes into `notes`."""
+    totals = stream.finish(IndexChoice(settings.index_factory, settings.approximate_above, settings.compress_above))
+    multilingual = _multilingual(version, work, notes)  # after the English model: at once they took as long
+    manifest = _manifest(settings, work, skipped, totals, builder)
+    return version.commit(replace(manifest, multilingual=multilingual, languages=_languages(version)))
+
+
+def _multilingual(version: storage.VersionWriter, work: Plan, notes: list[str]) -> str:
+    """Write the multilingual vectors the settings ask for, reusing the base version's; the encoder's name, or ""
+    when there are none (not asked for, or its model cannot load: then the build's report says why)."""
+    name = work.multilingual.name
+    if work.multilingual.problem:
+        notes.append(work.multilingual.problem)
+    if not name:
+        return ""
+    base = None if work.full or work.base is None or work.base_multilingual != name else work.base
+    words = storage.read_words(base) if base is not None else None
+    try:
+        version.write_multilingual(multivectors.updated(storage.read_multilingual(base) if base else None, version))
+        table = multivectors.vocabulary(Vocabulary(tuple(words[0]), words[1]) if words else None, version)
+        version.write_words(table.words, table.vectors)
+    except EncoderError as exc:
+        notes.append(f"{exc}; questions in other languages than the documents are refused")
+        return ""
+    return name
+
+
+def _languages(version: storage.VersionWriter) -> dict[str, float]:
+    ids = version.chunk_ids()
+    sample = ids[:: max(1, len(ids) // language.SAMPLE)]
+    return language.languages(version.texts_of(sample))
 
 
 def _build_on_ray(
     settings: Settings, work: Plan, to_load: list[SourceFile], progress: Progress | None, started: float
 ) -> BuildReport:
-    """The files read, chunked and embedded by a Ray job, streamed into the checkpoint as they arrive; then the one
-    writer here writes the version as after a local build."""
+    """The files read, chunked and embedded by a Ray job; each file's vectors kept in the checkpoint as its result
+    arrives, and the results written a slice at a time by the one writer here, as after a local build (in the
+    order the results come, so the chunk ids differ from a local build's, not the chunks)."""
     from qa import distributed
 
     cluster = distributed.connect(settings)
     workers = distributed.workers_for(settings, cluster)
-    base_folder = None if work.full else work.base
+    version = _open_version(settings, work)
+    stream: streaming.StreamedVersion | None = None
+    changed = {f.source for f in work.changed}
     try:
-        version = storage.VersionWriter(settings.index, base_folder)
-    except OSError as exc:
-        raise storage.write_error(settings.index, exc) from exc
-    try:
-        base = _open_base(base_folder)
-        known = _reusable(base, [f.source for f in work.changed] + work.removed) if base else {}
+        base = _open_base(None if work.full else work.base)
         checkpoint = storage.Checkpoint(settings.index, _recipe(settings))
-        skip = {storage.text_key(t) for t in known} | checkpoint.keys()
+        found = streaming.Vectors(settings, base, sorted(changed) + work.removed, checkpoint, None)
         tally = _RayTally(progress, len(to_load), checkpoint)
-        results = sorted(map(tally, distributed.run(settings, to_load, skip, workers)), key=lambda r: r.index)
-        loaded = [r.loaded for r in results if r.loaded is not None]
-        skipped = [note for r in results for note in r.notes]
-        if work.full and not loaded:
+        found.fresh = tally.keys
+        stream = streaming.StreamedVersion(version, base)
+        stream.remove(work.removed)
+        done: set[str] = set()
+        skipped: list[Skipped] = []
+        notes: list[str] = []
+        skip = set(found.known) | checkpoint.keys()
+        for part in _slices_of(map(tally, distributed.run(settings, to_load, skip, workers)), settings):
+            skipped += [note for result in part for note in result.notes]
+            loaded = [r.loaded for r in part if r.loaded is not None]
+            stream.remove([item.row.source for item in loaded if item.row.source in changed])
+            stream.add(loaded, found([c.text for item in loaded for c in item.chunks]))
+            done.update(item.row.source for item in loaded)
+        if work.full and not done:
             raise CorpusError(_empty_message(settings, work.skipped + skipped))
-        kept = {to_load[r.index].source for r in results if r.loaded is None}
-        texts = [c.text for item in loaded for c in item.chunks]
-        found = {**known, **tally.embedded}
-        resumed = checkpoint.take(t for t in dict.fromkeys(texts) if t not in found)
-        found.update(resumed)
-        if any(t not in found for t in texts):
-            raise QAError("a checkpoint part was damaged while the Ray job ran; run qa index again to embed the rest")
-        replaced = [f.source for f in work.changed if f.source not in kept] + work.removed
-        job = _Job(settings, work, base, replaced, loaded, resolve(settings), skipped, "ray", workers, cluster.nodes)
-        writer = _Writer(version, job)
-        writer.hand_over(_fresh(texts, found, _width(found, base)))
+        folder = _write_rest(settings, work, version, stream, skipped, notes, ("ray", workers, cluster.nodes))
     except BaseException as exc:
-        version.abort()
+        _abort(version, stream)
         if isinstance(exc, OSError):
             raise storage.write_error(settings.index, exc) from exc
         raise
-    notes = _commit(settings, work, writer, checkpoint)
-    return _report(work, loaded, skipped, len(tally.embedded), started, True, settings, len(resumed), notes, known)
+    notes = [*_commit(settings, work, folder, checkpoint), *notes]
+    return _report(work, done, skipped, started, True, settings, found, tuple(notes), embedded=len(tally.keys))
 
 
-def _commit(settings: Settings, work: Plan, writer: _Writer, checkpoint: storage.Checkpoint) -> tuple[str, ...]:
-    """Wait for the writer's commit, then drop the checkpoint and the superseded versions; the build's notes."""
-    folder = writer.join()
+def _slices_of(results: Iterator[distributed.Result], settings: Settings) -> Iterator[list[distributed.Result]]:
+    """Results as they come, in runs that fit a slice (qa.slices.cost)."""
+    budget = streaming.slice_budget(settings)
+    run: list[distributed.Result] = []
+    held = 0
+    for result in results:
+        run.append(result)
+        held += slices.cost(result.loaded, result.loaded.row.size if result.loaded else 0)
+        if held >= budget:
+            yield run
+            run, held = [], 0
+    if run:
+        yield run
+
+
+def _commit(settings: Settings, work: Plan, folder: Path, checkpoint: storage.Checkpoint) -> tuple[str, ...]:
+    """Drop the checkpoint and the versions the committed one supersedes; the build's notes."""
     checkpoint.discard()
     storage.prune(settings.index, keep=[folder.name] + ([work.base.name] if work.base else []))
-    return ((checkpoint.note,) if checkpoint.note else ()) + tuple(writer.job.notes)
+    return (checkpoint.note,) if checkpoint.note else ()
 
 
 class _RayTally:
@@ -290,19 +344,19 @@ class _RayTally:
 
     def __init__(self, progress: Progress | None, files: int, checkpoint: storage.Checkpoint) -> None:
         self.progress, self.files, self.checkpoint = progress, files, checkpoint
-        self.embedded: dict[str, Embedded] = {}
+        self.keys: set[bytes] = set()  # of the texts the job embedded
         self.done = 0
 
     def __call__(self, result: distributed.Result) -> distributed.Result:
-        fresh = {t: e for t, e in result.embedded.items() if t not in self.embedded}
+        fresh = {t: e for t, e in result.embedded.items() if storage.text_key(t) not in self.keys}
         if fresh:
             texts = list(fresh)
             self.checkpoint.save(texts, np.stack([fresh[t][0] for t in texts]), [fresh[t][1] for t in texts])
-            self.embedded.update(fresh)
+            self.keys.update(storage.text_key(t) for t in texts)
         self.done += 1
         if self.progress is not None:
-            self.progress(BuildProgress("ray", self.done, self.files, chunks_done=len(self.embedded)))
-        return result
+            self.progress(BuildProgress("ray", self.done, self.files, chunks_done=len(self.keys)))
+        return replace(result, embedded={})  # its vectors are in the checkpoint now
 
 
 def _recipe(settings: Settings) -> storage.Recipe:
@@ -321,63 +375,6 @@ def _open_base(folder: Path | None) -> Base | None:
     if folder is None:
         return None
     return Base(folder, storage.read_vectors(folder), storage.read_sentences(folder), storage.read_exact(folder))
-
-
-def _dimension(base: Base | None) -> int:
-    return int(base.vectors.d) if base is not None else 0
-
-
-def _width(found: dict[str, Embedded], base: Base | None) -> int:
-    """The vectors' dimension, from those at hand or else from the base version."""
-    return len(next(iter(found.values()))[0]) if found else _dimension(base)
-
-
-def _embed(
-    todo: list[str],
-    model: Any,
-    settings: Settings,
-    writer: _Writer,
-    progress: Progress | None,
-    checkpoint: storage.Checkpoint,
-    file_ends: list[int],
-) -> dict[str, Embedded]:
-    """Vectors of `todo` and their sentences, a slice at a time, each slice kept in the checkpoint; stops as soon
-    as the writer has failed."""
-    found: dict[str, Embedded] = {}
-    if not todo:
-        return found
-    embedder = model.result()
-    step = max(1, settings.checkpoint_every)
-    for begin in range(0, len(todo), step):
-        writer.raise_if_failed()
-        part = todo[begin : begin + step]
-        report = partial(_embedding_progress, progress, begin, len(todo), file_ends) if progress else None
-        matrix, embedded = ingest.embed(embedder, part, settings.batch_size, report)
-        checkpoint.save(part, matrix, embedded)
-        found.update((t, (v, r)) for t, v, r in zip(part, matrix, embedded))
-    return found
-
-
-def _embedding_progress(progress: Progress, offset: int, total: int, file_ends: list[int], done: int, _: int) -> None:
-    files = bisect.bisect_right(file_ends, offset + done)
-    progress(BuildProgress("embedding", offset + done, total, files_done=files, files_total=len(file_ends)))
-
-
-def _file_ends(loaded: list[Loaded], todo: list[str]) -> list[int]:
-    """For each file, how many of `todo` must be embedded before all of its chunks are: sorted, for bisect."""
-    position = {t: i for i, t in enumerate(todo)}
-    return sorted(max((position[c.text] + 1 for c in item.chunks if c.text in position), default=0) for item in loaded)
-
-
-def _fresh(texts: list[str], found: dict[str, Embedded], dimension: int) -> Fresh:
-    """The vectors of the new chunks in their order, from what was embedded now or reused."""
-    if not texts:
-        empty = np.zeros((0, dimension), np.float32)
-        return Fresh(empty, empty, np.zeros(0, np.int64), dimension)
-    matrix = np.stack([found[t][0] for t in texts]).astype(np.float32, copy=False)
-    sentences = np.concatenate([found[t][1] for t in texts])
-    counts = np.array([len(found[t][1]) for t in texts], dtype=np.int64)
-    return Fresh(matrix, sentences, counts, dimension)
 
 
 class _Background:
@@ -401,176 +398,32 @@ class _Background:
         self._future.exception()
 
 
-@dataclass(frozen=True)
-class _Job:
-    """Everything the writer needs besides the vectors."""
-
-    settings: Settings
-    work: Plan
-    base: Base | None
-    replaced: list[str]  # sources whose rows in the base version go
-    loaded: list[Loaded]
-    choice: Choice
-    skipped: list[Skipped]
-    builder: str = ""  # "ray" when a Ray job read and embedded the files
-    workers: int = 0
-    nodes: int = 0
-    notes: list[str] = field(default_factory=list)  # what the writer could not do, for the build's report
-
-
-class _Writer:
-    """Writes the next version in a thread of its own, so the catalog and BM25 fill while the caller embeds.
-
-    The one hand-off: the caller passes the new vectors (`hand_over`) or its failure (`hand_over_failure`);
-    the writer then writes the vectors and the manifest and commits. `join` returns the committed folder.
-    """
-
-    def __init__(self, version: storage.VersionWriter, job: _Job) -> None:
-        self.version, self.job = version, job
-        self._fresh: Future[Fresh] = Future()
-        self._done: Future[Path] = Future()
-        self._thread = threading.Thread(target=self._run, name="qa-index-writer", daemon=True)
-        self._thread.start()
-
-    def hand_over(self, fresh: Fresh) -> None:
-        self._fresh.set_result(fresh)
-
-    def hand_over_failure(self, exc: BaseException) -> None:
-        self._fresh.set_exception(exc)
-
-    def raise_if_failed(self) -> None:
-        """Stop the caller early: the writer's failure, once it has failed."""
-        failure = self._done.exception() if self._done.done() else None
-        if failure is not None:
-            raise failure
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def join(self) -> Path:
-        """The committed version's folder; raises what made the writer fail."""
-        self._thread.join()
-        return self._done.result()
-
-    def _run(self) -> None:
-        try:
-            self._done.set_result(_write(self.version, self.job, self._fresh))
-        except OSError as exc:
-            self._done.set_exception(storage.write_error(self.job.settings.index, exc))
-        except BaseException as exc:
-            self._done.set_exception(exc)
-
-
-def _write(version: storage.VersionWriter, job: _Job, fresh: Future[Fresh]) -> Path:
-    """Catalog, BM25, then (once the vectors arrive) sentence vectors, FAISS and the manifest; then commit."""
-    try:
-        removed, added, added_terms = _write_catalog(version, job)
-        documents, total = version.counts()
-        version.write_sparse(_sparse(job.base, removed, added, added_terms))
-        vectors_in = fresh.result()
-        multilingual = _multilingual(version, job, removed)  # after the English model: at once they took as long
-        sentences = _sentences(job.base, removed, added, vectors_in)
-        version.write_sentences(sentences)
-        dimension = vectors_in.dimension or _dimension(job.base)
-        factory, params = vectors.choose_factory(
-            job.settings.index_factory, total, job.settings.approximate_above, job.settings.compress_above, dimension
-        )
-        base_index = job.base.vectors if job.base else None
-        keeps_exact = vectors.compressed(factory)
-        exact = _exact(job.base, removed, added, vectors_in) if keeps_exact or (job.base and job.base.exact) else None
-        index = vectors.updated(base_index, dimension, factory, removed, added, vectors_in.matrix, exact)
-        version.write_vectors(index)
-        if keeps_exact and exact is not None:
-            version.write_exact(exact)
-        manifest = _manifest(job, dimension, factory, params, documents, total, len(sentences))
-        return version.commit(replace(manifest, multilingual=multilingual, languages=_languages(version)))
-    except BaseException:
-        version.abort()
-        raise
-
-
-def _multilingual(version: storage.VersionWriter, job: _Job, removed: list[int]) -> str:
-    """Write the multilingual vectors the settings ask for, reusing the base version's; the encoder's name, or ""
-    when there are none (not asked for, or its model cannot load: then the build's report says why)."""
-    name = job.work.multilingual.name
-    if job.work.multilingual.problem:
-        job.notes.append(job.work.multilingual.problem)
-    if not name:
-        return ""
-    reusable = job.base is not None and job.work.base_multilingual == name
-    base = storage.read_multilingual(job.base.folder) if job.base is not None and reusable else None
-    words = storage.read_words(job.base.folder) if job.base is not None and reusable else None
-    try:
-        version.write_multilingual(multivectors.updated(base, removed, version))
-        table = multivectors.vocabulary(Vocabulary(tuple(words[0]), words[1]) if words else None, version)
-        version.write_words(table.words, table.vectors)
-    except EncoderError as exc:
-        job.notes.append(f"{exc}; questions in other languages than the documents are refused")
-        return ""
-    return name
-
-
-def _languages(version: storage.VersionWriter) -> dict[str, float]:
-    ids = version.chunk_ids()
-    sample = ids[:: max(1, len(ids) // language.SAMPLE)]
-    return language.languages(version.texts_of(sample))
-
-
-def _write_catalog(version: storage.VersionWriter, job: _Job) -> tuple[list[int], list[int], list[list[str]]]:
-    """Drop the replaced documents and add the loaded ones: the chunk ids removed, added, and the added terms."""
-    removed = version.remove_documents(job.replaced) if job.base else []
-    added: list[int] = []
-    added_terms: list[list[str]] = []
-    for item in job.loaded:
-        chunk_terms = [terms(c.text) for c in item.chunks]
-        added += version.add_document(item.row, item.chunks, [" ".join(t) for t in chunk_terms], item.regions)
-        added_terms += chunk_terms
-    return removed, added, added_terms
-
-
-def _exact(base: Base | None, removed: list[int], added: list[int], fresh: Fresh) -> vectors.ExactVectors:
-    """The exact vectors of the new version, kept beside its compressed index."""
-    if base is None:
-        return vectors.ExactVectors.of(np.asarray(added, np.int64), fresh.matrix)
-    return base.all_exact().updated(removed, added, fresh.matrix)
-
-
-def _sparse(base: Base | None, removed: list[int], added: list[int], added_terms: list[list[str]]) -> Sparse:
-    lexical = storage.read_sparse(base.folder) if base else Sparse.empty()
-    return lexical.updated(removed, added, added_terms)
-
-
-def _sentences(base: Base | None, removed: list[int], added: list[int], fresh: Fresh) -> vectors.SentenceVectors:
-    owners = np.repeat(np.asarray(added, np.int64), fresh.counts)
-    new = vectors.SentenceVectors.quantize(owners, fresh.sentences)
-    return base.sentences.without(removed).plus(new) if base else new
-
-
 def _manifest(
-    job: _Job, dimension: int, factory: str, params: str, documents: int, total: int, sentences: int
+    settings: Settings, work: Plan, skipped: list[Skipped], totals: streaming.Totals, builder: tuple[str, int, int]
 ) -> storage.Manifest:
-    settings = job.settings
+    choice = resolve(settings)
+    dense = totals.vectors[streaming.PRIMARY]
     return storage.Manifest(
         format=storage.FORMAT_VERSION,
         model=settings.model_name,
-        dimension=dimension,
-        precision=job.choice.precision,
-        backend=job.choice.backend,
-        device=job.choice.device,
+        dimension=dense.dimension,
+        precision=choice.precision,
+        backend=choice.backend,
+        device=choice.device,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
-        factory=factory,
-        search_params=params,
-        documents=documents,
-        chunks=total,
+        factory=dense.factory,
+        search_params=dense.params,
+        documents=totals.documents,
+        chunks=totals.chunks,
         built_at=storage.now_iso(),
         corpus=str(settings.corpus.resolve()),
         model_sha256=model_fingerprint(model_path(settings)),
-        skipped=_recorded_skips(job.base.folder if job.base else None, job.work, job.skipped),
-        sentences=sentences,
-        builder=job.builder,
-        workers=job.workers,
-        nodes=job.nodes,
+        skipped=_recorded_skips(None if work.full else work.base, work, skipped),
+        sentences=totals.sentences,
+        builder=builder[0],
+        workers=builder[1],
+        nodes=builder[2],
     )
 
 
@@ -586,22 +439,6 @@ def _recorded_skips(base: Path | None, work: Plan, skipped: list[Skipped]) -> li
     return sorted(carried + fresh, key=lambda e: str(e["source"]))
 
 
-def _reusable(base: Base, sources: list[str]) -> dict[str, Embedded]:
-    """Vectors of the base version's chunks of `sources` and of their sentences, by text: an edited file
-    keeps those of its unchanged passages, a renamed one all of them."""
-    if not sources:
-        return {}
-    catalog = storage.catalog_of(base.folder)
-    try:
-        rows = catalog.chunk_texts(sources)
-    finally:
-        catalog.close()
-    found = base.of([r[0] for r in rows])
-    return {
-        text: (vector, base.sentences.of(chunk_id).astype(np.float16)) for (chunk_id, text), vector in zip(rows, found)
-    }
-
-
 def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:
     reason = f" ({len(skipped)} file(s) skipped: {skipped[0].source}: {skipped[0].reason})" if skipped else ""
     return (
@@ -611,20 +448,15 @@ def _empty_message(settings: Settings, skipped: list[Skipped]) -> str:
 
 def _report(
     work: Plan,
-    loaded: list[Loaded],
+    done: set[str],
     skipped: list[Skipped],
-    embedded: int,
     started: float,
     wrote: bool,
     settings: Settings,
-    resumed: int = 0,
+    found: streaming.Vectors | None = None,
     warnings: tuple[str, ...] = (),
-    known: Collection[str] = (),
+    embedded: int | None = None,
 ) -> BuildReport:
-    """What the build did; `known` are the texts whose vectors came from the base version."""
-    done = {item.row.source for item in loaded}
-    texts = [c.text for item in loaded for c in item.chunks]
-    reused = sum(t in known for t in texts)
     added = tuple(f.source for f in work.added if f.source in done or not wrote)
     changed = tuple(f.source for f in work.changed if f.source in done or not wrote)
     documents, chunks = 0, 0
@@ -638,11 +470,12 @@ def _report(
         removed=tuple(work.removed),
         unchanged=len(work.unchanged),
         skipped=tuple(work.skipped + skipped),
-        chunks_embedded=embedded,
-        chunks_resumed=resumed,
-        chunks_new=len(texts),
-        chunks_reused=reused,
-        chunks_repeated=max(0, len(texts) - reused - embedded - resumed),
+        chunks_embedded=embedded if embedded is not None else found.embedded if found else 0,
+        chunks_resumed=found.resumed if found else 0,
+        chunks_duplicate=found.duplicates if found else 0,
+        chunks_new=found.new if found else 0,
+        chunks_reused=found.reused if found else 0,
+        chunks_repeated=found.duplicates if found else 0,
         chunks_total=chunks,
         documents_total=documents,
         seconds=time.perf_counter() - started,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -16,9 +15,9 @@ from qa.errors import QAError
 from qa.files import sha256_bytes
 from qa.loaders import SourceFile, load
 from qa.storage.checkpoint import Embedded
-from qa.types import BuildProgress, Chunk, Region, Skipped
+from qa.types import Chunk, Region, Skipped
 
-__all__ = ["Embedded", "Loaded", "embed", "load_all", "load_file"]
+__all__ = ["Embedded", "Loaded", "embed", "load_file"]
 
 
 @dataclass(frozen=True)
@@ -46,35 +45,6 @@ def load_file(
         return None, notes + [Skipped(file.source, "no text to index")]
     row = storage.DocumentRow(file.source, sha256_bytes(data), file.size, file.mtime, document.plain)
     return Loaded(row, chunks, document.regions), notes
-
-
-def load_all(
-    files: list[SourceFile],
-    settings: Settings,
-    splitter: object,
-    progress: Callable[[BuildProgress], None] | None = None,
-) -> tuple[list[Loaded], list[Skipped], set[str]]:
-    """Parsed and chunked documents, files skipped, and sources whose previous version is kept."""
-    loaded, skipped, kept = [], [], set()
-    for file in files:
-        pages = partial(_pages, progress, file.source) if progress else None
-        try:
-            data = file.path.read_bytes()
-        except OSError as exc:
-            skipped.append(Skipped(file.source, exc.strerror or type(exc).__name__))
-            kept.add(file.source)
-            continue
-        item, notes = load_file(file, data, settings, splitter, pages)
-        skipped += notes
-        if item is None:
-            kept.add(file.source)
-        else:
-            loaded.append(item)
-    return loaded, skipped, kept
-
-
-def _pages(progress: Callable[[BuildProgress], None], source: str, done: int, total: int) -> None:
-    progress(BuildProgress("ocr", done, total, source))
 
 
 def embed(

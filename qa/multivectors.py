@@ -40,19 +40,20 @@ def wanted(settings: Settings) -> Wanted:
     return Wanted(f"{use.NAME} {use.VERSION}")
 
 
-def updated(
-    base: Any | None, removed: list[int], version: VersionWriter, progress: Callable[[int, int], None] | None = None
-) -> Any:
-    """The vectors of every chunk of `version`: the base version's (less `removed`), and the others embedded now."""
+def updated(base: Any | None, version: VersionWriter, progress: Callable[[int, int], None] | None = None) -> Any:
+    """The vectors of every chunk of `version`: the base version's for the chunks it still holds, the others
+    embedded now."""
     import faiss
 
     index: Any = base
     if index is None:
         index = faiss.index_factory(use.DIMENSION, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT)
-    if base is not None and removed:
-        index.remove_ids(np.asarray(removed, dtype=np.int64))
+    current = version.chunk_ids()
     present = set(faiss.vector_to_array(index.id_map).tolist()) if index.ntotal else set()
-    missing = [i for i in version.chunk_ids() if i not in present]
+    gone = present - set(current)
+    if gone:
+        index.remove_ids(np.asarray(sorted(gone), dtype=np.int64))
+    missing = [i for i in current if i not in present]
     if not missing:
         return index
     encoder = use.multilingual_encoder()

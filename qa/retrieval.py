@@ -152,6 +152,28 @@ def sentences_of(
     return out
 
 
+def distinct(snapshot: Snapshot, fused: Sequence[tuple[int, float]], count: int) -> list[Hit]:
+    """The first `count` of the fused chunks whose texts differ: a passage held by several files is one hit."""
+    hits: list[Hit] = []
+    texts: set[str] = set()
+    begin = 0
+    while len(hits) < count and begin < len(fused):
+        window = fused[begin : begin + 2 * (count - len(hits))]
+        begin += len(window)
+        chunks = snapshot.chunks([i for i, _ in window])
+        for i, score in window:
+            if i in chunks and chunks[i].text not in texts and len(hits) < count:
+                texts.add(chunks[i].text)
+                hits.append(Hit(i, chunks[i], score))
+    return hits
+
+
+def homed(snapshot: Snapshot, hits: Sequence[Hit]) -> tuple[Hit, ...]:
+    """The hits with the other files that hold each one's text."""
+    homes = snapshot.homes([h.chunk.text for h in hits])
+    return tuple(replace(h, also_in=tuple(s for s in homes.get(h.chunk.text, []) if s != h.chunk.source)) for h in hits)
+
+
 def retrieve(
     snapshot: Snapshot,
     embedder: Embedder,
@@ -223,9 +245,7 @@ def _reranked(
     across: bool,
 ) -> Retrieval:
     """The fused chunks' leaders re-ranked by their best sentence, whose scores the answer reuses."""
-    fused = fused[: max(k, fusion.rerank)]
-    chunks = snapshot.chunks([i for i, _ in fused])
-    ranked = [Hit(i, chunks[i], score) for i, score in fused if i in chunks]
+    ranked = distinct(snapshot, fused, max(k, fusion.rerank))
     head, tail = ranked[: fusion.rerank], ranked[fusion.rerank :]
     sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, stored)
     best: dict[int, float] = {}
@@ -237,7 +257,7 @@ def _reranked(
     scored = [Hit(h.chunk_id, h.chunk, h.score + fusion.sentence * best.get(h.chunk_id, floor)) for h in head]
     scored.sort(key=lambda h: -h.score)
     scored += [Hit(h.chunk_id, h.chunk, h.score + fusion.sentence * floor) for h in tail]
-    hits = tuple(Hit(h.chunk_id, h.chunk, round(h.score, 4)) for h in scored[:k])
+    hits = homed(snapshot, [Hit(h.chunk_id, h.chunk, round(h.score, 4)) for h in scored[:k]])
     rank = {h.chunk_id: n for n, h in enumerate(hits)}
     kept = sorted(
         (

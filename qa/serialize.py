@@ -23,6 +23,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "page": c.page,
         "text": c.text,
         "score": hit.score,
+        "also_in": list(hit.also_in),
     }
 
 
@@ -33,6 +34,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
         "text": c.text,
         "score": c.score,
         "boxes": [asdict(b) for b in c.boxes],
+        "also_in": list(c.also_in),
     }
 
 

@@ -65,6 +65,7 @@ def index_status(settings: Settings) -> IndexStatus:
         chunks=manifest.chunks,
         built_at=manifest.built_at,
         size_bytes=_size(folder),
+        serving_bytes=storage.serving_bytes(folder),
         builder=manifest.builder,
         workers=manifest.workers,
         nodes=manifest.nodes,

@@ -114,6 +114,7 @@ class Hit:
     chunk_id: int
     chunk: Chunk
     score: float
+    also_in: tuple[str, ...] = ()  # other files that hold the same text, cited through this one
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Citation(_Spanned):
     text: str
     score: float
     boxes: tuple[Box, ...] = ()  # where the cited text lies on its page; empty for text files
+    also_in: tuple[str, ...] = ()  # other files that hold the whole passage this citation comes from
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ class BuildProgress:
     source: str = ""  # the scanned file, for "ocr"
     files_done: int = 0  # for "embedding": files whose chunks are all embedded
     files_total: int = 0
-    chunks_done: int = 0  # for "ray": chunks embedded so far
+    chunks_done: int = 0  # chunks embedded so far
+    memory: int = 0  # bytes the build holds in memory now (its resident set)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class BuildReport:
     chunks_new: int = 0  # chunks of the files added or changed; the rest of chunks_total are unchanged files'
     chunks_reused: int = 0  # of chunks_new: vectors kept from the earlier version of an edited or renamed file
     chunks_repeated: int = 0  # of chunks_new: the same text as another new chunk, embedded once
+    chunks_duplicate: int = 0  # new chunks whose text an earlier one of this build has: embedded once
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
@@ -204,6 +208,7 @@ class IndexStatus:
     chunks: int = 0
     built_at: str = ""
     size_bytes: int = 0  # the current version's files on disk
+    serving_bytes: int = 0  # memory a process serving the version holds for it, besides the model
     new: tuple[str, ...] = ()  # files in the corpus the index lacks
     modified: tuple[str, ...] = ()  # files whose content differs from what was indexed
     deleted: tuple[str, ...] = ()  # indexed files no longer in the corpus

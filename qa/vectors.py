@@ -79,10 +79,7 @@ def default_params(factory: str, count: int) -> str:
 def build_index(dimension: int, factory: str, ids: np.ndarray, vectors: np.ndarray) -> Any:
     """A trained index holding `vectors` under `ids`. A compressed one keeps ids in its inverted lists (8 bytes
     each) instead of an ID map, whose reverse table alone would cost more than the codes."""
-    import faiss
-
-    spec = factory if compressed(factory) else f"IDMap2,{factory}"
-    index = faiss.index_factory(dimension, spec, faiss.METRIC_INNER_PRODUCT)
+    index = new_index(dimension, factory)
     if not index.is_trained and len(vectors):
         index.train(_training_sample(index, vectors))
     if len(vectors):
@@ -90,17 +87,36 @@ def build_index(dimension: int, factory: str, ids: np.ndarray, vectors: np.ndarr
     return index
 
 
+def new_index(dimension: int, factory: str) -> Any:
+    """An empty index of `factory` keyed by chunk id, untrained where the factory needs training."""
+    import faiss
+
+    spec = factory if compressed(factory) else f"IDMap2,{factory}"
+    return faiss.index_factory(dimension, spec, faiss.METRIC_INNER_PRODUCT)
+
+
 def _training_sample(index: Any, vectors: np.ndarray) -> np.ndarray:
     """A random subset of at most TRAIN_PER_LIST vectors per IVF list (256k for other trained indexes)."""
+    if len(vectors) <= training_limit(index):
+        return vectors
+    return vectors[training_rows(index, len(vectors))]
+
+
+def training_limit(index: Any) -> int:
     import faiss
 
     try:
-        limit = TRAIN_PER_LIST * faiss.extract_index_ivf(index).nlist
+        return TRAIN_PER_LIST * faiss.extract_index_ivf(index).nlist
     except RuntimeError:
-        limit = TRAIN_PER_LIST * 1024
-    if len(vectors) <= limit:
-        return vectors
-    return vectors[np.sort(np.random.default_rng(0).choice(len(vectors), limit, replace=False))]
+        return TRAIN_PER_LIST * 1024
+
+
+def training_rows(index: Any, count: int) -> np.ndarray:
+    """The positions, ascending, of the vectors of `count` that `index` is trained on."""
+    limit = training_limit(index)
+    if count <= limit:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(0).choice(count, limit, replace=False))
 
 
 def contents(index: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -167,6 +183,13 @@ def updated(
     all_ids = np.concatenate([ids, new_ids_arr])
     all_vectors = np.concatenate([vectors, new_vectors.reshape(-1, dimension)]).astype(np.float32)
     return build_index(dimension, factory, all_ids, all_vectors)
+
+
+def editable(base: Any, factory: str) -> bool:
+    """Whether an update edits `base` in place for `factory` (as `updated` does) instead of building anew."""
+    if compressed(factory):
+        return _compressed_alike(base, factory)
+    return factory == "Flat" and hasattr(base, "id_map") and _factory_of(base) == "Flat"
 
 
 def _compressed_alike(index: Any, factory: str) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from helpers import OTTERS, ROOT, SHARED, assert_same_index, write
 
-from qa import build_index, index_status, storage
+from qa import build_index, index_status, open_index, storage
 from qa.cli import format_status
 from qa.storage.checkpoint import Checkpoint, Recipe
 
@@ -83,7 +83,7 @@ class Interrupt(KeyboardInterrupt):
 
 def _interrupt_after(chunks: int):
     def progress(step) -> None:
-        if step.stage == "embedding" and step.done >= chunks:
+        if step.stage == "embedding" and step.chunks_done >= chunks:
             raise Interrupt()
 
     return progress
@@ -150,6 +150,48 @@ def test_sigkill_while_embedding_resumes_with_the_same_result(settings_for, tmp_
     resumed = build_index(settings)
     assert resumed.chunks_resumed == 8 * kept
     shutil.rmtree(folder, ignore_errors=True)
+    reference = build_index(settings.with_(index=tmp_path / "reference"))
+    assert resumed.chunks_embedded + resumed.chunks_resumed == reference.chunks_embedded
+    assert_same_index(settings.index, tmp_path / "reference")
+
+
+@pytest.mark.slow
+def test_sigkill_in_the_middle_of_a_streamed_write_keeps_the_old_index_and_the_next_build_resumes(
+    settings_for, tmp_path
+):
+    """`qa index` in slices of a few chunks, killed once some slices are written into the new version's folder:
+    the previous version stays in service, and the next build takes what was embedded from the checkpoint."""
+    settings = settings_for(_corpus(tmp_path, 6), **FORCED)
+    write(tmp_path / "small", "otters.txt", OTTERS)
+    build_index(settings.with_(corpus=tmp_path / "small"))
+    old = storage.current_folder(settings.index)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "QA_CORPUS": str(settings.corpus),
+        "QA_INDEX": str(settings.index),
+        "QA_CHECKPOINT_EVERY": "8",
+        "QA_BUILD_MEMORY": "1M",
+        **{f"QA_{k.upper()}": v for k, v in FORCED.items()},
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "index"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and time.monotonic() < deadline:
+        written = list(settings.index.glob(f".v*.tmp/{storage.names.PARTS}/{storage.SPARSE}/part-*"))
+        if len(written) >= 3:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"qa index ended before it was killed: {proc.stderr.read().decode()[-2000:]}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    proc.stderr.close()
+    assert storage.current_folder(settings.index) == old, "a killed streamed write leaves the old version current"
+    hits = open_index(settings).search("otters", k=1)
+    assert hits and hits[0].chunk.source == "otters.txt"
+
+    resumed = build_index(settings)
+    assert resumed.chunks_resumed > 0 and resumed.wrote
+    assert not list(settings.index.glob(".v*.tmp")), "the killed build's scratch folder is gone"
     reference = build_index(settings.with_(index=tmp_path / "reference"))
     assert resumed.chunks_embedded + resumed.chunks_resumed == reference.chunks_embedded
     assert_same_index(settings.index, tmp_path / "reference")

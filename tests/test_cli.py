@@ -20,8 +20,8 @@ QUESTIONS = [
     "What do financial institutions use AI for?",
     "What challenges does Hong Kong face?",
 ]
-CITATION_KEYS = {"id", "source", "start", "end", "line_start", "line_end", "page", "text", "score", "boxes"}
-HIT_KEYS = {"source", "start", "end", "line_start", "line_end", "page", "text", "score"}
+CITATION_KEYS = {"id", "source", "start", "end", "line_start", "line_end", "page", "text", "score", "boxes", "also_in"}
+HIT_KEYS = {"source", "start", "end", "line_start", "line_end", "page", "text", "score", "also_in"}
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import free_port
+from helpers import SHARED, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HK = ROOT / "corpus" / "hong-kong-ai.txt"
@@ -910,6 +910,39 @@ def test_disk_filling_up_at_any_step_of_a_build_fails_cleanly(settings_for, tmp_
             finally:
                 filler.unlink()
         assert len(failures) >= 3 and successes >= 1, (failures, successes)
+
+
+@pytest.mark.slow
+def test_disk_filling_up_in_the_middle_of_a_streamed_build_keeps_the_previous_index(settings_for, tmp_path):
+    """A build in slices of a few chunks on a disk with less room each round than it needs: it fails with one
+    line wherever the disk fills (a checkpoint part, a slice's rows, the merge), the previous version serving."""
+    from qa import IndexWriteError, build_index
+
+    with tmpfs(tmp_path / "disk", "4m") as disk:
+        settings = settings_for().with_(index=disk / "index", build_memory=1 << 19, checkpoint_every=8)
+        set_state(settings.corpus, "A")
+        build_index(settings)
+        before = observe(settings)
+        for pep in sorted((SHARED / "corpora" / "peps").glob("pep-*.rst"))[:4]:
+            shutil.copyfile(pep, settings.corpus / pep.name)
+        failures = []
+        for free_kb in (0, 48, 160, 320, 640):
+            filler = fill(disk, leave=free_kb * 1024)
+            try:
+                build_index(settings)
+            except IndexWriteError as exc:
+                message = str(exc)
+                assert "\n" not in message and "the disk is full" in message, message
+                assert "previous index is still in use" in message
+                assert_previous_index_intact(settings, before)
+                failures.append(free_kb)
+            else:
+                break
+            finally:
+                filler.unlink()
+        assert len(failures) >= 3, failures
+        build_index(settings)
+        assert observe(settings) != before
 
 
 @pytest.mark.slow

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.filterwarnings(  # pandas deprecations raised inside gr
     "ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated"
 )
 LIMIT = 64 * 1024
-CITATION_KEYS = {"id", "source", "start", "end", "line_start", "line_end", "page", "text", "score", "boxes"}
-HIT_KEYS = {"source", "start", "end", "line_start", "line_end", "page", "text", "score"}
+CITATION_KEYS = {"id", "source", "start", "end", "line_start", "line_end", "page", "text", "score", "boxes", "also_in"}
+HIT_KEYS = {"source", "start", "end", "line_start", "line_end", "page", "text", "score", "also_in"}
 
 
 def start(base: Path, **overrides) -> SimpleNamespace:

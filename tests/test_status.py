@@ -55,6 +55,7 @@ def test_in_sync_index_exits_0_and_says_what_it_holds(built, capsys):
         r"contents +1 documents, \d+ chunks",
         r"built at +\d{4}-\d\d-\d\dT",
         r"version +v\d{6}, [\d.]+ KB on disk",
+        r"serving +about [\d.]+ KB in memory besides the model",
         r"fingerprint +sha256 [0-9a-f]{64}",
     ):
         assert re.search(f"^{line}", text, re.MULTILINE), line
@@ -69,6 +70,8 @@ def test_json_status_has_counts_size_and_model_fingerprint(built, capsys):
     assert (data["documents"], data["chunks"], data["built_at"]) == (1, manifest.chunks, manifest.built_at)
     assert data["format"] == storage.FORMAT_VERSION and data["version"] == folder.name
     assert data["size_bytes"] == sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    read_whole = (folder / storage.VECTORS).stat().st_size + (folder / "sentences" / "scales.npy").stat().st_size
+    assert read_whole < data["serving_bytes"] < data["size_bytes"], "the vectors are held, the postings stay on disk"
     weights = Path(model_path(built)) / "model.safetensors"
     assert data["model_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
     assert data["installed_model_sha256"] == data["model_sha256"]

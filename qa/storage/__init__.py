@@ -46,6 +46,7 @@ from qa.storage.snapshot import (
     read_sparse,
     read_vectors,
     read_words,
+    serving_bytes,
 )
 from qa.storage.writer import VersionWriter, prune
 
@@ -85,6 +86,7 @@ __all__ = [
     "read_sparse",
     "read_vectors",
     "read_words",
+    "serving_bytes",
     "text_key",
     "verify",
     "verify_current",

@@ -32,6 +32,9 @@ CREATE TABLE boxes (
 );
 CREATE INDEX boxes_document ON boxes(document_id, start);
 """
+# Chunks with the same text are found by the start of their text, so duplicates are cited once (qa.retrieval).
+PREFIX = 64
+TEXT_INDEX = f"CREATE INDEX IF NOT EXISTS chunks_text ON chunks(substr(text, 1, {PREFIX}))"
 VACUUM_SHARE = 0.25  # compact the catalog once this share of its pages is free
 MAX_PARAMETERS = 500  # SQLite caps the parameters of one statement
 # SQLite reports its own result codes, not errno; these are the ones a failing disk produces.
@@ -134,6 +137,22 @@ class Catalog:
         """The text of every chunk, by chunk id."""
         return [row[0] for row in self.db.execute("SELECT text FROM chunks ORDER BY id")]
 
+    def homes(self, texts: Sequence[str]) -> dict[str, list[str]]:
+        """The sources that hold each of `texts` as a chunk, each once, in chunk order."""
+        found: dict[str, list[str]] = {t: [] for t in texts}
+        heads = sorted({t[:PREFIX] for t in texts})
+        for begin in range(0, len(heads), MAX_PARAMETERS):
+            part = heads[begin : begin + MAX_PARAMETERS]
+            rows = self.db.execute(
+                "SELECT c.text, d.source FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE substr(c.text, 1, {PREFIX}) IN ({','.join('?' * len(part))}) ORDER BY c.id",
+                part,
+            )
+            for text, source in rows:
+                if text in found and source not in found[text]:
+                    found[text].append(source)
+        return found
+
     def chunk_texts(self, sources: Sequence[str]) -> list[tuple[int, str]]:
         """(chunk id, text) of every chunk of `sources`."""
         found: list[tuple[int, str]] = []
@@ -177,6 +196,7 @@ class CatalogWriter:
                 self.db.executescript(SCHEMA)
             elif not _has_column(self.db, "documents", "indexed_at"):
                 self.db.execute("ALTER TABLE documents ADD COLUMN indexed_at TEXT NOT NULL DEFAULT ''")
+            self.db.execute(TEXT_INDEX)  # also in a catalog copied from a version built before it
             self.db.execute("PRAGMA journal_mode=DELETE")
             self.db.execute("PRAGMA synchronous=FULL")
 

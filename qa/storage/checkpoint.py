@@ -62,17 +62,22 @@ class Checkpoint:
             self.discard()
         self._parts = sorted(self.folder.glob("part-*.npz")) if kept == recipe else []
         self._number = 1 + max((int(m.group(1)) for p in self._parts if (m := PART.fullmatch(p.name))), default=0)
+        self._where: dict[bytes, Path] | None = None  # the part that holds each key, read once when first asked
 
     def take(self, texts: Iterable[str]) -> dict[str, Embedded]:
-        """The kept vectors of those of `texts` an earlier build embedded; a damaged part is dropped."""
+        """The kept vectors of those of `texts` an earlier build (or this one) embedded; only the parts that hold
+        some are read, so a streamed build asks slice by slice. A damaged part is dropped."""
         wanted = {text_key(t): t for t in texts}
         found: dict[str, Embedded] = {}
-        if not wanted:
-            return found
-        for path in self._parts:
+        where = self._locations() if wanted else {}
+        by_part: dict[Path, list[bytes]] = {}
+        for key in wanted:
+            if key in where:
+                by_part.setdefault(where[key], []).append(key)
+        for path in by_part:
             arrays = _read_part(path)
             if arrays is None:
-                path.unlink(missing_ok=True)
+                self._drop(path)
                 continue
             keys, matrix, sentences, counts = arrays
             ends = np.cumsum(counts)
@@ -81,6 +86,23 @@ class Checkpoint:
                 if text is not None:
                     found[text] = (vector, sentences[end - count : end])
         return found
+
+    def _locations(self) -> dict[bytes, Path]:
+        if self._where is None:
+            self._where = {}
+            for path in list(self._parts):
+                arrays = _read_part(path)
+                if arrays is None:
+                    self._drop(path)
+                    continue
+                self._where.update((bytes(k), path) for k in arrays[0])
+        return self._where
+
+    def _drop(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        self._parts = [p for p in self._parts if p != path]
+        if self._where is not None:
+            self._where = {k: p for k, p in self._where.items() if p != path}
 
     def keys(self) -> set[bytes]:
         """The text keys of every chunk the checkpoint holds, to tell workers what need not be embedded."""
@@ -110,10 +132,13 @@ class Checkpoint:
         fsync_dir(self.folder)
         self._parts.append(self.folder / name)
         self._number += 1
+        if self._where is not None:
+            self._where.update((text_key(t), self.folder / name) for t in texts)
 
     def discard(self) -> None:
         discard_checkpoint(self.folder.parent)
         self._parts = []
+        self._where = None
 
 
 def _read_recipe(folder: Path) -> Recipe | str | None:

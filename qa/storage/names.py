@@ -19,6 +19,7 @@ MULTILINGUAL = "multilingual.faiss"  # the multilingual encoder's chunk vectors,
 SPARSE = "sparse"
 SENTENCES = "sentences"
 EXACT = "exact"  # float16 vectors beside a compressed FAISS index, for the re-rank and for updates
+PARTS = ".parts"  # scratch rows and postings of a streamed build, inside the version folder until its commit
 CHECKPOINT = ".checkpoint"  # vectors an interrupted build embedded (qa.storage.checkpoint)
 CURRENT = "CURRENT"
 LOCK = "lock"
@@ -27,3 +28,8 @@ REBUILD = "run `qa index --rebuild` to rebuild it"
 # a pointer without the digest (written before it was added) is still read.
 POINTER = re.compile(r"(v[0-9]{6,})(?: ([0-9a-f]{64}))?\n?")
 VERSION = re.compile(r"v[0-9]{6,}")
+
+
+def vector_files(name: str) -> tuple[str, str]:
+    """The FAISS file and the exact-vectors folder of a named set of chunk vectors ("dense" is the first model's)."""
+    return (VECTORS, EXACT) if name == "dense" else (f"vectors-{name}.faiss", f"{EXACT}-{name}")

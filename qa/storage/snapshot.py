@@ -61,6 +61,23 @@ def read_exact(folder: Path) -> ExactVectors | None:
     return ExactVectors.load(folder / EXACT) if (folder / EXACT).is_dir() else None
 
 
+VOCAB_EXPANSION = 6  # a term in vocab.json takes about this many times its bytes as a Python dict entry
+
+
+def serving_bytes(folder: Path) -> int:
+    """About what a Snapshot of the version holds in memory: the FAISS indexes, read whole; BM25's row tables
+    and vocabulary, and the sentence vectors' owners and scales. Postings, codes, exact vectors and the
+    catalog stay on disk, read a query's rows at a time."""
+    whole = [*folder.glob("vectors*.faiss"), *(folder / SPARSE / f"{n}.npy" for n in ("ids", "lengths", "indptr"))]
+    whole += [folder / SENTENCES / n for n in ("owners.npy", "scales.npy")]
+    try:
+        return sum(p.stat().st_size for p in whole if p.exists()) + VOCAB_EXPANSION * (
+            (folder / SPARSE / "vocab.json").stat().st_size
+        )
+    except OSError:
+        return 0
+
+
 def catalog_of(folder: Path) -> Catalog:
     return Catalog(folder / CATALOG)
 
@@ -103,6 +120,9 @@ class Snapshot:
 
     def chunk_around(self, source: str, start: int, end: int) -> Chunk | None:
         return self.catalog.chunk_around(source, start, end)
+
+    def homes(self, texts: Sequence[str]) -> dict[str, list[str]]:
+        return self.catalog.homes(texts)
 
     def regions(self, source: str, start: int, end: int) -> list[Region]:
         return self.catalog.regions(source, start, end)

@@ -12,13 +12,26 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexCorruptError
+from qa.postings import PostingsWriter
 from qa.sparse import Sparse
 from qa.storage.atomic import fsync_dir, fsync_tree, write_file
 from qa.storage.catalog import CatalogWriter, DocumentRow
 from qa.storage.manifest import Manifest, current_folder, point_to, verify_current, write_manifest
-from qa.storage.names import CATALOG, CURRENT, EXACT, MULTILINGUAL, SENTENCES, SPARSE, VECTORS, VERSION, WORDS
+from qa.storage.names import (
+    CATALOG,
+    CURRENT,
+    EXACT,
+    MULTILINGUAL,
+    PARTS,
+    SENTENCES,
+    SPARSE,
+    VERSION,
+    WORDS,
+    vector_files,
+)
 from qa.types import Chunk, Region
 from qa.vectors import ExactVectors, SentenceVectors, npy_bytes
+from qa.vectorsets import Built, DenseWriter, IndexChoice, SentenceWriter
 
 
 class VersionWriter:
@@ -63,11 +76,35 @@ class VersionWriter:
     def counts(self) -> tuple[int, int]:
         return self._catalog().counts()
 
-    def write_vectors(self, vectors: Any) -> None:
+    def write_vectors(self, vectors: Any, name: str = "dense") -> None:
         import faiss
 
-        # faiss.write_index does not check that its buffered writes reached the disk; Python's writes do.
-        write_file(self.folder / VECTORS, faiss.serialize_index(vectors).data)
+        # faiss.write_index to a path does not check that its buffered writes reached the disk; Python's writes
+        # do, and a callback writer streams the index instead of copying it whole into one buffer first.
+        with open(self.folder / vector_files(name)[0], "wb") as f:
+            faiss.write_index(vectors, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]  # not in the stub
+            f.flush()
+            os.fsync(f.fileno())
+
+    def postings(self, base: Sparse | None) -> PostingsWriter:
+        """BM25 postings appended a slice at a time (`save_postings` merges them)."""
+        return PostingsWriter(self.folder / PARTS / SPARSE, base)
+
+    def save_postings(self, postings: PostingsWriter, removed: Sequence[int]) -> int:
+        return postings.save(self.folder / SPARSE, removed, write_file)
+
+    def sentences(self, base: SentenceVectors | None) -> SentenceWriter:
+        """Sentence vectors appended a slice at a time; `close` it before the commit."""
+        return SentenceWriter(self.folder / SENTENCES, self.folder / PARTS / SENTENCES, base)
+
+    def dense(self, name: str, base: Any | None, base_exact: ExactVectors | None) -> DenseWriter:
+        """A named set of chunk vectors appended a slice at a time (`finish_dense` makes its index)."""
+        return DenseWriter(self.folder / PARTS / f"{name}.npy", base, base_exact)
+
+    def finish_dense(self, name: str, dense: DenseWriter, removed: Sequence[int], choice: IndexChoice) -> Built:
+        built = dense.finish(removed, choice, self.folder / vector_files(name)[1], write_file)
+        self.write_vectors(built.index, name)
+        return built
 
     def write_multilingual(self, vectors: Any) -> None:
         import faiss
@@ -97,6 +134,7 @@ class VersionWriter:
     def commit(self, manifest: Manifest) -> Path:
         self._catalog().finish()
         self.catalog = None
+        shutil.rmtree(self.folder / PARTS, ignore_errors=True)
         manifest_bytes = write_manifest(self.folder, manifest)
         fsync_tree(self.folder)
         os.replace(self.folder, self.final)

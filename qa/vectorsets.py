@@ -1,0 +1,219 @@
+"""The vectors of a version being built, appended a slice at a time: every chunk's sentence vectors, and each
+named set of chunk vectors, whose FAISS index is made at the end from the rows kept on disk meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa import vectors
+from qa.npyfile import NpyWriter
+from qa.vectors import ExactVectors, RowFile, SentenceVectors
+
+BLOCK = 1 << 15  # rows copied, read or added at a time
+
+
+class SentenceWriter:
+    """The sentence vectors of a version: each slice's quantized into scratch files as it comes; `close` writes
+    the base version's, less the removed chunks', then those."""
+
+    def __init__(self, folder: Path, scratch: Path, base: SentenceVectors | None) -> None:
+        self.folder, self.scratch, self.base = folder, scratch, base
+        self.parts: tuple[NpyWriter, NpyWriter, NpyWriter] | None = None
+
+    def append(self, owners: np.ndarray, rows: np.ndarray) -> None:
+        """Rows (float16) of the sentences of new chunks, `owners` their chunk ids, ascending."""
+        quantized = SentenceVectors.quantize(owners, rows)
+        if self.parts is None:
+            self.parts = _writers(self.scratch, rows.shape[1])
+        for writer, array in zip(self.parts, (quantized.owners, quantized.codes, quantized.scales)):
+            writer.append(np.asarray(array))
+
+    def close(self, removed: Sequence[int], dimension: int) -> int:
+        """Write the version's sentence vectors; returns their rows."""
+        scratch = [w.close() for w in self.parts] if self.parts is not None else []
+        final = _writers(self.folder, dimension)
+        try:
+            for block in self._base_blocks(np.asarray(removed, np.int64)):
+                for writer, array in zip(final, block):
+                    writer.append(array)
+            if scratch:
+                owners, scales = (np.load(p, mmap_mode="r", allow_pickle=False) for p in (scratch[0], scratch[2]))
+                codes = RowFile(scratch[1])
+                for first in range(0, len(owners), BLOCK):
+                    part = slice(first, first + BLOCK)
+                    for writer, array in zip(final, (owners[part], codes[part], scales[part])):
+                        writer.append(np.asarray(array))
+                del owners, scales, codes
+            for writer in final:
+                writer.close()
+        except BaseException:
+            for writer in final:
+                writer.abandon()
+            raise
+        for path in scratch:
+            path.unlink(missing_ok=True)
+        return final[0].rows
+
+    def _base_blocks(self, removed: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        base = self.base
+        if base is None:
+            return
+        for first in range(0, len(base), BLOCK):
+            owners = base.owners[first : first + BLOCK]
+            keep = ~np.isin(owners, removed)
+            yield (
+                owners[keep],
+                np.asarray(base.codes[first : first + BLOCK])[keep],
+                base.scales[first : first + BLOCK][keep],
+            )
+
+    def abandon(self) -> None:
+        for writer in self.parts or ():
+            writer.abandon()
+
+
+def _writers(folder: Path, dimension: int) -> tuple[NpyWriter, NpyWriter, NpyWriter]:
+    """Owners, codes and scales, the files of `SentenceVectors.save`."""
+    owners, codes, scales = SentenceVectors.FILES
+    return (
+        NpyWriter(folder / owners, np.int64),
+        NpyWriter(folder / codes, np.int8, (dimension,)),
+        NpyWriter(folder / scales, np.float32),
+    )
+
+
+@dataclass(frozen=True)
+class Built:
+    """A vector set's index as `DenseWriter.finish` made it."""
+
+    index: Any  # the FAISS index
+    factory: str
+    params: str
+    dimension: int
+
+
+@dataclass(frozen=True)
+class IndexChoice:
+    """How the index of a vector set is chosen (qa.vectors.choose_factory)."""
+
+    requested: str
+    approximate_above: int
+    compress_above: int | None
+
+
+class DenseWriter:
+    """One named set of chunk vectors: each slice's rows kept in a scratch .npy file; `finish` makes the FAISS
+    index from the base version's (less the removed chunks) and those rows, a block at a time."""
+
+    def __init__(self, scratch: Path, base: Any | None, base_exact: ExactVectors | None) -> None:
+        self.scratch, self.base, self.base_exact = scratch, base, base_exact
+        self.removed = np.zeros(0, np.int64)
+        self.ids: list[np.ndarray] = []
+        self.rows: NpyWriter | None = None
+        self.dimension = int(base.d) if base is not None else 0
+
+    def append(self, ids: np.ndarray, matrix: np.ndarray) -> None:
+        if self.rows is None:
+            self.dimension = self.dimension or int(matrix.shape[1])
+            self.rows = NpyWriter(self.scratch, np.float32, (self.dimension,))
+        self.rows.append(matrix)
+        self.ids.append(np.asarray(ids, np.int64))
+
+    def abandon(self) -> None:
+        if self.rows is not None:
+            self.rows.abandon()
+
+    def finish(
+        self, removed: Sequence[int], choice: IndexChoice, exact: Path, write: Callable[[Path, bytes], None]
+    ) -> Built:
+        """The index of every vector of the version, without those of chunk ids `removed`; the exact vectors
+        written to `exact` beside a compressed one."""
+        self.removed = np.asarray(removed, np.int64)
+        new_ids = np.concatenate(self.ids) if self.ids else np.zeros(0, np.int64)
+        new = RowFile(self.rows.close()) if self.rows is not None else None
+        kept = self._kept_ids()
+        total = len(kept) + len(new_ids)
+        factory, params = vectors.choose_factory(
+            choice.requested, total, choice.approximate_above, choice.compress_above, self.dimension
+        )
+        if self.base is not None and vectors.editable(self.base, factory):
+            index = self.base
+            if len(self.removed):
+                index.remove_ids(self.removed)
+            self._add(index, iter(()), new_ids, new)
+        else:
+            index = vectors.new_index(self.dimension, factory)
+            if not index.is_trained and total:
+                index.train(self._sample(index, kept, new))
+            self._add(index, self._base_blocks(kept), new_ids, new)
+        if vectors.compressed(factory):
+            self._write_exact(exact, kept, new_ids, new, write)
+        self.scratch.unlink(missing_ok=True)
+        return Built(index, factory, params, self.dimension)
+
+    def _kept_ids(self) -> np.ndarray:
+        """The base version's chunk ids that stay, in the order a rebuild adds them."""
+        if self.base is None:
+            return np.zeros(0, np.int64)
+        if self.base_exact is not None:
+            ids = np.asarray(self.base_exact.ids, np.int64)
+        else:
+            import faiss
+
+            ids = faiss.vector_to_array(self.base.id_map).astype(np.int64)
+        return ids[~np.isin(ids, self.removed)]
+
+    def _base_vectors(self, ids: np.ndarray) -> np.ndarray:
+        chunk_ids = ids.tolist()
+        if not chunk_ids:
+            return np.zeros((0, self.dimension), np.float32)
+        if self.base_exact is not None:
+            return self.base_exact.get(chunk_ids)
+        return vectors.reconstruct(self.base, chunk_ids)
+
+    def _base_blocks(self, kept: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for first in range(0, len(kept), BLOCK):
+            ids = kept[first : first + BLOCK]
+            yield ids, self._base_vectors(ids)
+
+    def _add(self, index: Any, base: Iterator[tuple[np.ndarray, np.ndarray]], new_ids: np.ndarray, new: Any) -> None:
+        for ids, rows in base:
+            index.add_with_ids(np.asarray(rows, np.float32), ids)
+        for first in range(0, len(new_ids), BLOCK):
+            index.add_with_ids(np.asarray(new[first : first + BLOCK], np.float32), new_ids[first : first + BLOCK])
+
+    def _sample(self, index: Any, kept: np.ndarray, new: Any) -> np.ndarray:
+        """The training vectors today's build would take from all vectors, base ones first."""
+        rows = vectors.training_rows(index, len(kept) + (len(new) if new is not None else 0))
+        parts = [self._base_vectors(kept[rows[rows < len(kept)]])]
+        wanted = rows[rows >= len(kept)] - len(kept)
+        for first in range(0, len(wanted) and len(new), BLOCK):
+            inside = wanted[(wanted >= first) & (wanted < first + BLOCK)]
+            if len(inside):
+                parts.append(np.asarray(new[first : first + BLOCK], np.float32)[inside - first])
+        return np.concatenate(parts).astype(np.float32)
+
+    def _write_exact(
+        self, folder: Path, kept: np.ndarray, new_ids: np.ndarray, new: Any, write: Callable[[Path, bytes], None]
+    ) -> None:
+        """Every vector in float16 by ascending chunk id: the kept base ones (ascending), then the new ones."""
+        order = np.argsort(kept, kind="stable")
+        kept = kept[order]
+        write_ids = np.concatenate([kept, new_ids])
+        folder.mkdir(parents=True, exist_ok=True)
+        write(folder / ExactVectors.FILES[0], vectors.npy_bytes(write_ids))
+        rows = NpyWriter(folder / ExactVectors.FILES[1], np.float16, (self.dimension,))
+        try:
+            for _, block in self._base_blocks(kept):
+                rows.append(block)
+            for first in range(0, len(new_ids), BLOCK):
+                rows.append(new[first : first + BLOCK])
+            rows.close()
+        except BaseException:
+            rows.abandon()
+            raise
