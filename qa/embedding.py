@@ -53,14 +53,8 @@ Precision = Literal["float32", "bfloat16", "float16"]
 Device = Literal["cpu", "cuda"]
 
 
-class Encoder(Protocol):
-    """What the indexer and the retriever need of a model, whatever runs it."""
-
-    backend: str
-    device: str
-    precision: str
-    dimension: int
-    max_tokens: int
+class TextEncoder(Protocol):
+    """What searching needs of any encoder, the multilingual one (qa.encoders.use) included: a vector per text."""
 
     def encode(
         self,
@@ -71,6 +65,16 @@ class Encoder(Protocol):
     ) -> np.ndarray: ...
 
     def encode_query(self, text: str) -> np.ndarray: ...
+
+
+class Encoder(TextEncoder, Protocol):
+    """What the indexer and the retriever need of a model, whatever runs it."""
+
+    backend: str
+    device: str
+    precision: str
+    dimension: int
+    max_tokens: int
 
     def encode_passages(
         self,
@@ -85,20 +89,6 @@ class Encoder(Protocol):
 
 
 Embedder = Encoder  # the name the rest of the package has used
-
-
-class TextEncoder(Protocol):
-    """What searching needs of any encoder, the multilingual one (qa.encoders.use) included: a vector per text."""
-
-    def encode(
-        self,
-        texts: Sequence[str],
-        batch_size: int = 32,
-        progress: Progress | None = None,
-        show_progress_bar: bool = False,
-    ) -> np.ndarray: ...
-
-    def encode_query(self, text: str) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

@@ -41,30 +41,27 @@ CHINESE = """\
 """
 
 
-@pytest.fixture(scope="module")
-def english_index(tmp_path_factory, embedder):
+def indexed(tmp_path_factory, name: str, text: str):
+    """An index of one file holding `text`, with the default settings (both encoders)."""
     from qa import build_index, open_index
     from qa.config import Settings
 
-    base = tmp_path_factory.mktemp("english")
+    base = tmp_path_factory.mktemp(name)
     (base / "corpus").mkdir()
-    (base / "corpus" / "library.txt").write_text(ENGLISH, encoding="utf-8")
+    (base / "corpus" / name).write_text(text, encoding="utf-8")
     settings = Settings(corpus=base / "corpus", index=base / "index")
     build_index(settings)
     return open_index(settings)
+
+
+@pytest.fixture(scope="module")
+def english_index(tmp_path_factory, embedder):
+    return indexed(tmp_path_factory, "library.txt", ENGLISH)
 
 
 @pytest.fixture(scope="module")
 def chinese_index(tmp_path_factory, embedder):
-    from qa import build_index, open_index
-    from qa.config import Settings
-
-    base = tmp_path_factory.mktemp("chinese")
-    (base / "corpus").mkdir()
-    (base / "corpus" / "museum.txt").write_text(CHINESE, encoding="utf-8")
-    settings = Settings(corpus=base / "corpus", index=base / "index")
-    build_index(settings)
-    return open_index(settings)
+    return indexed(tmp_path_factory, "museum.txt", CHINESE)
 
 
 def test_language_of_reads_scripts_and_words():
