@@ -255,7 +255,7 @@ def format_status(status: IndexStatus) -> str:
     if status.version:
         rows += [
             ("version", f"{status.version}, {human_size(status.size_bytes)} on disk"),
-            ("serving", f"about {human_size(status.serving_bytes)} in memory besides the model"),
+            ("serving", f"about {human_size(status.serving_bytes)} in memory besides the models"),
             ("built at", status.built_at),
             ("format", str(status.format)),
             ("model", status.model),

@@ -65,14 +65,18 @@ VOCAB_EXPANSION = 6  # a term in vocab.json takes about this many times its byte
 
 
 def serving_bytes(folder: Path) -> int:
-    """About what a Snapshot of the version holds in memory: the FAISS indexes, read whole; BM25's row tables
-    and vocabulary, and the sentence vectors' owners and scales. Postings, codes, exact vectors and the
-    catalog stay on disk, read a query's rows at a time."""
+    """About what a Snapshot of the version holds in memory: the FAISS indexes (the multilingual one too), read
+    whole; BM25's row tables and vocabulary, the sentence vectors' owners and scales, and the corpus words'
+    multilingual vectors (float16 on disk, float32 in memory). Postings, codes, exact vectors and the catalog
+    stay on disk, read a query's rows at a time."""
     whole = [*folder.glob("vectors*.faiss"), *(folder / SPARSE / f"{n}.npy" for n in ("ids", "lengths", "indptr"))]
-    whole += [folder / SENTENCES / n for n in ("owners.npy", "scales.npy")]
+    whole += [*(folder / SENTENCES / n for n in ("owners.npy", "scales.npy")), folder / MULTILINGUAL]
+    words = folder / WORDS / "vectors.npy"
     try:
-        return sum(p.stat().st_size for p in whole if p.exists()) + VOCAB_EXPANSION * (
-            (folder / SPARSE / "vocab.json").stat().st_size
+        return (
+            sum(p.stat().st_size for p in whole if p.exists())
+            + VOCAB_EXPANSION * (folder / SPARSE / "vocab.json").stat().st_size
+            + (2 * words.stat().st_size if words.exists() else 0)
         )
     except OSError:
         return 0
