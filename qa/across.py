@@ -41,9 +41,9 @@ def load_model(path: Path = PARAMETERS) -> Model:
     return Model(raw["cosine_at"], raw["scale"])
 
 
-def best_cosine(ranked_cosines: np.ndarray) -> float:
+def best_cosine(cosines: np.ndarray) -> float:
     """The closest unit's multilingual cosine to the question (0 when there is none)."""
-    return float(ranked_cosines.max()) if len(ranked_cosines) else 0.0
+    return float(cosines.max()) if len(cosines) else 0.0
 
 
 def decide(question: str, cosines: np.ndarray, strictness: float | None = None) -> Decision:

@@ -64,8 +64,8 @@ class Index:
 
     def multilingual(self) -> TextEncoder | None:
         """The multilingual encoder, loaded on the first question that needs it; None when it cannot load."""
-        if self.settings.model == "minilm":
-            return None
+        if self.settings.model == "minilm" or self.multilingual_problem:
+            return None  # a model that failed its checks once is not hashed again for every question
         try:
             return multilingual_encoder()
         except EncoderError as exc:

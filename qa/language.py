@@ -33,7 +33,7 @@ FUNCTION_WORDS = frozenset(
 PASSAGE = 12  # words from which a text is read as a passage, not a question
 ENGLISH_SHARE = 0.5  # of a text's plain words, English ones: below it, another language in Latin letters
 MAIN_SHARE = 0.8  # of a corpus's chunks in English: below it, the corpus is searched with the multilingual encoder
-SAMPLE = 4000  # chunks read to tell a corpus's languages
+SAMPLE = 4000  # chunks read to tell a corpus's languages (an even sample of them)
 
 
 def language_of(text: str, passage: bool = False) -> str:
@@ -80,11 +80,10 @@ def is_english_word(word: str) -> bool:
 
 
 def languages(texts: Sequence[str]) -> dict[str, float]:
-    """Share of `texts` in each language (an even sample of them when there are many), largest first."""
+    """Share of `texts` (passages of the documents) in each language, largest first."""
     if not texts:
         return {}
-    step = max(1, len(texts) // SAMPLE)
-    counts = Counter(language_of(t, passage=True) for t in texts[::step])
+    counts = Counter(language_of(t, passage=True) for t in texts)
     total = sum(counts.values())
     return {lang: round(n / total, 3) for lang, n in counts.most_common()}
 

@@ -70,7 +70,8 @@ def updated(base: Any | None, version: VersionWriter, progress: Callable[[int, i
 
 def vocabulary(base: Vocabulary | None, version: VersionWriter) -> Vocabulary:
     """The words of every chunk of `version` with their vectors: the base version's, and the new ones embedded."""
-    words = corpus_words(version.texts_of(version.chunk_ids()))
+    ids = version.chunk_ids()
+    words = corpus_words(t for begin in range(0, len(ids), SLICE) for t in version.texts_of(ids[begin : begin + SLICE]))
     known = dict(zip(base.words, base.vectors)) if base is not None else {}
     new = [w for w in words if w not in known]
     if new:

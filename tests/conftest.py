@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import DEFAULT_CORPUS, requested_precision, skip_without_bf16
+from helpers import DEFAULT_CORPUS, chromium, requested_precision, skip_without_bf16
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -82,3 +82,10 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module."""
+    with chromium() as launched:
+        yield launched

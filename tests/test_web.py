@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from fake_llm import FakeLLM
-from helpers import CHROMIUM, DEFAULT_CORPUS, TIMEOUT_MS, ask, chromium, free_port
+from helpers import CHROMIUM, DEFAULT_CORPUS, TIMEOUT_MS, ask, free_port
 
 from qa import Settings, build_index
 from qa.loaders import SUPPORTED
@@ -44,12 +44,6 @@ def site(tmp_path_factory, embedder):
     server = start(tmp_path_factory.mktemp("web"))
     yield server
     server.app.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import CHROMIUM, DEBIAN_FAQ, HOLD, ROOT, TIMEOUT_MS, ask, chromium, free_port, write
+from helpers import CHROMIUM, DEBIAN_FAQ, HOLD, ROOT, TIMEOUT_MS, ask, free_port, write
 from scans import placed_pdf
 
 from qa import Settings, build_index
@@ -80,12 +80,6 @@ def site(tmp_path_factory, embedder):
     server = start(tmp_path_factory.mktemp("chat"))
     yield server
     server.app.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def open_page(browser, url: str, viewport: dict = DESKTOP, stored: str | None = None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, DEBIAN_FAQ, TIMEOUT_MS, ask, chromium, free_port, write
+from helpers import CHROMIUM, DEBIAN_FAQ, TIMEOUT_MS, ask, free_port, write
 
 from qa import Settings, build_index
 from qa.web import serve
@@ -28,12 +28,6 @@ def url(tmp_path_factory, embedder):
     app = serve(settings, port=port, block=False)
     yield f"http://127.0.0.1:{port}/"
     app.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def open_in(browser, url: str, locale: str):

