@@ -161,7 +161,7 @@ def test_sigkill_in_the_middle_of_a_streamed_write_keeps_the_old_index_and_the_n
 ):
     """`qa index` in slices of a few chunks, killed once some slices are written into the new version's folder:
     the previous version stays in service, and the next build takes what was embedded from the checkpoint."""
-    settings = settings_for(_corpus(tmp_path, 6), **FORCED)
+    settings = settings_for(_corpus(tmp_path, 16), **FORCED)  # a dozen slices: the kill lands well before the end
     write(tmp_path / "small", "otters.txt", OTTERS)
     build_index(settings.with_(corpus=tmp_path / "small"))
     old = storage.current_folder(settings.index)
