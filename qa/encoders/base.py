@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from qa import heap
+
 Progress = Callable[[int, int], None]
 # A batch holds up to TOKENS_PER_BATCH padded tokens (32 chunks of 256, the batch size measured fastest on
 # 2 cores; more of shorter texts), and only texts at least MIN_FILL as long as its longest.
@@ -193,6 +195,8 @@ class TokenEncoder:
             for i, rows in zip(ids, pooled):
                 sentences[first[i] : first[i] + len(rows)] = rows
             done = end
+            if done < len(order):
+                heap.release()
             if progress and (done - reported >= PROGRESS_EVERY or done == len(order)):
                 progress(done, len(order))
                 reported = done
