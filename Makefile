@@ -32,7 +32,7 @@ $(OCR_STAMP): $(STAMP)
 	$(PIP) install --quiet -e '.[ocr]'
 	touch $(OCR_STAMP)
 
-# Ray, for `qa index --ray` (about 410 MB with pyarrow); each node of a cluster needs qa installed with it.
+# Ray core, for `qa index --ray`; each node of a cluster needs qa installed with it.
 ray: $(RAY_STAMP)
 
 $(RAY_STAMP): $(STAMP)

@@ -1,19 +1,19 @@
 """`qa index --ray`: the files a build must (re)index are read, chunked and embedded by a pool of Ray actors.
 
-Only the files that the content-hash diff selected are sent, as bytes, so the workers need no shared disk.
-Each actor loads the model once and runs the code of a local build (qa.ingest); the results stream back to
-this process, whose one writer writes the version exactly as after a local build.
+Only the files that the content-hash diff selected are sent, as bytes, one file a call and each read only when
+an actor is free for it, so the workers need no shared disk and this process never holds the folder. Each actor
+loads the model once and runs the code of a local build (qa.ingest); the results stream back to this process,
+whose one writer writes them a slice at a time as after a local build.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from qa.config import Settings
 from qa.errors import QAError, first_line
@@ -23,8 +23,8 @@ from qa.storage.checkpoint import text_key
 from qa.types import Skipped
 
 INSTALL = "qa index --ray needs Ray: pip install -e '.[ray]' (make ray)"
-FILES_PER_BATCH = 1  # files an actor reads and embeds per call: one, so a long file does not hold others back
-IN_FLIGHT = 2  # calls queued per actor: enough to hide the round trip, few enough to keep the actors even
+IN_FLIGHT = 2  # files queued per actor: enough to hide the round trip, few enough to keep the actors even
+RETRIES = 3  # restarts of an actor that died, and retries of the calls it held
 CONNECT_TIMEOUT_S = 5.0
 
 
@@ -50,7 +50,6 @@ class Result:
 def connect(settings: Settings) -> Cluster:
     """Join the cluster at settings.ray_address, or start a local Ray for "auto"; one line when it cannot."""
     address = settings.ray_address or "auto"
-    os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")  # no progress bars or INFO lines of Ray Data's on stderr
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # nor a C++ warning a second while a connection retries
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: never report usage
     if address != "auto" and "RAY_AUTH_MODE" not in os.environ and _token_given():
@@ -136,40 +135,50 @@ def run(
     workers: int,
 ) -> Iterator[Result]:
     """Read, chunk and embed `files` on the cluster; yields each file's result as it arrives. Texts whose key is in
-    `skip` (already embedded, in the base version or a checkpoint) are not embedded again."""
+    `skip` (already embedded, in the base version or a checkpoint) are not embedded again.
+
+    A file is read only when an actor is free to take it, so this process holds the bytes of at most IN_FLIGHT
+    files per actor, whatever the folder's size; an actor that dies is restarted and its calls retried."""
     import ray
 
-    items: list[dict[str, Any]] = []
-    for i, file in enumerate(files):
-        try:
-            data = file.path.read_bytes()
-        except OSError as exc:
-            yield Result(i, None, [Skipped(file.source, exc.strerror or type(exc).__name__)], {})
-            continue
-        items.append({"index": i, "source": file.source, "size": file.size, "mtime": file.mtime, "data": data})
-    if not items:
+    if not files:
         return
-    items.sort(key=lambda item: -len(item["data"]))  # longest first, so no long file is left alone at the end
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
     gpus = 1 if settings.device == "cuda" else 0
-    dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-        Worker,
-        fn_constructor_kwargs={"settings": settings, "skip": [ray.put(frozenset(skip))]},
-        batch_size=FILES_PER_BATCH,
-        batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=IN_FLIGHT),
+    actor: Any = ray.remote(Worker).options(
         num_cpus=max(1, settings.ray_worker_cpus) if not gpus else 1,
         num_gpus=gpus,
+        max_restarts=RETRIES,
+        max_task_retries=RETRIES,
     )
+    shared = ray.put(frozenset(skip))
+    pool: list[Any] = [actor.remote(settings, [shared]) for _ in range(min(workers, len(files)))]
+    todo = deque(sorted(range(len(files)), key=lambda i: -files[i].size))  # longest first: none left alone at the end
+    free = [a for _ in range(IN_FLIGHT) for a in pool]
+    running: dict[Any, Any] = {}
     try:
-        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
-            yield from batch["result"]
+        while todo or running:
+            while free and todo:
+                i = todo.popleft()
+                file = files[i]
+                try:
+                    data = file.path.read_bytes()
+                except OSError as exc:
+                    yield Result(i, None, [Skipped(file.source, exc.strerror or type(exc).__name__)], {})
+                    continue
+                worker = free.pop()
+                running[worker.embed.remote(i, file.source, file.size, file.mtime, data)] = worker
+            if not running:
+                break
+            [ready], _ = ray.wait(list(running), num_returns=1)
+            free.append(running.pop(ready))
+            yield ray.get(ready)
     except QAError:
         raise
     except Exception as exc:
         raise QAError(f"the Ray job failed: {first_line(exc)}") from None
+    finally:
+        for worker in pool:
+            ray.kill(worker)
 
 
 class Worker:
@@ -192,28 +201,17 @@ class Worker:
         self.splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
         self.encoder = get_embedder(settings)
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        results: list[Result] = []
-        todo: dict[str, None] = {}
-        for index, source, size, mtime, data in zip(
-            batch["index"], batch["source"], batch["size"], batch["mtime"], batch["data"]
-        ):
-            file = SourceFile(str(source), _no_path(str(source)), int(size), float(mtime))
-            loaded, notes = load_file(file, bytes(data), self.settings, self.splitter)
-            results.append(Result(int(index), loaded, notes, {}))
-            for chunk in loaded.chunks if loaded else []:
-                if text_key(chunk.text) not in self.skip:
-                    todo.setdefault(chunk.text)
-        texts = list(todo)
-        found: dict[str, Embedded] = {}
-        if texts:
-            matrix, sentences = embed(self.encoder, texts, self.settings.batch_size)
-            found = dict(zip(texts, zip(matrix, sentences)))
-        column = np.empty(len(results), dtype=object)
-        for i, result in enumerate(results):
-            wanted = {c.text for c in result.loaded.chunks} if result.loaded else set()
-            column[i] = Result(result.index, result.loaded, result.notes, {t: found[t] for t in wanted if t in found})
-        return {"result": column}
+    def embed(self, index: int, source: str, size: int, mtime: float, data: bytes) -> Result:
+        """One file's bytes read, chunked, and the chunks not in `skip` embedded."""
+        file = SourceFile(source, _no_path(source), size, mtime)
+        loaded, notes = load_file(file, data, self.settings, self.splitter)
+        texts = (
+            list(dict.fromkeys(c.text for c in loaded.chunks if text_key(c.text) not in self.skip)) if loaded else []
+        )
+        if not texts:
+            return Result(index, loaded, notes, {})
+        matrix, sentences = embed(self.encoder, texts, self.settings.batch_size)
+        return Result(index, loaded, notes, dict(zip(texts, zip(matrix, sentences))))
 
 
 def _no_path(source: str) -> Any:
