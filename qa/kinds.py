@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from qa.meaning import classes_of, frame_words
+from qa.meaning import classes_of, frame_words, names_a_thing
 from qa.sparse import STOPWORDS, terms
 
 Kind = Literal[
@@ -116,6 +116,60 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "version": [VERSION],
     "term": [QUOTED, CAPITALISED, TOOL],
 }
+
+KIND_NOUNS = KIND_WORDS | frozenset(
+    "argument parameter invocation dir queue header target macro server url site host e-mail email list binary "
+    "daemon helper library script nickname codename term format word prefix tag suffix label architecture "
+    "distribution release license licence percentage percent amount size limit length port year years date "
+    "century decade month day".split()
+)  # the nouns that say what kind of answer is wanted ("which port", "what version"): qa.kinds.asked reads them
+FOCUS_START = re.compile(
+    r"\b(?:(?:what|which|who)(?:\s+(?:is|are|was|were))?|how\s+(?:many|much))\s+(?:(?:the|a|an)\s+)?"
+    r"(?:(?:kinds?|sorts?|types?)\s+of\s+(?:(?:the|a|an)\s+)?)?",
+    re.I,
+)
+STATE_QUALIFIERS = frozenset("current default latest newest recommended preferred minimum maximum official".split())
+FOCUS_WORD = re.compile(r"[^\W_][\w'’+/-]*(?:\.\d+)*")
+
+
+def focus(question: str) -> tuple[str, ...]:
+    """The names and states that pick the asked-for thing out of its class, right after the question word:
+    "TCP" in "which TCP port", "current" in "who is the current project leader", "LTS" in "how many years of LTS
+    support". The class itself ("port", "city") need not be said by a passage that answers."""
+    match = FOCUS_START.search(question)
+    if match is None:
+        return ()
+    words: list[str] = []
+    head = -1
+    for word in FOCUS_WORD.findall(question[match.end() :].split("?")[0]):
+        lower = word.lower()
+        if lower == "of" and words and head < 0:
+            head = len(words) - 1  # "the amount of RAM", "years of LTS support": the class, then what it is of
+            continue
+        if head >= 0 and lower in ("the", "a", "an") and len(words) == head + 1:
+            continue
+        verb = bool(words) and lower.endswith("s") and "v" in classes_of(word)
+        if lower in STOPWORDS or lower in frame_words() or verb or not names_a_thing(word):
+            break
+        words.append(word)
+    head = head if head >= 0 else len(words) - 1
+    return tuple(
+        w
+        for n, w in enumerate(words)
+        if n != head and w.lower() not in KIND_NOUNS and (w.lower() in STATE_QUALIFIERS or is_name(w, question))
+    )
+
+
+def is_name(word: str, question: str) -> bool:
+    """The word names something rather than describes it: "TCP", "OpenPGP", "Wayland", "s390x"; a capital that
+    only starts a sentence does not count, nor a bare count or year-less number."""
+    if word.isdigit() or word.lower() in NUMBER_WORDS.split():
+        return False
+    if any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]):
+        return True
+    starts = question.startswith(word) or re.search(rf"[.?!]\s+{re.escape(word)}\b", question)
+    return word[:1].isupper() and not starts
+
 
 TECH_WHERE = re.compile(
     r"\b(?:files?|kept|stored?|config\w*|settings?|put|keep|installed|located|logs?|look|directory|folder|saved?"

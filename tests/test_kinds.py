@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.chunking import split_sentences
-from qa.kinds import asked, is_code_line, new_spans, spans
+from qa.kinds import asked, focus, is_code_line, is_name, new_spans, spans
 from qa.units import unit_of
 
 
@@ -31,6 +31,32 @@ from qa.units import unit_of
 )
 def test_what_a_question_asks_for(question, kind):
     assert asked(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("Which TCP port does apt-cacher listen on by default?", ("TCP",)),
+        ("Who is the current Debian Project Leader?", ("current", "Debian", "Project")),
+        ("What is the default Python 3 version in Debian 11?", ("default", "Python")),
+        ("How many extra years of LTS support does a release get?", ("LTS",)),
+        ("In which city was the conference held?", ()),
+        ("What are the two simple responses to a decision problem?", ()),
+        ("What command prints the date?", ()),
+        ("How do I stop apt from upgrading a package?", ()),
+    ],
+)
+def test_the_focus_is_the_name_or_state_that_picks_out_the_asked_for_thing(question, words):
+    assert focus(question) == words
+
+
+def test_a_name_is_capitalised_inside_the_question_or_spelt_like_an_identifier():
+    question = "Outside of Sydney, which TCP port does s390x use?"
+    assert [w for w in ("Outside", "Sydney", "TCP", "s390x", "port") if is_name(w, question)] == [
+        "Sydney",
+        "TCP",
+        "s390x",
+    ]
 
 
 def test_a_when_clause_or_a_duration_is_not_a_question_about_time():
