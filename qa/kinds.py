@@ -347,12 +347,17 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if counted and counted not in terms(_sentence_around(text, a, b)):
             continue
-        if kind == "number" and MEASURE.search(question) and not MEASURED.search(piece):
+        if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
             continue
         if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
             continue
         out.append((a, b))
     return out
+
+
+def _pronoun(text: str, a: int, b: int) -> bool:
+    """The span is the "one" of "one of the major standards": a member of a group, not a quantity."""
+    return text[a:b].lower() == "one" and text[b : b + 4].lower() == " of "
 
 
 def _sentence_around(text: str, a: int, b: int) -> str:

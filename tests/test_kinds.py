@@ -140,3 +140,10 @@ def test_a_measure_is_met_only_by_a_quantity_with_its_unit():
     text = "Debian 11 keeps descriptions under 60 characters."
     assert [text[a:b] for a, b in new_spans("How long may the description be?", "number", text)] == ["60 characters"]
     assert not new_spans("How long may the description be?", "number", "Section 5 describes the field.")
+
+
+def test_one_of_a_group_is_no_amount():
+    question = "How much does the certification cost?"
+    assert not new_spans(question, "number", "It is one of the major standards, and quite expensive.")
+    text = "It costs 400 dollars, one of the highest fees."
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["400 dollars"]
