@@ -214,8 +214,18 @@ def absent_names(
     and names that no document spells, not even nearly ("UEFI"; a misspelt "Primier" is near "premier")."""
     states = {t for w in STATE_QUALIFIERS for t in terms(w)}
     rare = [t for t in unbound if t in states or idf[t] >= BOUND_RARITY * sparse.absent_idf()]
-    named = [w for w in unknown if all(is_name(part, question) for part in w.split()) and not spelt_nearly(w, sparse)]
+    named = [w for w in unknown if (names(question, w) or unheard(w, sparse)) and not spelt_nearly(w, sparse)]
     return phrases(question, rare) + tuple(w for w in named if w not in phrases(question, rare))
+
+
+def names(question: str, words: str) -> bool:
+    return all(is_name(word, question) for word in words.split())
+
+
+def unheard(word: str, sparse: Sparse) -> bool:
+    """A compound none of whose parts the corpus uses ("anti-harassment"); "machine-wide" beside "system-wide" is
+    only another way to say a known thing."""
+    return bool(re.search(r"\w[-_/]\w", word)) and not any(t in sparse.vocab for t in terms(word))
 
 
 def spelt_nearly(word: str, sparse: Sparse) -> bool:
@@ -227,7 +237,9 @@ def spelt_nearly(word: str, sparse: Sparse) -> bool:
         alike = [t for t in sparse.vocab if abs(len(t) - len(term)) <= 2]
         if any(sorted(t) == letters for t in alike if len(t) == len(term)):
             return True  # two letters swapped: "GPS" for "GSP"
-        if difflib.get_close_matches(term, [t for t in alike if t[:1] == term[:1]], n=1, cutoff=NEAR_SPELLING):
+        if len(term) > 4 and difflib.get_close_matches(
+            term, [t for t in alike if t[:1] == term[:1]], n=1, cutoff=NEAR_SPELLING
+        ):
             return True
     return False
 

@@ -162,7 +162,7 @@ def focus(question: str) -> tuple[str, ...]:
 
 def is_name(word: str, question: str) -> bool:
     """The word names something rather than describes it: "TCP", "OpenPGP", "Wayland", "s390x"; a capital that
-    only starts a sentence does not count, nor a bare count or year-less number."""
+    only starts a sentence does not count, nor a bare count or number."""
     if word.isdigit() or word.lower() in NUMBER_WORDS.split():
         return False
     if any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]):

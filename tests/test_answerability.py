@@ -20,6 +20,7 @@ from qa.answerability import (
     phrases,
     reason,
     spelt_nearly,
+    unheard,
 )
 from qa.retrieval import Sentence
 from qa.types import Chunk, Hit, Span
@@ -257,3 +258,21 @@ def test_the_fitted_parameters_are_plain_numbers_for_the_features_in_use():
         terms=1.5,
     )
     assert model.probability(strong) > model.threshold > model.probability(weak)
+
+
+def test_a_short_word_one_letter_off_a_corpus_term_is_still_another_word():
+    from qa.sparse import Sparse, terms
+
+    texts = ["The ani is a bird.", "The Premier League and the GSP figures."]
+    sparse = Sparse.build([1, 2], [terms(t) for t in texts])
+    assert not spelt_nearly("anti", sparse)
+    assert spelt_nearly("Primier", sparse) and spelt_nearly("GPS", sparse)
+
+
+def test_a_compound_is_absent_only_when_the_corpus_uses_none_of_its_parts():
+    from qa.sparse import Sparse, terms
+
+    texts = ["Set the system-wide default paper size.", "The list manager reads every report."]
+    sparse = Sparse.build([1, 2], [terms(t) for t in texts])
+    assert unheard("anti-harassment", sparse)
+    assert not unheard("machine-wide", sparse) and not unheard("harassment", sparse)
