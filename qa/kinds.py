@@ -89,6 +89,10 @@ MEASURED = re.compile(r"[^\W\d_]|[$€£¥%]")  # a quantity with its unit ("60 
 SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
 FRACTION = re.compile(r"(?:half|quarter|once|twice|dozens?|hundreds|thousands|millions|billions)", re.I)  # no count
 YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
+CALLED = re.compile(
+    r"\b(?:(?:is|are|was|were) (?:called|named|known as)|(?:also |often )?referred to as)\s+(?:the\s+)?"
+    r"([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*|[\w][\w.+-]*[\w])"
+)  # "these scripts are called britney", "often referred to as Unix's Swiss Army Chainsaw": the name given
 QUOTED = re.compile(r"(?<![^\W_])[“”\"‘’'`´]{1,2}([^“”\"‘’'`´\n]{2,40}?)[“”\"‘’'`´]{1,2}(?![^\W_])")
 COMMON_PARTS = frozenset(
     "a all and back based be boot built by co day down e end fine first free full half high in known last level "
@@ -111,10 +115,10 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "path": [PATH],
     "option": [OPTION],
     "field": [FIELD],
-    "package": [TOOL, QUOTED],
+    "package": [TOOL, QUOTED, CALLED],
     "address": [ADDRESS],
     "version": [VERSION],
-    "term": [QUOTED, CAPITALISED, TOOL],
+    "term": [CALLED, QUOTED, CAPITALISED, TOOL],
 }
 
 KIND_NOUNS = KIND_WORDS | frozenset(
@@ -310,7 +314,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for pattern in PATTERNS.get(kind, ()):
         for match in pattern.finditer(text):
-            group = 1 if pattern in (QUOTED, CODE) else 0
+            group = 1 if pattern in (QUOTED, CODE, CALLED) else 0
             a, b = match.span(group)
             a, b = _trimmed(text, a, b)
             if b > a and (pattern is not TOOL or _technical(text[a:b])):

@@ -144,3 +144,12 @@ def test_one_of_a_group_is_no_amount():
     assert not new_spans(question, "number", "It is one of the major standards, and quite expensive.")
     text = "It costs 400 dollars, one of the highest fees."
     assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["400 dollars"]
+
+
+def test_the_name_a_text_gives_a_thing_is_a_term():
+    text = "The scripts that update the testing distribution run twice a day; these scripts are called britney."
+    assert [text[a:b] for a, b in new_spans("What are the scripts that update testing called?", "term", text)] == [
+        "britney"
+    ]
+    text = "Perl is often referred to as Unix's Swiss Army Chainsaw."
+    assert "Unix's Swiss Army Chainsaw" in [text[a:b] for a, b in spans("term", text)]
