@@ -199,6 +199,8 @@ def rank_sentences(
     sentences = [with_unit_terms(retrieval.question, s, span, sparse) for s, span in zip(sentences, spans)]
     has_kind = tuple(kinds_found(retrieval.question, units))
     combined = score_sentences(retrieval.question, sentences, weights, has_kind)
+    kind = kinds.asked(retrieval.question)
+    combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
 
 

@@ -359,6 +359,14 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
     return out
 
 
+def gives_name(question: str, kind: str | None, text: str) -> bool:
+    """The text says what a thing is called ("these scripts are called britney") and the question asks for a name."""
+    if kind not in ("term", "package"):
+        return False
+    given = {(m.start(1), m.end(1)) for m in CALLED.finditer(text)}
+    return any(span in given for span in new_spans(question, kind, text))
+
+
 def _pronoun(text: str, a: int, b: int) -> bool:
     """The span is the "one" of "one of the major standards": a member of a group, not a quantity."""
     return text[a:b].lower() == "one" and text[b : b + 4].lower() == " of "

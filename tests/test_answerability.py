@@ -54,6 +54,8 @@ SERVERS = {
     "documentation pages and the package lists.\n",
     "mail.txt": "The mail relay accepts IMAP connections from the local network only, and it keeps rejected "
     "messages for a week.\n",
+    "perl.txt": "Perl is one of the most used scripting languages on Unix systems, and many packages depend on "
+    "Perl modules. Among system administrators it is often referred to as the Swiss Army Chainsaw.\n",
     "cache.txt": "A caching proxy keeps downloaded packages so that a second machine fetches them from the local "
     "network instead of a mirror.\n",
 }
@@ -112,6 +114,11 @@ def test_a_name_qualifying_the_asked_for_thing_must_be_said_where_the_answer_is(
 def test_a_name_no_document_spells_is_refused_naming_it(servers):
     answer = servers.ask("Does the caching proxy support UEFI Secure Boot?")
     assert not answer.answered and '"UEFI' in answer.reason
+
+
+def test_a_question_for_a_name_is_answered_with_the_sentence_that_gives_it(servers):
+    answer = servers.ask("What nickname does Perl have?")
+    assert answer.answered and "Swiss Army Chainsaw" in answer.citations[0].text
 
 
 def test_a_misspelt_name_is_not_an_absent_one(servers):

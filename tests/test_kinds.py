@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.chunking import split_sentences
-from qa.kinds import asked, focus, is_code_line, is_name, new_spans, spans
+from qa.kinds import asked, focus, gives_name, is_code_line, is_name, new_spans, spans
 from qa.units import unit_of
 
 
@@ -153,3 +153,10 @@ def test_the_name_a_text_gives_a_thing_is_a_term():
     ]
     text = "Perl is often referred to as Unix's Swiss Army Chainsaw."
     assert "Unix's Swiss Army Chainsaw" in [text[a:b] for a, b in spans("term", text)]
+
+
+def test_a_text_that_says_what_a_thing_is_called_gives_a_name():
+    question = "What nickname does the guide give Perl?"
+    assert gives_name(question, asked(question), "Perl is often referred to as Unix's Swiss Army Chainsaw.")
+    assert not gives_name(question, asked(question), "Perl is one of the most used scripting languages on Unix.")
+    assert not gives_name("How long is it?", "number", "It is called the long one.")
