@@ -360,10 +360,13 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
 
 
 def gives_name(question: str, kind: str | None, text: str) -> bool:
-    """The text says what a thing is called ("these scripts are called britney") and the question asks for a name."""
+    """The text says what a thing is called ("these scripts are called britney") and the question asks for a name,
+    or it runs a tool ("dpkg-divert --divert ...") and the question asks which tool."""
     if kind not in ("term", "package"):
         return False
     given = {(m.start(1), m.end(1)) for m in CALLED.finditer(text)}
+    if kind == "package":
+        given |= {(a, a + len(text[a:b].split()[0])) for a, b in _code_lines(text)}
     return any(span in given for span in new_spans(question, kind, text))
 
 

@@ -160,3 +160,12 @@ def test_a_text_that_says_what_a_thing_is_called_gives_a_name():
     assert gives_name(question, asked(question), "Perl is often referred to as Unix's Swiss Army Chainsaw.")
     assert not gives_name(question, asked(question), "Perl is one of the most used scripting languages on Unix.")
     assert not gives_name("How long is it?", "number", "It is called the long one.")
+
+
+def test_a_code_line_that_runs_a_tool_answers_which_tool():
+    question = "Which tool makes upgrades put their copy of /bin/login somewhere else?"
+    assert gives_name(
+        question, asked(question), "To do so, run:\n\n    dpkg-divert --divert /bin/login.debian /bin/login"
+    )
+    assert not gives_name(question, asked(question), "Do not:\n• Overwrite /bin/login with login-local.")
+    assert not gives_name("Which tool, other than dpkg-divert, moves a file?", "package", "    dpkg-divert --list")
