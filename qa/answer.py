@@ -66,7 +66,7 @@ def usable(sentence: Sentence) -> bool:
     text = sentence.text
     return (
         not is_heading(text) and len(text) >= 12 and not text.rstrip().endswith(("?", "？")) and not is_furniture(text)
-    ) or (len(text) >= 3 and kinds.is_code_line(text))
+    ) or (len(text) >= 3 and (kinds.is_code_line(text) or (is_table_row(text) and not is_furniture(text))))
 
 
 def unit_span(sentence: Sentence) -> tuple[int, int]:
