@@ -231,12 +231,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dump:
         np.savez(
             args.dump,
-            **dict(
-                zip(
-                    "x_t y_t hit_t x_h y_h hit_h r_t r_h x_d y_d hit_d".split(),
-                    (*squad_t, x_h, y_h, hit_h, r_t, r_h, x_d, y_d, hit_d),
-                )
-            ),
+            x_t=x_t,
+            y_t=y_t,
+            hit_t=hit_t,
+            x_h=x_h,
+            y_h=y_h,
+            hit_h=hit_h,
+            r_t=r_t,
+            r_h=r_h,
+            x_d=x_d,
+            y_d=y_d,
+            hit_d=hit_d,
         )
     x_t = np.vstack([x_t, r_t] + [x_d] * DEBIAN_WEIGHT)
     y_t = np.concatenate([y_t, np.zeros(len(r_t))] + [y_d] * DEBIAN_WEIGHT)
