@@ -226,10 +226,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     y_h = np.array([not q.impossible for q in held], dtype=float)
     r_t, rhit_t = removed_questions(index, dataset, raw, TUNING)
     r_h, _ = removed_questions(index, dataset, raw, others)
-    if args.dump:
-        np.savez(args.dump, x_t=x_t, y_t=y_t, hit_t=hit_t, x_h=x_h, y_h=y_h, hit_h=hit_h, r_t=r_t, r_h=r_h)
     squad_t = (x_t, y_t, hit_t)
     x_d, y_d, hit_d = debian_rows()
+    if args.dump:
+        np.savez(
+            args.dump,
+            x_t=x_t,
+            y_t=y_t,
+            hit_t=hit_t,
+            x_h=x_h,
+            y_h=y_h,
+            hit_h=hit_h,
+            r_t=r_t,
+            r_h=r_h,
+            x_d=x_d,
+            y_d=y_d,
+            hit_d=hit_d,
+        )
     x_t = np.vstack([x_t, r_t] + [x_d] * DEBIAN_WEIGHT)
     y_t = np.concatenate([y_t, np.zeros(len(r_t))] + [y_d] * DEBIAN_WEIGHT)
     hit_t = np.concatenate([hit_t, rhit_t] + [hit_d] * DEBIAN_WEIGHT)

@@ -66,7 +66,7 @@ def usable(sentence: Sentence) -> bool:
     text = sentence.text
     return (
         not is_heading(text) and len(text) >= 12 and not text.rstrip().endswith(("?", "？")) and not is_furniture(text)
-    ) or (len(text) >= 3 and kinds.is_code_line(text))
+    ) or (len(text) >= 3 and (kinds.is_code_line(text) or (is_table_row(text) and not is_furniture(text))))
 
 
 def unit_span(sentence: Sentence) -> tuple[int, int]:
@@ -199,6 +199,8 @@ def rank_sentences(
     sentences = [with_unit_terms(retrieval.question, s, span, sparse) for s, span in zip(sentences, spans)]
     has_kind = tuple(kinds_found(retrieval.question, units))
     combined = score_sentences(retrieval.question, sentences, weights, has_kind)
+    kind = kinds.asked(retrieval.question)
+    combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
 
 

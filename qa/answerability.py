@@ -10,6 +10,7 @@ in the chosen sentence or its neighbours; whether a sentence holds the kind of t
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.kinds import NAMES, REFUSING_KINDS
+from qa.kinds import NAMES, REFUSING_KINDS, STATE_QUALIFIERS, focus, is_name
 from qa.meaning import framing_terms, matched
 from qa.retrieval import Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
@@ -49,6 +50,8 @@ FEATURES = (
 )
 
 
+BOUND_RARITY = 0.4  # of a term in no chunk's IDF: a name rarer than this must be said where the answer is
+NEAR_SPELLING = 0.8  # difflib ratio above which two terms are one word spelt two ways
 Meaning = Callable[[str, Sequence[str]], dict[str, float]]  # (window, terms) -> closeness
 
 
@@ -61,6 +64,7 @@ class Evidence:
     unknown: tuple[str, ...]  # question words whose terms the corpus lacks altogether
     found: tuple[str, ...]  # question words found in the chosen window
     asked: str | None  # number, time, person, place or None
+    absent: tuple[str, ...] = ()  # names or states that pick out the asked-for thing, which the passage never says
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,8 @@ def gather(
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
     top_idf = max(idf.values(), default=1.0) or 1.0
-    missing = sorted((t for t in question_terms if t not in in_window), key=lambda t: -idf[t])
+    focused = {t for w in focus(question) for t in terms(w)} & set(question_terms)
+    missing = sorted((t for t in question_terms if t not in in_window), key=lambda t: (t not in focused, -idf[t]))
     everywhere: set[str] = set()
     for hit in {id(s.hit): s.hit for s in sentences}.values():
         everywhere |= sentence_terms(hit.chunk.text)
@@ -177,7 +182,7 @@ def gather(
         sentences[chosen].lexical,
         sum(idf[t] for t in question_terms if t in in_window) / total,
         max(s.lexical for s in sentences),
-        idf[missing[0]] / top_idf if missing else 0.0,
+        max(idf[t] for t in missing) / top_idf if missing else 0.0,
         sum(idf[t] for t in unknown) / total,
         float(asked is not None and not any(kind_found[n] for n in window)),
         float(asked is not None and any(kind_found[n] for n in window)),
@@ -186,7 +191,7 @@ def gather(
         math.log1p(len(question_terms)),
         sum(idf[t] for t in question_terms if t in everywhere) / total,
         sentences[chosen].lexical * sentences[chosen].cosine,
-        idf[missing[0]] / sparse.absent_idf() if missing else 0.0,
+        max(idf[t] for t in missing) / sparse.absent_idf() if missing else 0.0,
         min(closest.values(), default=1.0) if meaning else float(not unsaid),
     )
     found = sorted((t for t in question_terms if t in in_window), key=lambda t: -idf[t])
@@ -196,7 +201,47 @@ def gather(
         unknown_words,
         phrases(question, found),
         asked,
+        absent_names(question, [t for t in missing if t in focused], unknown_words, idf, sparse),
     )
+
+
+def absent_names(
+    question: str, unbound: Sequence[str], unknown: Sequence[str], idf: dict[str, float], sparse: Sparse
+) -> tuple[str, ...]:
+    """What the question names that the passage cannot be about: a state ("current" leader) or a name ("TCP" port)
+    that picks out the asked-for thing (qa.kinds.focus) and that the chosen window does not say, a name only when
+    it is rare enough to be said (a name in many chunks, like the subject of the corpus, goes without saying);
+    and names that no document spells, not even nearly ("UEFI"; a misspelt "Primier" is near "premier")."""
+    states = {t for w in STATE_QUALIFIERS for t in terms(w)}
+    rare = [t for t in unbound if t in states or idf[t] >= BOUND_RARITY * sparse.absent_idf()]
+    named = [w for w in unknown if (names(question, w) or unheard(w, sparse)) and not spelt_nearly(w, sparse)]
+    return phrases(question, rare) + tuple(w for w in named if w not in phrases(question, rare))
+
+
+def names(question: str, words: str) -> bool:
+    return all(is_name(word, question) for word in words.split())
+
+
+def unheard(word: str, sparse: Sparse) -> bool:
+    """A compound none of whose parts the corpus uses ("anti-harassment"); "machine-wide" beside "system-wide" is
+    only another way to say a known thing."""
+    return bool(re.search(r"\w[-_/]\w", word)) and not any(t in sparse.vocab for t in terms(word))
+
+
+def spelt_nearly(word: str, sparse: Sparse) -> bool:
+    """Some term of the corpus is spelt almost like one of the word's own (a typo, another form of a name)."""
+    for term in terms(word):
+        if term in sparse.vocab:
+            continue
+        letters = sorted(term)
+        alike = [t for t in sparse.vocab if abs(len(t) - len(term)) <= 2]
+        if any(sorted(t) == letters for t in alike if len(t) == len(term)):
+            return True  # two letters swapped: "GPS" for "GSP"
+        if len(term) > 4 and difflib.get_close_matches(
+            term, [t for t in alike if t[:1] == term[:1]], n=1, cutoff=NEAR_SPELLING
+        ):
+            return True
+    return False
 
 
 def cjk_noise(question: str, found: set[str]) -> set[str]:
@@ -270,6 +315,6 @@ def decide(evidence: Evidence, strictness: float | None = None, model: Model | N
     model = model or load_model()
     p = model.probability(evidence)
     threshold = model.threshold if strictness is None else strictness
-    rule = strictness != 0.0 and lacks_kind(evidence)
+    rule = strictness != 0.0 and (lacks_kind(evidence) or bool(evidence.absent))
     answered = p >= threshold and not rule
     return Decision(answered, round(p, 4), "" if answered else reason(evidence), rule)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from qa.meaning import classes_of, frame_words
+from qa.meaning import classes_of, frame_words, names_a_thing
 from qa.sparse import STOPWORDS, terms
 
 Kind = Literal[
@@ -89,6 +89,10 @@ MEASURED = re.compile(r"[^\W\d_]|[$€£¥%]")  # a quantity with its unit ("60 
 SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
 FRACTION = re.compile(r"(?:half|quarter|once|twice|dozens?|hundreds|thousands|millions|billions)", re.I)  # no count
 YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
+CALLED = re.compile(
+    r"\b(?:(?:is|are|was|were) (?:called|named|known as)|(?:also |often )?referred to as)\s+(?:the\s+)?"
+    r"([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*|[\w][\w.+-]*[\w])"
+)  # "these scripts are called britney", "often referred to as Unix's Swiss Army Chainsaw": the name given
 QUOTED = re.compile(r"(?<![^\W_])[“”\"‘’'`´]{1,2}([^“”\"‘’'`´\n]{2,40}?)[“”\"‘’'`´]{1,2}(?![^\W_])")
 COMMON_PARTS = frozenset(
     "a all and back based be boot built by co day down e end fine first free full half high in known last level "
@@ -111,11 +115,65 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "path": [PATH],
     "option": [OPTION],
     "field": [FIELD],
-    "package": [TOOL, QUOTED],
+    "package": [TOOL, QUOTED, CALLED],
     "address": [ADDRESS],
     "version": [VERSION],
-    "term": [QUOTED, CAPITALISED, TOOL],
+    "term": [CALLED, QUOTED, CAPITALISED, TOOL],
 }
+
+KIND_NOUNS = KIND_WORDS | frozenset(
+    "argument parameter invocation dir queue header target macro server url site host e-mail email list binary "
+    "daemon helper library script nickname codename term format word prefix tag suffix label architecture "
+    "distribution release license licence percentage percent amount size limit length port year years date "
+    "century decade month day".split()
+)  # the nouns that say what kind of answer is wanted ("which port", "what version"): qa.kinds.asked reads them
+FOCUS_START = re.compile(
+    r"\b(?:(?:what|which|who)(?:\s+(?:is|are|was|were))?|how\s+(?:many|much))\s+(?:(?:the|a|an)\s+)?"
+    r"(?:(?:kinds?|sorts?|types?)\s+of\s+(?:(?:the|a|an)\s+)?)?",
+    re.I,
+)
+STATE_QUALIFIERS = frozenset("current default latest newest recommended preferred minimum maximum official".split())
+FOCUS_WORD = re.compile(r"[^\W_][\w'’+/-]*(?:\.\d+)*")
+
+
+def focus(question: str) -> tuple[str, ...]:
+    """The names and states that pick the asked-for thing out of its class, right after the question word:
+    "TCP" in "which TCP port", "current" in "who is the current project leader", "LTS" in "how many years of LTS
+    support". The class itself ("port", "city") need not be said by a passage that answers."""
+    match = FOCUS_START.search(question)
+    if match is None:
+        return ()
+    words: list[str] = []
+    head = -1
+    for word in FOCUS_WORD.findall(question[match.end() :].split("?")[0]):
+        lower = word.lower()
+        if lower == "of" and words and head < 0:
+            head = len(words) - 1  # "the amount of RAM", "years of LTS support": the class, then what it is of
+            continue
+        if head >= 0 and lower in ("the", "a", "an") and len(words) == head + 1:
+            continue
+        verb = bool(words) and lower.endswith("s") and "v" in classes_of(word)
+        if lower in STOPWORDS or lower in frame_words() or verb or not names_a_thing(word):
+            break
+        words.append(word)
+    head = head if head >= 0 else len(words) - 1
+    return tuple(
+        w
+        for n, w in enumerate(words)
+        if n != head and w.lower() not in KIND_NOUNS and (w.lower() in STATE_QUALIFIERS or is_name(w, question))
+    )
+
+
+def is_name(word: str, question: str) -> bool:
+    """The word names something rather than describes it: "TCP", "OpenPGP", "Wayland", "s390x"; a capital that
+    only starts a sentence does not count, nor a bare count or number."""
+    if word.isdigit() or word.lower() in NUMBER_WORDS.split():
+        return False
+    if any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]):
+        return True
+    starts = question.startswith(word) or re.search(rf"[.?!]\s+{re.escape(word)}\b", question)
+    return word[:1].isupper() and not starts
+
 
 TECH_WHERE = re.compile(
     r"\b(?:files?|kept|stored?|config\w*|settings?|put|keep|installed|located|logs?|look|directory|folder|saved?"
@@ -256,7 +314,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for pattern in PATTERNS.get(kind, ()):
         for match in pattern.finditer(text):
-            group = 1 if pattern in (QUOTED, CODE) else 0
+            group = 1 if pattern in (QUOTED, CODE, CALLED) else 0
             a, b = match.span(group)
             a, b = _trimmed(text, a, b)
             if b > a and (pattern is not TOOL or _technical(text[a:b])):
@@ -293,12 +351,28 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if counted and counted not in terms(_sentence_around(text, a, b)):
             continue
-        if kind == "number" and MEASURE.search(question) and not MEASURED.search(piece):
+        if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
             continue
         if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
             continue
         out.append((a, b))
     return out
+
+
+def gives_name(question: str, kind: str | None, text: str) -> bool:
+    """The text says what a thing is called ("these scripts are called britney") and the question asks for a name,
+    or it runs a tool ("dpkg-divert --divert ...") and the question asks which tool."""
+    if kind not in ("term", "package"):
+        return False
+    given = {(m.start(1), m.end(1)) for m in CALLED.finditer(text)}
+    if kind == "package":
+        given |= {(a, a + len(text[a:b].split()[0])) for a, b in _code_lines(text)}
+    return any(span in given for span in new_spans(question, kind, text))
+
+
+def _pronoun(text: str, a: int, b: int) -> bool:
+    """The span is the "one" of "one of the major standards": a member of a group, not a quantity."""
+    return text[a:b].lower() == "one" and text[b : b + 4].lower() == " of "
 
 
 def _sentence_around(text: str, a: int, b: int) -> str:

@@ -27,8 +27,33 @@ def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
     if not candidates:
         return None
     anchors = _anchors(question, text)
-    a, b = min(candidates, key=lambda span: (_distance(span, anchors), -_weight(kind, text[span[0] : span[1]])))
+    a, b = min(
+        candidates,
+        key=lambda span: (
+            -_cell_named(question, text, span),
+            _distance(span, anchors),
+            -_weight(kind, text[span[0] : span[1]]),
+        ),
+    )
     return ShortAnswer(text[a:b], citation.id, a, b)
+
+
+def _cell_named(question: str, text: str, span: tuple[int, int]) -> int:
+    """In a table (a header row, then rows), how well the question names the span's cell: the words of its
+    column's header it says ("amd64 multiarch path"), and one more when it says the row's first cell ("/usr/lib/");
+    0 outside a table."""
+    lines = text.split("\n")
+    if len(lines) < 2 or not all(" | " in line for line in lines):
+        return 0
+    start = text.rfind("\n", 0, span[0]) + 1
+    row = text[start:].split("\n")[0]
+    column = row[: span[0] - start].count(" | ")
+    header = lines[0].split(" | ")
+    asked = set(terms(question)) - frame_terms()
+    by_column = len(set(terms(header[column])) & asked) if column < len(header) else 0
+    said = {w.strip(".,;:?!()\"'").lower() for w in question.split()}
+    by_row = start > 0 and row.split(" | ")[0].strip().lower() in said
+    return by_column + int(by_row)
 
 
 def _plausible(kind: str | None, piece: str) -> bool:

@@ -10,7 +10,18 @@ from helpers import write
 
 from qa import Settings, build_index, open_index
 from qa.answer import NOT_COVERED, answer_span, restates
-from qa.answerability import FEATURES, PARAMETERS, Evidence, decide, lacks_kind, load_model, phrases, reason
+from qa.answerability import (
+    FEATURES,
+    PARAMETERS,
+    Evidence,
+    decide,
+    lacks_kind,
+    load_model,
+    phrases,
+    reason,
+    spelt_nearly,
+    unheard,
+)
 from qa.retrieval import Sentence
 from qa.types import Chunk, Hit, Span
 
@@ -36,6 +47,30 @@ RESTATING = (
 )
 
 
+SERVERS = {
+    "history.txt": "The project was founded in 1993. The project leader at the time was Bruce Perens, who also "
+    "worked on the graphics of a film studio.\n",
+    "web.txt": "The web server listens on port 8080 unless its configuration names another one. It serves the "
+    "documentation pages and the package lists.\n",
+    "mail.txt": "The mail relay accepts IMAP connections from the local network only, and it keeps rejected "
+    "messages for a week.\n",
+    "perl.txt": "Perl is one of the most used scripting languages on Unix systems, and many packages depend on "
+    "Perl modules. Among system administrators it is often referred to as the Swiss Army Chainsaw.\n",
+    "cache.txt": "A caching proxy keeps downloaded packages so that a second machine fetches them from the local "
+    "network instead of a mirror.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, embedder):
+    base = tmp_path_factory.mktemp("servers")
+    settings = Settings(corpus=base / "corpus", index=base / "index")
+    for name, text in SERVERS.items():
+        write(settings.corpus, name, text)
+    build_index(settings)
+    return open_index(settings)
+
+
 @pytest.fixture(scope="module")
 def animals(tmp_path_factory, embedder):
     base = tmp_path_factory.mktemp("animals")
@@ -57,6 +92,39 @@ def test_a_question_whose_key_term_the_corpus_lacks_is_refused_naming_it(animals
     assert not answer.answered and answer.answer.startswith(NOT_COVERED)
     assert '"population"' in answer.reason and "sea otters" in answer.reason
     assert answer.citations and all(c.source in {"otters.txt", "bees.txt", "config.md"} for c in answer.citations)
+
+
+def test_a_state_the_passage_never_gives_the_asked_for_thing_is_refused_naming_it(servers):
+    answer = servers.ask("Who is the current project leader?")
+    assert not answer.answered and "current" in answer.reason and "project leader" in answer.reason
+    assert "who" not in answer.reason.lower()
+
+
+def test_the_same_thing_asked_without_the_state_is_answered(servers):
+    answer = servers.ask("Who was the project leader back then?")
+    assert answer.answered and "Bruce Perens" in answer.citations[0].text
+
+
+def test_a_name_qualifying_the_asked_for_thing_must_be_said_where_the_answer_is(servers):
+    answer = servers.ask("Which IMAP port does the web server listen on?")
+    assert not answer.answered and "IMAP" in answer.reason
+    assert servers.ask("Which port does the web server listen on?").answered
+
+
+def test_a_name_no_document_spells_is_refused_naming_it(servers):
+    answer = servers.ask("Does the caching proxy support UEFI Secure Boot?")
+    assert not answer.answered and '"UEFI' in answer.reason
+
+
+def test_a_question_for_a_name_is_answered_with_the_sentence_that_gives_it(servers):
+    answer = servers.ask("What nickname does Perl have?")
+    assert answer.answered and "Swiss Army Chainsaw" in answer.citations[0].text
+
+
+def test_a_misspelt_name_is_not_an_absent_one(servers):
+    sparse = servers.snapshot.sparse
+    assert spelt_nearly("Perrens", sparse) and spelt_nearly("Brcue", sparse)
+    assert not spelt_nearly("Wayland", sparse)
 
 
 def test_a_how_many_question_over_text_without_a_number_is_refused():
@@ -197,3 +265,21 @@ def test_the_fitted_parameters_are_plain_numbers_for_the_features_in_use():
         terms=1.5,
     )
     assert model.probability(strong) > model.threshold > model.probability(weak)
+
+
+def test_a_short_word_one_letter_off_a_corpus_term_is_still_another_word():
+    from qa.sparse import Sparse, terms
+
+    texts = ["The ani is a bird.", "The Premier League and the GSP figures."]
+    sparse = Sparse.build([1, 2], [terms(t) for t in texts])
+    assert not spelt_nearly("anti", sparse)
+    assert spelt_nearly("Primier", sparse) and spelt_nearly("GPS", sparse)
+
+
+def test_a_compound_is_absent_only_when_the_corpus_uses_none_of_its_parts():
+    from qa.sparse import Sparse, terms
+
+    texts = ["Set the system-wide default paper size.", "The list manager reads every report."]
+    sparse = Sparse.build([1, 2], [terms(t) for t in texts])
+    assert unheard("anti-harassment", sparse)
+    assert not unheard("machine-wide", sparse) and not unheard("harassment", sparse)

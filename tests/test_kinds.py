@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.chunking import split_sentences
-from qa.kinds import asked, is_code_line, new_spans, spans
+from qa.kinds import asked, focus, gives_name, is_code_line, is_name, new_spans, spans
 from qa.units import unit_of
 
 
@@ -31,6 +31,29 @@ from qa.units import unit_of
 )
 def test_what_a_question_asks_for(question, kind):
     assert asked(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("Which TCP port does apt-cacher listen on by default?", ("TCP",)),
+        ("Who is the current Debian Project Leader?", ("current", "Debian", "Project")),
+        ("What is the default Python 3 version in Debian 11?", ("default", "Python")),
+        ("How many extra years of LTS support does a release get?", ("LTS",)),
+        ("In which city was the conference held?", ()),
+        ("What are the two simple responses to a decision problem?", ()),
+        ("What command prints the date?", ()),
+        ("How do I stop apt from upgrading a package?", ()),
+    ],
+)
+def test_the_focus_is_the_name_or_state_that_picks_out_the_asked_for_thing(question, words):
+    assert focus(question) == words
+
+
+def test_a_name_is_capitalised_inside_the_question_or_spelt_like_an_identifier():
+    question = "Outside of Sydney, which TCP port does s390x use for anti-spam checks?"
+    words = ("Outside", "Sydney", "TCP", "s390x", "port", "anti-spam", "checks")
+    assert [w for w in words if is_name(w, question)] == ["Sydney", "TCP", "s390x"]
 
 
 def test_a_when_clause_or_a_duration_is_not_a_question_about_time():
@@ -114,3 +137,35 @@ def test_a_measure_is_met_only_by_a_quantity_with_its_unit():
     text = "Debian 11 keeps descriptions under 60 characters."
     assert [text[a:b] for a, b in new_spans("How long may the description be?", "number", text)] == ["60 characters"]
     assert not new_spans("How long may the description be?", "number", "Section 5 describes the field.")
+
+
+def test_one_of_a_group_is_no_amount():
+    question = "How much does the certification cost?"
+    assert not new_spans(question, "number", "It is one of the major standards, and quite expensive.")
+    text = "It costs 400 dollars, one of the highest fees."
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["400 dollars"]
+
+
+def test_the_name_a_text_gives_a_thing_is_a_term():
+    text = "The scripts that update the testing distribution run twice a day; these scripts are called britney."
+    assert [text[a:b] for a, b in new_spans("What are the scripts that update testing called?", "term", text)] == [
+        "britney"
+    ]
+    text = "Perl is often referred to as Unix's Swiss Army Chainsaw."
+    assert "Unix's Swiss Army Chainsaw" in [text[a:b] for a, b in spans("term", text)]
+
+
+def test_a_text_that_says_what_a_thing_is_called_gives_a_name():
+    question = "What nickname does the guide give Perl?"
+    assert gives_name(question, asked(question), "Perl is often referred to as Unix's Swiss Army Chainsaw.")
+    assert not gives_name(question, asked(question), "Perl is one of the most used scripting languages on Unix.")
+    assert not gives_name("How long is it?", "number", "It is called the long one.")
+
+
+def test_a_code_line_that_runs_a_tool_answers_which_tool():
+    question = "Which tool makes upgrades put their copy of /bin/login somewhere else?"
+    assert gives_name(
+        question, asked(question), "To do so, run:\n\n    dpkg-divert --divert /bin/login.debian /bin/login"
+    )
+    assert not gives_name(question, asked(question), "Do not:\n• Overwrite /bin/login with login-local.")
+    assert not gives_name("Which tool, other than dpkg-divert, moves a file?", "package", "    dpkg-divert --list")

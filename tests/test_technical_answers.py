@@ -45,6 +45,14 @@ PORTS = (
     ]
     + [(200, 100, "Port"), (300, 100, "Protocol")]
 )
+MULTIARCH = (
+    "<html><body><h1>Multiarch</h1><p>Libraries move from the old paths to a directory named for the "
+    "architecture, as the table shows.</p>"
+    "<table><tr><th>Old path</th><th>i386 multiarch path</th><th>amd64 multiarch path</th></tr>"
+    "<tr><td>/lib/</td><td>/lib/i386-linux-gnu/</td><td>/lib/x86_64-linux-gnu/</td></tr>"
+    "<tr><td>/usr/lib/</td><td>/usr/lib/i386-linux-gnu/</td><td>/usr/lib/x86_64-linux-gnu/</td></tr></table>"
+    "<p>Packages that install a library must use the new paths.</p></body></html>"
+)
 CODE_ONLY = "<html><body><pre>#!/bin/sh\nset -e\nexec dpkg-buildpackage -us -uc\n</pre></body></html>"
 
 
@@ -55,6 +63,7 @@ def manual(tmp_path_factory, embedder):
     write(settings.corpus, "holding.md", HOLDING)
     write(settings.corpus, "sections.html", SECTIONS)
     write(settings.corpus, "build.html", CODE_ONLY)
+    write(settings.corpus, "multiarch.html", MULTIARCH)
     (settings.corpus / "ports.pdf").write_bytes(placed_pdf([PORTS]))
     build_index(settings)
     return open_index(settings)
@@ -90,6 +99,14 @@ def test_a_table_row_is_cited_with_its_header_row(manual):
     row = next(c.text for c in answer.citations if "Macro packages" in c.text)
     assert row.startswith("Section | Description"), row
     assert row.rstrip().endswith("7 | Macro packages and conventions")
+
+
+def test_a_short_table_row_is_an_answer_and_its_short_answer_is_the_cell_the_question_names(manual):
+    answer = manual.ask("On amd64, where are multiarch libraries installed instead of plain /usr/lib/?")
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text.startswith("Old path | i386 multiarch path | amd64 multiarch path")
+    assert_short_answer_is_a_span(answer)
+    assert answer.short.text == "/usr/lib/x86_64-linux-gnu/"
 
 
 def test_a_question_about_an_absent_thing_is_refused_naming_it(manual):
