@@ -225,3 +225,23 @@ def test_question_words_are_put_into_the_corpus_words(english_index):
     said = in_corpus_words("Combien de miel les abeilles produisent-elles ?", multilingual_encoder(), (words, vectors))
     assert "honey" in said.split()
     assert in_corpus_words("Combien ?", multilingual_encoder(), None) == ""
+
+
+def test_japanese_pieces_are_its_words_not_its_particles():
+    from qa.translate import pieces
+
+    found = pieces("インストール済みのパッケージを確認するには？")
+    assert {"インストール", "パッケージ", "確認"} <= set(found)
+    assert not any(p in found for p in ("みの", "ジを", "するに", "には", "パッ"))
+
+
+def test_question_words_never_become_stopwords_or_frame_words():
+    from qa.encoders.use import multilingual_encoder
+    from qa.translate import framing, in_corpus_words
+
+    encoder = multilingual_encoder()
+    words = ("what", "who", "library", "garden")
+    said = in_corpus_words("图书馆是什么？谁", encoder, (words, encoder.encode(list(words))))
+    assert "library" in said.split()
+    assert not set(said.split()) & framing()
+
