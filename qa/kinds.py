@@ -197,8 +197,13 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("number", re.compile(r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|どのくらい|combien", re.I)),
-    ("person", re.compile(r"谁|誰|どなた|\bqui\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|どのくらい|combien|quelle (?:taille|longueur|durée)", re.I
+        ),
+    ),
+    ("person", re.compile(r"谁|誰|どなた|^\s*qui\b|\b(?:à|de|par|pour|avec|chez) qui\b", re.I)),
     (
         "path",
         re.compile(
@@ -208,7 +213,7 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         ),
     ),
     ("place", re.compile(r"哪里|哪儿|在哪|どこ|\boù\b", re.I)),
-    ("command", re.compile(r"怎样|怎么|如何|どうすれば|どうやって|^\s*comment\b", re.I)),
+    ("command", re.compile(r"怎样|怎么|如何|どうすれば|どうやって|には[？?]\s*$|^\s*comment\b", re.I)),
 )
 WHEN = re.compile(r"(?:^|[.?!]\s+)when\b(?![^?]*,\s*(?:what|which|who|where|how)\b)", re.I)
 WHO = re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)

@@ -27,6 +27,11 @@ from qa.units import unit_of
         ("How long may the description be?", "number"),
         ("When was the project started?", "time"),
         ("What is the Smart City Blueprint?", None),
+        ("Qui maintient la FAQ ?", "person"),
+        ("À quoi ressemble le sujet du bogue qui annonce le paquet ?", None),
+        ("Quelle taille doit avoir ma clé ?", "number"),
+        ("ネイティブのパッケージを作るには？", "command"),
+        ("怎样安装软件包？", "command"),
     ],
 )
 def test_what_a_question_asks_for(question, kind):
