@@ -245,3 +245,32 @@ def test_question_words_never_become_stopwords_or_frame_words():
     assert "library" in said.split()
     assert not set(said.split()) & framing()
 
+
+def test_remembered_encoder_embeds_a_text_once_and_keeps_the_latest():
+    import numpy as np
+
+    from qa.embedding import Remembered
+    from qa.encoders.use import multilingual_encoder
+
+    seen: list[str] = []
+
+    class Counting:
+        def encode(self, texts, batch_size=32, progress=None, show_progress_bar=False):
+            seen.extend(texts)
+            return multilingual_encoder().encode(texts, batch_size=batch_size)
+
+        def encode_query(self, text):
+            return self.encode([text])[0]
+
+    remembered = Remembered(Counting(), size=2)
+    first = remembered.encode(["bees make honey", "图书馆几点开门？"])
+    again = remembered.encode(["图书馆几点开门？", "bees make honey", "bees make honey"])
+    assert seen == ["bees make honey", "图书馆几点开门？"]
+    np.testing.assert_allclose(again, first[[1, 0, 0]])
+    np.testing.assert_allclose(first, multilingual_encoder().encode(["bees make honey", "图书馆几点开门？"]), atol=1e-6)
+    remembered.encode_query("the garden")
+    remembered.encode(["bees make honey"])
+    assert seen[-1] == "the garden"
+    remembered.encode(["图书馆几点开门？"])
+    assert seen[-1] == "图书馆几点开门？"  # the oldest was let go
+    assert remembered.encode([]).shape == (0, 512)
