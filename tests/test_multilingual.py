@@ -75,6 +75,9 @@ def test_language_of_reads_scripts_and_words():
     assert language_of("Où pbuilder dépose-t-il les paquets qu'il a construits ?") == "latin"
     assert language_of("Как установить пакет?") == "other"
     assert language_of("What are Los Angeles and San Diego?") == "en"  # names are not another language
+    long_french = "Dans la suite de commandes lancées par dh binary, laquelle vient juste avant dh_strip ?"
+    assert language_of(long_french) == "latin"
+    assert language_of("In the list of commands that dh binary runs, which one comes right after dh_strip?") == "en"
 
 
 def test_manifest_records_the_encoders_and_languages(english_index, chinese_index):
