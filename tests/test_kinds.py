@@ -32,6 +32,16 @@ from qa.units import unit_of
         ("Quelle taille doit avoir ma clé ?", "number"),
         ("ネイティブのパッケージを作るには？", "command"),
         ("怎样安装软件包？", "command"),
+        ("Quelle est la commande qui liste les paquets ?", "command"),
+        ("La construction échoue. Comment la relancer ?", "command"),
+        ("FAQ は何の略ですか？", "term"),
+        ("这个项目用什么文档格式？", "term"),
+        ("Quel surnom donne-t-on à Perl ?", "term"),
+        ("testing にあるバージョンは？", "version"),
+        ("ビルドを直すツールは？", "package"),
+        ("アップロードは何日待ちますか？", "number"),
+        ("上传失败后在哪里可以找到日志？", "path"),
+        ("构建需要哪个 Makefile 变量？", "field"),
     ],
 )
 def test_what_a_question_asks_for(question, kind):
