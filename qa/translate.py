@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.embedding import TextEncoder
+from qa.encoders.use import one_blas_thread
 from qa.language import function_words, is_english_word
 from qa.meaning import frame_words
 from qa.sparse import STOPWORDS
@@ -81,7 +82,9 @@ def in_corpus_words(question: str, encoder: TextEncoder, vocabulary: tuple[Seque
     if vocabulary is None or not parts or not len(vocabulary[0]):
         return ""
     words, vectors = vocabulary
-    scores = encoder.encode(parts) @ vectors.T
+    found = encoder.encode(parts)
+    with one_blas_thread():
+        scores = found @ vectors.T
     best = scores.argmax(axis=1)
     kept = [words[j] for n, j in enumerate(best) if scores[n, j] >= CLOSE and words[j] not in framing()]
     return " ".join(dict.fromkeys(kept))

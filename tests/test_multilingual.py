@@ -277,3 +277,17 @@ def test_remembered_encoder_embeds_a_text_once_and_keeps_the_latest():
     remembered.encode(["图书馆几点开门？"])
     assert seen[-1] == "图书馆几点开门？"  # the oldest was let go
     assert remembered.encode([]).shape == (0, 512)
+
+
+def test_one_blas_thread_limits_numpy_and_gives_the_threads_back():
+    from threadpoolctl import threadpool_info
+
+    from qa.encoders.use import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        assert blas_threads() and all(n == 1 for n in blas_threads())
+    assert blas_threads() == before
