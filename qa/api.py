@@ -10,7 +10,7 @@ from qa import indexer, storage
 from qa.answer import extractive_answer, judge, refusal
 from qa.answerability import Decision
 from qa.config import Settings
-from qa.embedding import TextEncoder, get_embedder
+from qa.embedding import Remembered, TextEncoder, get_embedder
 from qa.encoders.use import multilingual_encoder
 from qa.errors import EncoderError, LLMError, QAError
 from qa.followup import earlier_answers, follow_up_query
@@ -61,13 +61,16 @@ class Index:
         self.snapshot = storage.open_snapshot(settings.index, settings.model_name)
         self.embedder = get_embedder(settings)
         self.multilingual_problem = ""  # why the multilingual encoder could not load, once it was tried
+        self._multilingual: Remembered | None = None
 
     def multilingual(self) -> TextEncoder | None:
         """The multilingual encoder, loaded on the first question that needs it; None when it cannot load."""
         if self.settings.model == "minilm" or self.multilingual_problem:
             return None  # a model that failed its checks once is not hashed again for every question
         try:
-            return multilingual_encoder()
+            if self._multilingual is None:
+                self._multilingual = Remembered(multilingual_encoder())
+            return self._multilingual
         except EncoderError as exc:
             self.multilingual_problem = str(exc)
             return None

@@ -39,7 +39,7 @@ class Fusion:
     sentence: float = 2.0  # weight of a chunk's best sentence score in its final score
     lexical: float = 1.5  # weight of question-term coverage next to the cosine in a sentence's score
     across: float = 0.8  # `dense` for a question searched with the multilingual encoder: BM25 matches little
-    across_rerank: int = 3  # `rerank` for such a question: its sentences are embedded then, not read from the index
+    across_rerank: int = 5  # `rerank` for such a question: its sentences are embedded then, not read from the index
     alike: float = 0.6  # weight of the English model's cosine beside the multilingual one's for such a question
 
 

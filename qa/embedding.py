@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +30,7 @@ __all__ = [
     "PRECISIONS",
     "Choice",
     "Encoder",
+    "Remembered",
     "TextEncoder",
     "choose",
     "cpu_supports_bf16",
@@ -65,6 +67,42 @@ class TextEncoder(Protocol):
     ) -> np.ndarray: ...
 
     def encode_query(self, text: str) -> np.ndarray: ...
+
+
+class Remembered:
+    """A text encoder that keeps the vectors of the last `size` texts it embedded: the sentences of a passage
+    that many questions retrieve are embedded once."""
+
+    def __init__(self, inner: TextEncoder, size: int = 4096) -> None:
+        self.inner = inner
+        self.size = size
+        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Progress | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        if not texts:
+            return self.inner.encode(texts, batch_size=batch_size)
+        with self._lock:
+            known = {t: self._memory[t] for t in texts if t in self._memory}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.inner.encode(missing, batch_size=batch_size)))
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                self._memory[text] = known[text]
+                self._memory.move_to_end(text)
+            while len(self._memory) > self.size:
+                self._memory.popitem(last=False)
+        return np.stack([known[t] for t in texts])
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
 
 
 class Encoder(TextEncoder, Protocol):

@@ -219,7 +219,13 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
 # French, most specific first, as in ASKS.
 OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("option", re.compile(r"哪个选项|什么选项|哪个参数|どのオプション|どの引数|quelles? options?", re.I)),
-    ("command", re.compile(r"哪个命令|什么命令|どのコマンド|コマンドは|quelles? commandes?", re.I)),
+    (
+        "command",
+        re.compile(
+            r"哪个命令|什么命令|どのコマンド|コマンドは|quel(?:le)?s? (?:est |sont )?(?:la |le |les )?(?:\w+ )?commandes?",
+            re.I,
+        ),
+    ),
     (
         "path",
         re.compile(
@@ -228,7 +234,13 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("field", re.compile(r"哪个(?:变量|字段)|どの(?:変数|フィールド)|quel(?:le)?s? (?:variable|champ)", re.I)),
+    (
+        "field",
+        re.compile(
+            r"哪个[^？?。，,]{0,12}?(?:变量|字段)|どの[^？?。、,]{0,8}?(?:変数|フィールド)|quel(?:le)?s? (?:variable|champ)",
+            re.I,
+        ),
+    ),
     (
         "address",
         re.compile(
@@ -238,13 +250,24 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "term",
+        re.compile(
+            r"(?:什么|哪个)\S{0,4}?(?:格式|名字|名称|代号)|叫什么|何の略|何という|(?:名前|形式|フォーマット)は"
+            r"|quel(?:le)?s? (?:\w+ )?(?:surnom|nom|format|terme|architecture|étiquette|préfixe)s?\b|que signifie|veut dire",
+            re.I,
+        ),
+    ),
+    (
         "version",
-        re.compile(r"哪个版本|什么版本|版本号|どのバージョン|バージョン番号|quel(?:le)? (?:numéro de )?version", re.I),
+        re.compile(
+            r"哪个版本|什么版本|版本号|どのバージョン|バージョン番号|バージョンは|quel(?:le)? (?:numéro de )?version",
+            re.I,
+        ),
     ),
     (
         "package",
         re.compile(
-            r"哪个(?:软件包|工具|程序|脚本)|什么工具|どの(?:パッケージ|ツール|プログラム)|quel(?:le)?s? (?:paquet|outil|programme)",
+            r"哪个(?:软件包|工具|程序|脚本)|什么工具|どの(?:パッケージ|ツール|プログラム)|ツールは|quel(?:le)?s? (?:paquet|outil|programme)|\blesquel(?:le)?s\b|\blequel\b|\blaquelle\b",
             re.I,
         ),
     ),
@@ -255,18 +278,25 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("number", re.compile(r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|どのくらい|combien", re.I)),
-    ("person", re.compile(r"谁|誰|どなた|\bqui\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|何[日年回週]|何か月|どのくらい|combien|quelle (?:taille|longueur|durée)",
+            re.I,
+        ),
+    ),
+    ("person", re.compile(r"谁|誰|どなた|^\s*qui\b|\b(?:à|de|par|pour|avec|chez) qui\b", re.I)),
     (
         "path",
         re.compile(
             r"(?:安装|放|存|保存|装|记录|写)(?:\S{0,2})?(?:在|到)(?:哪里|哪儿|哪个)|(?:どこ)(?:に|へ)(?:\S{0,6})(?:置|保存|インストール|入)"
+            r"|(?:哪里|哪儿)(?:可以|能)?(?:找|查|看)|どこで(?:確認|見|調べ)"
             r"|\boù\b.*(?:enregistr|stock|dépos|install|range|conserv|fichier|trouve|mettre|réglages|configur)",
             re.I,
         ),
     ),
     ("place", re.compile(r"哪里|哪儿|在哪|どこ|\boù\b", re.I)),
-    ("command", re.compile(r"怎样|怎么|如何|どうすれば|どうやって|^\s*comment\b", re.I)),
+    ("command", re.compile(r"怎样|怎么|如何|どうすれば|どうやって|には[？?]\s*$|(?:^|[.?!]\s+)comment\b", re.I)),
 )
 WHEN = re.compile(r"(?:^|[.?!]\s+)when\b(?![^?]*,\s*(?:what|which|who|where|how)\b)", re.I)
 WHO = re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)

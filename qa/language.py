@@ -52,7 +52,8 @@ def language_of(text: str, passage: bool = False) -> str:
     function = [w for w in pieces if w in function_words()]
     if passage or len(words) >= PASSAGE:
         english = sum(w in STOPWORDS for w in pieces)
-        return "latin" if len(function) >= 3 and len(function) > english else ENGLISH
+        needed = 3 if passage else 2  # a long question has fewer words of either kind than a passage
+        return "latin" if len(function) >= needed and len(function) > english else ENGLISH
     foreign = [w for w in words if not is_english_word(w)]
     mostly = len(words) >= 3 and len(foreign) > (1 - ENGLISH_SHARE) * len(words)
     if len(foreign) >= 2 and (mostly or len(function) >= 2):

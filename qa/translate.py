@@ -12,14 +12,20 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from qa.embedding import TextEncoder
+from qa.encoders.use import one_blas_thread
 from qa.language import function_words, is_english_word
+from qa.meaning import frame_words
+from qa.sparse import STOPWORDS
 
 CLOSE = 0.8  # cosine of a question word to a corpus word: a translation; chosen on the debian-dev tuning questions
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+SCRIPT_RUN = re.compile(r"[\u30a0-\u30ff]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\uac00-\ud7af]+")
+KATAKANA = re.compile(r"[\u30a0-\u30ff]+")
 OTHER_WORD = re.compile(r"[^\W\d_]{3,}")
 CORPUS_WORD = re.compile(r"(?<![\w/.-])[A-Za-z][a-z]{2,29}(?![\w/-])")
 MIN_COUNT = 2  # a corpus word seen once is more often a name or a typo than a word a question means
@@ -35,6 +41,12 @@ class Vocabulary:
     vectors: np.ndarray
 
 
+@lru_cache(maxsize=1)
+def framing() -> frozenset[str]:
+    """English words that say nothing a passage could be found by: stopwords and a question's frame words."""
+    return STOPWORDS | frame_words()
+
+
 def corpus_words(texts: Iterable[str]) -> list[str]:
     """The plain lowercase words of the documents: those seen MIN_COUNT times (the MOST commonest), or all of
     them in a small corpus."""
@@ -46,13 +58,17 @@ def corpus_words(texts: Iterable[str]) -> list[str]:
 
 def pieces(question: str) -> list[str]:
     """What of the question is matched: its words that are neither English nor function words of another
-    language, and each CJK run (when short) with its two- and three-character pieces."""
+    language, each Katakana word, and each Han or Hangul run (when short) with its two- and three-character
+    pieces."""
     found: list[str] = []
     for run in CJK_RUN.findall(question):
-        if len(run) <= 4:
-            found.append(run)
-        for n in (2, 3):
-            found += [run[i : i + n] for i in range(len(run) - n + 1)]
+        for part in SCRIPT_RUN.findall(run):  # Hiragana between them: endings and particles
+            loanword = KATAKANA.fullmatch(part) is not None
+            if loanword or len(part) <= 4:
+                found.append(part)
+            if not loanword:
+                for n in (2, 3):
+                    found += [part[i : i + n] for i in range(len(part) - n + 1)]
     for word in OTHER_WORD.findall(question):
         if not CJK_RUN.search(word) and word.lower() not in function_words() and not is_english_word(word):
             found.append(word)
@@ -66,7 +82,9 @@ def in_corpus_words(question: str, encoder: TextEncoder, vocabulary: tuple[Seque
     if vocabulary is None or not parts or not len(vocabulary[0]):
         return ""
     words, vectors = vocabulary
-    scores = encoder.encode(parts) @ vectors.T
+    found = encoder.encode(parts)
+    with one_blas_thread():
+        scores = found @ vectors.T
     best = scores.argmax(axis=1)
-    kept = [words[j] for n, j in enumerate(best) if scores[n, j] >= CLOSE]
+    kept = [words[j] for n, j in enumerate(best) if scores[n, j] >= CLOSE and words[j] not in framing()]
     return " ".join(dict.fromkeys(kept))

@@ -75,6 +75,9 @@ def test_language_of_reads_scripts_and_words():
     assert language_of("Où pbuilder dépose-t-il les paquets qu'il a construits ?") == "latin"
     assert language_of("Как установить пакет?") == "other"
     assert language_of("What are Los Angeles and San Diego?") == "en"  # names are not another language
+    long_french = "Dans la suite de commandes lancées par dh binary, laquelle vient juste avant dh_strip ?"
+    assert language_of(long_french) == "latin"
+    assert language_of("In the list of commands that dh binary runs, which one comes right after dh_strip?") == "en"
 
 
 def test_manifest_records_the_encoders_and_languages(english_index, chinese_index):
@@ -225,3 +228,66 @@ def test_question_words_are_put_into_the_corpus_words(english_index):
     said = in_corpus_words("Combien de miel les abeilles produisent-elles ?", multilingual_encoder(), (words, vectors))
     assert "honey" in said.split()
     assert in_corpus_words("Combien ?", multilingual_encoder(), None) == ""
+
+
+def test_japanese_pieces_are_its_words_not_its_particles():
+    from qa.translate import pieces
+
+    found = pieces("インストール済みのパッケージを確認するには？")
+    assert {"インストール", "パッケージ", "確認"} <= set(found)
+    assert not any(p in found for p in ("みの", "ジを", "するに", "には", "パッ"))
+
+
+def test_question_words_never_become_stopwords_or_frame_words():
+    from qa.encoders.use import multilingual_encoder
+    from qa.translate import framing, in_corpus_words
+
+    encoder = multilingual_encoder()
+    words = ("what", "who", "library", "garden")
+    said = in_corpus_words("图书馆是什么？谁", encoder, (words, encoder.encode(list(words))))
+    assert "library" in said.split()
+    assert not set(said.split()) & framing()
+
+
+def test_remembered_encoder_embeds_a_text_once_and_keeps_the_latest():
+    import numpy as np
+
+    from qa.embedding import Remembered
+    from qa.encoders.use import multilingual_encoder
+
+    seen: list[str] = []
+
+    class Counting:
+        def encode(self, texts, batch_size=32, progress=None, show_progress_bar=False):
+            seen.extend(texts)
+            return multilingual_encoder().encode(texts, batch_size=batch_size)
+
+        def encode_query(self, text):
+            return self.encode([text])[0]
+
+    remembered = Remembered(Counting(), size=2)
+    first = remembered.encode(["bees make honey", "图书馆几点开门？"])
+    again = remembered.encode(["图书馆几点开门？", "bees make honey", "bees make honey"])
+    assert seen == ["bees make honey", "图书馆几点开门？"]
+    np.testing.assert_allclose(again, first[[1, 0, 0]])
+    np.testing.assert_allclose(first, multilingual_encoder().encode(["bees make honey", "图书馆几点开门？"]), atol=1e-6)
+    remembered.encode_query("the garden")
+    remembered.encode(["bees make honey"])
+    assert seen[-1] == "the garden"
+    remembered.encode(["图书馆几点开门？"])
+    assert seen[-1] == "图书馆几点开门？"  # the oldest was let go
+    assert remembered.encode([]).shape == (0, 512)
+
+
+def test_one_blas_thread_limits_numpy_and_gives_the_threads_back():
+    from threadpoolctl import threadpool_info
+
+    from qa.encoders.use import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        assert blas_threads() and all(n == 1 for n in blas_threads())
+    assert blas_threads() == before
