@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa import language, multivectors, slices, storage, streaming, vectors
+from qa import heap, language, multivectors, slices, storage, streaming, vectors
 from qa.chunking import make_splitter
 from qa.config import Settings
 from qa.embedding import get_embedder, load_tokenizer, model_path, resolve
@@ -204,6 +204,7 @@ def _build(
             texts = [c.text for item in part.loaded for c in item.chunks]
             stream.add(part.loaded, found(texts, partial(report, part.files) if report else None))
             done.update(item.row.source for item in part.loaded)
+            heap.release()
             if report:
                 report(part.files, found.embedded)
         if work.full and not done:
@@ -243,6 +244,7 @@ def _write_rest(
     """Finish the streamed version (postings merged, vector indexes built), add the multilingual vectors, write its
     manifest and commit; what could not be done goes into `notes`."""
     totals = stream.finish(IndexChoice(settings.index_factory, settings.approximate_above, settings.compress_above))
+    heap.release()  # the merge's scratch, before the multilingual model loads
     multilingual = _multilingual(version, work, notes)  # after the English model: at once they took as long
     manifest = _manifest(settings, work, skipped, totals, builder)
     return version.commit(replace(manifest, multilingual=multilingual, languages=_languages(version)))

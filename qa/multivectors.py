@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from qa import heap
 from qa.config import Settings
 from qa.encoders import use
 from qa.errors import EncoderError
@@ -63,6 +64,7 @@ def updated(base: Any | None, version: VersionWriter, progress: Callable[[int, i
         unique = list(dict.fromkeys(texts))
         rows = dict(zip(unique, encoder.encode(unique)))
         index.add_with_ids(np.stack([rows[t] for t in texts]), np.asarray(ids, dtype=np.int64))
+        heap.release()
         if progress is not None:
             progress(begin + len(ids), len(missing))
     return index

@@ -7,6 +7,7 @@ overhead shows in query latency; this pass needs only torch and safetensors.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,10 @@ import numpy as np
 from qa.encoders.base import GELU, TokenEncoder, read_config
 
 DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
+# oneDNN keeps the compiled kernels of its last 1,024 matmul shapes. A build's batches are nearly all of
+# different shapes (texts x tokens), so the cache never hits there and grew a build by about 70 KB a chunk, to
+# hundreds of MB; 64 keeps a server's repeated shapes. Read when oneDNN makes its first kernel, so set here.
+os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
 
 
 class Bert:
