@@ -49,5 +49,5 @@ def test_the_encoder_hands_back_between_batches_not_after_a_lone_one(forced_embe
     forced_embedder.encode_query("How are otters kept warm?")
     assert calls == []
     texts = [f"Otters number {n} keep warm with dense fur and play in the river." for n in range(100)]
-    forced_embedder.encode(texts, batch_size=8)  # at most 4 x 8 texts a batch: four batches or more
-    assert len(calls) >= 3
+    forced_embedder.encode(texts * 4, batch_size=8)  # at most 4 x 8 texts a batch: 13 batches or more
+    assert len(calls) >= 6, "every second batch hands the heap back"

@@ -22,6 +22,10 @@ Progress = Callable[[int, int], None]
 TOKENS_PER_BATCH = 8192
 MIN_FILL = 0.8
 TOKENIZE_AT_ONCE = 2048
+# Every RELEASE_EVERY batches the heap's freed pages go back to the system (qa.heap): each batch frees a few
+# hundred MB of tensors that glibc would otherwise keep, scattered, for good. 2,000 PEP chunks, peak RSS and wall:
+# never 1.10 GB; every batch 0.69 GB but 10% slower (page faults); every second 0.80 GB at no measurable cost.
+RELEASE_EVERY = 2
 PROGRESS_EVERY = 256
 SIMPLE_MODULES = {
     "sentence_transformers.models.Transformer",
@@ -185,7 +189,7 @@ class TokenEncoder:
         counts = np.array([len(r) for r in ranges], dtype=np.int64) if ranges is not None else np.zeros(0, np.int64)
         first = np.concatenate([[0], np.cumsum(counts)]) if ranges is not None else counts
         sentences = np.empty((int(counts.sum()), self.dimension), dtype=np.float16)
-        done = reported = 0
+        done = reported = batches = 0
         while done < len(order):
             longest = int(lengths[order[done]])
             end = done + batch_size_for(lengths[order[done : done + 4 * batch_size]], batch_size)
@@ -195,7 +199,8 @@ class TokenEncoder:
             for i, rows in zip(ids, pooled):
                 sentences[first[i] : first[i] + len(rows)] = rows
             done = end
-            if done < len(order):
+            batches += 1
+            if done < len(order) and batches % RELEASE_EVERY == 0:
                 heap.release()
             if progress and (done - reported >= PROGRESS_EVERY or done == len(order)):
                 progress(done, len(order))
