@@ -1,0 +1,34 @@
+"""Answers to questions asked in other words than the documents': the sentence that holds the fact is cited."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import write
+
+from qa import Settings, build_index, open_index
+
+PORTO = """Porto and its economy
+
+In recent years, Porto has emerged as a prominent player in the European software industry, particularly in
+the field of mobile games. This river city, known for its port wine cellars and its tiled churches, is
+increasingly becoming a hub for game studios. The city council has opened a fund for young studios.
+
+Porto's harbour handles container ships from Brazil and Angola, and its airport links the north of Portugal
+with forty European cities. Most of the region's exports are cork, textiles and shoes.
+"""
+
+
+@pytest.fixture(scope="module")
+def porto(tmp_path_factory, embedder):
+    base = tmp_path_factory.mktemp("porto")
+    settings = Settings(corpus=base / "corpus", index=base / "index")
+    write(settings.corpus, "porto.txt", PORTO)
+    build_index(settings)
+    return open_index(settings)
+
+
+def test_a_sentence_that_goes_on_about_the_cited_ones_subject_is_cited_with_it(porto):
+    answer = porto.ask("What is Porto famous for apart from software?")
+    assert answer.answered, answer.reason
+    first = answer.citations[0].text
+    assert "port wine cellars" in first, first
