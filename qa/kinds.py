@@ -100,6 +100,7 @@ COMMON_PARTS = frozenset(
     "set short side sign so source system term the third three time to two up user well wide world write x year "
     "wise date based side only per line time like".split()
 )
+TITLE = re.compile(r"[“\"]([^“”\"\n]{2,160})[”\"]")  # a quoted title: "Hong Kong 2030+: ... Transcending 2030"
 INLINE_CODE = re.compile(r"^\s*(?:\$ |# )?[a-z][\w.+-]*(?: +\S+){0,8}\s*$")
 CODE = re.compile(r"`([^`\n]{2,80})`")  # inline code in Markdown or reStructuredText: a command as written
 KIND_WORDS = frozenset(
@@ -379,6 +380,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and FRACTION.fullmatch(piece))):
             continue
+        if kind == "time" and in_title(text, a, b):
+            continue
         if counted and counted not in terms(_sentence_around(text, a, b)):
             continue
         if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
@@ -387,6 +390,11 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         out.append((a, b))
     return out
+
+
+def in_title(text: str, a: int, b: int) -> bool:
+    """The span is part of a quoted title: a year in a plan's name dates nothing."""
+    return any(m.start(1) <= a and b <= m.end(1) for m in TITLE.finditer(text))
 
 
 def gives_name(question: str, kind: str | None, text: str) -> bool:

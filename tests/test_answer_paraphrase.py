@@ -11,7 +11,8 @@ PORTO = """Porto and its economy
 
 In recent years, Porto has emerged as a prominent player in the European software industry, particularly in
 the field of mobile games. This river city, known for its port wine cellars and its tiled churches, is
-increasingly becoming a hub for game studios. The city council has opened a fund for young studios.
+increasingly becoming a hub for game studios. The city council has opened a fund for young studios through its
+"Porto Digital 2030" plan.
 
 Porto's harbour handles container ships from Brazil and Angola, and its airport links the north of Portugal
 with forty European cities. Most of the region's exports are cork, textiles and shoes.
@@ -32,3 +33,9 @@ def test_a_sentence_that_goes_on_about_the_cited_ones_subject_is_cited_with_it(p
     assert answer.answered, answer.reason
     first = answer.citations[0].text
     assert "port wine cellars" in first, first
+
+
+def test_a_year_in_a_plans_name_is_no_date_it_was_launched(porto):
+    answer = porto.ask("In what year was the Porto Digital plan launched?")
+    assert not answer.answered
+    assert "date" in answer.reason, answer.reason

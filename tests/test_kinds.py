@@ -161,6 +161,13 @@ def test_one_of_a_group_is_no_amount():
     assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["400 dollars"]
 
 
+def test_a_year_in_a_quoted_title_is_no_date():
+    question = "In what year was the plan launched?"
+    assert not new_spans(question, "time", 'The council backs the "Porto Digital 2030" plan.')
+    text = 'The council launched the "Porto Digital" plan in 2019.'
+    assert [text[a:b] for a, b in new_spans(question, "time", text)] == ["in 2019"]
+
+
 def test_the_name_a_text_gives_a_thing_is_a_term():
     text = "The scripts that update the testing distribution run twice a day; these scripts are called britney."
     assert [text[a:b] for a, b in new_spans("What are the scripts that update testing called?", "term", text)] == [
