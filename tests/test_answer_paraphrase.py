@@ -39,3 +39,9 @@ def test_a_year_in_a_plans_name_is_no_date_it_was_launched(porto):
     answer = porto.ask("In what year was the Porto Digital plan launched?")
     assert not answer.answered
     assert "date" in answer.reason, answer.reason
+
+
+def test_what_a_question_sets_aside_need_not_be_in_the_documents(porto):
+    answer = porto.ask("Besides banks and insurers, where do the harbour's container ships come from?")
+    assert answer.answered, answer.reason
+    assert "Brazil and Angola" in answer.citations[0].text
