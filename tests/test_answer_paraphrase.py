@@ -16,6 +16,9 @@ increasingly becoming a hub for game studios. The city council has opened a fund
 
 Porto's harbour handles container ships from Brazil and Angola, and its airport links the north of Portugal
 with forty European cities. Most of the region's exports are cork, textiles and shoes.
+
+The region's factories have also embraced automation to cut their costs. From cork cutting to shoe stitching,
+workshops in the north are increasingly handing repetitive work to machines.
 """
 
 
@@ -45,3 +48,9 @@ def test_what_a_question_sets_aside_need_not_be_in_the_documents(porto):
     answer = porto.ask("Besides banks and insurers, where do the harbour's container ships come from?")
     assert answer.answered, answer.reason
     assert "Brazil and Angola" in answer.citations[0].text
+
+
+def test_the_examples_after_a_general_sentence_are_cited_with_it(porto):
+    answer = porto.ask("How do the factories of the region automate?")
+    assert answer.answered, answer.reason
+    assert "cork cutting to shoe stitching" in answer.citations[0].text, answer.citations[0].text
