@@ -161,8 +161,20 @@ def focus(question: str) -> tuple[str, ...]:
     return tuple(
         w
         for n, w in enumerate(words)
-        if n != head and w.lower() not in KIND_NOUNS and (w.lower() in STATE_QUALIFIERS or is_name(w, question))
+        if n != head
+        and w.lower() not in KIND_NOUNS
+        and (w.lower() in STATE_QUALIFIERS or is_superlative(w) or is_name(w, question))
     )
+
+
+def is_superlative(word: str) -> bool:
+    """An adjective that ranks ("largest", "biggest", "earliest"): it picks one thing out of its class; "honest" and
+    "modest" are no adjective's -est form."""
+    lower = word.lower()
+    if not lower.endswith("est") or "a" not in classes_of(lower):
+        return False
+    stems = (lower[:-2], lower[:-3], lower[:-4], lower[:-3] + "e", lower[:-4] + "y")
+    return any(len(stem) > 2 and "a" in classes_of(stem) for stem in stems)
 
 
 def is_name(word: str, question: str) -> bool:

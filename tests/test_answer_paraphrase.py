@@ -54,3 +54,9 @@ def test_the_examples_after_a_general_sentence_are_cited_with_it(porto):
     answer = porto.ask("How do the factories of the region automate?")
     assert answer.answered, answer.reason
     assert "cork cutting to shoe stitching" in answer.citations[0].text, answer.citations[0].text
+
+
+def test_a_ranking_the_documents_never_make_is_refused_naming_it(porto):
+    answer = porto.ask("What is the name of Porto's largest game studio?")
+    assert not answer.answered
+    assert "largest" in answer.reason, answer.reason

@@ -56,6 +56,8 @@ def test_what_a_question_asks_for(question, kind):
         ("What is the default Python 3 version in Debian 11?", ("default", "Python")),
         ("How many extra years of LTS support does a release get?", ("LTS",)),
         ("In which city was the conference held?", ()),
+        ("Which is the largest city in Victoria?", ("largest",)),
+        ("Which is the most honest answer?", ()),
         ("What are the two simple responses to a decision problem?", ()),
         ("What command prints the date?", ()),
         ("How do I stop apt from upgrading a package?", ()),
