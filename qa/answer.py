@@ -44,8 +44,9 @@ NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
 CONTINUES = re.compile(
     r"(?:This|These|Those|Such|It|They|Its|Their|For (?:example|instance)|In particular)\b"
-    r"|From [^,.;]{1,80} to [^,.;]{1,80},"
-)  # goes on about the last sentence's subject, or gives its examples ("From supply chain optimization to ...,")
+    r"|From [^,.;]{1,80} to [^,.;]{1,80},|[A-Z]\w+(?:\s\S+){0,2}\ssuch as\s"
+)  # goes on about the last sentence's subject, or gives its examples ("From supply chain optimization to ...,",
+# "Initiatives such as ...")
 KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
 ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
 

@@ -19,6 +19,9 @@ with forty European cities. Most of the region's exports are cork, textiles and 
 
 The region's factories have also embraced automation to cut their costs. From cork cutting to shoe stitching,
 workshops in the north are increasingly handing repetitive work to machines.
+
+The university has taken steps to train more game designers for the city. Courses such as level design and
+sound for games now fill two floors of its engineering school.
 """
 
 
@@ -60,3 +63,9 @@ def test_a_ranking_the_documents_never_make_is_refused_naming_it(porto):
     answer = porto.ask("What is the name of Porto's largest game studio?")
     assert not answer.answered
     assert "largest" in answer.reason, answer.reason
+
+
+def test_the_examples_a_sentence_gives_of_the_last_ones_subject_are_cited_with_it(porto):
+    answer = porto.ask("What does the university do to train designers?")
+    assert answer.answered, answer.reason
+    assert "level design" in answer.citations[0].text, answer.citations[0].text
