@@ -42,6 +42,11 @@ __all__ = [
 
 NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
+CONTINUES = re.compile(
+    r"(?:This|These|Those|Such|It|They|Its|Their|For (?:example|instance)|In particular)\b"
+    r"|From [^,.;]{1,80} to [^,.;]{1,80},|[A-Z]\w+(?:\s\S+){0,2}\ssuch as\s"
+)  # goes on about the last sentence's subject, or gives its examples ("From supply chain optimization to ...,",
+# "Initiatives such as ...")
 KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
 ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
 
@@ -305,7 +310,8 @@ def restates(question: str, sentence: str) -> bool:
 
 def answer_span(question: str, sentence: Sentence) -> tuple[int, int]:
     """Where the answer is: the unit that holds the sentence (qa.units), or, when a lone sentence only restates
-    the question or lacks the kind of thing asked for that the next sentence holds, the sentence and the next
+    the question, lacks the kind of thing asked for that the next sentence holds, or is followed in its paragraph
+    by a sentence that goes on about its subject ("This dynamic city, known for ..."), the sentence and the next
     one (one contiguous span)."""
     start, end = unit_span(sentence)
     chunk = sentence.hit.chunk
@@ -318,7 +324,8 @@ def answer_span(question: str, sentence: Sentence) -> tuple[int, int]:
     kind = kinds.asked(question)
     has_kind = answer_type_match(question, sentence.text, kind)
     lacks_kind = kind is not None and not has_kind and answer_type_match(question, after, kind)
-    if lacks_kind or (restates(question, sentence.text) and not has_kind):
+    continues = bool(CONTINUES.match(after)) and "\n\n" not in chunk.text[end - chunk.start : a]
+    if lacks_kind or continues or (restates(question, sentence.text) and not has_kind):
         return start, chunk.start + b
     return start, end
 

@@ -100,6 +100,7 @@ COMMON_PARTS = frozenset(
     "set short side sign so source system term the third three time to two up user well wide world write x year "
     "wise date based side only per line time like".split()
 )
+TITLE = re.compile(r"[“\"]([^“”\"\n]{2,160})[”\"]")  # a quoted title: "Hong Kong 2030+: ... Transcending 2030"
 INLINE_CODE = re.compile(r"^\s*(?:\$ |# )?[a-z][\w.+-]*(?: +\S+){0,8}\s*$")
 CODE = re.compile(r"`([^`\n]{2,80})`")  # inline code in Markdown or reStructuredText: a command as written
 KIND_WORDS = frozenset(
@@ -160,8 +161,20 @@ def focus(question: str) -> tuple[str, ...]:
     return tuple(
         w
         for n, w in enumerate(words)
-        if n != head and w.lower() not in KIND_NOUNS and (w.lower() in STATE_QUALIFIERS or is_name(w, question))
+        if n != head
+        and w.lower() not in KIND_NOUNS
+        and (w.lower() in STATE_QUALIFIERS or is_superlative(w) or is_name(w, question))
     )
+
+
+def is_superlative(word: str) -> bool:
+    """An adjective that ranks ("largest", "biggest", "earliest"): it picks one thing out of its class; "honest" and
+    "modest" are no adjective's -est form."""
+    lower = word.lower()
+    if not lower.endswith("est") or "a" not in classes_of(lower):
+        return False
+    stems = (lower[:-2], lower[:-3], lower[:-4], lower[:-3] + "e", lower[:-4] + "y")
+    return any(len(stem) > 2 and "a" in classes_of(stem) for stem in stems)
 
 
 def is_name(word: str, question: str) -> bool:
@@ -379,6 +392,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and FRACTION.fullmatch(piece))):
             continue
+        if kind == "time" and in_title(text, a, b):
+            continue
         if counted and counted not in terms(_sentence_around(text, a, b)):
             continue
         if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
@@ -387,6 +402,11 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         out.append((a, b))
     return out
+
+
+def in_title(text: str, a: int, b: int) -> bool:
+    """The span is part of a quoted title: a year in a plan's name dates nothing."""
+    return any(m.start(1) <= a and b <= m.end(1) for m in TITLE.finditer(text))
 
 
 def gives_name(question: str, kind: str | None, text: str) -> bool:

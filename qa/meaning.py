@@ -22,6 +22,11 @@ BEFORE_VERB = frozenset(
     "i you we they he she it to can could should would will must may might do does did don't doesn't didn't "
     "can't won't not never also just ever please".split()
 )
+SET_ASIDE = re.compile(
+    r"\b(?:apart from|aside from|other than|besides|except(?: for)?|beyond|as opposed to|rather than)\s+([^,;:?!.]*)",
+    re.I,
+)  # "apart from banks, how do firms ...": what the question sets aside is not what it asks about
+JOINS = frozenset("and or the a an its their".split())
 WH = frozenset("what who that".split())  # "what helps", "who maintains"; "which plans" is a noun
 FOREIGN_SHARE = 0.5  # of a question's words, neither English nor in the corpus: another language
 THRESHOLD = 0.5  # cosine of two words' token states; chosen on the debian-dev and SQuAD tuning questions
@@ -70,7 +75,21 @@ def framing_terms(question: str) -> frozenset[str]:
         thing = names_a_thing(word) and not (verb and _can_be_verb(word))
         (about if thing else framing).update(terms(word))
         previous = word.lower()
-    return frozenset((framing - about) | frame_terms())
+    return frozenset((framing - about) | frame_terms() | set_aside(question))
+
+
+def set_aside(question: str) -> set[str]:
+    """Stems of what the question excludes ("apart from banks and insurers", "besides technology"): no answer
+    need say it."""
+    aside: set[str] = set()
+    for match in SET_ASIDE.finditer(question):
+        for word in match.group(1).split()[:6]:
+            if word.lower() in JOINS:
+                continue
+            if word.lower() in STOPWORDS:
+                break
+            aside.update(terms(word))
+    return aside
 
 
 def _can_be_verb(word: str) -> bool:

@@ -101,9 +101,10 @@ def test_answer_starts_with_the_sentence_that_answers(hk, hk_text, question):
     assert ON_TOPIC[question] in answer.citations[0].text
     assert answer.answer.startswith(answer.citations[0].text + " [1]")
     assert_contract(answer, hk_text)
+    spans = split_sentences(hk_text)
     for c in answer.citations:
         assert not is_heading(c.text), "headings are never cited"
-        assert c.text in {hk_text[a:b] for a, b in split_sentences(hk_text)}, "citations are whole sentences"
+        assert c.start in {a for a, _ in spans} and c.end in {b for _, b in spans}, "citations are whole sentences"
 
 
 def test_chinese_question_whose_terms_a_sentence_holds_is_answered(hk):

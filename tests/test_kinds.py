@@ -56,6 +56,8 @@ def test_what_a_question_asks_for(question, kind):
         ("What is the default Python 3 version in Debian 11?", ("default", "Python")),
         ("How many extra years of LTS support does a release get?", ("LTS",)),
         ("In which city was the conference held?", ()),
+        ("Which is the largest city in Victoria?", ("largest",)),
+        ("Which is the most honest answer?", ()),
         ("What are the two simple responses to a decision problem?", ()),
         ("What command prints the date?", ()),
         ("How do I stop apt from upgrading a package?", ()),
@@ -159,6 +161,13 @@ def test_one_of_a_group_is_no_amount():
     assert not new_spans(question, "number", "It is one of the major standards, and quite expensive.")
     text = "It costs 400 dollars, one of the highest fees."
     assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["400 dollars"]
+
+
+def test_a_year_in_a_quoted_title_is_no_date():
+    question = "In what year was the plan launched?"
+    assert not new_spans(question, "time", 'The council backs the "Porto Digital 2030" plan.')
+    text = 'The council launched the "Porto Digital" plan in 2019.'
+    assert [text[a:b] for a, b in new_spans(question, "time", text)] == ["in 2019"]
 
 
 def test_the_name_a_text_gives_a_thing_is_a_term():
