@@ -34,10 +34,9 @@ sys.path.insert(0, str(ROOT))
 from qa.answer import Weights, score_sentences, usable  # noqa: E402
 from qa.api import Index, build_index, open_index  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.embedding import resolve  # noqa: E402
+from qa.embedding import Remembered, resolve  # noqa: E402
 from qa.evaluation import (  # noqa: E402
     Dataset,
-    MemoEmbedder,
     Question,
     contains_answer,
     index_dataset,
@@ -234,7 +233,7 @@ def tuning_questions(dataset: Dataset, articles: Sequence[str] | None, limit: in
 
 def tune(index: Index, questions: Sequence[Question]) -> None:
     """Print the best fusion and sentence weights on the tuning questions; the defaults were chosen from this."""
-    memo = MemoEmbedder(index.embedder)
+    memo = Remembered(index.embedder, size=None)
     snapshot = index.snapshot
 
     def ranks_for(fusion: Fusion, k: int) -> list[tuple[Question, int | None, object]]:

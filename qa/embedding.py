@@ -70,10 +70,11 @@ class TextEncoder(Protocol):
 
 
 class Remembered:
-    """A text encoder that keeps the vectors of the last `size` texts it embedded: the sentences of a passage
-    that many questions retrieve are embedded once."""
+    """A text encoder that keeps the vectors of the last `size` texts it embedded (all of them until `forget`
+    when `size` is None): the sentences of a passage that many questions retrieve are embedded once, and an
+    evaluation's second look at a question is free. Anything else is the inner encoder's."""
 
-    def __init__(self, inner: TextEncoder, size: int = 4096) -> None:
+    def __init__(self, inner: TextEncoder, size: int | None = 4096) -> None:
         self.inner = inner
         self.size = size
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -97,12 +98,21 @@ class Remembered:
             for text in dict.fromkeys(texts):
                 self._memory[text] = known[text]
                 self._memory.move_to_end(text)
-            while len(self._memory) > self.size:
+            while self.size is not None and len(self._memory) > self.size:
                 self._memory.popitem(last=False)
         return np.stack([known[t] for t in texts])
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._memory.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (a copy being made): no loop through __getattr__
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 class Encoder(TextEncoder, Protocol):

@@ -10,11 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from qa.api import Index, build_index, open_index
 from qa.config import Settings
-from qa.embedding import Embedder
+from qa.embedding import Remembered
 from qa.errors import QAError
 from qa.types import Answer, Chunk, Hit
 
@@ -192,32 +190,7 @@ def answer_hit(outcome: Outcome, top: int = 1) -> bool:
     return outcome.answered and any(contains_answer(t, outcome.question.answers) for t in outcome.cited[:top])
 
 
-class MemoEmbedder:
-    """An embedder that remembers vectors by text until `forget`, so a second look at a question is free."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.memory: dict[str, np.ndarray] = {}
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-    def encode(self, texts: Sequence[str], batch_size: int = 32, **options: object) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.memory]
-        if missing:
-            self.memory.update(zip(missing, self.inner.encode(missing, batch_size=batch_size)))
-        if not texts:
-            return np.zeros((0, self.inner.dimension), dtype=np.float32)
-        return np.stack([self.memory[t] for t in texts])
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
-
-    def forget(self) -> None:
-        self.memory.clear()
-
-
-def ask_one(index: Index, memo: MemoEmbedder, question: Question, depth: int) -> Outcome:
+def ask_one(index: Index, memo: Remembered, question: Question, depth: int) -> Outcome:
     """Ask (timed, nothing remembered), then retrieve `depth` chunks for recall, re-using ask's vectors."""
     memo.forget()
     began = time.perf_counter()
@@ -290,8 +263,8 @@ def tradeoff(outcomes: Sequence[Outcome], unanswerable: bool) -> list[dict[str, 
 def run_questions(index: Index, questions: Sequence[Question], cutoffs: Sequence[int]) -> list[Outcome]:
     depth = max(cutoffs)
     embedder = index.embedder
-    memo = MemoEmbedder(embedder)
-    index.embedder = memo  # type: ignore[assignment]
+    memo = Remembered(embedder, size=None)
+    index.embedder = memo
     try:
         return [ask_one(index, memo, q, depth) for q in questions]
     finally:

@@ -11,8 +11,9 @@ from itertools import takewhile
 from pathlib import Path
 
 from qa.api import Index
+from qa.embedding import Remembered
 from qa.errors import QAError
-from qa.evaluation import MemoEmbedder, check_cutoffs, contains_answer, recall_at, share
+from qa.evaluation import check_cutoffs, contains_answer, recall_at, share
 from qa.types import Answer, Citation
 
 KEYS = ("question", "source", "answer", "answerable", "q", "page", "why", "lang")
@@ -213,8 +214,8 @@ def evaluate_questions(index: Index, questions: Sequence[GoldQuestion], cutoffs:
     depth = max(cutoffs)
     known = set(index.snapshot.documents())
     embedder = index.embedder
-    memo = MemoEmbedder(embedder)
-    index.embedder = memo  # type: ignore[assignment]
+    memo = Remembered(embedder, size=None)
+    index.embedder = memo
     try:
         outcomes = tuple(_one(index, q, depth, known) for q in questions)
     finally:
