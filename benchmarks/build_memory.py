@@ -63,12 +63,12 @@ def generate(folder: Path, chunks: int, pool: list[str], seed: int = 0) -> int:
     return files
 
 
-def build(code: Path, corpus: Path, index: Path, env: dict[str, str]) -> tuple[float, float, int, str]:
-    """Seconds, CPU seconds, peak RSS in bytes and the last output line of one `qa index` run with `code` on
-    sys.path."""
+def run_qa(code: Path, args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Seconds, CPU seconds, peak RSS in bytes and the output of `qa ARGS` in a process of its own, with `code`
+    on sys.path; exits with the output's end when it fails."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "index", "--corpus", str(corpus), "--index", str(index)],
+        [sys.executable, "-m", "qa.cli", *args],
         cwd=code,
         env={**env, "PYTHONPATH": str(code)},
         stdout=subprocess.PIPE,
@@ -80,9 +80,14 @@ def build(code: Path, corpus: Path, index: Path, env: dict[str, str]) -> tuple[f
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"qa index with {code} failed ({proc.returncode}): {output[-500:]}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return time.perf_counter() - started, cpu, usage.ru_maxrss * 1024, output.strip().splitlines()[-1]
+        raise SystemExit(f"qa {args[0]} with {code} failed ({proc.returncode}): {output[-500:]}")
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, output.strip()
+
+
+def build(code: Path, corpus: Path, index: Path, env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Seconds, CPU seconds, peak RSS in bytes and the last output line of one `qa index` run."""
+    seconds, cpu, peak, output = run_qa(code, ["index", "--corpus", str(corpus), "--index", str(index)], env)
+    return seconds, cpu, peak, output.splitlines()[-1]
 
 
 def chunks_of(line: str) -> int:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
 COLD_QUESTION = "How do I configure a static IP address on an interface?"
 MAX_QUERY_CHARS = 160
 
@@ -40,21 +41,10 @@ def queries(index: Path, count: int, seed: int = 0) -> list[str]:
 
 def cold(code: Path, index: Path, env: dict[str, str]) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in bytes and the first line of one `qa ask` in a fresh process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "ask", "--index", str(index), COLD_QUESTION],
-        cwd=code,
-        env={**env, "PYTHONPATH": str(code)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(f"qa ask with {code} failed ({status}): {output[-500:]}")
-    return time.perf_counter() - started, usage.ru_maxrss * 1024, output.strip().splitlines()[0][:100]
+    from build_memory import run_qa
+
+    seconds, _, peak, output = run_qa(code, ["ask", "--index", str(index), COLD_QUESTION], env)
+    return seconds, peak, output.splitlines()[0][:100]
 
 
 def warm(index: Path, questions: list[str]) -> dict[str, float]:
@@ -101,7 +91,6 @@ def main() -> int:
         print(json.dumps(warm(args.index, json.loads(sys.stdin.read()))))
         return 0
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     from build_memory import describe
 
     print(describe(env))
