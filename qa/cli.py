@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 from qa.config import BACKENDS, DEVICES, MODELS, PRECISIONS, Settings
 from qa.errors import QAError
 from qa.files import human_size
-from qa.types import BuildProgress, BuildReport, IndexStatus, WatchEvent
+from qa.types import BuildProgress, BuildReport, IndexStatus, Skipped, WatchEvent
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -162,12 +163,25 @@ def cmd_index(args: argparse.Namespace) -> int:
         bar.close()
     for warning in report.warnings:
         print(f"note: {warning}", file=sys.stderr)
-    for skipped in report.skipped:
-        kind = "note" if skipped.partial else "skipped"
-        print(f"{kind}: {skipped.source}: {skipped.reason}", file=sys.stderr)
+    _print_skipped(report.skipped)
     action = "updated" if report.wrote else "up to date:"
     print(f"{action} {settings.index} from {settings.corpus}: {_report_line(report)}")
     return 0
+
+
+def _print_skipped(skipped: Sequence[Skipped], shown: int = 3) -> None:
+    """One line a file, except that a reason shared by more than `shown` + 2 files prints `shown` of them and
+    a count of the rest."""
+    same = Counter((s.partial, s.reason) for s in skipped)
+    printed: Counter[tuple[bool, str]] = Counter()
+    for s in skipped:
+        key = (s.partial, s.reason)
+        kind = "note" if s.partial else "skipped"
+        if same[key] <= shown + 2 or printed[key] < shown:
+            print(f"{kind}: {s.source}: {s.reason}", file=sys.stderr, flush=True)
+        elif printed[key] == shown:
+            print(f"{kind}: {same[key] - shown:,} more files: {s.reason}", file=sys.stderr, flush=True)
+        printed[key] += 1
 
 
 def _report_line(report: BuildReport) -> str:
@@ -234,9 +248,7 @@ def _print_event(event: WatchEvent) -> None:
     elif event.kind == "updated" and event.report is not None:
         print(f"updated: {_report_line(event.report)}", flush=True)
     elif event.kind == "skipped":
-        for skipped in event.skipped:
-            kind = "note" if skipped.partial else "skipped"
-            print(f"{kind}: {skipped.source}: {skipped.reason}", file=sys.stderr, flush=True)
+        _print_skipped(event.skipped)
     elif event.kind == "error":
         print(f"error: {event.error}; still watching, the index in use is unchanged", file=sys.stderr, flush=True)
 

@@ -88,6 +88,7 @@ class Settings:
     max_image_pixels: int = 90_000_000  # an image is refused by its header beyond this (decompression bombs)
     ocr_max_pages: int = 500  # scanned pages read by OCR per file
     ocr_page_timeout: float = 60.0  # seconds of OCR per page before the page is given up
+    ocr_figures: bool = False  # OCR also reads the images an HTML page of the corpus shows (qa.figures)
     max_unzipped_bytes: int = 100 * 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
     llm_url: str | None = None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import CorpusError, DocumentError, first_line
+from qa.figures import shown
 from qa.files import human_size
 from qa.paged import PageProgress, clean, image_pages, paged_document, pdf_pages
 from qa.types import Document, Skipped
@@ -83,8 +84,22 @@ def scan(root: Path, settings: Settings) -> tuple[list[SourceFile], list[Skipped
             elif found is not None:
                 pending.append((found, prefix + entry.name + "/"))
     files.sort(key=lambda f: f.source)
+    if not settings.ocr_figures:
+        files, skipped = _without_figures(files, skipped)
     skipped.sort(key=lambda s: s.source)
     return files, skipped
+
+
+def _without_figures(files: list[SourceFile], skipped: list[Skipped]) -> tuple[list[SourceFile], list[Skipped]]:
+    images = {f.source for f in files if os.path.splitext(f.source)[1].lower() in IMAGES}
+    pages = shown(((f.source, f.path, f.size, f.mtime) for f in files), images)
+    if not pages:
+        return files, skipped
+    figures = [
+        Skipped(source, "a figure of an HTML page, not read by OCR; set QA_OCR_FIGURES=1 to read figures")
+        for source in pages
+    ]
+    return [f for f in files if f.source not in pages], skipped + figures
 
 
 def _examine(

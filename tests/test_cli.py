@@ -183,6 +183,24 @@ def test_skipped_files_do_not_fail_the_run(tmp_path, capsys, monkeypatch, embedd
     assert "skipped: binary.txt: looks like binary data" in result.stderr
 
 
+def test_many_files_skipped_for_one_reason_print_a_few_and_a_count(tmp_path, capsys, monkeypatch, embedder):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    for n in range(9):
+        (corpus / f"song{n}.mp3").write_bytes(b"ID3")
+    (corpus / "tool.exe").write_bytes(b"MZ")
+    result = qa(capsys, monkeypatch, "index", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert result.returncode == 0
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if ".mp3" in line] == [
+        "skipped: song0.mp3: unsupported type .mp3",
+        "skipped: song1.mp3: unsupported type .mp3",
+        "skipped: song2.mp3: unsupported type .mp3",
+        "skipped: 6 more files: unsupported type .mp3",
+    ]
+    assert "skipped: tool.exe: unsupported type .exe" in lines
+
+
 def test_help_is_instant_and_imports_nothing_heavy():
     result = run_qa("--help")
     assert result.returncode == 0

@@ -213,6 +213,23 @@ def test_scan_lists_unsupported_types_as_skipped(tmp_path: Path):
     }
 
 
+def test_scan_leaves_the_figures_of_html_pages_to_their_pages_and_keeps_scans(tmp_path: Path):
+    (tmp_path / "manual" / "images").mkdir(parents=True)
+    (tmp_path / "manual" / "icons").mkdir()
+    (tmp_path / "manual" / "page.html").write_text(
+        '<p>Setup</p><IMG alt="x" SRC="images/shot%201.png"><img src=\'https://example.org/logo.png\'>'
+    )
+    for name in ("images/shot 1.png", "images/callout.png", "icons/unused.png"):
+        (tmp_path / "manual" / name).write_bytes(b"\x89PNG")
+    (tmp_path / "scan.png").write_bytes(b"\x89PNG")
+    files, skipped = scan(tmp_path, SETTINGS)
+    assert [f.source for f in files] == ["manual/icons/unused.png", "manual/page.html", "scan.png"]
+    assert sorted(s.source for s in skipped) == ["manual/images/callout.png", "manual/images/shot 1.png"]
+    assert all("figure of an HTML page" in s.reason and "QA_OCR_FIGURES=1" in s.reason for s in skipped)
+    files, skipped = scan(tmp_path, Settings(ocr_figures=True))
+    assert len(files) == 5 and skipped == []
+
+
 def test_scan_skips_files_over_size_limit(tmp_path: Path):
     (tmp_path / "big.txt").write_text("x" * 2000)
     (tmp_path / "small.txt").write_text("x")
