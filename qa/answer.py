@@ -204,6 +204,10 @@ def rank_sentences(
     sentences = [with_unit_terms(retrieval.question, s, span, sparse) for s, span in zip(sentences, spans)]
     has_kind = tuple(kinds_found(retrieval.question, units))
     combined = score_sentences(retrieval.question, sentences, weights, has_kind)
+    if weights.paraphrase and not retrieval.across:
+        combined += weights.paraphrase * meaning.paraphrase_share(
+            retrieval.question, [s.text for s in sentences], sparse.idf, common_terms()
+        )
     kind = kinds.asked(retrieval.question)
     combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
