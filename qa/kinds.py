@@ -170,12 +170,16 @@ def focus(question: str) -> tuple[str, ...]:
     )
 
 
-CLASS_START = re.compile(r"\b(?:what|which)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?", re.I)
+CLASS_START = re.compile(
+    r"\b(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:one|some|two|three)\s+(?:of\s+the\s+)?)?"
+    r"(?:(?:kinds?|sorts?|types?)\s+of\s+)?",
+    re.I,
+)  # "what variable", "what is one variable" (an example of the class)
 
 
 def class_noun(question: str) -> str | None:
     """The noun that names the asked-for thing's class after "what" or "which" ("what variable", "with respect to
-    what other variable"): a passage that answers names the thing, and need not name its class."""
+    what other variable", "what is one variable"): a passage that answers names the thing, not its class."""
     match = CLASS_START.search(question)
     if match is None:
         return None

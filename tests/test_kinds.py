@@ -215,6 +215,7 @@ def test_a_count_of_the_asked_thing_in_other_words_answers_how_many():
     [
         ("What variable is the running time measured against?", "variable"),
         ("With respect to what other variable is it measured?", "variable"),
+        ("What is one variable the running time depends on?", "variable"),
         ("Which newspaper defined the region?", "newspaper"),
         ("What is the population of the city?", None),
         ("Who is the mayor?", None),
