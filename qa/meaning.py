@@ -157,10 +157,11 @@ def paraphrase_share(
     texts: Sequence[str],
     idf: Callable[[Sequence[str]], dict[str, float]],
     ignore: Container[str] = frozenset(),
+    alone: float = ALONE,
 ) -> np.ndarray:
     """For each text, the share of the question's term weight (`idf`) that it says only in other words: each
     question word it lacks literally, credited with its closeness to the text's closest word (qa.thesaurus, words
-    read alone) where that reaches ALONE; terms in `ignore` and frame words do not count. Zeros where the second encoder is not installed."""
+    read alone) where that reaches `alone`; terms in `ignore` and frame words do not count. Zeros where the second encoder is not installed."""
     frame = frame_terms()
     asked = [
         (w, t)
@@ -183,7 +184,7 @@ def paraphrase_share(
             continue
         credit: dict[str, float] = {}
         for (_, t), score in zip(lacking, close):
-            if score >= ALONE:
+            if score >= alone:
                 credit[t] = max(credit.get(t, 0.0), float(score))
         shares[n] = sum(weight[t] * c for t, c in credit.items()) / total
     return shares
