@@ -86,3 +86,10 @@ def test_a_person_the_documents_never_name_is_refused_naming_them(porto):
     answer = porto.ask("Who is the mayor of Porto?")
     assert not answer.answered
     assert '"mayor"' in answer.reason, answer.reason
+
+
+def test_the_english_model_alone_reads_no_word_with_the_multilingual_encoder(porto, monkeypatch):
+    assert porto.weights.paraphrase > 0.0
+    monkeypatch.setattr(porto, "settings", porto.settings.with_(model="minilm"))
+    assert porto.weights.paraphrase == 0.0
+    assert porto.ask("Who is the mayor of Porto?").answered is False
