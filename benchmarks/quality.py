@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.answer import Weights, score_sentences, usable  # noqa: E402
+from qa.answerability import common_terms  # noqa: E402
 from qa.api import Index, build_index, open_index  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.embedding import Remembered, resolve  # noqa: E402
@@ -49,6 +50,7 @@ from qa.evaluation import (  # noqa: E402
 )
 from qa.goldset import MEASURES, GoldReport, evaluate_questions, load_questions, merge, short_names  # noqa: E402
 from qa.hardware import detect  # noqa: E402
+from qa.meaning import paraphrase_share  # noqa: E402
 from qa.retrieval import Fusion, retrieve, rrf  # noqa: E402
 from qa.types import Chunk  # noqa: E402
 
@@ -284,6 +286,28 @@ def tune(index: Index, questions: Sequence[Question]) -> None:
     for figures, w in answers[:8]:
         print(f"  {figures}  lexical={w.lexical} context={w.context} passage={w.passage} answer_type={w.answer_type}")
     print(f"  default {hit_rate(Weights())}")
+
+    shares = {
+        alone: [
+            paraphrase_share(q.text, [s.text for s in sentences], snapshot.sparse.idf, common_terms(), alone)
+            for q, sentences, _ in candidates
+        ]
+        for alone in (0.5, 0.6, 0.7)
+    }
+
+    def paraphrase_hit_rate(weight: float, alone: float) -> tuple[float, float]:
+        first = top3 = 0
+        for (q, sentences, hits), share in zip(candidates, shares[alone]):
+            if not sentences:
+                continue
+            order = np.argsort(-(score_sentences(q.text, sentences, Weights()) + weight * share), kind="stable")
+            first += hits[order[0]]
+            top3 += any(hits[i] for i in order[:3])
+        return round(first / len(candidates), 3), round(top3 / len(candidates), 3)
+
+    print("answer hit (first sentence, first 3) by Weights.paraphrase and the words' closeness (qa.meaning.ALONE):")
+    for weight, alone in itertools.product((0.0, 0.25, 0.5, 1.0), (0.5, 0.6, 0.7)):
+        print(f"  {paraphrase_hit_rate(weight, alone)}  paraphrase={weight} alone={alone}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

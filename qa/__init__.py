@@ -24,6 +24,7 @@ The modules, in the order data flows through them:
       vectorsets  sentence vectors and named sets of chunk vectors appended, FAISS made at the end
       npyfile     a .npy file written a block of rows at a time
     meaning       question words matched to a passage by meaning (token states); the words that only frame it
+      thesaurus   a second opinion on word meaning: each word read alone by the multilingual encoder
     retrieval     dense and BM25 fused, re-ranked by sentence
     followup      follow-up questions: asked with the earlier turns' topic, never repeating their answers
     kinds         what a question asks for (a command, path, option, number, date, name ...) and where a text has it

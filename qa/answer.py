@@ -204,6 +204,10 @@ def rank_sentences(
     sentences = [with_unit_terms(retrieval.question, s, span, sparse) for s, span in zip(sentences, spans)]
     has_kind = tuple(kinds_found(retrieval.question, units))
     combined = score_sentences(retrieval.question, sentences, weights, has_kind)
+    if weights.paraphrase and not retrieval.across:
+        combined += weights.paraphrase * meaning.paraphrase_share(
+            retrieval.question, [s.text for s in sentences], sparse.idf, common_terms()
+        )
     kind = kinds.asked(retrieval.question)
     combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
@@ -275,8 +279,12 @@ def extractive_answer(
     sources = [sentences[i].hit.chunk.source for i in chosen]
     kept: list[int] = []
     for n, span in enumerate(spans):
-        if not any(sources[m] == sources[n] and _overlap(span, spans[m]) for m in kept):
-            kept.append(n)
+        own = (sentences[chosen[n]].start, sentences[chosen[n]].end)
+        for candidate in dict.fromkeys([span, own]):  # a sentence whose extension reaches a kept one is cited alone
+            if not any(sources[m] == sources[n] and _overlap(candidate, spans[m]) for m in kept):
+                spans[n] = candidate
+                kept.append(n)
+                break
     citations = [
         citation(number, sentences[chosen[n]].hit, *spans[n], combined[chosen[n]], homes[chosen[n]])
         for number, n in enumerate(kept, start=1)
@@ -311,8 +319,8 @@ def restates(question: str, sentence: str) -> bool:
 def answer_span(question: str, sentence: Sentence) -> tuple[int, int]:
     """Where the answer is: the unit that holds the sentence (qa.units), or, when a lone sentence only restates
     the question, lacks the kind of thing asked for that the next sentence holds, or is followed in its paragraph
-    by a sentence that goes on about its subject ("This dynamic city, known for ..."), the sentence and the next
-    one (one contiguous span)."""
+    by a sentence that goes on about its subject ("This dynamic city, known for ...") or says more of what the
+    question is about, the sentence and the next one (one contiguous span)."""
     start, end = unit_span(sentence)
     chunk = sentence.hit.chunk
     spans, _ = sentence_parts(chunk.text)
@@ -324,10 +332,18 @@ def answer_span(question: str, sentence: Sentence) -> tuple[int, int]:
     kind = kinds.asked(question)
     has_kind = answer_type_match(question, sentence.text, kind)
     lacks_kind = kind is not None and not has_kind and answer_type_match(question, after, kind)
-    continues = bool(CONTINUES.match(after)) and "\n\n" not in chunk.text[end - chunk.start : a]
-    if lacks_kind or continues or (restates(question, sentence.text) and not has_kind):
+    same_paragraph = "\n\n" not in chunk.text[end - chunk.start : a]
+    continues = bool(CONTINUES.match(after)) and same_paragraph
+    completes = same_paragraph and not has_kind and completes_it(question, sentence.text, after)
+    if lacks_kind or continues or completes or (restates(question, sentence.text) and not has_kind):
         return start, chunk.start + b
     return start, end
+
+
+def completes_it(question: str, sentence: str, after: str) -> bool:
+    """The next sentence says what the question is about that the sentence does not: the fact runs across both."""
+    about = set(terms(question)) - common_terms() - meaning.framing_terms(question)
+    return bool(about & (sentence_terms(after) - sentence_terms(sentence)))
 
 
 def refusal(question: str, hits: Sequence[Hit], reason: str = "", shown: int = 3) -> Answer:

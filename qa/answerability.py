@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.kinds import NAMES, REFUSING_KINDS, STATE_QUALIFIERS, focus, is_name
+from qa.kinds import NAMES, REFUSING_KINDS, STATE_QUALIFIERS, class_noun, focus, is_name
 from qa.meaning import framing_terms, matched
 from qa.retrieval import Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
@@ -158,7 +158,7 @@ def gather(
     for n in window:
         in_window |= sentence_terms(sentences[n].text)
     every = sorted(set(terms(question)) - cjk_noise(question, in_window))
-    common = common_terms() | framing_terms(question)
+    common = common_terms() | framing_terms(question) | set(terms(class_noun(question) or ""))
     question_terms = [t for t in every if t not in common] or every
     unsaid = [t for t in question_terms if t not in in_window]
     closest = meaning(unit or sentences[chosen].text, unsaid) if meaning and unsaid else {}

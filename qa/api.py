@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from qa import indexer, storage
 from qa.answer import extractive_answer, judge, refusal
 from qa.answerability import Decision
-from qa.config import Settings
+from qa.config import Settings, Weights
 from qa.embedding import Remembered, TextEncoder, get_embedder
 from qa.encoders.use import multilingual_encoder
 from qa.errors import EncoderError, LLMError, QAError
@@ -85,6 +85,13 @@ class Index:
             self.snapshot = fresh
         return True
 
+    @property
+    def weights(self) -> Weights:
+        """The answer's weights; with the English model alone (`--model minilm`) no word is read by the multilingual
+        encoder."""
+        answer = self.settings.answer
+        return replace(answer, paraphrase=0.0) if self.settings.model == "minilm" else answer
+
     def info(self) -> IndexInfo:
         m = self.snapshot.manifest
         return IndexInfo(
@@ -135,7 +142,7 @@ class Index:
             retrieval,
             self.embedder,
             snapshot.sparse,
-            self.settings.answer,
+            self.weights,
             snapshot.sentences,
             strictness,
             said,
@@ -160,7 +167,7 @@ class Index:
             retrieval,
             self.embedder,
             snapshot.sparse,
-            self.settings.answer,
+            self.weights,
             snapshot.sentences,
             self.settings.strictness,
         )[1]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from qa.meaning import classes_of, frame_words, names_a_thing
+from qa import thesaurus
+from qa.meaning import ALONE, classes_of, frame_words, names_a_thing
 from qa.sparse import STOPWORDS, terms
 
 Kind = Literal[
@@ -36,7 +37,9 @@ NUMBER_WORDS = (
 UNITS = (
     "bytes? [kmgt]i?b kilobytes? megabytes? gigabytes? terabytes? characters? chars? lines? columns? words? "
     "seconds? minutes? hours? days? weeks? months? years? ms percent per cent pages? items? times members? "
-    "people dollars? euros? usd hk\\$ km miles? metres? meters? kg bits? pixels? px pt points?"
+    "people dollars? euros? usd hk\\$ km miles? metres? meters? kg bits? pixels? px pt points? "
+    "m cm mm ft feet inches acres? hectares? ha litres? liters? tonnes? tons? lbs? mph km/h "
+    "thousand million billion trillion"
 )
 NUMBER = re.compile(
     rf"(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?%?(?:\s?(?:{'|'.join(UNITS.split())})\b)?"
@@ -165,6 +168,33 @@ def focus(question: str) -> tuple[str, ...]:
         and w.lower() not in KIND_NOUNS
         and (w.lower() in STATE_QUALIFIERS or is_superlative(w) or is_name(w, question))
     )
+
+
+CLASS_START = re.compile(
+    r"\b(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:one|some|two|three)\s+(?:of\s+the\s+)?)?"
+    r"(?:(?:kinds?|sorts?|types?)\s+of\s+)?",
+    re.I,
+)  # "what variable", "what is one variable" (an example of the class)
+
+
+def class_noun(question: str) -> str | None:
+    """The noun that names the asked-for thing's class after "what" or "which" ("what variable", "with respect to
+    what other variable", "what is one variable"): a passage that answers names the thing, not its class."""
+    match = CLASS_START.search(question)
+    if match is None:
+        return None
+    for word in FOCUS_WORD.findall(question[match.end() :].split("?")[0])[:3]:
+        lower = word.lower()
+        if lower in ("other", "another"):
+            continue
+        if lower in STOPWORDS or lower in frame_words() or is_name(word, question):
+            return None
+        classes = classes_of(word)
+        if "n" in classes:
+            return word
+        if "a" not in classes and not lower.endswith(("ing", "ed")):
+            return None
+    return None
 
 
 def is_superlative(word: str) -> bool:
@@ -311,7 +341,7 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("place", re.compile(r"哪里|哪儿|在哪|どこ|\boù\b", re.I)),
     ("command", re.compile(r"怎样|怎么|如何|どうすれば|どうやって|には[？?]\s*$|(?:^|[.?!]\s+)comment\b", re.I)),
 )
-WHEN = re.compile(r"(?:^|[.?!]\s+)when\b(?![^?]*,\s*(?:what|which|who|where|how)\b)", re.I)
+WHEN = re.compile(r"(?:^|[.?!]\s+)when\b(?![^?]*,[^?]*\b(?:what|which|who|where|how)\b)", re.I)
 WHO = re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I)
 WHERE = re.compile(r"\bwhere\b", re.I)
 HOW_TO = re.compile(r"\bhow (?:do|can|should|would|could) (?:i|you|we|one)\b|\bhow to\b", re.I)
@@ -382,7 +412,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
     said = {w.lower() for w in re.findall(r"[\w'’./~@:$-]+", question)}
     said |= {w.strip(".,;:").lower() for w in question.split()}
     lowered = question.lower()
-    counted = counted_term(question) if kind == "number" else None
+    counted = counted_word(question) if kind == "number" else None
     out = []
     for a, b in spans(kind, text):
         piece = text[a:b]
@@ -394,7 +424,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "time" and in_title(text, a, b):
             continue
-        if counted and counted not in terms(_sentence_around(text, a, b)):
+        if counted and not counts(counted, _sentence_around(text, a, b)):
             continue
         if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
             continue
@@ -432,9 +462,9 @@ def _sentence_around(text: str, a: int, b: int) -> str:
     return text[ends[-1] if ends else 0 : after.start() if after else len(text)]
 
 
-def counted_term(question: str) -> str | None:
-    """The stem of what a "how many" question counts ("how many extra years of support" -> "year"): a count of
-    something else ("four decisions" for "how many members") does not answer it."""
+def counted_word(question: str) -> str | None:
+    """What a "how many" question counts ("how many extra years of support" -> "years"): a count of something
+    else ("four decisions" for "how many members") does not answer it."""
     match = COUNTED.search(question)
     if match is None:
         return None
@@ -444,8 +474,15 @@ def counted_term(question: str) -> str | None:
         if word.lower() in STOPWORDS or word.lower() in frame_words() or (classes and not {"n", "a"} & set(classes)):
             break
         head = word
-    stems = terms(head) if head else []
-    return stems[-1] if stems else None
+    return head if head and terms(head) else None
+
+
+def counts(word: str, sentence: str) -> bool:
+    """The sentence says the counted `word`, literally or in other words ("dairy cattle" for "dairy cows")."""
+    if terms(word)[-1] in terms(sentence):
+        return True
+    close = thesaurus.closest([word], re.findall(r"[^\W\d_][\w'-]*", sentence))
+    return close is not None and bool(close[0] >= ALONE)
 
 
 def _technical(piece: str) -> bool:

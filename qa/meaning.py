@@ -6,12 +6,13 @@ in an article that never gives one."""
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from qa import thesaurus
 from qa.embedding import Embedder
 from qa.sparse import CJK_RUN, STOPWORDS, terms
 
@@ -30,6 +31,7 @@ JOINS = frozenset("and or the a an its their".split())
 WH = frozenset("what who that".split())  # "what helps", "who maintains"; "which plans" is a noun
 FOREIGN_SHARE = 0.5  # of a question's words, neither English nor in the corpus: another language
 THRESHOLD = 0.5  # cosine of two words' token states; chosen on the debian-dev and SQuAD tuning questions
+ALONE = 0.6  # cosine of two words read alone (qa.thesaurus) that counts as a paraphrase when ranking sentences
 
 
 @lru_cache(maxsize=1)
@@ -148,3 +150,41 @@ def matched(scores: dict[str, float]) -> set[str]:
 def _content(word: str) -> bool:
     lower = word.lower()
     return lower not in STOPWORDS and not (set(terms(lower)) <= frame_terms())
+
+
+def paraphrase_share(
+    question: str,
+    texts: Sequence[str],
+    idf: Callable[[Sequence[str]], dict[str, float]],
+    ignore: Container[str] = frozenset(),
+    alone: float = ALONE,
+) -> np.ndarray:
+    """For each text, the share of the question's term weight (`idf`) that it says only in other words: each
+    question word it lacks literally, credited with its closeness to the text's closest word (qa.thesaurus, words
+    read alone) where that reaches `alone`; terms in `ignore` and frame words do not count. Zeros where the second encoder is not installed."""
+    frame = frame_terms()
+    asked = [
+        (w, t)
+        for w in WORD.findall(question)
+        if w.lower() not in STOPWORDS
+        for t in terms(w)
+        if t not in frame and t not in ignore
+    ]
+    weight = idf(sorted({t for _, t in asked}))
+    total = sum(weight.values())
+    shares = np.zeros(len(texts))
+    if not asked or total <= 0:
+        return shares
+    for n, text in enumerate(texts):
+        literal = set(terms(text))
+        lacking = [(w, t) for w, t in asked if t not in literal]
+        said = [w for w in WORD.findall(text) if _content(w)]
+        close = thesaurus.closest([w for w, _ in lacking], said) if lacking else None
+        if close is None:
+            continue
+        credit: dict[str, float] = {}
+        for (_, t), score in zip(lacking, close):
+            if score >= alone:
+                credit[t] = max(credit.get(t, 0.0), float(score))
+        shares[n] = sum(weight[t] * c for t, c in credit.items()) / total
+    return shares

@@ -11,6 +11,7 @@ from qa.answer import (
     Weights,
     answer_type,
     answer_type_match,
+    completes_it,
     extractive_answer,
     is_heading,
     refusal,
@@ -143,3 +144,10 @@ def test_strictness_decides_on_the_same_retrieval(hk):
     sparse = hk.snapshot.sparse
     assert not extractive_answer(retrieval.question, retrieval, hk.embedder, sparse, Weights(), None, 1.0).answered
     assert extractive_answer(retrieval.question, retrieval, hk.embedder, sparse, Weights(), None, None).answered
+
+
+def test_a_next_sentence_that_says_more_of_what_the_question_is_about_completes_the_answer():
+    question = "Which tram line do visitors ride the most?"
+    first = "Lisbon's tram network was rebuilt after the war."
+    assert completes_it(question, first, "Line 28 climbs through Alfama and visitors ride it most.")
+    assert not completes_it(question, first, "The depot at Santo Amaro repairs the old cars.")

@@ -22,6 +22,11 @@ workshops in the north are increasingly handing repetitive work to machines.
 
 The university has taken steps to train more game designers for the city. Courses such as level design and
 sound for games now fill two floors of its engineering school.
+
+Challenges:
+
+While Porto's game industry is thriving, it is not without challenges. The city faces competition from Lisbon and
+Madrid, and rising rents may drive founders away.
 """
 
 
@@ -69,3 +74,22 @@ def test_the_examples_a_sentence_gives_of_the_last_ones_subject_are_cited_with_i
     answer = porto.ask("What does the university do to train designers?")
     assert answer.answered, answer.reason
     assert "level design" in answer.citations[0].text, answer.citations[0].text
+
+
+def test_a_question_word_the_documents_say_in_other_words_picks_the_sentence_that_says_it(porto):
+    answer = porto.ask("Which rivals does Porto's game industry face?")
+    assert answer.answered, answer.reason
+    assert "competition from Lisbon" in answer.citations[0].text, answer.citations[0].text
+
+
+def test_a_person_the_documents_never_name_is_refused_naming_them(porto):
+    answer = porto.ask("Who is the mayor of Porto?")
+    assert not answer.answered
+    assert '"mayor"' in answer.reason, answer.reason
+
+
+def test_the_english_model_alone_reads_no_word_with_the_multilingual_encoder(porto, monkeypatch):
+    assert porto.weights.paraphrase > 0.0
+    monkeypatch.setattr(porto, "settings", porto.settings.with_(model="minilm"))
+    assert porto.weights.paraphrase == 0.0
+    assert porto.ask("Who is the mayor of Porto?").answered is False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.chunking import split_sentences
-from qa.kinds import asked, focus, gives_name, is_code_line, is_name, new_spans, spans
+from qa.kinds import asked, class_noun, focus, gives_name, is_code_line, is_name, new_spans, spans
 from qa.units import unit_of
 
 
@@ -193,3 +193,33 @@ def test_a_code_line_that_runs_a_tool_answers_which_tool():
     )
     assert not gives_name(question, asked(question), "Do not:\n• Overwrite /bin/login with login-local.")
     assert not gives_name("Which tool, other than dpkg-divert, moves a file?", "package", "    dpkg-divert --list")
+
+
+def test_a_when_clause_before_the_question_word_does_not_ask_for_a_time():
+    assert asked("When the list is sorted in reverse, which case is this?") is None
+
+
+def test_a_height_with_its_unit_answers_how_high():
+    text = "The highest peak is Mount Ruth at 1,986 m (6,516 ft)."
+    assert [text[a:b] for a, b in new_spans("How high is Mount Ruth?", "number", text)] == ["1,986 m", "6,516 ft"]
+
+
+def test_a_count_of_the_asked_thing_in_other_words_answers_how_many():
+    question = "How many dairy cows are there in the region?"
+    assert new_spans(question, "number", "The region keeps 3 million dairy cattle.")
+    assert not new_spans(question, "number", "The region took 3 decisions on its roads.")
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("What variable is the running time measured against?", "variable"),
+        ("With respect to what other variable is it measured?", "variable"),
+        ("What is one variable the running time depends on?", "variable"),
+        ("Which newspaper defined the region?", "newspaper"),
+        ("What is the population of the city?", None),
+        ("Who is the mayor?", None),
+    ],
+)
+def test_the_class_noun_of_what_is_asked(question, noun):
+    assert class_noun(question) == noun
