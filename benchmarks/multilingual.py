@@ -69,7 +69,8 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=2)
     args = p.parse_args()
     hardware = detect()
-    print(f"{hardware.describe()}; encoder {resolve(Settings()).describe()}; multilingual numpy")
+    bulk = "torch bfloat16 for a build, numpy for questions" if hardware.cpu_bf16 else "numpy"
+    print(f"{hardware.describe()}; encoder {resolve(Settings()).describe()}; multilingual {bulk}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = corpus(args.corpus, args.limit, Path(tmp) / "corpus")
         english = Settings.from_env(corpus=folder, index=Path(tmp) / "english", model="minilm")

@@ -41,6 +41,10 @@ class EncoderError(QAError):
     """The requested backend, device or precision cannot run on this machine."""
 
 
+class DictionaryError(QAError):
+    """A bilingual dictionary is missing or damaged; questions are searched without it."""
+
+
 def first_line(exc: BaseException, limit: int = 160) -> str:
     """The first line of an exception's message, cut to `limit` characters, for a one-line error."""
     lines = str(exc).strip().strip("'\"").splitlines()

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+from importlib import metadata
 from pathlib import Path
 
 
 def sha256_file(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def package_folder(distribution: str, version: str, module: str, what: str, error: type[Exception]) -> Path:
+    """Where the pinned `distribution` keeps `module`'s files; `error` with one line that says how to install
+    it when it is missing or another version."""
+    install = f"pip install '{distribution}=={version}' (make install does)"
+    try:
+        installed = metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        raise error(f"{what} is not installed: {install}") from None
+    if installed != version:
+        raise error(f"{what} is version {installed}, qa needs {version}: {install}")
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise error(f"{what}'s files are missing: {install}")
+    return Path(spec.origin).parent
 
 
 def sha256_bytes(data: bytes) -> str:

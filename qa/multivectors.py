@@ -18,7 +18,8 @@ from qa.storage import VersionWriter
 from qa.translate import Vocabulary, corpus_words
 
 SLICE = 512  # chunks embedded at a time
-LEAD_WORDS = 64  # of a chunk, embedded: 22 of the 40 tuning questions answered (23 with 96 words, 1.54x the build)
+LEAD_WORDS = 48  # of a chunk, embedded: 31 of the 45 tuning questions answered with 32, 48 or 64 words (with the
+# dictionaries, qa.glossary, 39 facts in the top five for each); fewer words, a cheaper build
 LEAD_CHARS = 700
 
 

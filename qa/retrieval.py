@@ -14,11 +14,12 @@ import numpy as np
 from qa.chunking import split_sentences
 from qa.config import Fusion
 from qa.embedding import Embedder, TextEncoder
+from qa.glossary import dictionaries
 from qa.language import crosses
 from qa.meaning import word_spans
 from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
-from qa.translate import in_corpus_words
+from qa.translate import glossed, in_corpus_words
 from qa.types import Hit
 from qa.vectors import SentenceVectors
 
@@ -206,7 +207,7 @@ def _across(
     and names, commands and paths, which are written alike in every language."""
     pool = max(fusion.pool, k)
     vector = encoder.encode_query(question)
-    said = in_corpus_words(question, encoder, snapshot.words)
+    said = f"{in_corpus_words(question, encoder, snapshot.words)} {glossed(question, encoder, dictionaries())}"
     english = embedder.encode_query(f"{question} {said}")
     dense = snapshot.dense_multilingual(vector, pool)
     fused = dict(fuse(dense, snapshot.sparse.top(terms(question) + terms(said), pool), fusion.across))

@@ -3,7 +3,9 @@
 The multilingual encoder places a word near its translations ("papier" near "paper", "软件包" near "package",
 "ファイル" near "files"), so each word of the question (and each two- or three-character piece of a Chinese or
 Japanese run, which has no spaces) is matched to the closest word of the corpus's vocabulary, kept when the
-match is close. The vocabulary's vectors are made when the index is built (qa.multivectors).
+match is close. The vocabulary's vectors are made when the index is built (qa.multivectors). Chinese and
+Japanese words are also looked up in bilingual dictionaries (qa.glossary), which give the senses a nearest
+corpus word misses ("列出" -> list, "アップロード" -> upload).
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ import numpy as np
 
 from qa.embedding import TextEncoder
 from qa.encoders.use import one_blas_thread
+from qa.glossary import Dictionaries
 from qa.language import function_words, is_english_word
 from qa.meaning import frame_words
 from qa.sparse import STOPWORDS
 
+SENSE = 0.5  # cosine of a headword to its closest dictionary sense, kept above: chosen on the tuning questions
 CLOSE = 0.8  # cosine of a question word to a corpus word: a translation; chosen on the debian-dev tuning questions
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
 SCRIPT_RUN = re.compile(r"[\u30a0-\u30ff]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\uac00-\ud7af]+")
 KATAKANA = re.compile(r"[\u30a0-\u30ff]+")
 OTHER_WORD = re.compile(r"[^\W\d_]{3,}")
+ENGLISH_WORD = re.compile(r"[a-z]+")
 CORPUS_WORD = re.compile(r"(?<![\w/.-])[A-Za-z][a-z]{2,29}(?![\w/-])")
 MIN_COUNT = 2  # a corpus word seen once is more often a name or a typo than a word a question means
 SMALL = 5000  # distinct words below which every word counts, however rare
@@ -88,3 +93,22 @@ def in_corpus_words(question: str, encoder: TextEncoder, vocabulary: tuple[Seque
     best = scores.argmax(axis=1)
     kept = [words[j] for n, j in enumerate(best) if scores[n, j] >= CLOSE and words[j] not in framing()]
     return " ".join(dict.fromkeys(kept))
+
+
+def glossed(question: str, encoder: TextEncoder, dictionaries: Dictionaries | None) -> str:
+    """The question's Chinese and Japanese words in English (qa.glossary): of each headword's senses, the one the
+    multilingual encoder puts closest to the headword, where it is close."""
+    found = dictionaries.look_up(question) if dictionaries is not None else []
+    if not found:
+        return ""
+    vectors = encoder.encode([h for h, _ in found] + [s for _, senses in found for s in senses])
+    kept: list[str] = []
+    begin = len(found)
+    with one_blas_thread():
+        for n, (_, senses) in enumerate(found):
+            cosines = vectors[begin : begin + len(senses)] @ vectors[n]
+            begin += len(senses)
+            if cosines.max() >= SENSE:
+                kept.append(senses[int(cosines.argmax())])
+    words = (w for sense in kept for w in ENGLISH_WORD.findall(sense.lower()))
+    return " ".join(dict.fromkeys(w for w in words if w not in framing()))

@@ -293,3 +293,18 @@ def test_one_blas_thread_limits_numpy_and_gives_the_threads_back():
     with one_blas_thread():
         assert blas_threads() == [1]
     assert blas_threads() == before
+
+
+def test_bulk_forward_in_bfloat16_gives_the_numpy_vectors_and_keeps_torch_threads():
+    import numpy as np
+    import torch
+
+    from qa.encoders.use import BULK, MultilingualEncoder
+
+    texts = ["图书馆星期天几点开门？", "The library opens at nine.", "", "\ufdfa" * 40, "word " * 900, "café 😀 שלום"]
+    texts = (texts * BULK)[: BULK + 3]
+    threads = torch.get_num_threads()
+    exact, bulk = MultilingualEncoder(bulk=False).encode(texts), MultilingualEncoder(bulk=True).encode(texts)
+    assert torch.get_num_threads() == threads
+    assert bulk.shape == exact.shape and np.allclose(np.linalg.norm(bulk, axis=1), 1.0, atol=1e-5)
+    assert float((bulk * exact).sum(axis=1).min()) > 0.9999

