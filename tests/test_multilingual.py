@@ -80,6 +80,16 @@ def test_language_of_reads_scripts_and_words():
     assert language_of("In the list of commands that dh binary runs, which one comes right after dh_strip?") == "en"
 
 
+def test_english_questions_cross_only_when_most_of_the_corpus_is_not_english():
+    from qa.language import crosses
+
+    handbook = {"en": 0.69, "latin": 0.14, "other": 0.12, "ja": 0.03, "zh": 0.02}
+    assert not crosses("How do I configure a static IP address?", handbook)
+    assert crosses("Comment configurer une adresse IP statique ?", handbook)
+    assert crosses("How do I configure a static IP address?", {"zh": 0.6, "en": 0.4})
+    assert not crosses("How do I configure a static IP address?", {})  # an index from before languages
+
+
 def test_manifest_records_the_encoders_and_languages(english_index, chinese_index):
     from qa.encoders import use
 
