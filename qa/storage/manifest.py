@@ -34,6 +34,7 @@ class Manifest:
     model_sha256: str = ""  # the model's fingerprint; "" in an index built before it was recorded
     skipped: list[dict[str, Any]] = field(default_factory=list)  # files the build could not read, or read in part
     sentences: int = 0  # rows of sentence vectors
+    passages: int = 0  # distinct chunk texts: the vectors of each FAISS index, one under each text's first chunk
     backend: str = ""  # what embedded the build (torch, onnx, sentence-transformers); "" before it was recorded
     device: str = ""  # cpu or cuda
     builder: str = ""  # "ray" when a Ray job read and embedded the files; "" for a build in one process

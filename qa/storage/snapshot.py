@@ -15,7 +15,7 @@ from qa.storage.catalog import Catalog, DocumentRow, DocumentStats
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
 from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS, WORDS
 from qa.types import Chunk, Region
-from qa.vectors import ExactVectors, SentenceVectors, candidates
+from qa.vectors import ExactVectors, SentenceVectors, candidates, one_search_thread
 
 OPEN_ATTEMPTS = 3
 
@@ -107,9 +107,12 @@ class Snapshot:
             rows = self.catalog.count()
         except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
             raise IndexCorruptError(f"index at {folder.parent} is unreadable ({first_line(exc)}); {REBUILD}") from exc
-        exact = len(self.exact) if self.exact is not None else rows
-        if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids) == exact) or (
-            len(self.sentences) != manifest.sentences
+        exact = len(self.exact) if self.exact is not None else self.vectors.ntotal
+        multilingual = self.multilingual.ntotal if self.multilingual is not None else manifest.passages
+        if (
+            not (rows == manifest.chunks == len(self.sparse.ids))
+            or not (self.vectors.ntotal == exact == multilingual == manifest.passages <= rows)
+            or len(self.sentences) != manifest.sentences
         ):
             raise IndexCorruptError(
                 f"index at {folder.parent} is inconsistent ({self.vectors.ntotal} vectors, {rows} chunks); {REBUILD}"
@@ -145,7 +148,8 @@ class Snapshot:
         if self.vectors.ntotal == 0:
             return []
         wanted = k if self.exact is None else candidates(k)
-        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(wanted, self.vectors.ntotal))
+        with one_search_thread():
+            scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(wanted, self.vectors.ntotal))
         found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         if self.exact is None or not found:
             return found
@@ -158,9 +162,10 @@ class Snapshot:
         """The k nearest chunks by the multilingual encoder's cosine; none in a version without its vectors."""
         if self.multilingual is None or self.multilingual.ntotal == 0:
             return []
-        scores, ids = self.multilingual.search(
-            query.reshape(1, -1).astype(np.float32), min(k, self.multilingual.ntotal)
-        )
+        with one_search_thread():
+            scores, ids = self.multilingual.search(
+                query.reshape(1, -1).astype(np.float32), min(k, self.multilingual.ntotal)
+            )
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def close(self) -> None:
