@@ -87,8 +87,11 @@ def check_compatible(manifest: Manifest, model: str, where: Path) -> None:
         raise IndexFormatError(f"index at {where} was built with model {manifest.model}, not {model}; {REBUILD}")
 
 
-def verify(folder: Path, manifest: Manifest, manifest_sha256: str | None = None) -> None:
-    """Refuse a version whose files differ from what CURRENT and its manifest promise.
+def verify(
+    folder: Path, manifest: Manifest, manifest_sha256: str | None = None, later: frozenset[str] = frozenset()
+) -> None:
+    """Refuse a version whose files differ from what CURRENT and its manifest promise; the files named in `later`
+    must be there, and their bytes are checked when they are read (qa.storage.snapshot.Deferred).
 
     Runs before any parser (FAISS, SQLite, numpy) sees a file, so damaged bytes are never parsed.
     """
@@ -99,7 +102,7 @@ def verify(folder: Path, manifest: Manifest, manifest_sha256: str | None = None)
         if present != set(manifest.checksums):
             raise IndexCorruptError(f"index at {folder.parent} is missing or has extra files; {REBUILD}")
         for name, digest in sorted(manifest.checksums.items()):
-            if sha256_file(folder / name) != digest:
+            if name not in later and sha256_file(folder / name) != digest:
                 raise IndexCorruptError(
                     f"index file {name} at {folder.parent} is damaged (checksum mismatch); {REBUILD}"
                 )
