@@ -3,6 +3,7 @@ latency, for this code and, side by side on the same index, another checkout.
 
     python benchmarks/serving.py --index /tmp/handbook-index                       # this code only
     python benchmarks/serving.py --index /tmp/handbook-index --baseline /tmp/qa-base
+    python benchmarks/serving.py --index /tmp/new-index --baseline /tmp/qa-base --baseline-index /tmp/old-index
 
 Queries are the first sentences of chunks drawn at random (seeded) from the index itself, so any corpus has
 them; each code answers the same ones. Cold runs and the warm loop run in processes of their own.
@@ -83,6 +84,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--index", type=Path, required=True, help="a built qa index")
     p.add_argument("--baseline", type=Path, help="a checkout of other qa code, run on the same index")
+    p.add_argument("--baseline-index", type=Path, help="the index the baseline reads, where its format differs")
     p.add_argument("--questions", type=int, default=200)
     p.add_argument("--cold-runs", type=int, default=3)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -95,12 +97,14 @@ def main() -> int:
 
     print(describe(env))
     questions = queries(args.index, args.questions)
-    codes = {"this": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
+    codes = {"this": (ROOT, args.index)}
+    if args.baseline:
+        codes["baseline"] = (args.baseline.resolve(), args.baseline_index or args.index)
     rows = []
-    for name, code in codes.items():
-        runs = [cold(code, args.index, env) for _ in range(args.cold_runs)]
+    for name, (code, index) in codes.items():
+        runs = [cold(code, index, env) for _ in range(args.cold_runs)]
         walls, peaks = sorted(r[0] for r in runs), sorted(r[1] for r in runs)
-        figures = warm_in(code, args.index, questions, env)
+        figures = warm_in(code, index, questions, env)
         rows.append((name, statistics.median(walls), statistics.median(peaks), figures))
         print(f"{name}: cold answer {runs[0][2]!r}", file=sys.stderr)
     print(f"\n{len(questions)} queries; cold `qa ask`: median of {args.cold_runs} fresh processes\n")
