@@ -49,18 +49,24 @@ def cold(code: Path, index: Path, env: dict[str, str]) -> tuple[float, int, str]
 
 
 def warm(index: Path, questions: list[str]) -> dict[str, float]:
-    """In this process: p50 and p95 of search and ask, in ms, after one question to warm up."""
+    """In this process: p50 and p95 of search and ask, in ms, after one question to warm up; and search p50 of
+    the questions qa.language reads as English and of the others."""
     from qa import Settings, open_index
+    from qa.language import language_of
 
     opened = open_index(Settings(index=index))
     opened.ask(COLD_QUESTION)
-    figures: dict[str, float] = {}
+    english = [language_of(q) == "en" for q in questions]
+    figures: dict[str, float] = {"english": sum(english)}
     for name, call in (("search", opened.search), ("ask", opened.ask)):
         times = []
         for question in questions:
             started = time.perf_counter()
             call(question)
             times.append((time.perf_counter() - started) * 1000)
+        if name == "search":
+            figures["search p50 en"] = statistics.median(t for t, e in zip(times, english) if e)
+            figures["search p50 other"] = statistics.median(t for t, e in zip(times, english) if not e)
         times.sort()
         figures[f"{name} p50"] = statistics.median(times)
         figures[f"{name} p95"] = times[int(0.95 * (len(times) - 1))]
@@ -108,12 +114,16 @@ def main() -> int:
         rows.append((name, statistics.median(walls), statistics.median(peaks), figures))
         print(f"{name}: cold answer {runs[0][2]!r}", file=sys.stderr)
     print(f"\n{len(questions)} queries; cold `qa ask`: median of {args.cold_runs} fresh processes\n")
-    print("| code | cold ask s | cold peak RSS | warm search p50 / p95 ms | warm ask p50 / p95 ms |")
-    print("|---|---|---|---|---|")
+    english = int(rows[0][3]["english"])
+    print(f"({english} of them read as English, {len(questions) - english} as other languages)\n")
+    print(
+        "| code | cold ask s | cold peak RSS | warm search p50 / p95 ms | search p50 English / other | warm ask p50 / p95 ms |"
+    )
+    print("|---|---|---|---|---|---|")
     for name, wall, peak, f in rows:
         print(
-            f"| {name} | {wall:.2f} | {peak / 1e9:.2f} GB | {f['search p50']:.1f} / {f['search p95']:.1f} "
-            f"| {f['ask p50']:.1f} / {f['ask p95']:.1f} |"
+            f"| {name} | {wall:.2f} | {peak / 1e6:.0f} MB | {f['search p50']:.1f} / {f['search p95']:.1f} "
+            f"| {f['search p50 en']:.1f} / {f['search p50 other']:.1f} | {f['ask p50']:.1f} / {f['ask p95']:.1f} |"
         )
     return 0
 
