@@ -3,6 +3,7 @@ latency, for this code and, side by side on the same index, another checkout.
 
     python benchmarks/serving.py --index /tmp/handbook-index                       # this code only
     python benchmarks/serving.py --index /tmp/handbook-index --baseline /tmp/qa-base
+    python benchmarks/serving.py --index /tmp/new-index --baseline /tmp/qa-base --baseline-index /tmp/old-index
 
 Queries are the first sentences of chunks drawn at random (seeded) from the index itself, so any corpus has
 them; each code answers the same ones. Cold runs and the warm loop run in processes of their own.
@@ -48,18 +49,24 @@ def cold(code: Path, index: Path, env: dict[str, str]) -> tuple[float, int, str]
 
 
 def warm(index: Path, questions: list[str]) -> dict[str, float]:
-    """In this process: p50 and p95 of search and ask, in ms, after one question to warm up."""
+    """In this process: p50 and p95 of search and ask, in ms, after one question to warm up; and search p50 of
+    the questions qa.language reads as English and of the others."""
     from qa import Settings, open_index
+    from qa.language import language_of
 
     opened = open_index(Settings(index=index))
     opened.ask(COLD_QUESTION)
-    figures: dict[str, float] = {}
+    english = [language_of(q) == "en" for q in questions]
+    figures: dict[str, float] = {"english": sum(english)}
     for name, call in (("search", opened.search), ("ask", opened.ask)):
         times = []
         for question in questions:
             started = time.perf_counter()
             call(question)
             times.append((time.perf_counter() - started) * 1000)
+        if name == "search":
+            figures["search p50 en"] = statistics.median(t for t, e in zip(times, english) if e)
+            figures["search p50 other"] = statistics.median(t for t, e in zip(times, english) if not e)
         times.sort()
         figures[f"{name} p50"] = statistics.median(times)
         figures[f"{name} p95"] = times[int(0.95 * (len(times) - 1))]
@@ -83,6 +90,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--index", type=Path, required=True, help="a built qa index")
     p.add_argument("--baseline", type=Path, help="a checkout of other qa code, run on the same index")
+    p.add_argument("--baseline-index", type=Path, help="the index the baseline reads, where its format differs")
     p.add_argument("--questions", type=int, default=200)
     p.add_argument("--cold-runs", type=int, default=3)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -95,21 +103,27 @@ def main() -> int:
 
     print(describe(env))
     questions = queries(args.index, args.questions)
-    codes = {"this": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
+    codes = {"this": (ROOT, args.index)}
+    if args.baseline:
+        codes["baseline"] = (args.baseline.resolve(), args.baseline_index or args.index)
     rows = []
-    for name, code in codes.items():
-        runs = [cold(code, args.index, env) for _ in range(args.cold_runs)]
+    for name, (code, index) in codes.items():
+        runs = [cold(code, index, env) for _ in range(args.cold_runs)]
         walls, peaks = sorted(r[0] for r in runs), sorted(r[1] for r in runs)
-        figures = warm_in(code, args.index, questions, env)
+        figures = warm_in(code, index, questions, env)
         rows.append((name, statistics.median(walls), statistics.median(peaks), figures))
         print(f"{name}: cold answer {runs[0][2]!r}", file=sys.stderr)
     print(f"\n{len(questions)} queries; cold `qa ask`: median of {args.cold_runs} fresh processes\n")
-    print("| code | cold ask s | cold peak RSS | warm search p50 / p95 ms | warm ask p50 / p95 ms |")
-    print("|---|---|---|---|---|")
+    english = int(rows[0][3]["english"])
+    print(f"({english} of them read as English, {len(questions) - english} as other languages)\n")
+    print(
+        "| code | cold ask s | cold peak RSS | warm search p50 / p95 ms | search p50 English / other | warm ask p50 / p95 ms |"
+    )
+    print("|---|---|---|---|---|---|")
     for name, wall, peak, f in rows:
         print(
-            f"| {name} | {wall:.2f} | {peak / 1e9:.2f} GB | {f['search p50']:.1f} / {f['search p95']:.1f} "
-            f"| {f['ask p50']:.1f} / {f['ask p95']:.1f} |"
+            f"| {name} | {wall:.2f} | {peak / 1e6:.0f} MB | {f['search p50']:.1f} / {f['search p95']:.1f} "
+            f"| {f['search p50 en']:.1f} / {f['search p50 other']:.1f} | {f['ask p50']:.1f} / {f['ask p95']:.1f} |"
         )
     return 0
 

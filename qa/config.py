@@ -82,7 +82,8 @@ class Settings:
     answer: Weights = field(default_factory=Weights)  # how sentence evidence makes an extractive answer
     strictness: float | None = None  # 0..1: refuse when P(the passages answer) is below it; None: the fitted default
     index_factory: str = "auto"  # auto | Flat | any FAISS factory string such as "HNSW32,Flat"
-    approximate_above: int = 200_000  # vectors; auto switches to an approximate index above this
+    graph_above: int = 50_000  # vectors; auto switches from a flat index to a graph (HNSW32) above this
+    approximate_above: int = 200_000  # vectors; auto switches to an inverted-file index (IVF) above this
     compress_above: int = 1_000_000  # vectors; auto compresses the index (IVF-PQ, 56 bytes a vector) above this
     max_file_bytes: int = 50 * 1024 * 1024
     max_pdf_pages: int = 2_000

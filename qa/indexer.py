@@ -243,7 +243,9 @@ def _write_rest(
 ) -> Path:
     """Finish the streamed version (postings merged, vector indexes built), add the multilingual vectors, write its
     manifest and commit; what could not be done goes into `notes`."""
-    totals = stream.finish(IndexChoice(settings.index_factory, settings.approximate_above, settings.compress_above))
+    totals = stream.finish(
+        IndexChoice(settings.index_factory, settings.approximate_above, settings.compress_above, settings.graph_above)
+    )
     heap.release()  # the merge's scratch, before the multilingual model loads
     multilingual = _multilingual(version, work, notes)  # after the English model: at once they took as long
     manifest = _manifest(settings, work, skipped, totals, builder)
@@ -423,6 +425,7 @@ def _manifest(
         model_sha256=model_fingerprint(model_path(settings)),
         skipped=_recorded_skips(None if work.full else work.base, work, skipped),
         sentences=totals.sentences,
+        passages=int(dense.index.ntotal),
         builder=builder[0],
         workers=builder[1],
         nodes=builder[2],

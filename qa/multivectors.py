@@ -43,14 +43,14 @@ def wanted(settings: Settings) -> Wanted:
 
 
 def updated(base: Any | None, version: VersionWriter, progress: Callable[[int, int], None] | None = None) -> Any:
-    """The vectors of every chunk of `version`: the base version's for the chunks it still holds, the others
-    embedded now."""
+    """The vectors of each distinct chunk text of `version`, under its first chunk's id: the base version's where
+    that chunk held them there, the others embedded now."""
     import faiss
 
     index: Any = base
     if index is None:
         index = faiss.index_factory(use.DIMENSION, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT)
-    current = version.chunk_ids()
+    current = version.first_ids()
     present = set(faiss.vector_to_array(index.id_map).tolist()) if index.ntotal else set()
     gone = present - set(current)
     if gone:

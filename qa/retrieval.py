@@ -187,7 +187,7 @@ def retrieve(
     searched with the multilingual encoder that `multilingual` loads (None when it cannot), where the index
     holds its vectors."""
     pool = max(fusion.pool, k)
-    if multilingual is not None and snapshot.multilingual is not None:
+    if multilingual is not None and snapshot.has_multilingual:
         encoder = multilingual() if crosses(question, snapshot.manifest.languages) else None
         if encoder is not None:
             return _across(snapshot, embedder, encoder, question, k, fusion)

@@ -170,14 +170,15 @@ def _embedded(report: Callable[[int], None], offset: int, done: int, _: int) -> 
 
 
 def _known(base: Base | None, sources: Sequence[str]) -> dict[bytes, int]:
-    """The chunk id, by text key, of each chunk of `sources` in the base version."""
+    """The chunk id that holds the vectors, by text key, of each chunk text of `sources` in the base version."""
     if base is None or not sources:
         return {}
     catalog = storage.catalog_of(base.folder)
     try:
-        return {text_key(text): chunk_id for chunk_id, text in catalog.chunk_texts(list(sources))}
+        firsts = catalog.firsts([text for _, text in catalog.chunk_texts(list(sources))])
     finally:
         catalog.close()
+    return {text_key(text): chunk_id for text, chunk_id in firsts.items()}
 
 
 def progress_of(progress: Callable[[BuildProgress], None], files: int) -> Callable[[int, int], None]:

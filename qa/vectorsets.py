@@ -104,6 +104,7 @@ class IndexChoice:
     requested: str
     approximate_above: int
     compress_above: int | None
+    graph_above: int | None = None
 
 
 class DenseWriter:
@@ -113,6 +114,7 @@ class DenseWriter:
     def __init__(self, scratch: Path, base: Any | None, base_exact: ExactVectors | None) -> None:
         self.scratch, self.base, self.base_exact = scratch, base, base_exact
         self.removed = np.zeros(0, np.int64)
+        self.moved: dict[int, np.ndarray] = {}  # vectors of chunks that have come to hold their text's, by id
         self.ids: list[np.ndarray] = []
         self.rows: NpyWriter | None = None
         self.dimension = int(base.d) if base is not None else 0
@@ -129,24 +131,45 @@ class DenseWriter:
             self.rows.abandon()
 
     def finish(
-        self, removed: Sequence[int], choice: IndexChoice, exact: Path, write: Callable[[Path, bytes], None]
+        self,
+        removed: Sequence[int],
+        choice: IndexChoice,
+        exact: Path,
+        write: Callable[[Path, bytes], None],
+        firsts: np.ndarray | None = None,
+        moved: Callable[[Sequence[int]], Sequence[int]] | None = None,
     ) -> Built:
-        """The index of every vector of the version, without those of chunk ids `removed`; the exact vectors
-        written to `exact` beside a compressed one."""
-        self.removed = np.asarray(removed, np.int64)
+        """The index of the version's vectors, without those of chunk ids `removed`; the exact vectors written to
+        `exact` beside a compressed one. With `firsts` (the first chunk of each distinct text, ascending) only
+        those chunks hold vectors, and a chunk that has come to hold its text's vectors takes them from the base
+        version's chunk that `moved` names."""
         new_ids = np.concatenate(self.ids) if self.ids else np.zeros(0, np.int64)
         new = RowFile(self.rows.close()) if self.rows is not None else None
-        kept = self._kept_ids()
-        total = len(kept) + len(new_ids)
+        base_ids = self._base_ids()
+        self.removed = np.asarray(removed, np.int64)  # a new chunk may take a removed one's id
+        orphans = np.zeros(0, np.int64)
+        if firsts is not None:
+            self.removed = np.union1d(self.removed, base_ids[~np.isin(base_ids, firsts)])
+            new_ids, new = self._only(new_ids, new, np.isin(new_ids, firsts))
+            held = base_ids[~np.isin(base_ids, self.removed)]
+            orphans = np.setdiff1d(firsts, np.concatenate([held, new_ids]))
+        if len(orphans):
+            assert moved is not None, "a chunk that has come to hold its text's vectors needs their old holder"
+            held = self._base_vectors(np.asarray(moved(orphans.tolist()), np.int64))
+            self.moved = dict(zip(orphans.tolist(), held))
+        kept = base_ids[~np.isin(base_ids, self.removed)]
+        total = len(kept) + len(orphans) + len(new_ids)
         factory, params = vectors.choose_factory(
-            choice.requested, total, choice.approximate_above, choice.compress_above, self.dimension
+            choice.requested, total, choice.approximate_above, choice.compress_above, self.dimension, choice.graph_above
         )
         if self.base is not None and vectors.editable(self.base, factory):
             index = self.base
             if len(self.removed):
                 index.remove_ids(self.removed)
-            self._add(index, iter(()), new_ids, new)
+            self._add(index, self._base_blocks(orphans), new_ids, new)
+            kept = np.concatenate([kept, orphans])
         else:
+            kept = np.concatenate([kept, orphans])
             index = vectors.new_index(self.dimension, factory)
             if not index.is_trained and total:
                 index.train(self._sample(index, kept, new))
@@ -154,26 +177,49 @@ class DenseWriter:
         if vectors.compressed(factory):
             self._write_exact(exact, kept, new_ids, new, write)
         self.scratch.unlink(missing_ok=True)
+        self._kept_scratch().unlink(missing_ok=True)
         return Built(index, factory, params, self.dimension)
 
-    def _kept_ids(self) -> np.ndarray:
-        """The base version's chunk ids that stay, in the order a rebuild adds them."""
+    def _base_ids(self) -> np.ndarray:
+        """The base version's chunk ids that hold vectors, in the order a rebuild adds them."""
         if self.base is None:
             return np.zeros(0, np.int64)
         if self.base_exact is not None:
-            ids = np.asarray(self.base_exact.ids, np.int64)
-        else:
-            import faiss
+            return np.asarray(self.base_exact.ids, np.int64)
+        import faiss
 
-            ids = faiss.vector_to_array(self.base.id_map).astype(np.int64)
-        return ids[~np.isin(ids, self.removed)]
+        return faiss.vector_to_array(self.base.id_map).astype(np.int64)
+
+    def _kept_scratch(self) -> Path:
+        return self.scratch.with_name(f"{self.scratch.stem}-kept.npy")
+
+    def _only(self, ids: np.ndarray, rows: Any, keep: np.ndarray) -> tuple[np.ndarray, Any]:
+        """The new rows where `keep` holds, copied a block at a time to a scratch file of their own."""
+        if rows is None or keep.all():
+            return ids, rows
+        out = NpyWriter(self._kept_scratch(), np.float32, (self.dimension,))
+        try:
+            for first in range(0, len(ids), BLOCK):
+                out.append(np.asarray(rows[first : first + BLOCK])[keep[first : first + BLOCK]])
+            path = out.close()
+        except BaseException:
+            out.abandon()
+            raise
+        return ids[keep], RowFile(path)
 
     def _base_vectors(self, ids: np.ndarray) -> np.ndarray:
         chunk_ids = ids.tolist()
         if not chunk_ids:
             return np.zeros((0, self.dimension), np.float32)
+        if any(i in self.moved for i in chunk_ids):
+            return np.stack(
+                [
+                    self.moved[i] if i in self.moved else self._base_vectors(ids[n : n + 1])[0]
+                    for n, i in enumerate(chunk_ids)
+                ]
+            )
         if self.base_exact is not None:
-            return self.base_exact.get(chunk_ids)
+            return np.asarray(self.base_exact.get(chunk_ids), np.float32)
         return vectors.reconstruct(self.base, chunk_ids)
 
     def _base_blocks(self, kept: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:

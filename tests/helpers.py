@@ -180,7 +180,8 @@ def ask(page, question: str) -> str:
 
 
 def index_contents(index: Path) -> dict[tuple[str, int, int], tuple[str, np.ndarray, np.ndarray]]:
-    """Every chunk of an index's current version by (source, start, end): its text, vector and sentence vectors."""
+    """Every chunk of an index's current version by (source, start, end): its text, its text's vector (held by
+    one of the chunks with that text) and its sentence vectors."""
     from qa import storage, vectors
 
     folder = storage.current_folder(index)
@@ -189,14 +190,12 @@ def index_contents(index: Path) -> dict[tuple[str, int, int], tuple[str, np.ndar
     sentences = storage.read_sentences(folder)
     catalog = storage.catalog_of(folder)
     try:
-        chunks = catalog.chunks([int(i) for i in ids])
+        chunks = catalog.chunks([int(i) for i in storage.read_sparse(folder).ids])
     finally:
         catalog.close()
-    return {
-        (c.source, c.start, c.end): (c.text, vector, sentences.of(int(i)))
-        for i, vector in zip(ids, matrix)
-        for c in [chunks[int(i)]]
-    }
+    held = {chunks[int(i)].text: vector for i, vector in zip(ids, matrix)}
+    assert len(held) == len(ids), "a text holds one vector"
+    return {(c.source, c.start, c.end): (c.text, held[c.text], sentences.of(i)) for i, c in chunks.items()}
 
 
 def assert_same_index(built: Path, reference: Path, min_cosine: float = 0.9999) -> None:

@@ -200,3 +200,33 @@ def test_onnx_vectors_match_sentence_transformers_and_the_export_is_cached_and_c
     exported[0].write_bytes(b"damaged")
     again = load_encoder(model_path(Settings()), Choice("onnx", "float32", "cpu"), tmp_path)
     assert cosines(again.encode(TEXTS[:2]), reference[:2]).min() >= 0.9999, "a damaged export is made again"
+
+
+def test_a_question_pass_runs_on_one_torch_thread_and_gives_the_threads_back(monkeypatch):
+    import torch
+
+    from qa.encoders.pytorch import TorchEncoder
+
+    encoder = TorchEncoder(model_path(Settings()), "float32")
+    seen: list[int] = []
+    states = TorchEncoder._states
+
+    def spy(self, ids, mask):
+        seen.append(torch.get_num_threads())
+        return states(self, ids, mask)
+
+    monkeypatch.setattr(TorchEncoder, "_states", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        question = encoder.encode_query("Where do otters sleep?")
+        encoder.encode(["Otters hold hands while they sleep."] * 4)
+        assert seen == [1, 2] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    torch.set_num_threads(1)
+    try:
+        again = encoder.encode_query("Where do otters sleep?")
+    finally:
+        torch.set_num_threads(before)
+    assert np.allclose(question, again, atol=1e-6)

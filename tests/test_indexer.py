@@ -71,6 +71,34 @@ def test_a_renamed_file_and_a_duplicate_are_not_embedded_again(settings_for):
     assert {best.chunk.source, *best.also_in} == {"sea-otters.txt", "copy-of-otters.txt"}
 
 
+def test_identical_chunks_hold_one_vector_and_keep_it_when_the_holding_file_goes(settings_for):
+    settings = settings_for()
+    write(settings.corpus, "a-otters.txt", OTTERS)
+    write(settings.corpus, "b-otters.txt", OTTERS)
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
+    build_index(settings)
+    index = open_index(settings)
+    snapshot = index.snapshot
+    distinct = len({c.text for c in all_chunks(index).values()})
+    assert snapshot.manifest.chunks > distinct == snapshot.manifest.passages == snapshot.vectors.ntotal
+    assert snapshot.multilingual is None or snapshot.multilingual.ntotal == distinct
+    best = index.search("otters in bay 3", k=2)[0]
+    assert (best.chunk.source, best.also_in) == ("a-otters.txt", ("b-otters.txt",))
+    question = "What do the otters in bay 12 keep under their arm?"
+    before = index.ask(question)
+    (settings.corpus / "a-otters.txt").unlink()
+    report = build_index(settings)
+    assert report.chunks_embedded == 0 and report.removed == ("a-otters.txt",)
+    index = open_index(settings)
+    assert index.snapshot.vectors.ntotal == index.snapshot.manifest.passages == distinct
+    assert index.snapshot.manifest.chunks == distinct
+    best = index.search("otters in bay 3", k=2)[0]
+    assert (best.chunk.source, best.also_in) == ("b-otters.txt", ())
+    after = index.ask(question)
+    assert after.answered and after.answer == before.answer
+    assert [c.source for c in after.citations] == ["b-otters.txt"] * len(after.citations)
+
+
 def test_a_failing_catalog_write_stops_the_build_and_keeps_the_old_index(settings_for, monkeypatch):
     settings = settings_for()
     write(settings.corpus, "otters.txt", OTTERS)

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
+
+from qa import storage
 
 ENGLISH = """\
 Harbour Town Library
@@ -80,6 +83,16 @@ def test_language_of_reads_scripts_and_words():
     assert language_of("In the list of commands that dh binary runs, which one comes right after dh_strip?") == "en"
 
 
+def test_english_questions_cross_only_when_most_of_the_corpus_is_not_english():
+    from qa.language import crosses
+
+    handbook = {"en": 0.69, "latin": 0.14, "other": 0.12, "ja": 0.03, "zh": 0.02}
+    assert not crosses("How do I configure a static IP address?", handbook)
+    assert crosses("Comment configurer une adresse IP statique ?", handbook)
+    assert crosses("How do I configure a static IP address?", {"zh": 0.6, "en": 0.4})
+    assert not crosses("How do I configure a static IP address?", {})  # an index from before languages
+
+
 def test_manifest_records_the_encoders_and_languages(english_index, chinese_index):
     from qa.encoders import use
 
@@ -87,8 +100,43 @@ def test_manifest_records_the_encoders_and_languages(english_index, chinese_inde
         manifest = index.snapshot.manifest
         assert manifest.multilingual == f"{use.NAME} {use.VERSION}"
         assert max(manifest.languages, key=lambda k: manifest.languages[k]) == main
-        assert index.snapshot.multilingual.ntotal == manifest.chunks
+        assert index.snapshot.multilingual.ntotal == manifest.passages
         assert "multilingual.faiss" in manifest.checksums
+
+
+def test_multilingual_files_are_read_and_checked_on_the_first_question_across_languages(tmp_path, embedder):
+    from qa import build_index, open_index
+    from qa.config import Settings
+    from qa.errors import IndexCorruptError
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "library.txt").write_text(ENGLISH, encoding="utf-8")
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    build_index(settings)
+    vectors = storage.current_folder(settings.index) / "multilingual.faiss"
+    damaged = bytearray(vectors.read_bytes())
+    damaged[-1] ^= 0xFF
+    vectors.write_bytes(bytes(damaged))
+    index = open_index(settings)
+    assert index.ask("When does the library open on Sunday?").answered  # English: the files are not read
+    with pytest.raises(IndexCorruptError, match="multilingual.faiss .* damaged"):
+        index.ask("图书馆星期天几点开门？")
+
+
+def test_a_removed_version_still_answers_across_languages(tmp_path, embedder):
+    from qa import build_index, open_index
+    from qa.config import Settings
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "library.txt").write_text(ENGLISH, encoding="utf-8")
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    build_index(settings)
+    index = open_index(settings)
+    (tmp_path / "corpus" / "notes.txt").write_text("The reading room closes for cleaning in August.\n")
+    build_index(settings)
+    shutil.rmtree(index.snapshot.folder)  # as a third build prunes it
+    answer = index.ask("图书馆星期天几点开门？")
+    assert answer.answered and "noon on Sunday" in answer.citations[0].text
 
 
 def test_chinese_question_over_an_english_file_cites_the_english_sentence(english_index):
@@ -169,7 +217,7 @@ def test_english_only_model_builds_no_multilingual_vectors_and_switching_embeds_
     assert report.wrote and report.chunks_embedded == 0  # the English vectors stay
     assert index_status(both).state == "in_sync"
     switched = open_index(both)
-    assert switched.snapshot.multilingual.ntotal == switched.snapshot.manifest.chunks
+    assert switched.snapshot.multilingual.ntotal == switched.snapshot.manifest.passages
     assert "noon on Sunday" in switched.ask("图书馆星期天几点开门？").answer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import OTTERS, all_chunks, write
+from helpers import OTTERS, ROOT, all_chunks, write
 
 from qa import Settings, build_index, open_index, storage
 from qa.chunking import split_sentences
@@ -119,3 +119,45 @@ def test_auto_compresses_above_its_threshold_with_codes_that_fit_in_64_bytes():
     assert pq_bytes(384) + 8 <= 64, "code bytes plus the id in the inverted list"
     assert not compressed(choose_factory("auto", 500_000, threshold=200_000, compress_above=1_000_000)[0])
     assert 768 % pq_bytes(768) == 0 and 300 % pq_bytes(300) == 0
+
+
+def test_auto_picks_a_graph_between_the_flat_and_the_ivf_sizes():
+    from qa.vectors import choose_factory
+
+    assert choose_factory("auto", 40_000, threshold=200_000, graph_above=50_000) == ("Flat", "")
+    factory, params = choose_factory("auto", 80_000, threshold=200_000, graph_above=50_000)
+    assert factory.startswith("HNSW") and params.startswith("efSearch=")
+    assert choose_factory("auto", 300_000, threshold=200_000, graph_above=50_000)[0].startswith("IVF")
+
+
+def test_the_graph_index_finds_the_nearest_vectors_the_flat_one_finds(embedder):
+    from qa.vectors import GRAPH, build_index, default_params
+
+    words = [line.split()[0] for line in (ROOT / "qa" / "word_classes.txt").read_text().splitlines()[::20]][:3000]
+    rows = embedder.encode(words, batch_size=256)
+    queries, stored = rows[:100], rows[100:]
+    ids = np.arange(len(stored), dtype=np.int64) + 1000
+    flat = build_index(rows.shape[1], "Flat", ids, stored)
+    graph = build_index(rows.shape[1], GRAPH, ids, stored)
+    import faiss
+
+    faiss.ParameterSpace().set_index_parameters(graph, default_params(GRAPH, len(stored)))
+    _, want = flat.search(queries, 10)
+    _, got = graph.search(queries, 10)
+    recall = np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)])
+    assert recall >= 0.98
+
+
+def test_a_graph_index_is_chosen_above_its_size_and_survives_an_update(settings_for):
+    settings = settings_for(graph_above=4)
+    write(settings.corpus, "otters.txt", OTTERS)
+    build_index(settings)
+    assert manifest(settings).factory.startswith("HNSW") and manifest(settings).search_params.startswith("efSearch")
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
+    write(settings.corpus, "otters.txt", OTTERS.replace("bay 7 ", "the kelp bay "))
+    build_index(settings)
+    updated = open_index(settings)
+    assert manifest(settings).factory.startswith("HNSW")
+    assert updated.snapshot.vectors.ntotal == manifest(settings).passages == manifest(settings).chunks
+    assert updated.search("bees dance for the hive", k=1)[0].chunk.source == "bees.txt"
+    assert "the kelp bay" in updated.search("otters in the kelp bay", k=1)[0].chunk.text

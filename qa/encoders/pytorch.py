@@ -8,6 +8,9 @@ overhead shows in query latency; this pass needs only torch and safetensors.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,39 @@ DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 # different shapes (texts x tokens), so the cache never hits there and grew a build by about 70 KB a chunk, to
 # hundreds of MB; 64 keeps a server's repeated shapes. Read when oneDNN makes its first kernel, so set here.
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
+# A pass over one text of at most this many tokens (a question) runs on one thread: on 2 CPUs busy with other
+# work a question's pass took 87-143 ms at the median with torch's two threads and 12-15 ms with one.
+ONE_THREAD_TOKENS = 128
+
+
+class OneThread:
+    """torch's intra-op threads set to one while any single-question pass runs, and given back after the last;
+    torch's thread count is the process's, so concurrent questions share one count of who is inside."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.inside = 0
+        self.saved = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        import torch
+
+        with self.lock:
+            if not self.inside:
+                self.saved = torch.get_num_threads()
+                torch.set_num_threads(1)
+            self.inside += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.inside -= 1
+                if not self.inside:
+                    torch.set_num_threads(self.saved)
+
+
+one_thread = OneThread()
 
 
 class Bert:
@@ -96,6 +132,13 @@ class TorchEncoder(TokenEncoder):
         super().__init__(path, precision, self.model.max_positions, self.model.hidden)
 
     def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+
+        if self.device == "cpu" and ids.shape[0] == 1 and ids.shape[1] <= ONE_THREAD_TOKENS:
+            with one_thread():
+                return self._states(ids, mask)
+        return self._states(ids, mask)
+
+    def _states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch
 
         with torch.inference_mode():

@@ -153,6 +153,10 @@ class Catalog:
                     found[text].append(source)
         return found
 
+    def firsts(self, texts: Sequence[str]) -> dict[str, int]:
+        """The first chunk id (the one that holds the vectors) of each of `texts` found as a chunk."""
+        return first_chunks(self.db, texts)
+
     def chunk_texts(self, sources: Sequence[str]) -> list[tuple[int, str]]:
         """(chunk id, text) of every chunk of `sources`."""
         found: list[tuple[int, str]] = []
@@ -256,6 +260,11 @@ class CatalogWriter:
         with catalog_writes():
             return [row[0] for row in self.db.execute("SELECT id FROM chunks ORDER BY id")]
 
+    def first_ids(self) -> list[int]:
+        """The lowest chunk id of each distinct chunk text, ascending: the ids the vector indexes hold."""
+        with catalog_writes():
+            return sorted(row[0] for row in self.db.execute("SELECT min(id) FROM chunks GROUP BY text"))
+
     def texts_of(self, ids: Sequence[int]) -> list[str]:
         """The texts of chunks `ids`, in that order."""
         found: dict[int, str] = {}
@@ -291,6 +300,22 @@ def catalog_writes() -> Iterator[None]:
     except sqlite3.Error as exc:
         code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
         raise OSError(SQLITE_ERRNO.get(code, errno.EIO), f"cannot write the catalog ({exc})") from exc
+
+
+def first_chunks(db: sqlite3.Connection, texts: Sequence[str]) -> dict[str, int]:
+    """The lowest chunk id holding each of `texts`, for those some chunk holds."""
+    wanted = set(texts)
+    found: dict[str, int] = {}
+    heads = sorted({t[:PREFIX] for t in texts})
+    for begin in range(0, len(heads), MAX_PARAMETERS):
+        part = heads[begin : begin + MAX_PARAMETERS]
+        rows = db.execute(
+            f"SELECT text, min(id) FROM chunks WHERE substr(text, 1, {PREFIX}) IN ({','.join('?' * len(part))}) "
+            "GROUP BY text",
+            part,
+        )
+        found.update((text, chunk_id) for text, chunk_id in rows if text in wanted)
+    return found
 
 
 def _named(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:

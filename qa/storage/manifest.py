@@ -34,6 +34,7 @@ class Manifest:
     model_sha256: str = ""  # the model's fingerprint; "" in an index built before it was recorded
     skipped: list[dict[str, Any]] = field(default_factory=list)  # files the build could not read, or read in part
     sentences: int = 0  # rows of sentence vectors
+    passages: int = 0  # distinct chunk texts: the vectors of each FAISS index, one under each text's first chunk
     backend: str = ""  # what embedded the build (torch, onnx, sentence-transformers); "" before it was recorded
     device: str = ""  # cpu or cuda
     builder: str = ""  # "ray" when a Ray job read and embedded the files; "" for a build in one process
@@ -86,8 +87,11 @@ def check_compatible(manifest: Manifest, model: str, where: Path) -> None:
         raise IndexFormatError(f"index at {where} was built with model {manifest.model}, not {model}; {REBUILD}")
 
 
-def verify(folder: Path, manifest: Manifest, manifest_sha256: str | None = None) -> None:
-    """Refuse a version whose files differ from what CURRENT and its manifest promise.
+def verify(
+    folder: Path, manifest: Manifest, manifest_sha256: str | None = None, later: frozenset[str] = frozenset()
+) -> None:
+    """Refuse a version whose files differ from what CURRENT and its manifest promise; the files named in `later`
+    must be there, and their bytes are checked when they are read (qa.storage.snapshot.Deferred).
 
     Runs before any parser (FAISS, SQLite, numpy) sees a file, so damaged bytes are never parsed.
     """
@@ -98,7 +102,7 @@ def verify(folder: Path, manifest: Manifest, manifest_sha256: str | None = None)
         if present != set(manifest.checksums):
             raise IndexCorruptError(f"index at {folder.parent} is missing or has extra files; {REBUILD}")
         for name, digest in sorted(manifest.checksums.items()):
-            if sha256_file(folder / name) != digest:
+            if name not in later and sha256_file(folder / name) != digest:
                 raise IndexCorruptError(
                     f"index file {name} at {folder.parent} is damaged (checksum mismatch); {REBUILD}"
                 )

@@ -10,7 +10,9 @@ import re
 # 4: extracted text changed (PDF words rejoined at line-end hyphens, accent-quotes, running headers dropped,
 # code lines set apart; HTML blocks, " | " table cells, no navigation) and so did sentence ends: re-embed all.
 # 5: PDF tables read row by row with cells joined by " | ", paths broken at a PDF line end made whole.
-FORMAT_VERSION = 5
+# 6: duplicates stored once in the vector indexes: one vector per distinct chunk text, under its first chunk's id;
+# HNSW between the flat and the IVF sizes.
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,14 +12,19 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexCorruptError, IndexMissingError, first_line
+from qa.files import sha256_bytes
 from qa.sparse import Sparse
 from qa.storage.catalog import Catalog, DocumentRow, DocumentStats
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
 from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS, WORDS
 from qa.types import Chunk, Region
-from qa.vectors import ExactVectors, SentenceVectors, candidates
+from qa.vectors import ExactVectors, SentenceVectors, candidates, one_search_thread
 
 OPEN_ATTEMPTS = 3
+WORD_FILES = (f"{WORDS}/words.json", f"{WORDS}/vectors.npy")
+# Read, checked and parsed on the first question searched across languages: on the Debian handbook they are
+# 140 MB in memory that an English question never needs.
+MULTILINGUAL_FILES = frozenset({MULTILINGUAL, *WORD_FILES})
 
 
 def read_vectors(folder: Path, search_params: str = "") -> Any:
@@ -41,8 +48,13 @@ def read_words(folder: Path) -> tuple[list[str], np.ndarray] | None:
     in a version built without them."""
     if not (folder / WORDS).is_dir():
         return None
-    words = json.loads((folder / WORDS / "words.json").read_text(encoding="utf-8"))
-    vectors = np.load(folder / WORDS / "vectors.npy", allow_pickle=False).astype(np.float32)  # matched as float32
+    return words_of(*((folder / name).read_bytes() for name in WORD_FILES))
+
+
+def words_of(listed: bytes, stored: bytes) -> tuple[list[str], np.ndarray]:
+    """The word list and its vectors from the bytes of their two files."""
+    words = json.loads(listed.decode("utf-8"))
+    vectors = np.load(io.BytesIO(stored), allow_pickle=False).astype(np.float32)  # matched as float32
     if not isinstance(words, list) or len(words) != len(vectors):
         raise ValueError("the word list and its vectors differ in length")
     return words, vectors
@@ -86,11 +98,28 @@ def catalog_of(folder: Path) -> Catalog:
     return Catalog(folder / CATALOG)
 
 
+class Deferred:
+    """A file of a version opened now and read, checked against its manifest digest, on first use: the open file
+    keeps it readable after a later build removes the version's folder."""
+
+    def __init__(self, folder: Path, name: str, digest: str) -> None:
+        self.name, self.where, self.digest = name, folder.parent, digest
+        self.file = open(folder / name, "rb")  # noqa: SIM115  # held for the snapshot's life
+
+    def read(self) -> bytes:
+        self.file.seek(0)
+        data = self.file.read()
+        if sha256_bytes(data) != self.digest:
+            raise IndexCorruptError(f"index file {self.name} at {self.where} is damaged (checksum mismatch); {REBUILD}")
+        return data
+
+
 class Snapshot:
     """One immutable index version opened for reading; safe to share between threads.
 
     The vectors are read into memory; the catalog, the BM25 postings and the sentence vectors stay open
-    (mapped or read on demand), so the version keeps answering after a later `qa index` has removed its folder.
+    (mapped or read on demand), and so do the multilingual files, read on the first question that needs them,
+    so the version keeps answering after a later `qa index` has removed its folder.
     """
 
     def __init__(self, folder: Path, manifest: Manifest) -> None:
@@ -101,15 +130,22 @@ class Snapshot:
             self.sparse = read_sparse(folder)
             self.sentences = read_sentences(folder)
             self.exact = read_exact(folder)
-            self.multilingual = read_multilingual(folder) if manifest.multilingual else None
-            self.words = read_words(folder) if manifest.multilingual else None
+            self.deferred = {
+                name: Deferred(folder, name, digest)
+                for name, digest in manifest.checksums.items()
+                if name in MULTILINGUAL_FILES and manifest.multilingual
+            }
             self.catalog = catalog_of(folder)
             rows = self.catalog.count()
         except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
             raise IndexCorruptError(f"index at {folder.parent} is unreadable ({first_line(exc)}); {REBUILD}") from exc
-        exact = len(self.exact) if self.exact is not None else rows
-        if not (self.vectors.ntotal == rows == manifest.chunks == len(self.sparse.ids) == exact) or (
-            len(self.sentences) != manifest.sentences
+        self._lock = threading.Lock()
+        self._across: tuple[Any, tuple[list[str], np.ndarray] | None] | None = None
+        exact = len(self.exact) if self.exact is not None else self.vectors.ntotal
+        if (
+            not (rows == manifest.chunks == len(self.sparse.ids))
+            or not (self.vectors.ntotal == exact == manifest.passages <= rows)
+            or len(self.sentences) != manifest.sentences
         ):
             raise IndexCorruptError(
                 f"index at {folder.parent} is inconsistent ({self.vectors.ntotal} vectors, {rows} chunks); {REBUILD}"
@@ -118,6 +154,46 @@ class Snapshot:
     @property
     def version(self) -> str:
         return self.folder.name
+
+    @property
+    def has_multilingual(self) -> bool:
+        return MULTILINGUAL in self.deferred
+
+    @property
+    def multilingual(self) -> Any:
+        """The multilingual chunk vectors, or None in a version without them."""
+        return self._multilingual_parts()[0]
+
+    @property
+    def words(self) -> tuple[list[str], np.ndarray] | None:
+        """The corpus's words and their multilingual vectors, or None in a version without them."""
+        return self._multilingual_parts()[1]
+
+    def _multilingual_parts(self) -> tuple[Any, tuple[list[str], np.ndarray] | None]:
+        with self._lock:
+            if self._across is None:
+                self._across = self._read_multilingual()
+            return self._across
+
+    def _read_multilingual(self) -> tuple[Any, tuple[list[str], np.ndarray] | None]:
+        if not self.has_multilingual:
+            return None, None
+        import faiss
+
+        try:
+            index = faiss.deserialize_index(np.frombuffer(self.deferred[MULTILINGUAL].read(), np.uint8))
+            words = words_of(*(self.deferred[n].read() for n in WORD_FILES)) if WORD_FILES[0] in self.deferred else None
+        except IndexCorruptError:
+            raise
+        except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
+            where = self.folder.parent
+            raise IndexCorruptError(f"index at {where} is unreadable ({first_line(exc)}); {REBUILD}") from exc
+        if index.ntotal != self.manifest.passages:
+            raise IndexCorruptError(
+                f"index at {self.folder.parent} is inconsistent ({index.ntotal} multilingual vectors, "
+                f"{self.manifest.passages} passages); {REBUILD}"
+            )
+        return index, words
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         return self.catalog.chunks(ids)
@@ -145,7 +221,8 @@ class Snapshot:
         if self.vectors.ntotal == 0:
             return []
         wanted = k if self.exact is None else candidates(k)
-        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(wanted, self.vectors.ntotal))
+        with one_search_thread():
+            scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(wanted, self.vectors.ntotal))
         found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         if self.exact is None or not found:
             return found
@@ -158,13 +235,16 @@ class Snapshot:
         """The k nearest chunks by the multilingual encoder's cosine; none in a version without its vectors."""
         if self.multilingual is None or self.multilingual.ntotal == 0:
             return []
-        scores, ids = self.multilingual.search(
-            query.reshape(1, -1).astype(np.float32), min(k, self.multilingual.ntotal)
-        )
+        with one_search_thread():
+            scores, ids = self.multilingual.search(
+                query.reshape(1, -1).astype(np.float32), min(k, self.multilingual.ntotal)
+            )
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def close(self) -> None:
         self.catalog.close()
+        for part in self.deferred.values():
+            part.file.close()
 
 
 def open_snapshot(index: Path, model: str, check: bool = True) -> Snapshot:
@@ -178,7 +258,7 @@ def open_snapshot(index: Path, model: str, check: bool = True) -> Snapshot:
             manifest = read_manifest(folder)
             check_compatible(manifest, model, index)
             if check:
-                verify(folder, manifest, digest)
+                verify(folder, manifest, digest, later=MULTILINGUAL_FILES)
             return Snapshot(folder, manifest)
         except IndexCorruptError:
             # A writer may have made a newer version current and removed this one while we read it.

@@ -15,7 +15,7 @@ from qa.errors import IndexCorruptError
 from qa.postings import PostingsWriter
 from qa.sparse import Sparse
 from qa.storage.atomic import fsync_dir, fsync_tree, write_file
-from qa.storage.catalog import CatalogWriter, DocumentRow
+from qa.storage.catalog import Catalog, CatalogWriter, DocumentRow
 from qa.storage.manifest import Manifest, current_folder, point_to, verify_current, write_manifest
 from qa.storage.names import (
     CATALOG,
@@ -39,7 +39,7 @@ class VersionWriter:
     current atomically, `abort` removes it."""
 
     def __init__(self, index: Path, base: Path | None) -> None:
-        self.index = index
+        self.index, self.base = index, base
         self.catalog: CatalogWriter | None = None
         if base is not None:
             verify_current(index, base)  # never carry damaged bytes into the next version
@@ -102,7 +102,9 @@ class VersionWriter:
         return DenseWriter(self.folder / PARTS / f"{name}.npy", base, base_exact)
 
     def finish_dense(self, name: str, dense: DenseWriter, removed: Sequence[int], choice: IndexChoice) -> Built:
-        built = dense.finish(removed, choice, self.folder / vector_files(name)[1], write_file)
+        """The set's index, holding the vector of each distinct chunk text once, under its first chunk's id."""
+        firsts = np.asarray(self.first_ids(), np.int64)
+        built = dense.finish(removed, choice, self.folder / vector_files(name)[1], write_file, firsts, self.moved)
         self.write_vectors(built.index, name)
         return built
 
@@ -118,6 +120,23 @@ class VersionWriter:
 
     def chunk_ids(self) -> list[int]:
         return self._catalog().chunk_ids()
+
+    def first_ids(self) -> list[int]:
+        """The chunk ids that hold the vectors: the first of each distinct text."""
+        return self._catalog().first_ids()
+
+    def moved(self, ids: Sequence[int]) -> list[int]:
+        """For chunks that now hold their text's vectors, the base version's chunk that held them."""
+        if not len(ids):
+            return []
+        assert self.base is not None, "a chunk of a first version holds its vectors from the start"
+        texts = self.texts_of(ids)
+        base = Catalog(self.base / CATALOG)
+        try:
+            firsts = base.firsts(texts)
+        finally:
+            base.close()
+        return [firsts[t] for t in texts]
 
     def texts_of(self, ids: Sequence[int]) -> list[str]:
         return self._catalog().texts_of(ids)
