@@ -91,7 +91,7 @@ def _writers(folder: Path, dimension: int) -> tuple[NpyWriter, NpyWriter, NpyWri
 class Built:
     """A vector set's index as `DenseWriter.finish` made it."""
 
-    index: Any  # the FAISS index
+    index: Any  # the FAISS index; None once written (VersionWriter.finish_dense)
     factory: str
     params: str
     dimension: int

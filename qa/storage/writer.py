@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,11 @@ class VersionWriter:
         return DenseWriter(self.folder / PARTS / f"{name}.npy", base, base_exact)
 
     def finish_dense(self, name: str, dense: DenseWriter, removed: Sequence[int], choice: IndexChoice) -> Built:
+        """Make and write the set's index; what is returned no longer holds it (1.5 KB a chunk, flat), so the
+        next set's index and the multilingual pass do not come on top of it."""
         built = dense.finish(removed, choice, self.folder / vector_files(name)[1], write_file)
         self.write_vectors(built.index, name)
-        return built
+        return replace(built, index=None)
 
     def write_multilingual(self, vectors: Any) -> None:
         import faiss
