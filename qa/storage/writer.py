@@ -78,14 +78,7 @@ class VersionWriter:
         return self._catalog().counts()
 
     def write_vectors(self, vectors: Any, name: str = "dense") -> None:
-        import faiss
-
-        # faiss.write_index to a path does not check that its buffered writes reached the disk; Python's writes
-        # do, and a callback writer streams the index instead of copying it whole into one buffer first.
-        with open(self.folder / vector_files(name)[0], "wb") as f:
-            faiss.write_index(vectors, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]  # not in the stub
-            f.flush()
-            os.fsync(f.fileno())
+        _write_index(self.folder / vector_files(name)[0], vectors)
 
     def postings(self, base: Sparse | None) -> PostingsWriter:
         """BM25 postings appended a slice at a time (`save_postings` merges them)."""
@@ -110,9 +103,7 @@ class VersionWriter:
         return replace(built, index=None)
 
     def write_multilingual(self, vectors: Any) -> None:
-        import faiss
-
-        write_file(self.folder / MULTILINGUAL, faiss.serialize_index(vectors).data)
+        _write_index(self.folder / MULTILINGUAL, vectors)
 
     def write_words(self, words: Sequence[str], vectors: np.ndarray) -> None:
         (self.folder / WORDS).mkdir(exist_ok=True)
@@ -161,6 +152,17 @@ class VersionWriter:
             (self.index / f".{CURRENT}.tmp").unlink()
         except OSError:
             pass
+
+
+def _write_index(path: Path, index: Any) -> None:
+    """Write a FAISS index as it serializes, never whole in one buffer (a copy of it: 1 KB a chunk, multilingual)."""
+    import faiss
+
+    # faiss.write_index to a path does not check that its buffered writes reached the disk; Python's writes do.
+    with open(path, "wb") as f:
+        faiss.write_index(index, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]  # not in the stub
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def prune(index: Path, keep: Sequence[str]) -> None:
