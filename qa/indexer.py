@@ -425,7 +425,7 @@ def _manifest(
         model_sha256=model_fingerprint(model_path(settings)),
         skipped=_recorded_skips(None if work.full else work.base, work, skipped),
         sentences=totals.sentences,
-        passages=int(dense.index.ntotal),
+        passages=dense.count,
         builder=builder[0],
         workers=builder[1],
         nodes=builder[2],

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
     from qa.indexer import Base
 
 PRIMARY = "dense"  # the vector set of the model that also embeds the sentences
-SLICE_SHARE = 2  # a slice may hold this share of QA_BUILD_MEMORY; the rest is for the index's state and the merge
+# A slice may hold this share of QA_BUILD_MEMORY by qa.slices.cost; the rest is for the model's batches, the index's
+# state and the merge. A chunk in flight costs about 70 KB, not the 40 KB that estimate says: 7,054 generated chunks
+# in one slice (a half) peaked at 0.93 GB, in slices of about 3,000 (an eighth) at 0.65 GB, and with a half the peak
+# grew with the corpus until the slices stopped growing, at about 12,000 chunks.
+SLICE_SHARE = 8
 
 
 def slice_budget(settings: Settings) -> int:

@@ -91,10 +91,11 @@ def _writers(folder: Path, dimension: int) -> tuple[NpyWriter, NpyWriter, NpyWri
 class Built:
     """A vector set's index as `DenseWriter.finish` made it."""
 
-    index: Any  # the FAISS index
+    index: Any  # the FAISS index; None once written (VersionWriter.finish_dense)
     factory: str
     params: str
     dimension: int
+    count: int  # vectors in the index
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class DenseWriter:
             self._write_exact(exact, kept, new_ids, new, write)
         self.scratch.unlink(missing_ok=True)
         self._kept_scratch().unlink(missing_ok=True)
-        return Built(index, factory, params, self.dimension)
+        return Built(index, factory, params, self.dimension, int(index.ntotal))
 
     def _base_ids(self) -> np.ndarray:
         """The base version's chunk ids that hold vectors, in the order a rebuild adds them."""

@@ -9,6 +9,7 @@ import pytest
 from qa import IndexCorruptError, storage
 from qa.storage.catalog import Catalog, CatalogWriter
 from qa.storage.manifest import write_manifest
+from qa.storage.names import MULTILINGUAL
 from qa.types import Box, Chunk, Region, Span
 
 ROW = storage.DocumentRow("scan.pdf", "ab" * 32, 1234, 1.5, False)
@@ -71,3 +72,18 @@ def test_an_aborted_version_leaves_nothing_behind(tmp_path):
     assert writer.folder.exists()
     writer.abort()
     assert list(index.iterdir()) == [] and storage.current_folder(index) is None
+
+
+def test_the_multilingual_index_is_written_as_faiss_serializes_it(tmp_path):
+    """Streamed to the file as it serializes (no whole copy in memory), and the same bytes as the copy was."""
+    import faiss
+    import numpy as np
+
+    index = faiss.index_factory(16, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT)
+    index.add_with_ids(np.random.default_rng(0).standard_normal((50, 16)).astype(np.float32), np.arange(1, 51))
+    version = storage.VersionWriter(tmp_path / "index", None)
+    try:
+        version.write_multilingual(index)
+        assert (version.folder / MULTILINGUAL).read_bytes() == faiss.serialize_index(index).tobytes()
+    finally:
+        version.abort()

@@ -13,7 +13,9 @@ from qa import build_index, open_index, storage
 from qa.loaders import SourceFile
 from qa.slices import cut
 from qa.sparse import Sparse, terms
+from qa.storage.names import vector_files
 from qa.types import BuildProgress
+from qa.vectorsets import IndexChoice
 
 PEPS = SHARED / "corpora" / "peps"
 FORCED = {"precision": "float32", "backend": "torch", "device": "cpu"}  # one path, whatever auto picks here
@@ -180,3 +182,19 @@ def test_many_tiny_files_build_in_slices(settings_for, tmp_path):
     assert max(step.memory for step in log if step.stage == "embedding") > 0, "the bar shows the memory held"
     hits = open_index(settings).search("otter number 417", k=3)
     assert hits[0].chunk.source == "notes/4/note-417.txt"
+
+
+def test_a_vector_set_written_at_the_end_of_a_build_is_not_kept_in_memory(tmp_path):
+    """Its index (1.5 KB a chunk, flat) is on disk once written: the multilingual pass must not come on top."""
+    import faiss
+
+    version = storage.VersionWriter(tmp_path / "index", None)
+    try:
+        dense = version.dense("dense", None, None)
+        rows = np.random.default_rng(0).standard_normal((100, 8)).astype(np.float32)
+        dense.append(np.arange(1, 101), rows / np.linalg.norm(rows, axis=1, keepdims=True))
+        built = version.finish_dense("dense", dense, [], IndexChoice("auto", 1000, None))
+        assert (built.index, built.factory, built.dimension) == (None, "Flat", 8)
+        assert faiss.read_index(str(version.folder / vector_files("dense")[0])).ntotal == 100
+    finally:
+        version.abort()

@@ -17,11 +17,18 @@ import numpy as np
 from qa import heap
 
 Progress = Callable[[int, int], None]
-# A batch holds up to TOKENS_PER_BATCH padded tokens (32 chunks of 256, the batch size measured fastest on
-# 2 cores; more of shorter texts), and only texts at least MIN_FILL as long as its longest.
-TOKENS_PER_BATCH = 8192
+# A batch holds `batch_size` texts (32: measured fastest on 2 cores), more of short texts up to TOKENS_PER_BATCH
+# padded tokens, and only texts at least MIN_FILL as long as its longest. 8,192 tokens (more chunks a batch)
+# took the same CPU as 4,096 but raised a build's peak by 0.3 GB: the heap holds each batch's freed tensors until
+# it is trimmed (2,000 generated chunks: 0.59 GB against 0.90-0.92 GB, 30.3 against 32.0 s of CPU).
+TOKENS_PER_BATCH = 4096
 MIN_FILL = 0.8
 TOKENIZE_AT_ONCE = 2048
+# A batch is padded to a multiple of WIDTH_STEP tokens. torch keeps a compiled kernel for every shape it meets
+# (oneDNN's and ideep's caches, and the bf16 attention's brgemm kernels in a cache that is never emptied); batches
+# padded only to their longest text came in every width from 1 to 256, and a long build grew by about 12 KB a
+# chunk. With steps of 16 a model of 256 positions meets 16 widths; the extra padding costs about 4% of the tokens.
+WIDTH_STEP = 16
 # Every RELEASE_EVERY batches the heap's freed pages go back to the system (qa.heap): each batch frees a few
 # hundred MB of tensors that glibc would otherwise keep, scattered, for good. 2,000 PEP chunks, peak RSS and wall:
 # never 1.10 GB; every batch 0.69 GB but 10% slower (page faults); every second 0.80 GB at no measurable cost.
@@ -104,6 +111,12 @@ def batch_size_for(lengths: np.ndarray, batch_size: int) -> int:
     cap = min(max(batch_size, TOKENS_PER_BATCH // max(longest, 1)), len(lengths))
     short = np.flatnonzero(lengths[:cap] < MIN_FILL * longest)
     return int(short[0]) if len(short) else cap
+
+
+def padded_width(longest: int, limit: int) -> int:
+    """The width a batch whose longest text has `longest` tokens is padded to: the next multiple of WIDTH_STEP,
+    never past `limit` (the model's) unless the text itself is."""
+    return max(longest, min(-(-longest // WIDTH_STEP) * WIDTH_STEP, limit))
 
 
 def normalize(rows: np.ndarray) -> np.ndarray:
@@ -191,7 +204,7 @@ class TokenEncoder:
         sentences = np.empty((int(counts.sum()), self.dimension), dtype=np.float16)
         done = reported = batches = 0
         while done < len(order):
-            longest = int(lengths[order[done]])
+            longest = padded_width(int(lengths[order[done]]), self.max_tokens)
             end = done + batch_size_for(lengths[order[done : done + 4 * batch_size]], batch_size)
             ids = order[done:end]
             batch_ranges = [ranges[i] for i in ids] if ranges is not None else None

@@ -23,6 +23,9 @@ DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 # different shapes (texts x tokens), so the cache never hits there and grew a build by about 70 KB a chunk, to
 # hundreds of MB; 64 keeps a server's repeated shapes. Read when oneDNN makes its first kernel, so set here.
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
+# ideep (torch's layer over oneDNN for its bf16 matmuls) keeps its own cache of 1,024 of them, read from this
+# variable at its first matmul: over a build's many shapes it grew by about 1 MB a batch.
+os.environ.setdefault("LRU_CACHE_CAPACITY", "64")
 # A pass over one text of at most this many tokens (a question) runs on one thread: on 2 CPUs busy with other
 # work a question's pass took 87-143 ms at the median with torch's two threads and 12-15 ms with one.
 ONE_THREAD_TOKENS = 128

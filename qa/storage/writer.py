@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -77,14 +78,7 @@ class VersionWriter:
         return self._catalog().counts()
 
     def write_vectors(self, vectors: Any, name: str = "dense") -> None:
-        import faiss
-
-        # faiss.write_index to a path does not check that its buffered writes reached the disk; Python's writes
-        # do, and a callback writer streams the index instead of copying it whole into one buffer first.
-        with open(self.folder / vector_files(name)[0], "wb") as f:
-            faiss.write_index(vectors, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]  # not in the stub
-            f.flush()
-            os.fsync(f.fileno())
+        _write_index(self.folder / vector_files(name)[0], vectors)
 
     def postings(self, base: Sparse | None) -> PostingsWriter:
         """BM25 postings appended a slice at a time (`save_postings` merges them)."""
@@ -102,16 +96,16 @@ class VersionWriter:
         return DenseWriter(self.folder / PARTS / f"{name}.npy", base, base_exact)
 
     def finish_dense(self, name: str, dense: DenseWriter, removed: Sequence[int], choice: IndexChoice) -> Built:
-        """The set's index, holding the vector of each distinct chunk text once, under its first chunk's id."""
+        """Make and write the set's index, holding the vector of each distinct chunk text once, under its first
+        chunk's id; what is returned no longer holds it (1.5 KB a chunk, flat), so the next set's index and the
+        multilingual pass do not come on top of it."""
         firsts = np.asarray(self.first_ids(), np.int64)
         built = dense.finish(removed, choice, self.folder / vector_files(name)[1], write_file, firsts, self.moved)
         self.write_vectors(built.index, name)
-        return built
+        return replace(built, index=None)
 
     def write_multilingual(self, vectors: Any) -> None:
-        import faiss
-
-        write_file(self.folder / MULTILINGUAL, faiss.serialize_index(vectors).data)
+        _write_index(self.folder / MULTILINGUAL, vectors)
 
     def write_words(self, words: Sequence[str], vectors: np.ndarray) -> None:
         (self.folder / WORDS).mkdir(exist_ok=True)
@@ -177,6 +171,17 @@ class VersionWriter:
             (self.index / f".{CURRENT}.tmp").unlink()
         except OSError:
             pass
+
+
+def _write_index(path: Path, index: Any) -> None:
+    """Write a FAISS index as it serializes, never whole in one buffer (a copy of it: 1 KB a chunk, multilingual)."""
+    import faiss
+
+    # faiss.write_index to a path does not check that its buffered writes reached the disk; Python's writes do.
+    with open(path, "wb") as f:
+        faiss.write_index(index, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]  # not in the stub
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def prune(index: Path, keep: Sequence[str]) -> None:
