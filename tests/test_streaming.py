@@ -14,7 +14,7 @@ from qa.loaders import SourceFile
 from qa.slices import cut
 from qa.sparse import Sparse, terms
 from qa.storage.names import vector_files
-from qa.types import BuildProgress
+from qa.types import BuildProgress, Chunk, Span
 from qa.vectorsets import IndexChoice
 
 PEPS = SHARED / "corpora" / "peps"
@@ -190,11 +190,14 @@ def test_a_vector_set_written_at_the_end_of_a_build_is_not_kept_in_memory(tmp_pa
 
     version = storage.VersionWriter(tmp_path / "index", None)
     try:
+        texts = [f"note {n}" for n in range(100)]
+        chunks = [Chunk(Span("notes.txt", 10 * n, 10 * n + len(t), n + 1, n + 1), t) for n, t in enumerate(texts)]
+        ids = version.add_document(storage.DocumentRow("notes.txt", "0" * 64, 1000, 0.0, True), chunks, texts)
         dense = version.dense("dense", None, None)
         rows = np.random.default_rng(0).standard_normal((100, 8)).astype(np.float32)
-        dense.append(np.arange(1, 101), rows / np.linalg.norm(rows, axis=1, keepdims=True))
+        dense.append(np.asarray(ids), rows / np.linalg.norm(rows, axis=1, keepdims=True))
         built = version.finish_dense("dense", dense, [], IndexChoice("auto", 1000, None))
-        assert (built.index, built.factory, built.dimension) == (None, "Flat", 8)
+        assert (built.index, built.factory, built.dimension, built.count) == (None, "Flat", 8, 100)
         assert faiss.read_index(str(version.folder / vector_files("dense")[0])).ntotal == 100
     finally:
         version.abort()
