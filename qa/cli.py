@@ -317,22 +317,26 @@ def _fingerprint_line(status: IndexStatus) -> str:
 
 
 class _ProgressBar:
-    """One bar per stage: pages read by OCR for each scanned file, then chunks embedded (files, on Ray)."""
+    """One bar per stage: pages read by OCR for each scanned file, then chunks embedded (files, on Ray), then
+    the chunks' multilingual vectors."""
 
     def __init__(self) -> None:
         self.bar: Any = None
         self.label = ""
 
     def __call__(self, step: BuildProgress) -> None:
-        label = {"ocr": f"OCR {step.source}", "ray": "embedding on Ray"}.get(step.stage, "embedding")
+        labels = {"ocr": f"OCR {step.source}", "ray": "embedding on Ray", "multilingual": "multilingual vectors"}
+        label = labels.get(step.stage, "embedding")
         if self.bar is None or label != self.label:
             from tqdm import tqdm
 
             self.close()
             self.label = label
-            unit = "page" if step.stage == "ocr" else "file"
+            unit = {"ocr": "page", "multilingual": "chunk"}.get(step.stage, "file")
             self.bar = tqdm(total=step.total, desc=label, unit=unit, file=sys.stderr)
-        if step.stage != "ocr":
+        if step.stage == "multilingual":
+            self.bar.set_postfix_str(f"{human_size(step.memory)} in memory", refresh=False)
+        elif step.stage != "ocr":
             memory = f", {human_size(step.memory)} in memory" if step.memory else ""
             self.bar.set_postfix_str(f"{step.chunks_done} chunks{memory}", refresh=False)
         self.bar.update(step.done - self.bar.n)

@@ -209,7 +209,7 @@ def _build(
                 report(part.files, found.embedded)
         if work.full and not done:
             raise CorpusError(_empty_message(settings, work.skipped + skipped))
-        folder = _write_rest(settings, work, version, stream, skipped, notes)
+        folder = _write_rest(settings, work, version, stream, skipped, notes, progress)
     except BaseException as exc:
         _abort(version, stream)
         if isinstance(exc, OSError):
@@ -239,6 +239,7 @@ def _write_rest(
     stream: streaming.StreamedVersion,
     skipped: list[Skipped],
     notes: list[str],
+    progress: Progress | None,
     builder: tuple[str, int, int] = ("", 0, 0),
 ) -> Path:
     """Finish the streamed version (postings merged, vector indexes built), add the multilingual vectors, write its
@@ -247,12 +248,14 @@ def _write_rest(
         IndexChoice(settings.index_factory, settings.approximate_above, settings.compress_above, settings.graph_above)
     )
     heap.release()  # the merge's scratch, before the multilingual model loads
-    multilingual = _multilingual(version, work, notes)  # after the English model: at once they took as long
+    multilingual = _multilingual(version, work, notes, progress)  # after the English model: at once they took as long
     manifest = _manifest(settings, work, skipped, totals, builder)
     return version.commit(replace(manifest, multilingual=multilingual, languages=_languages(version)))
 
 
-def _multilingual(version: storage.VersionWriter, work: Plan, notes: list[str]) -> str:
+def _multilingual(
+    version: storage.VersionWriter, work: Plan, notes: list[str], progress: Progress | None = None
+) -> str:
     """Write the multilingual vectors the settings ask for, reusing the base version's; the encoder's name, or ""
     when there are none (not asked for, or its model cannot load: then the build's report says why)."""
     name = work.multilingual.name
@@ -263,13 +266,23 @@ def _multilingual(version: storage.VersionWriter, work: Plan, notes: list[str]) 
     base = None if work.full or work.base is None or work.base_multilingual != name else work.base
     words = storage.read_words(base) if base is not None else None
     try:
-        version.write_multilingual(multivectors.updated(storage.read_multilingual(base) if base else None, version))
+        vectors = multivectors.updated(
+            storage.read_multilingual(base) if base else None, version, _multilingual_progress(progress)
+        )
+        version.write_multilingual(vectors)
         table = multivectors.vocabulary(Vocabulary(tuple(words[0]), words[1]) if words else None, version)
         version.write_words(table.words, table.vectors)
     except EncoderError as exc:
         notes.append(f"{exc}; questions in other languages than the documents are refused")
         return ""
     return name
+
+
+def _multilingual_progress(progress: Progress | None) -> Callable[[int, int], None] | None:
+    """The multilingual pass's (done, total) as the build's progress, with the memory it holds."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(BuildProgress("multilingual", done, total, memory=streaming.resident_bytes()))
 
 
 def _languages(version: storage.VersionWriter) -> dict[str, float]:
@@ -311,7 +324,7 @@ def _build_on_ray(
             done.update(item.row.source for item in loaded)
         if work.full and not done:
             raise CorpusError(_empty_message(settings, work.skipped + skipped))
-        folder = _write_rest(settings, work, version, stream, skipped, notes, ("ray", workers, cluster.nodes))
+        folder = _write_rest(settings, work, version, stream, skipped, notes, progress, ("ray", workers, cluster.nodes))
     except BaseException as exc:
         _abort(version, stream)
         if isinstance(exc, OSError):

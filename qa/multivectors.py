@@ -59,6 +59,8 @@ def updated(base: Any | None, version: VersionWriter, progress: Callable[[int, i
     if not missing:
         return index
     encoder = use.multilingual_encoder()
+    if progress is not None:
+        progress(0, len(missing))
     for begin in range(0, len(missing), SLICE):
         ids = missing[begin : begin + SLICE]
         texts = [lead(t) for t in version.texts_of(ids)]

@@ -227,6 +227,8 @@ class Service:
                 desc, unit = t.PROGRESS_OCR.format(source=step.source), t.UNIT_PAGES
             elif step.stage == "ray":
                 desc, unit = t.PROGRESS_RAY.format(chunks=step.chunks_done), t.UNIT_FILES
+            elif step.stage == "multilingual":
+                desc, unit = t.PROGRESS_MULTILINGUAL.format(done=step.done, total=step.total), t.UNIT_CHUNKS
             else:
                 desc, unit = (
                     t.PROGRESS_EMBEDDING.format(done=step.files_done, total=step.files_total),

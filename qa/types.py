@@ -152,9 +152,10 @@ class Answer:
 
 @dataclass(frozen=True)
 class BuildProgress:
-    """How far a build is: pages of a scan read by OCR, chunks embedded, or files back from a Ray job."""
+    """How far a build is: pages of a scan read by OCR, chunks embedded, files back from a Ray job, or chunks
+    given their multilingual vectors at the end."""
 
-    stage: Literal["ocr", "embedding", "ray"]
+    stage: Literal["ocr", "embedding", "ray", "multilingual"]
     done: int
     total: int  # pages, chunks, or files for "ray"
     source: str = ""  # the scanned file, for "ocr"

@@ -180,6 +180,8 @@ def test_many_tiny_files_build_in_slices(settings_for, tmp_path):
     assert report.documents_total == 600 == report.chunks_total == report.chunks_embedded
     assert _slices_seen(log) >= 2
     assert max(step.memory for step in log if step.stage == "embedding") > 0, "the bar shows the memory held"
+    multilingual = [(step.done, step.total) for step in log if step.stage == "multilingual"]
+    assert multilingual[0] == (0, 600) and multilingual[-1] == (600, 600) and len(multilingual) >= 3
     hits = open_index(settings).search("otter number 417", k=3)
     assert hits[0].chunk.source == "notes/4/note-417.txt"
 
