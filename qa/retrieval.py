@@ -113,7 +113,7 @@ def sentences_of(
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
         local, local_terms = sentence_parts(chunk.text)
-        vectors = stored.of(hit.chunk_id) if stored is not None else None
+        vectors = stored.of(hit.vectors_id) if stored is not None else None
         if vectors is not None and len(vectors) != len(local):
             vectors = None
         for n, (start, end) in enumerate(local):
@@ -166,7 +166,11 @@ def distinct(snapshot: Snapshot, fused: Sequence[tuple[int, float]], count: int)
             if i in chunks and chunks[i].text not in texts and len(hits) < count:
                 texts.add(chunks[i].text)
                 hits.append(Hit(i, chunks[i], score))
-    return hits
+    firsts = snapshot.firsts([h.chunk.text for h in hits])
+    return [
+        replace(h, holder=firsts[h.chunk.text]) if firsts.get(h.chunk.text, h.chunk_id) != h.chunk_id else h
+        for h in hits
+    ]
 
 
 def homed(snapshot: Snapshot, hits: Sequence[Hit]) -> tuple[Hit, ...]:
@@ -255,10 +259,10 @@ def _reranked(
     # A chunk below the re-ranked ones is scored as if its best sentence were the weakest re-ranked
     # chunk's, which keeps scores in rank order.
     floor = min(best.values(), default=0.0)
-    scored = [Hit(h.chunk_id, h.chunk, h.score + fusion.sentence * best.get(h.chunk_id, floor)) for h in head]
+    scored = [replace(h, score=h.score + fusion.sentence * best.get(h.chunk_id, floor)) for h in head]
     scored.sort(key=lambda h: -h.score)
-    scored += [Hit(h.chunk_id, h.chunk, h.score + fusion.sentence * floor) for h in tail]
-    hits = homed(snapshot, [Hit(h.chunk_id, h.chunk, round(h.score, 4)) for h in scored[:k]])
+    scored += [replace(h, score=h.score + fusion.sentence * floor) for h in tail]
+    hits = homed(snapshot, [replace(h, score=round(h.score, 4)) for h in scored[:k]])
     rank = {h.chunk_id: n for n, h in enumerate(hits)}
     kept = sorted(
         (

@@ -100,10 +100,13 @@ class StreamedVersion:
 
     def finish(self, choice: IndexChoice) -> Totals:
         """Merge the postings, write the sentence vectors and build each vector set's index."""
-        self._set(PRIMARY)
-        built = {name: self.version.finish_dense(name, w, self.removed, choice) for name, w in self.sets.items()}
+        primary = self._set(PRIMARY)
+        firsts = np.asarray(self.version.first_ids(), np.int64)
+        built = {
+            name: self.version.finish_dense(name, w, self.removed, choice, firsts) for name, w in self.sets.items()
+        }
         self.version.save_postings(self.postings, self.removed)
-        sentences = self.sentences.close(self.removed, built[PRIMARY].dimension)
+        sentences = self.sentences.close(self.removed, built[PRIMARY].dimension, firsts, primary.holders)
         documents, chunks = self.version.counts()
         return Totals(documents, chunks, sentences, built)
 

@@ -115,6 +115,12 @@ class Hit:
     chunk: Chunk
     score: float
     also_in: tuple[str, ...] = ()  # other files that hold the same text, cited through this one
+    holder: int | None = None  # the chunk that holds this text's stored vectors, when another one
+
+    @property
+    def vectors_id(self) -> int:
+        """The chunk id under which the index stores this text's sentence vectors."""
+        return self.chunk_id if self.holder is None else self.holder
 
 
 @dataclass(frozen=True)

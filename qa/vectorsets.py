@@ -3,7 +3,7 @@ named set of chunk vectors, whose FAISS index is made at the end from the rows k
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,12 @@ from qa.npyfile import NpyWriter
 from qa.vectors import ExactVectors, RowFile, SentenceVectors
 
 BLOCK = 1 << 15  # rows copied, read or added at a time
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # sentence rows: owners, int8 codes, scales
 
 
 class SentenceWriter:
     """The sentence vectors of a version: each slice's quantized into scratch files as it comes; `close` writes
-    the base version's, less the removed chunks', then those."""
+    the base version's, less the removed chunks', then those, for the first chunk of each distinct text only."""
 
     def __init__(self, folder: Path, scratch: Path, base: SentenceVectors | None) -> None:
         self.folder, self.scratch, self.base = folder, scratch, base
@@ -33,12 +34,20 @@ class SentenceWriter:
         for writer, array in zip(self.parts, (quantized.owners, quantized.codes, quantized.scales)):
             writer.append(np.asarray(array))
 
-    def close(self, removed: Sequence[int], dimension: int) -> int:
-        """Write the version's sentence vectors; returns their rows."""
+    def close(
+        self,
+        removed: Sequence[int],
+        dimension: int,
+        firsts: np.ndarray | None = None,
+        holders: Mapping[int, int] | None = None,
+    ) -> int:
+        """Write the version's sentence vectors; returns their rows. With `firsts` (the first chunk of each
+        distinct text) only those chunks keep rows, and a chunk that has come to hold its text's rows takes them
+        from the base version's chunk that `holders` names."""
         scratch = [w.close() for w in self.parts] if self.parts is not None else []
         final = _writers(self.folder, dimension)
         try:
-            for block in self._base_blocks(np.asarray(removed, np.int64)):
+            for block in self._base_blocks(np.asarray(removed, np.int64), firsts, holders or {}):
                 for writer, array in zip(final, block):
                     writer.append(array)
             if scratch:
@@ -46,8 +55,9 @@ class SentenceWriter:
                 codes = RowFile(scratch[1])
                 for first in range(0, len(owners), BLOCK):
                     part = slice(first, first + BLOCK)
-                    for writer, array in zip(final, (owners[part], codes[part], scales[part])):
-                        writer.append(np.asarray(array))
+                    block = (np.asarray(owners[part]), np.asarray(codes[part]), np.asarray(scales[part]))
+                    for writer, array in zip(final, _only(block, firsts)):
+                        writer.append(array)
                 del owners, scales, codes
             for writer in final:
                 writer.close()
@@ -59,22 +69,61 @@ class SentenceWriter:
             path.unlink(missing_ok=True)
         return final[0].rows
 
-    def _base_blocks(self, removed: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _base_blocks(
+        self, removed: np.ndarray, firsts: np.ndarray | None, holders: Mapping[int, int]
+    ) -> Iterator[Rows]:
+        """The base rows kept, in owner order, with the rows of chunks that came to hold their text's merged in."""
         base = self.base
         if base is None:
             return
+        moved = self._moved(holders)
         for first in range(0, len(base), BLOCK):
             owners = base.owners[first : first + BLOCK]
             keep = ~np.isin(owners, removed)
-            yield (
-                owners[keep],
-                np.asarray(base.codes[first : first + BLOCK])[keep],
-                base.scales[first : first + BLOCK][keep],
-            )
+            codes = np.asarray(base.codes[first : first + BLOCK])[keep]
+            block = _only((owners[keep], codes, base.scales[first : first + BLOCK][keep]), firsts)
+            last = first + BLOCK >= len(base)
+            now = len(moved[0]) if last else int(np.searchsorted(moved[0], owners[-1], side="right"))
+            if now:
+                block = _merged(block, (moved[0][:now], moved[1][:now], moved[2][:now]))
+                moved = (moved[0][now:], moved[1][now:], moved[2][now:])
+            yield block
+
+    def _moved(self, holders: Mapping[int, int]) -> Rows:
+        """The base rows of each chunk that `holders` names, under the id of the chunk that now holds them, by that
+        id; none for a chunk that has rows of its own (a version that kept every copy's)."""
+        assert self.base is not None
+        base = self.base
+        owners: list[np.ndarray] = [np.zeros(0, np.int64)]
+        codes: list[np.ndarray] = [np.zeros((0, base.codes.shape[1]), np.int8)]
+        scales: list[np.ndarray] = [np.zeros(0, np.float32)]
+        for new, old in sorted(holders.items()):
+            own, start, end = np.searchsorted(base.owners, [new, old, old + 1])
+            if own < len(base) and base.owners[own] == new:
+                continue
+            owners.append(np.full(end - start, new, np.int64))
+            codes.append(np.asarray(base.codes[start:end]))
+            scales.append(base.scales[start:end])
+        return np.concatenate(owners), np.concatenate(codes), np.concatenate(scales)
 
     def abandon(self) -> None:
         for writer in self.parts or ():
             writer.abandon()
+
+
+def _only(block: Rows, firsts: np.ndarray | None) -> Rows:
+    """The rows of a block whose owners hold their text's vectors (all of them without `firsts`)."""
+    if firsts is None:
+        return block
+    keep = np.isin(block[0], firsts)
+    return block[0][keep], block[1][keep], block[2][keep]
+
+
+def _merged(block: Rows, more: Rows) -> Rows:
+    """Two sets of rows as one, by owner, each owner's rows in their order."""
+    order = np.argsort(np.concatenate([block[0], more[0]]), kind="stable")
+    owners, codes, scales = (np.concatenate([a, b])[order] for a, b in zip(block, more))
+    return owners, codes, scales
 
 
 def _writers(folder: Path, dimension: int) -> tuple[NpyWriter, NpyWriter, NpyWriter]:
@@ -116,6 +165,7 @@ class DenseWriter:
         self.scratch, self.base, self.base_exact = scratch, base, base_exact
         self.removed = np.zeros(0, np.int64)
         self.moved: dict[int, np.ndarray] = {}  # vectors of chunks that have come to hold their text's, by id
+        self.holders: dict[int, int] = {}  # the base version's chunk that held them, by the same ids
         self.ids: list[np.ndarray] = []
         self.rows: NpyWriter | None = None
         self.dimension = int(base.d) if base is not None else 0
@@ -156,8 +206,9 @@ class DenseWriter:
             orphans = np.setdiff1d(firsts, np.concatenate([held, new_ids]))
         if len(orphans):
             assert moved is not None, "a chunk that has come to hold its text's vectors needs their old holder"
-            held = self._base_vectors(np.asarray(moved(orphans.tolist()), np.int64))
-            self.moved = dict(zip(orphans.tolist(), held))
+            old = np.asarray(moved(orphans.tolist()), np.int64)
+            self.moved = dict(zip(orphans.tolist(), self._base_vectors(old)))
+            self.holders = dict(zip(orphans.tolist(), old.tolist()))
         kept = base_ids[~np.isin(base_ids, self.removed)]
         total = len(kept) + len(orphans) + len(new_ids)
         factory, params = vectors.choose_factory(

@@ -180,8 +180,8 @@ def ask(page, question: str) -> str:
 
 
 def index_contents(index: Path) -> dict[tuple[str, int, int], tuple[str, np.ndarray, np.ndarray]]:
-    """Every chunk of an index's current version by (source, start, end): its text, its text's vector (held by
-    one of the chunks with that text) and its sentence vectors."""
+    """Every chunk of an index's current version by (source, start, end): its text, its text's vector and its
+    sentence vectors (held by the first chunk with that text)."""
     from qa import storage, vectors
 
     folder = storage.current_folder(index)
@@ -193,9 +193,10 @@ def index_contents(index: Path) -> dict[tuple[str, int, int], tuple[str, np.ndar
         chunks = catalog.chunks([int(i) for i in storage.read_sparse(folder).ids])
     finally:
         catalog.close()
-    held = {chunks[int(i)].text: vector for i, vector in zip(ids, matrix)}
+    held = {chunks[int(i)].text: (vector, sentences.of(int(i))) for i, vector in zip(ids, matrix)}
     assert len(held) == len(ids), "a text holds one vector"
-    return {(c.source, c.start, c.end): (c.text, held[c.text], sentences.of(i)) for i, c in chunks.items()}
+    assert len(sentences) == sum(len(rows) for _, rows in held.values()), "a text holds its sentence vectors once"
+    return {(c.source, c.start, c.end): (c.text, *held[c.text]) for c in chunks.values()}
 
 
 def assert_same_index(built: Path, reference: Path, min_cosine: float = 0.9999) -> None:

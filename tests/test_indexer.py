@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers import OTTERS, all_chunks, qa_loading, write
 
-from qa import IndexFormatError, IndexWriteError, Settings, build_index, open_index, storage
+from qa import IndexFormatError, IndexWriteError, Settings, build_index, open_index, retrieval, storage
 from qa.chunking import split_sentences
 from qa.encoders.base import TokenEncoder
 
@@ -82,6 +82,9 @@ def test_identical_chunks_hold_one_vector_and_keep_it_when_the_holding_file_goes
     distinct = len({c.text for c in all_chunks(index).values()})
     assert snapshot.manifest.chunks > distinct == snapshot.manifest.passages == snapshot.vectors.ntotal
     assert snapshot.multilingual is None or snapshot.multilingual.ntotal == distinct
+    held = _vector_ids(snapshot)
+    assert set(snapshot.sentences.owners.tolist()) == held, "sentence vectors are stored once per text too"
+    rows = {all_chunks(index)[i].text: snapshot.sentences.of(i) for i in held}
     best = index.search("otters in bay 3", k=2)[0]
     assert (best.chunk.source, best.also_in) == ("a-otters.txt", ("b-otters.txt",))
     question = "What do the otters in bay 12 keep under their arm?"
@@ -92,11 +95,51 @@ def test_identical_chunks_hold_one_vector_and_keep_it_when_the_holding_file_goes
     index = open_index(settings)
     assert index.snapshot.vectors.ntotal == index.snapshot.manifest.passages == distinct
     assert index.snapshot.manifest.chunks == distinct
+    held = _vector_ids(index.snapshot)
+    assert set(index.snapshot.sentences.owners.tolist()) == held
+    for i in held:  # the moved rows are the same rows
+        assert np.array_equal(index.snapshot.sentences.of(i), rows[all_chunks(index)[i].text])
     best = index.search("otters in bay 3", k=2)[0]
     assert (best.chunk.source, best.also_in) == ("b-otters.txt", ())
     after = index.ask(question)
     assert after.answered and after.answer == before.answer
     assert [c.source for c in after.citations] == ["b-otters.txt"] * len(after.citations)
+
+
+def test_a_copy_ranked_before_its_holder_is_scored_from_the_holders_stored_sentence_vectors(settings_for):
+    settings = settings_for()
+    write(settings.corpus, "a-otters.txt", OTTERS)
+    write(settings.corpus, "b-otters.txt", OTTERS)
+    build_index(settings)
+    index = open_index(settings)
+    chunks = all_chunks(index)
+    holder = min(i for i, c in chunks.items() if c.source == "a-otters.txt")
+    copy = next(i for i, c in chunks.items() if c.source == "b-otters.txt" and c.text == chunks[holder].text)
+    assert len(index.snapshot.sentences.of(copy)) == 0 < len(index.snapshot.sentences.of(holder))
+    (hit,) = retrieval.distinct(index.snapshot, [(copy, 1.0), (holder, 0.9)], 1)
+    assert (hit.chunk_id, hit.holder, hit.chunk.source) == (copy, holder, "b-otters.txt")
+    vector = index.embedder.encode_query("What do the otters keep under their arm?")
+    embedded: list[int] = []
+    encode = index.embedder.encode
+    index.embedder.encode = lambda texts, **kw: embedded.append(len(texts)) or encode(texts, **kw)  # type: ignore[method-assign]
+    try:
+        scored = retrieval.sentences_of(
+            [hit], vector, "otters", index.embedder, index.snapshot.sparse, index.snapshot.sentences
+        )
+    finally:
+        del index.embedder.encode
+    assert scored and embedded == [], "nothing embedded at question time"
+    (own,) = retrieval.distinct(index.snapshot, [(holder, 1.0)], 1)
+    held = retrieval.sentences_of(
+        [own], vector, "otters", index.embedder, index.snapshot.sparse, index.snapshot.sentences
+    )
+    assert [s.cosine for s in scored] == [s.cosine for s in held]
+
+
+def _vector_ids(snapshot: storage.Snapshot) -> set[int]:
+    import faiss
+
+    return set(faiss.vector_to_array(snapshot.vectors.id_map).tolist())
 
 
 def test_a_failing_catalog_write_stops_the_build_and_keeps_the_old_index(settings_for, monkeypatch):

@@ -204,6 +204,10 @@ class Snapshot:
     def homes(self, texts: Sequence[str]) -> dict[str, list[str]]:
         return self.catalog.homes(texts)
 
+    def firsts(self, texts: Sequence[str]) -> dict[str, int]:
+        """The chunk that holds each text's vectors: its first."""
+        return self.catalog.firsts(texts)
+
     def regions(self, source: str, start: int, end: int) -> list[Region]:
         return self.catalog.regions(source, start, end)
 

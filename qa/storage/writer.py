@@ -95,11 +95,12 @@ class VersionWriter:
         """A named set of chunk vectors appended a slice at a time (`finish_dense` makes its index)."""
         return DenseWriter(self.folder / PARTS / f"{name}.npy", base, base_exact)
 
-    def finish_dense(self, name: str, dense: DenseWriter, removed: Sequence[int], choice: IndexChoice) -> Built:
+    def finish_dense(
+        self, name: str, dense: DenseWriter, removed: Sequence[int], choice: IndexChoice, firsts: np.ndarray
+    ) -> Built:
         """Make and write the set's index, holding the vector of each distinct chunk text once, under its first
-        chunk's id; what is returned no longer holds it (1.5 KB a chunk, flat), so the next set's index and the
-        multilingual pass do not come on top of it."""
-        firsts = np.asarray(self.first_ids(), np.int64)
+        chunk's id (`firsts`, from `first_ids`); what is returned no longer holds it (1.5 KB a chunk, flat), so the
+        next set's index and the multilingual pass do not come on top of it."""
         built = dense.finish(removed, choice, self.folder / vector_files(name)[1], write_file, firsts, self.moved)
         self.write_vectors(built.index, name)
         return replace(built, index=None)
