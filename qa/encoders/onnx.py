@@ -8,7 +8,6 @@ its recorded SHA-256 on every load; a missing, damaged or foreign file is export
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import warnings
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from qa.encoders.base import TokenEncoder, read_config
-from qa.files import sha256_file
+from qa.files import is_recorded, record
 from qa.fingerprint import model_fingerprint
 from qa.hardware import cpu_threads
 
@@ -70,15 +69,10 @@ def cached_export(path: str, cache: Path) -> Path:
     fingerprint = model_fingerprint(path)
     folder = cache / "onnx"
     target = folder / f"{fingerprint[:16]}-opset{OPSET}.onnx"
-    record = target.with_suffix(".json")
-    try:
-        recorded = json.loads(record.read_text())
-        if recorded.get("model_sha256") == fingerprint and recorded.get("sha256") == sha256_file(target):
-            return target
-    except (OSError, ValueError):
-        pass
+    if is_recorded(target, {"model_sha256": fingerprint}):
+        return target
     export(path, target)
-    record.write_text(json.dumps({"model_sha256": fingerprint, "sha256": sha256_file(target), "opset": OPSET}))
+    record(target, {"model_sha256": fingerprint, "opset": OPSET})
     return target
 
 

