@@ -122,12 +122,13 @@ def test_auto_compresses_above_its_threshold_with_codes_that_fit_in_64_bytes():
 
 
 def test_auto_picks_a_graph_between_the_flat_and_the_ivf_sizes():
-    from qa.vectors import choose_factory
+    from qa.vectors import choose_factory, compressed
 
     assert choose_factory("auto", 40_000, threshold=200_000, graph_above=50_000) == ("Flat", "")
     factory, params = choose_factory("auto", 80_000, threshold=200_000, graph_above=50_000)
     assert factory.startswith("HNSW") and params.startswith("efSearch=")
     assert choose_factory("auto", 300_000, threshold=200_000, graph_above=50_000)[0].startswith("IVF")
+    assert not compressed(factory), "the graph keeps the vectors (in float16), ids in an IDMap2"
 
 
 def test_the_graph_index_finds_the_nearest_vectors_the_flat_one_finds(embedder):
@@ -146,6 +147,7 @@ def test_the_graph_index_finds_the_nearest_vectors_the_flat_one_finds(embedder):
     _, got = graph.search(queries, 10)
     recall = np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)])
     assert recall >= 0.98
+    assert len(faiss.serialize_index(graph)) < 0.7 * len(faiss.serialize_index(flat)) + 300 * len(stored)
 
 
 def test_a_graph_index_is_chosen_above_its_size_and_survives_an_update(settings_for):
