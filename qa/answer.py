@@ -76,22 +76,23 @@ def usable(sentence: Sentence) -> bool:
 
 def introduces(sentence: Sentence) -> bool:
     """The sentence is the lead-in of a block ("... as follows:") that its unit holds."""
-    span = unit_span(sentence)
+    span = unit_span(sentence, across=True)
     return span[0] == sentence.start and span[1] > sentence.end
 
 
-def unit_span(sentence: Sentence, whole: bool = False) -> tuple[int, int]:
-    """File offsets of the unit that holds the sentence (qa.units): itself, or a block with its lead-in; `whole`:
-    a block line's unit runs to the block's end, as its lead-in's does."""
+def unit_span(sentence: Sentence, across: bool = False) -> tuple[int, int]:
+    """File offsets of the unit that holds the sentence (qa.units): itself, or a block with its lead-in. `across`
+    (a question in another language, which matches a command less than its lead-in): a shell prompt's line is a
+    command, and a block line's unit runs to the block's end, as its lead-in's does."""
     chunk = sentence.hit.chunk
     spans, _ = sentence_parts(chunk.text)
     local = sentence.start - chunk.start
     n = next((i for i, (a, _) in enumerate(spans) if a == local), None)
     if n is None:
         return sentence.start, sentence.end
-    first, last = unit_of(chunk.text, spans, n)
-    if whole and first < n:
-        last = max(last, unit_of(chunk.text, spans, first)[1])
+    first, last = unit_of(chunk.text, spans, n, prompts=across)
+    if across and first < n:
+        last = max(last, unit_of(chunk.text, spans, first, prompts=True)[1])
     return chunk.start + spans[first][0], chunk.start + spans[last][1]
 
 
@@ -211,7 +212,7 @@ def rank_sentences(
         return None
     if across:
         sentences = near_cosines(sentences, weights.across_near)
-    spans = [unit_span(s, across) for s in sentences]
+    spans = [unit_span(s, across=across) for s in sentences]
     units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
     asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
     sentences = [with_unit_terms(asked, s, span, sparse) for s, span in zip(sentences, spans)]
@@ -321,7 +322,7 @@ def extractive_answer(
     chosen = [
         int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best
     ]
-    spans = [answer_span(retrieval.question, sentences[i], retrieval.across) for i in chosen]
+    spans = [answer_span(retrieval.question, sentences[i], across=retrieval.across) for i in chosen]
     sources = [sentences[i].hit.chunk.source for i in chosen]
     kept: list[int] = []
     for n, span in enumerate(spans):
@@ -362,12 +363,12 @@ def restates(question: str, sentence: str) -> bool:
     return len(new) <= 1 or len(new) < 0.3 * len(own)
 
 
-def answer_span(question: str, sentence: Sentence, whole: bool = False) -> tuple[int, int]:
+def answer_span(question: str, sentence: Sentence, across: bool = False) -> tuple[int, int]:
     """Where the answer is: the unit that holds the sentence (qa.units), or, when a lone sentence only restates
     the question, lacks the kind of thing asked for that the next sentence holds, or is followed in its paragraph
     by a sentence that goes on about its subject ("This dynamic city, known for ...") or says more of what the
     question is about, the sentence and the next one (one contiguous span)."""
-    start, end = unit_span(sentence, whole)
+    start, end = unit_span(sentence, across=across)
     chunk = sentence.hit.chunk
     spans, _ = sentence_parts(chunk.text)
     following = [(a, b) for a, b in spans if a >= end - chunk.start]

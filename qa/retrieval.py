@@ -206,7 +206,7 @@ def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
     chunk before, the hit with its chunk reaching back to that lead-in: the block and its lead-in are one unit."""
     chunk = hit.chunk
     spans = split_sentences(chunk.text)
-    if not spans or not is_block_line(chunk.text[spans[0][0] : spans[0][1]]) or chunk.start == 0:
+    if not spans or not is_block_line(chunk.text[spans[0][0] : spans[0][1]], prompts=True) or chunk.start == 0:
         return hit
     before = snapshot.chunk_around(chunk.source, chunk.start - 1, chunk.start)
     if before is None or before.page != chunk.page or before.start >= chunk.start:
@@ -217,7 +217,7 @@ def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
     n = next((i for i, (a, _) in enumerate(joined) if a == head + spans[0][0]), None)
     if n is None:
         return hit
-    first, _ = unit_of(text, joined, n)
+    first, _ = unit_of(text, joined, n, prompts=True)
     if first == n:
         return hit
     cut = joined[first][0]
