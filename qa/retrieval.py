@@ -205,7 +205,7 @@ def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
     """The hit, or, where its chunk opens with a line of a block (a command, a list) whose lead-in sits in the
     chunk before, the hit with its chunk reaching back to that lead-in: the block and its lead-in are one unit."""
     chunk = hit.chunk
-    spans = split_sentences(chunk.text)
+    spans, _ = sentence_parts(chunk.text)
     if not spans or not is_block_line(chunk.text[spans[0][0] : spans[0][1]], prompts=True) or chunk.start == 0:
         return hit
     before = snapshot.chunk_around(chunk.source, chunk.start - 1, chunk.start)
