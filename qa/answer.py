@@ -48,6 +48,7 @@ CONTINUES = re.compile(
 )  # goes on about the last sentence's subject, or gives its examples ("From supply chain optimization to ...,",
 # "Initiatives such as ...")
 KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
+FIELD = re.compile(r"([A-Z][A-Za-z-]{2,30}): \S")  # a field of a record, as in a Debian control file
 ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
 
 
@@ -107,6 +108,23 @@ def with_unit_terms(question: str, sentence: Sentence, span: tuple[int, int], sp
     if names_row(question, text):
         share = min(1.0, share + ROW_NAMED)
     return replace(sentence, lexical=max(sentence.lexical, share), context=max(sentence.context, share))
+
+
+def is_field(text: str) -> bool:
+    """A field of a record ("Maintainer: Santiago Vila <...>"): its name, a colon, its value."""
+    return bool(FIELD.match(text))
+
+
+def with_named_field(question: str, sentence: Sentence) -> Sentence:
+    """A field line ("Maintainer: Santiago Vila") whose field the question names, and whose value it does not say,
+    is credited as a named table row."""
+    match = FIELD.match(sentence.text)
+    asked = set(terms(question))
+    value = set(terms(sentence.text.split("\n")[0][match.end() - 1 :])) if match else set()
+    if match is None or not set(terms(match.group(1))) <= asked or value <= asked:
+        return sentence
+    share = min(1.0, sentence.lexical + ROW_NAMED)
+    return replace(sentence, lexical=share, context=max(sentence.context, share))
 
 
 def names_row(question: str, unit: str) -> bool:
@@ -207,7 +225,7 @@ def rank_sentences(
     if retrieval.hits and not sentences:
         sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored)
     across = retrieval.across
-    sentences = [s for s in sentences if usable(s) or (across and introduces(s))]
+    sentences = [s for s in sentences if usable(s) or (across and (introduces(s) or is_field(s.text)))]
     if not sentences:
         return None
     if across:
@@ -216,6 +234,8 @@ def rank_sentences(
     units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
     asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
     sentences = [with_unit_terms(asked, s, span, sparse) for s, span in zip(sentences, spans)]
+    if across:
+        sentences = [with_named_field(asked, s) for s in sentences]
     has_kind = tuple(kinds_found(retrieval.question, units))
     combined = score_sentences(retrieval.question, sentences, weights, has_kind)
     if weights.paraphrase and not across:

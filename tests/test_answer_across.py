@@ -39,6 +39,21 @@ $ twine upload --sign --identity releases@example.org dist/*
 The archive shows the new version within an hour.
 """
 
+RECORD = """\
+The greeter package
+
+The greeter package prints a friendly greeting in the language of the terminal.
+It is built from the upstream greeter sources and has no dependencies beyond the C library.
+
+Package: greeter
+Version: 2.10-3
+Maintainer: Ana Lima <ana@example.org>
+Section: devel
+Priority: optional
+
+Bugs in the package are reported to the project's tracker.
+"""
+
 
 def indexed(folder, name: str, text: str, **overrides):
     """An index of one file holding `text`, with both encoders."""
@@ -79,6 +94,15 @@ def test_a_sentence_beside_the_block_is_cited_alone_across_languages(handbook):
     answer = handbook.ask("手册的构建需要多长时间？")
     assert answer.answered, answer.reason
     assert answer.citations[0].text == "The build takes about two minutes on a laptop."
+
+
+def test_a_field_the_question_names_is_the_answer_across_languages(tmp_path, embedder):
+    index = indexed(tmp_path, "greeter.txt", RECORD)
+
+    answer = index.ask("greeter 软件包的维护者是谁？")
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text == "Maintainer: Ana Lima <ana@example.org>"
 
 
 def test_a_chunk_that_opens_inside_a_block_reaches_back_to_its_lead_in(tmp_path, embedder):
