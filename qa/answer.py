@@ -115,13 +115,13 @@ def is_field(text: str) -> bool:
     return bool(FIELD.match(text))
 
 
-def with_named_field(question: str, sentence: Sentence) -> Sentence:
-    """A field line ("Maintainer: Santiago Vila") whose field the question names, and whose value it does not say,
-    is credited as a named table row."""
+def with_named_field(asked: frozenset[str], sentence: Sentence) -> Sentence:
+    """A field line ("Maintainer: Santiago Vila") whose field the question names (`asked`: its terms), and whose
+    value it does not say, is credited as a named table row."""
     match = FIELD.match(sentence.text)
-    asked = set(terms(question))
-    value = set(terms(sentence.text.split("\n")[0][match.end() - 1 :])) if match else set()
-    if match is None or not set(terms(match.group(1))) <= asked or value <= asked:
+    if match is None or not set(terms(match.group(1))) <= asked:
+        return sentence
+    if set(terms(sentence.text.split("\n")[0][match.end() - 1 :])) <= asked:
         return sentence
     share = min(1.0, sentence.lexical + ROW_NAMED)
     return replace(sentence, lexical=share, context=max(sentence.context, share))
@@ -235,7 +235,8 @@ def rank_sentences(
     asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
     sentences = [with_unit_terms(asked, s, span, sparse) for s, span in zip(sentences, spans)]
     if across:
-        sentences = [with_named_field(asked, s) for s in sentences]
+        asked_terms = frozenset(terms(asked))
+        sentences = [with_named_field(asked_terms, s) for s in sentences]
     has_kind = tuple(kinds_found(retrieval.question, units))
     combined = score_sentences(retrieval.question, sentences, weights, has_kind)
     if weights.paraphrase and not across:
