@@ -226,6 +226,25 @@ def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
     return replace(hit, chunk=Chunk(span, text[cut:]))
 
 
+def as_stored(snapshot: Snapshot, hits: Sequence[Hit]) -> list[Hit]:
+    """The hits as the index holds them, whose sentence vectors it has: a chunk that reached back to a lead-in
+    (`with_lead_in`) is its stored chunk and, apart, the text before it, whose few sentences are embedded then."""
+    stored = snapshot.chunks([h.chunk_id for h in hits])
+    out = []
+    for hit in hits:
+        own = stored.get(hit.chunk_id)
+        if own is None or own.start <= hit.chunk.start or own.end != hit.chunk.end:
+            out.append(hit)
+            continue
+        head = own.start - hit.chunk.start
+        lines = hit.chunk.text.count("\n", 0, head)
+        span = Span(
+            own.source, hit.chunk.start, own.start, hit.chunk.line_start, hit.chunk.line_start + lines, own.page
+        )
+        out += [Hit(-1, Chunk(span, hit.chunk.text[:head]), hit.score), Hit(hit.chunk_id, own, hit.score)]
+    return out
+
+
 def _across(
     snapshot: Snapshot, embedder: Embedder, encoder: TextEncoder, question: str, k: int, fusion: Fusion
 ) -> Retrieval:
@@ -248,9 +267,10 @@ def _across(
         snapshot, encoder, f"{question} {said}", vector, scored, dense, k, narrow, None, None, True, lead_ins=True
     )
     retrieval = replace(retrieval, question=question)
+    stored = as_stored(snapshot, retrieval.hits)
     cosine = {
         (s.hit.chunk.source, s.start): s.cosine
-        for s in sentences_of(retrieval.hits, english, question, embedder, snapshot.sparse, snapshot.sentences)
+        for s in sentences_of(stored, english, question, embedder, snapshot.sparse, snapshot.sentences)
     }
     sentences = tuple(
         replace(

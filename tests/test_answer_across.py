@@ -122,6 +122,26 @@ def test_a_chunk_that_opens_inside_a_block_reaches_back_to_its_lead_in(tmp_path,
     assert chunk.line_start == 5
 
 
+def test_a_chunk_that_reached_back_is_scored_as_stored_and_its_new_part(tmp_path, embedder):
+    from qa.retrieval import as_stored
+    from qa.types import Chunk, Hit, Span
+
+    index = indexed(tmp_path, "release.txt", RELEASE, chunk_tokens=40, chunk_overlap=16)
+    chunks = index.snapshot.chunks(list(range(1, 10)))
+    chunk_id, chunk = next((i, c) for i, c in chunks.items() if c.text.startswith("$ git push"))
+    start = RELEASE.index("To publish")
+    reached = Hit(
+        chunk_id, Chunk(Span("release.txt", start, chunk.end, 5, chunk.line_end), RELEASE[start : chunk.end]), 1.0
+    )
+
+    before, own = as_stored(index.snapshot, [reached])
+
+    assert own.chunk == chunk and own.chunk_id == chunk_id  # its sentence vectors are the index's
+    assert (before.chunk.start, before.chunk.end) == (start, chunk.start)
+    assert RELEASE[before.chunk.start : before.chunk.end] == before.chunk.text
+    assert (before.chunk.line_start, before.chunk.line_end) == (5, RELEASE.count("\n", 0, chunk.start) + 1)
+
+
 def test_a_chunk_that_opens_with_prose_is_left_as_it_is(tmp_path, embedder):
     from qa.retrieval import with_lead_in
     from qa.types import Chunk, Hit, Span
