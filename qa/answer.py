@@ -48,6 +48,7 @@ CONTINUES = re.compile(
 )  # goes on about the last sentence's subject, or gives its examples ("From supply chain optimization to ...,",
 # "Initiatives such as ...")
 KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
+FIELD = re.compile(r"([A-Z][A-Za-z-]{2,30}): \S")  # a field of a record, as in a Debian control file
 ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
 
 
@@ -74,15 +75,25 @@ def usable(sentence: Sentence) -> bool:
     ) or (len(text) >= 3 and (kinds.is_code_line(text) or (is_table_row(text) and not is_furniture(text))))
 
 
-def unit_span(sentence: Sentence) -> tuple[int, int]:
-    """File offsets of the unit that holds the sentence (qa.units): itself, or a block with its lead-in."""
+def introduces(sentence: Sentence) -> bool:
+    """The sentence is the lead-in of a block ("... as follows:") that its unit holds."""
+    span = unit_span(sentence, across=True)
+    return span[0] == sentence.start and span[1] > sentence.end
+
+
+def unit_span(sentence: Sentence, across: bool = False) -> tuple[int, int]:
+    """File offsets of the unit that holds the sentence (qa.units): itself, or a block with its lead-in. `across`
+    (a question in another language, which matches a command less than its lead-in): a shell prompt's line is a
+    command, and a block line's unit runs to the block's end, as its lead-in's does."""
     chunk = sentence.hit.chunk
     spans, _ = sentence_parts(chunk.text)
     local = sentence.start - chunk.start
     n = next((i for i, (a, _) in enumerate(spans) if a == local), None)
     if n is None:
         return sentence.start, sentence.end
-    first, last = unit_of(chunk.text, spans, n)
+    first, last = unit_of(chunk.text, spans, n, prompts=across)
+    if across and first < n:
+        last = max(last, unit_of(chunk.text, spans, first, prompts=True)[1])
     return chunk.start + spans[first][0], chunk.start + spans[last][1]
 
 
@@ -97,6 +108,23 @@ def with_unit_terms(question: str, sentence: Sentence, span: tuple[int, int], sp
     if names_row(question, text):
         share = min(1.0, share + ROW_NAMED)
     return replace(sentence, lexical=max(sentence.lexical, share), context=max(sentence.context, share))
+
+
+def is_field(text: str) -> bool:
+    """A field of a record ("Maintainer: Santiago Vila <...>"): its name, a colon, its value."""
+    return bool(FIELD.match(text))
+
+
+def with_named_field(asked: frozenset[str], sentence: Sentence) -> Sentence:
+    """A field line ("Maintainer: Santiago Vila") whose field the question names (`asked`: its terms), and whose
+    value it does not say, is credited as a named table row."""
+    match = FIELD.match(sentence.text)
+    if match is None or not set(terms(match.group(1))) <= asked:
+        return sentence
+    if set(terms(sentence.text.split("\n")[0][match.end() - 1 :])) <= asked:
+        return sentence
+    share = min(1.0, sentence.lexical + ROW_NAMED)
+    return replace(sentence, lexical=share, context=max(sentence.context, share))
 
 
 def names_row(question: str, unit: str) -> bool:
@@ -196,21 +224,61 @@ def rank_sentences(
     sentences = list(retrieval.sentences)
     if retrieval.hits and not sentences:
         sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored)
-    sentences = [s for s in sentences if usable(s)]
+    across = retrieval.across
+    sentences = [s for s in sentences if usable(s) or (across and (introduces(s) or is_field(s.text)))]
     if not sentences:
         return None
-    spans = [unit_span(s) for s in sentences]
+    if across:
+        sentences = near_cosines(sentences, weights.across_near)
+    spans = [unit_span(s, across=across) for s in sentences]
     units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
-    sentences = [with_unit_terms(retrieval.question, s, span, sparse) for s, span in zip(sentences, spans)]
+    asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
+    sentences = [with_unit_terms(asked, s, span, sparse) for s, span in zip(sentences, spans)]
+    if across:
+        asked_terms = frozenset(terms(asked))
+        sentences = [with_named_field(asked_terms, s) for s in sentences]
     has_kind = tuple(kinds_found(retrieval.question, units))
     combined = score_sentences(retrieval.question, sentences, weights, has_kind)
-    if weights.paraphrase and not retrieval.across:
+    if weights.paraphrase and not across:
         combined += weights.paraphrase * meaning.paraphrase_share(
             retrieval.question, [s.text for s in sentences], sparse.idf, common_terms()
         )
     kind = kinds.asked(retrieval.question)
     combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
+    if across:
+        combined = unit_best(sentences, spans, combined)
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
+
+
+def near_cosines(sentences: Sequence[Sentence], share: float) -> list[Sentence]:
+    """Each sentence credited with `share` of what a neighbour in its paragraph comes closer to the question: across
+    languages a command or a name matches the question less than the sentence beside it that says what it does."""
+    out = []
+    for n, s in enumerate(sentences):
+        near = [
+            sentences[m].cosine
+            for m in (n - 1, n + 1)
+            if 0 <= m < len(sentences) and sentences[m].hit is s.hit and paragraph_together(s, sentences[m])
+        ]
+        gain = max([c - s.cosine for c in near] + [0.0])
+        out.append(replace(s, cosine=s.cosine + share * gain))
+    return out
+
+
+def paragraph_together(a: Sentence, b: Sentence) -> bool:
+    """Two sentences of one chunk with no blank line between them."""
+    first, second = (a, b) if a.start < b.start else (b, a)
+    chunk = a.hit.chunk
+    return "\n\n" not in chunk.text[first.end - chunk.start : second.start - chunk.start]
+
+
+def unit_best(sentences: Sequence[Sentence], spans: Sequence[tuple[int, int]], combined: np.ndarray) -> np.ndarray:
+    """Each sentence scored as the best sentence of its unit: a command block with its lead-in is chosen as one."""
+    best: dict[tuple[str, int, int], float] = {}
+    keys = [(s.hit.chunk.source, *span) for s, span in zip(sentences, spans)]
+    for key, score in zip(keys, combined):
+        best[key] = max(best.get(key, -np.inf), float(score))
+    return np.array([best[key] for key in keys])
 
 
 def assess(
@@ -275,7 +343,7 @@ def extractive_answer(
     chosen = [
         int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best
     ]
-    spans = [answer_span(retrieval.question, sentences[i]) for i in chosen]
+    spans = [answer_span(retrieval.question, sentences[i], across=retrieval.across) for i in chosen]
     sources = [sentences[i].hit.chunk.source for i in chosen]
     kept: list[int] = []
     for n, span in enumerate(spans):
@@ -316,12 +384,12 @@ def restates(question: str, sentence: str) -> bool:
     return len(new) <= 1 or len(new) < 0.3 * len(own)
 
 
-def answer_span(question: str, sentence: Sentence) -> tuple[int, int]:
+def answer_span(question: str, sentence: Sentence, across: bool = False) -> tuple[int, int]:
     """Where the answer is: the unit that holds the sentence (qa.units), or, when a lone sentence only restates
     the question, lacks the kind of thing asked for that the next sentence holds, or is followed in its paragraph
     by a sentence that goes on about its subject ("This dynamic city, known for ...") or says more of what the
     question is about, the sentence and the next one (one contiguous span)."""
-    start, end = unit_span(sentence)
+    start, end = unit_span(sentence, across=across)
     chunk = sentence.hit.chunk
     spans, _ = sentence_parts(chunk.text)
     following = [(a, b) for a, b in spans if a >= end - chunk.start]

@@ -54,6 +54,7 @@ class Weights:
     passage: float = 0.4  # the chunk's retrieval score relative to the best chunk
     answer_type: float = 0.5  # the sentence holds the kind of thing asked for (who, when, how many, where)
     paraphrase: float = 0.5  # share of the question's term weight the sentence says in other words (qa.meaning)
+    across_near: float = 0.5  # across languages: share of a paragraph neighbour's higher cosine credited to a sentence
     max_sentences: int = 3
     keep_ratio: float = 0.85  # further sentences must score this share of the best one
 

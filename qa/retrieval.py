@@ -20,7 +20,8 @@ from qa.meaning import word_spans
 from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
 from qa.translate import glossed, in_corpus_words
-from qa.types import Hit
+from qa.types import Chunk, Hit, Span
+from qa.units import is_block_line, unit_of
 from qa.vectors import SentenceVectors
 
 
@@ -51,6 +52,7 @@ class Retrieval:
     sentences: tuple[Sentence, ...] = ()  # those of the re-ranked hits, by hit rank then position
     words: np.ndarray | None = None  # the question's word vectors (qa.meaning.word_spans), from its own pass
     across: bool = False  # searched with the multilingual encoder: `vector` and the sentences' cosines are its
+    said: str = ""  # across languages: the question's words in the corpus's words (qa.translate, qa.glossary)
 
 
 def fuse(
@@ -203,6 +205,50 @@ def retrieve(
     return _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, False)
 
 
+def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
+    """The hit, or, where its chunk opens with a line of a block (a command, a list) whose lead-in sits in the
+    chunk before, the hit with its chunk reaching back to that lead-in: the block and its lead-in are one unit."""
+    chunk = hit.chunk
+    spans, _ = sentence_parts(chunk.text)
+    if not spans or not is_block_line(chunk.text[spans[0][0] : spans[0][1]], prompts=True) or chunk.start == 0:
+        return hit
+    before = snapshot.chunk_around(chunk.source, chunk.start - 1, chunk.start)
+    if before is None or before.page != chunk.page or before.start >= chunk.start:
+        return hit
+    head = chunk.start - before.start
+    text = before.text[:head] + chunk.text
+    joined = split_sentences(text)
+    n = next((i for i, (a, _) in enumerate(joined) if a == head + spans[0][0]), None)
+    if n is None:
+        return hit
+    first, _ = unit_of(text, joined, n, prompts=True)
+    if first == n:
+        return hit
+    cut = joined[first][0]
+    line_start = before.line_start + before.text.count("\n", 0, cut)
+    span = Span(chunk.source, before.start + cut, chunk.end, line_start, chunk.line_end, chunk.page)
+    return replace(hit, chunk=Chunk(span, text[cut:]))
+
+
+def as_stored(snapshot: Snapshot, hits: Sequence[Hit]) -> list[Hit]:
+    """The hits as the index holds them, whose sentence vectors it has: a chunk that reached back to a lead-in
+    (`with_lead_in`) is its stored chunk and, apart, the text before it, whose few sentences are embedded then."""
+    stored = snapshot.chunks([h.chunk_id for h in hits])
+    out = []
+    for hit in hits:
+        own = stored.get(hit.chunk_id)
+        if own is None or own.start <= hit.chunk.start or own.end != hit.chunk.end:
+            out.append(hit)
+            continue
+        head = own.start - hit.chunk.start
+        lines = hit.chunk.text.count("\n", 0, head)
+        span = Span(
+            own.source, hit.chunk.start, own.start, hit.chunk.line_start, hit.chunk.line_start + lines, own.page
+        )
+        out += [Hit(-1, Chunk(span, hit.chunk.text[:head]), hit.score), Hit(hit.chunk_id, own, hit.score)]
+    return out
+
+
 def _across(
     snapshot: Snapshot, embedder: Embedder, encoder: TextEncoder, question: str, k: int, fusion: Fusion
 ) -> Retrieval:
@@ -221,11 +267,14 @@ def _across(
         ((i, s + fusion.alike * alike.get(i, floor)) for i, s in fused.items()), key=lambda p: (-p[1], p[0])
     )
     narrow = replace(fusion, rerank=fusion.across_rerank)
-    retrieval = _reranked(snapshot, encoder, f"{question} {said}", vector, scored, dense, k, narrow, None, None, True)
+    retrieval = _reranked(
+        snapshot, encoder, f"{question} {said}", vector, scored, dense, k, narrow, None, None, True, lead_ins=True
+    )
     retrieval = replace(retrieval, question=question)
+    stored = as_stored(snapshot, retrieval.hits)
     cosine = {
         (s.hit.chunk.source, s.start): s.cosine
-        for s in sentences_of(retrieval.hits, english, question, embedder, snapshot.sparse, snapshot.sentences)
+        for s in sentences_of(stored, english, question, embedder, snapshot.sparse, snapshot.sentences)
     }
     sentences = tuple(
         replace(
@@ -233,7 +282,7 @@ def _across(
         )
         for s in retrieval.sentences
     )
-    return replace(retrieval, sentences=sentences)
+    return replace(retrieval, sentences=sentences, said=said)
 
 
 def _reranked(
@@ -248,9 +297,13 @@ def _reranked(
     stored: SentenceVectors | None,
     words: np.ndarray | None,
     across: bool,
+    lead_ins: bool = False,
 ) -> Retrieval:
-    """The fused chunks' leaders re-ranked by their best sentence, whose scores the answer reuses."""
+    """The fused chunks' leaders re-ranked by their best sentence, whose scores the answer reuses; with `lead_ins`,
+    a chunk that opens inside a block is read from the sentence that introduces the block."""
     ranked = distinct(snapshot, fused, max(k, fusion.rerank))
+    if lead_ins:
+        ranked = [with_lead_in(snapshot, hit) for hit in ranked]
     head, tail = ranked[: fusion.rerank], ranked[fusion.rerank :]
     sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, stored)
     best: dict[int, float] = {}

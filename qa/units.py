@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import partial
 
 from qa.kinds import is_code_line
 
@@ -13,6 +14,7 @@ LEAD_IN = re.compile(
     r"|like this|for example|e\.g\.|such as|do|via))\s*:?$",
     re.I,
 )
+PROMPT = re.compile(r"^\s*\$ \S")  # a shell prompt: "$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•‣◦–]\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
 MAX_BLOCK_LINES = 8
 MAX_UNIT_CHARS = 700
@@ -26,13 +28,17 @@ def is_table_row(text: str) -> bool:
     return text.count(" | ") >= 1
 
 
-def is_block_line(text: str) -> bool:
-    """A line of a code block, a list item or a table row: text that leans on what introduces it."""
-    return is_code_line(text) or bool(LIST_ITEM.match(text)) or is_table_row(text)
+def is_block_line(text: str, prompts: bool = False) -> bool:
+    """A line of a code block, a list item or a table row: text that leans on what introduces it; with `prompts`,
+    also any line after a shell prompt ("$ make html")."""
+    prompted = prompts and bool(PROMPT.match(text))
+    return prompted or is_code_line(text) or bool(LIST_ITEM.match(text)) or is_table_row(text)
 
 
-def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int) -> tuple[int, int]:
-    """The first and last index into `spans` (sentences of `text`) of the unit that sentence n belongs to."""
+def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool = False) -> tuple[int, int]:
+    """The first and last index into `spans` (sentences of `text`) of the unit that sentence n belongs to; `prompts`
+    as for `is_block_line`."""
+    block = partial(is_block_line, prompts=prompts)
     sentence = text[spans[n][0] : spans[n][1]]
     if is_table_row(sentence):
         first = n
@@ -41,12 +47,12 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int) -> tuple[int, i
         if first < n and _size(spans, first, n) <= MAX_UNIT_CHARS:
             return first, n
         return n, n
-    if is_block_line(sentence):
+    if block(sentence):
         for back in range(n - 1, max(-1, n - 1 - MAX_BLOCK_LINES), -1):
             line = _at(text, spans, back)
-            if is_lead_in(line) and not is_block_line(line):
+            if is_lead_in(line) and not block(line):
                 return (back, n) if _size(spans, back, n) <= MAX_UNIT_CHARS else (n, n)
-            if not is_block_line(line) or not _joined(text, spans, back, back + 1, blank=back == n - 1):
+            if not block(line) or not _joined(text, spans, back, back + 1, blank=back == n - 1):
                 break
         return n, n
     if is_lead_in(sentence):
@@ -54,7 +60,7 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int) -> tuple[int, i
         while (
             last + 1 < len(spans)
             and last - n < MAX_BLOCK_LINES
-            and is_block_line(_at(text, spans, last + 1))
+            and block(_at(text, spans, last + 1))
             and _joined(text, spans, last, last + 1, blank=last == n)
             and _size(spans, n, last + 1) <= MAX_UNIT_CHARS
         ):

@@ -1,0 +1,169 @@
+"""Questions in another language than the documents: the answer is the unit that holds the fact, a command block
+cited with the sentence that introduces it (the real multilingual and English encoders, FAISS and SQLite)."""
+
+from __future__ import annotations
+
+import pytest
+
+HANDBOOK = """\
+Building the documentation
+
+The handbook is written in reStructuredText and published every night by the build server.
+Pages that fail to build are listed in the nightly report, which goes to the editors' mailing list.
+
+To build the handbook as HTML on your own machine, run the following commands:
+
+$ cd handbook
+$ make html
+$ firefox _build/html/index.html
+
+The build takes about two minutes on a laptop.
+
+Translations
+
+Translators work in the translations folder, one subfolder per language.
+A translation is published once four fifths of its pages are translated.
+"""
+
+RELEASE = """\
+Releasing a new version
+
+Every release is tagged in git, signed with the release key and uploaded to the archive by the release manager.
+
+To publish a signed release of the handbook, run the following commands:
+$ git tag --sign v2.0 --message "handbook 2.0"
+$ git push origin v2.0 --follow-tags
+$ python -m build --sdist --wheel --outdir dist/
+$ twine upload --sign --identity releases@example.org dist/*
+
+The archive shows the new version within an hour.
+"""
+
+RECORD = """\
+The greeter package
+
+The greeter package prints a friendly greeting in the language of the terminal.
+It is built from the upstream greeter sources and has no dependencies beyond the C library.
+
+Package: greeter
+Version: 2.10-3
+Maintainer: Ana Lima <ana@example.org>
+Section: devel
+Priority: optional
+
+Bugs in the package are reported to the project's tracker.
+"""
+
+
+def indexed(folder, name: str, text: str, **overrides):
+    """An index of one file holding `text`, with both encoders."""
+    from qa import build_index, open_index
+    from qa.config import Settings
+
+    (folder / "corpus").mkdir()
+    (folder / "corpus" / name).write_text(text, encoding="utf-8")
+    settings = Settings(corpus=folder / "corpus", index=folder / "index", **overrides)
+    build_index(settings)
+    return open_index(settings)
+
+
+@pytest.fixture(scope="module")
+def handbook(tmp_path_factory, embedder):
+    return indexed(tmp_path_factory.mktemp("handbook"), "handbook.txt", HANDBOOK)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "如何在自己的电脑上把手册构建成 HTML？",
+        "自分のマシンでハンドブックを HTML としてビルドするには？",
+        "Comment construire le manuel en HTML sur ma propre machine ?",
+    ],
+)
+def test_question_in_another_language_cites_the_command_block_with_its_lead_in(handbook, question):
+    answer = handbook.ask(question)
+    assert answer.answered, answer.reason
+    first = answer.citations[0]
+    assert first.text.startswith("To build the handbook as HTML on your own machine, run the following commands:")
+    assert first.text.endswith("$ cd handbook\n$ make html\n$ firefox _build/html/index.html")
+    assert HANDBOOK[first.start : first.end] == first.text
+    assert not any("$ make html" in c.text for c in answer.citations[1:])  # the block is cited once
+
+
+def test_a_sentence_beside_the_block_is_cited_alone_across_languages(handbook):
+    answer = handbook.ask("手册的构建需要多长时间？")
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text == "The build takes about two minutes on a laptop."
+
+
+def test_a_field_the_question_names_is_the_answer_across_languages(tmp_path, embedder):
+    index = indexed(tmp_path, "greeter.txt", RECORD)
+
+    answer = index.ask("greeter 软件包的维护者是谁？")
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text == "Maintainer: Ana Lima <ana@example.org>"
+
+
+def test_a_chunk_that_opens_inside_a_block_reaches_back_to_its_lead_in(tmp_path, embedder):
+    from qa.retrieval import with_lead_in
+    from qa.types import Chunk, Hit, Span
+
+    index = indexed(tmp_path, "release.txt", RELEASE, chunk_tokens=40, chunk_overlap=16)
+    start = RELEASE.index("$ git tag")
+    end = RELEASE.index("\n", RELEASE.index("$ python -m build"))
+    opening = Chunk(Span("release.txt", start, end, 6, 8), RELEASE[start:end])  # overlaps the lead-in's chunk
+
+    chunk = with_lead_in(index.snapshot, Hit(1, opening, 1.0)).chunk
+
+    assert chunk.text.startswith("To publish a signed release of the handbook")
+    assert chunk.text.endswith("--outdir dist/")
+    assert RELEASE[chunk.start : chunk.end] == chunk.text
+    assert chunk.line_start == 5
+
+
+def test_a_chunk_that_reached_back_is_scored_as_stored_and_its_new_part(tmp_path, embedder):
+    from qa.retrieval import as_stored
+    from qa.types import Chunk, Hit, Span
+
+    index = indexed(tmp_path, "release.txt", RELEASE, chunk_tokens=40, chunk_overlap=16)
+    chunks = index.snapshot.chunks(list(range(1, 10)))
+    chunk_id, chunk = next((i, c) for i, c in chunks.items() if c.text.startswith("$ git push"))
+    start = RELEASE.index("To publish")
+    reached = Hit(
+        chunk_id, Chunk(Span("release.txt", start, chunk.end, 5, chunk.line_end), RELEASE[start : chunk.end]), 1.0
+    )
+
+    before, own = as_stored(index.snapshot, [reached])
+
+    assert own.chunk == chunk and own.chunk_id == chunk_id  # its sentence vectors are the index's
+    assert (before.chunk.start, before.chunk.end) == (start, chunk.start)
+    assert RELEASE[before.chunk.start : before.chunk.end] == before.chunk.text
+    assert (before.chunk.line_start, before.chunk.line_end) == (5, RELEASE.count("\n", 0, chunk.start) + 1)
+
+
+def test_a_chunk_that_opens_with_prose_is_left_as_it_is(tmp_path, embedder):
+    from qa.retrieval import with_lead_in
+    from qa.types import Chunk, Hit, Span
+
+    index = indexed(tmp_path, "release.txt", RELEASE, chunk_tokens=40, chunk_overlap=16)
+    start = RELEASE.index("The archive")
+    hit = Hit(1, Chunk(Span("release.txt", start, len(RELEASE) - 1, 12, 12), RELEASE[start:-1]), 1.0)
+
+    assert with_lead_in(index.snapshot, hit) is hit
+
+
+def test_a_sentence_is_credited_with_half_of_a_closer_neighbour_in_its_paragraph():
+    from qa.answer import near_cosines
+    from qa.retrieval import Sentence
+    from qa.types import Chunk, Hit, Span
+
+    text = "You can use cron-apt for that.\nBy default it only downloads updates.\n\nA new paragraph."
+    hit = Hit(1, Chunk(Span("faq.txt", 0, len(text), 1, 4), text), 1.0)
+    spans = [(0, 30), (31, 68), (70, len(text))]
+    cosines = [0.2, 0.6, 0.9]
+    sentences = [Sentence(0, hit, a, b, text[a:b], c, 0.0, 0.0) for (a, b), c in zip(spans, cosines)]
+
+    credited = [s.cosine for s in near_cosines(sentences, 0.5)]
+
+    assert credited == pytest.approx([0.4, 0.6, 0.9])  # the third is a paragraph apart: nothing lent either way
