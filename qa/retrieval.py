@@ -176,9 +176,15 @@ def distinct(snapshot: Snapshot, fused: Sequence[tuple[int, float]], count: int)
 
 
 def homed(snapshot: Snapshot, hits: Sequence[Hit]) -> tuple[Hit, ...]:
-    """The hits with the other files that hold each one's text."""
+    """The hits with the other files that hold each one's text; a hit whose text no chunk holds as it is (one
+    that reached back to its lead-in) keeps those it had."""
     homes = snapshot.homes([h.chunk.text for h in hits])
-    return tuple(replace(h, also_in=tuple(s for s in homes.get(h.chunk.text, []) if s != h.chunk.source)) for h in hits)
+    return tuple(
+        replace(h, also_in=tuple(s for s in homes[h.chunk.text] if s != h.chunk.source))
+        if homes.get(h.chunk.text)
+        else h
+        for h in hits
+    )
 
 
 def retrieve(
@@ -245,7 +251,7 @@ def as_stored(snapshot: Snapshot, hits: Sequence[Hit]) -> list[Hit]:
         span = Span(
             own.source, hit.chunk.start, own.start, hit.chunk.line_start, hit.chunk.line_start + lines, own.page
         )
-        out += [Hit(-1, Chunk(span, hit.chunk.text[:head]), hit.score), Hit(hit.chunk_id, own, hit.score)]
+        out += [Hit(-1, Chunk(span, hit.chunk.text[:head]), hit.score), replace(hit, chunk=own)]
     return out
 
 
@@ -303,7 +309,7 @@ def _reranked(
     a chunk that opens inside a block is read from the sentence that introduces the block."""
     ranked = distinct(snapshot, fused, max(k, fusion.rerank))
     if lead_ins:
-        ranked = [with_lead_in(snapshot, hit) for hit in ranked]
+        ranked = [with_lead_in(snapshot, hit) for hit in homed(snapshot, ranked)]
     head, tail = ranked[: fusion.rerank], ranked[fusion.rerank :]
     sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, stored)
     best: dict[int, float] = {}

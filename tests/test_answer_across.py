@@ -167,3 +167,29 @@ def test_a_sentence_is_credited_with_half_of_a_closer_neighbour_in_its_paragraph
     credited = [s.cosine for s in near_cosines(sentences, 0.5)]
 
     assert credited == pytest.approx([0.4, 0.6, 0.9])  # the third is a paragraph apart: nothing lent either way
+
+
+def test_a_hit_that_reached_back_to_its_lead_in_keeps_the_other_files_that_hold_its_passage(tmp_path, embedder):
+    from dataclasses import replace
+
+    from qa import build_index, open_index
+    from qa.config import Settings
+    from qa.retrieval import homed
+    from qa.types import Chunk, Hit, Span
+
+    for name in ("release.txt", "copy/release.txt"):
+        (tmp_path / "corpus" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "corpus" / name).write_text(RELEASE, encoding="utf-8")
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index", chunk_tokens=40, chunk_overlap=16)
+    build_index(settings)
+    snapshot = open_index(settings).snapshot
+    chunks = snapshot.chunks(list(range(1, 40))).items()
+    chunk_id, chunk = next((i, c) for i, c in chunks if c.source == "release.txt" and c.text.startswith("$ git push"))
+    (found,) = homed(snapshot, [Hit(chunk_id, chunk, 1.0)])
+    assert found.also_in == ("copy/release.txt",)
+    start = RELEASE.index("To publish")
+    longer = Chunk(Span("release.txt", start, chunk.end, 5, chunk.line_end), RELEASE[start : chunk.end])
+
+    (reached,) = homed(snapshot, [replace(found, chunk=longer)])  # a text no chunk holds as it is
+
+    assert reached.also_in == ("copy/release.txt",)
