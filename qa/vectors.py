@@ -50,12 +50,13 @@ def choose_factory(
     graph_above: int | None = None,
 ) -> tuple[str, str]:
     """(FAISS factory string, search parameters) for `count` vectors: flat up to `graph_above`, a graph (HNSW)
-    up to `threshold`, IVF above it, and IVF with product quantization above `compress_above`."""
+    up to `threshold`, IVF above it, both with the vectors in float16, and IVF with product quantization above
+    `compress_above`."""
     if requested not in ("auto", ""):
         return requested, default_params(requested, count)
     if count <= threshold:
         return (GRAPH, f"efSearch={EF_SEARCH}") if graph_above is not None and count > graph_above else ("Flat", "")
-    codes = "Flat" if compress_above is None or count <= compress_above else f"PQ{pq_bytes(dimension)}"
+    codes = HALF if compress_above is None or count <= compress_above else f"PQ{pq_bytes(dimension)}"
     factory = f"IVF{nlist_for(count)},{codes}"
     return factory, default_params(factory, count)
 

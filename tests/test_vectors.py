@@ -37,7 +37,15 @@ def test_auto_switches_to_an_approximate_index_above_the_threshold(settings_for)
     build_index(settings)
     m = manifest(settings)
     assert m.chunks > 4 and m.factory.startswith("IVF") and m.search_params.startswith("nprobe=")
-    assert "bay 7" in open_index(settings).search("otters in bay 7", k=3)[0].chunk.text
+    assert m.factory.endswith(",SQfp16"), "the vectors in float16, half of float32's memory"
+    index = open_index(settings)
+    assert "bay 7" in index.search("otters in bay 7", k=3)[0].chunk.text
+    write(settings.corpus, "bees.txt", "Honey bees dance to tell the hive where the flowers are.\n")
+    build_index(settings)
+    updated = open_index(settings)
+    assert updated.snapshot.vectors.ntotal == manifest(settings).passages
+    assert updated.search("bees dance for the hive", k=1)[0].chunk.source == "bees.txt"
+    assert "bay 7" in updated.search("otters in bay 7", k=3)[0].chunk.text
 
 
 def test_auto_keeps_a_flat_index_up_to_the_threshold(settings_for):
