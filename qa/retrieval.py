@@ -168,23 +168,22 @@ def distinct(snapshot: Snapshot, fused: Sequence[tuple[int, float]], count: int)
             if i in chunks and chunks[i].text not in texts and len(hits) < count:
                 texts.add(chunks[i].text)
                 hits.append(Hit(i, chunks[i], score))
-    firsts = snapshot.firsts([h.chunk.text for h in hits])
-    return [
-        replace(h, holder=firsts[h.chunk.text]) if firsts.get(h.chunk.text, h.chunk_id) != h.chunk_id else h
-        for h in hits
-    ]
+    return list(homed(snapshot, hits))
 
 
 def homed(snapshot: Snapshot, hits: Sequence[Hit]) -> tuple[Hit, ...]:
-    """The hits with the other files that hold each one's text; a hit whose text no chunk holds as it is (one
-    that reached back to its lead-in) keeps those it had."""
+    """The hits with the other files that hold each one's text, and the chunk that holds its stored vectors; a hit
+    whose text no chunk holds as it is (one that reached back to its lead-in) keeps those it had."""
     homes = snapshot.homes([h.chunk.text for h in hits])
-    return tuple(
-        replace(h, also_in=tuple(s for s in homes[h.chunk.text] if s != h.chunk.source))
-        if homes.get(h.chunk.text)
-        else h
-        for h in hits
-    )
+    out = []
+    for h in hits:
+        home = homes.get(h.chunk.text)
+        if home is None:
+            out.append(h)
+            continue
+        also = tuple(s for s in home.sources if s != h.chunk.source)
+        out.append(replace(h, also_in=also, holder=home.first if home.first != h.chunk_id else None))
+    return tuple(out)
 
 
 def retrieve(
@@ -309,7 +308,7 @@ def _reranked(
     a chunk that opens inside a block is read from the sentence that introduces the block."""
     ranked = distinct(snapshot, fused, max(k, fusion.rerank))
     if lead_ins:
-        ranked = [with_lead_in(snapshot, hit) for hit in homed(snapshot, ranked)]
+        ranked = [with_lead_in(snapshot, hit) for hit in ranked]
     head, tail = ranked[: fusion.rerank], ranked[fusion.rerank :]
     sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, stored)
     best: dict[int, float] = {}
@@ -321,7 +320,7 @@ def _reranked(
     scored = [replace(h, score=h.score + fusion.sentence * best.get(h.chunk_id, floor)) for h in head]
     scored.sort(key=lambda h: -h.score)
     scored += [replace(h, score=h.score + fusion.sentence * floor) for h in tail]
-    hits = homed(snapshot, [replace(h, score=round(h.score, 4)) for h in scored[:k]])
+    hits = tuple(replace(h, score=round(h.score, 4)) for h in scored[:k])
     rank = {h.chunk_id: n for n, h in enumerate(hits)}
     kept = sorted(
         (

@@ -135,7 +135,6 @@ class TorchEncoder(TokenEncoder):
         super().__init__(path, precision, self.model.max_positions, self.model.hidden)
 
     def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-
         if self.device == "cpu" and ids.shape[0] == 1 and ids.shape[1] <= ONE_THREAD_TOKENS:
             with one_thread():
                 return self._states(ids, mask)

@@ -62,7 +62,7 @@ def mapped_backend(weights: Path, digest: str, cache: Path, tokenizer: Any, thre
     backend._threadpool = ThreadpoolController().limit
     with np.load(weights, allow_pickle=False) as z:
         d = {k: z[k] for k in z.files if not k.startswith("q")}
-    orders = (2, 3, 5)
+    orders = [n for n, _ in port._ORDERS]
     backend.scale, backend.lo = d["scale"], d["lo"]
     backend.proj_W = np.concatenate([d[f"proj{n}"] for n in orders], axis=1)
     backend.proj_b = np.concatenate([d[f"proj_b{n}"] for n in orders])

@@ -51,6 +51,15 @@ class DocumentRow:
 
 
 @dataclass(frozen=True)
+class Homes:
+    """The chunks that hold one text: the first (the one that holds its vectors) and the sources, each once, in
+    chunk order."""
+
+    first: int
+    sources: list[str]
+
+
+@dataclass(frozen=True)
 class DocumentStats:
     """What the catalog holds of one document: its chunks, its last page (0 without pages), when it was indexed."""
 
@@ -137,20 +146,19 @@ class Catalog:
         """The text of every chunk, by chunk id."""
         return [row[0] for row in self.db.execute("SELECT text FROM chunks ORDER BY id")]
 
-    def homes(self, texts: Sequence[str]) -> dict[str, list[str]]:
-        """The sources that hold each of `texts` as a chunk, each once, in chunk order."""
-        found: dict[str, list[str]] = {t: [] for t in texts}
-        heads = sorted({t[:PREFIX] for t in texts})
-        for begin in range(0, len(heads), MAX_PARAMETERS):
-            part = heads[begin : begin + MAX_PARAMETERS]
-            rows = self.db.execute(
-                "SELECT c.text, d.source FROM chunks c JOIN documents d ON d.id = c.document_id "
-                f"WHERE substr(c.text, 1, {PREFIX}) IN ({','.join('?' * len(part))}) ORDER BY c.id",
-                part,
-            )
-            for text, source in rows:
-                if text in found and source not in found[text]:
-                    found[text].append(source)
+    def homes(self, texts: Sequence[str]) -> dict[str, Homes]:
+        """Where each of `texts` that some chunk holds is: its first chunk and the sources that hold it."""
+        found: dict[str, Homes] = {}
+        wanted = set(texts)
+        query = (
+            "SELECT c.id, c.text, d.source FROM chunks c JOIN documents d ON d.id = c.document_id "
+            f"WHERE substr(c.text, 1, {PREFIX}) IN ({{heads}}) ORDER BY c.id"
+        )
+        for chunk_id, text, source in _by_heads(self.db, texts, query):
+            if text in wanted:
+                home = found.setdefault(text, Homes(chunk_id, []))
+                if source not in home.sources:
+                    home.sources.append(source)
         return found
 
     def firsts(self, texts: Sequence[str]) -> dict[str, int]:
@@ -305,17 +313,18 @@ def catalog_writes() -> Iterator[None]:
 def first_chunks(db: sqlite3.Connection, texts: Sequence[str]) -> dict[str, int]:
     """The lowest chunk id holding each of `texts`, for those some chunk holds."""
     wanted = set(texts)
-    found: dict[str, int] = {}
+    query = f"SELECT text, min(id) FROM chunks WHERE substr(text, 1, {PREFIX}) IN ({{heads}}) GROUP BY text"
+    return {text: chunk_id for text, chunk_id in _by_heads(db, texts, query) if text in wanted}
+
+
+def _by_heads(db: sqlite3.Connection, texts: Sequence[str], query: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of `query` for the chunks whose text begins as one of `texts` does ("{heads}" in it: the
+    placeholders of their first PREFIX characters), a batch of them at a time; all the chunks of one text come
+    in the same batch."""
     heads = sorted({t[:PREFIX] for t in texts})
     for begin in range(0, len(heads), MAX_PARAMETERS):
         part = heads[begin : begin + MAX_PARAMETERS]
-        rows = db.execute(
-            f"SELECT text, min(id) FROM chunks WHERE substr(text, 1, {PREFIX}) IN ({','.join('?' * len(part))}) "
-            "GROUP BY text",
-            part,
-        )
-        found.update((text, chunk_id) for text, chunk_id in rows if text in wanted)
-    return found
+        yield from db.execute(query.format(heads=",".join("?" * len(part))), part)
 
 
 def _named(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:

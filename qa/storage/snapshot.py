@@ -14,7 +14,7 @@ import numpy as np
 from qa.errors import IndexCorruptError, IndexMissingError, first_line
 from qa.files import sha256_bytes
 from qa.sparse import Sparse
-from qa.storage.catalog import Catalog, DocumentRow, DocumentStats
+from qa.storage.catalog import Catalog, DocumentRow, DocumentStats, Homes
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
 from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS, WORDS
 from qa.types import Chunk, Region
@@ -201,12 +201,8 @@ class Snapshot:
     def chunk_around(self, source: str, start: int, end: int) -> Chunk | None:
         return self.catalog.chunk_around(source, start, end)
 
-    def homes(self, texts: Sequence[str]) -> dict[str, list[str]]:
+    def homes(self, texts: Sequence[str]) -> dict[str, Homes]:
         return self.catalog.homes(texts)
-
-    def firsts(self, texts: Sequence[str]) -> dict[str, int]:
-        """The chunk that holds each text's vectors: its first."""
-        return self.catalog.firsts(texts)
 
     def regions(self, source: str, start: int, end: int) -> list[Region]:
         return self.catalog.regions(source, start, end)
