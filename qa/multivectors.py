@@ -4,18 +4,19 @@ the base version's kept and the missing ones embedded."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from qa import heap
+from qa import heap, vectors
 from qa.config import Settings
 from qa.encoders import use
 from qa.errors import EncoderError
-from qa.storage import VersionWriter
+from qa.storage import MULTILINGUAL, VersionWriter
 from qa.translate import Vocabulary, corpus_words
+from qa.vectorparts import Parts, PartWriter
 
 SLICE = 512  # chunks embedded at a time
 LEAD_WORDS = 48  # of a chunk, embedded: 31 of the 45 tuning questions answered with 32, 48 or 64 words (with the
@@ -42,35 +43,55 @@ def wanted(settings: Settings) -> Wanted:
     return Wanted(f"{use.NAME} {use.VERSION}")
 
 
-def updated(base: Any | None, version: VersionWriter, progress: Callable[[int, int], None] | None = None) -> Any:
-    """The vectors of each distinct chunk text of `version`, under its first chunk's id: the base version's where
-    that chunk held them there, the others embedded now."""
+def write(base: Any | None, version: VersionWriter, progress: Callable[[int, int], None] | None = None) -> int:
+    """Write the vectors of each distinct chunk text of `version`, under its first chunk's id, a part at a time
+    (qa.vectorparts): the base version's where that chunk held them there, the others embedded now. Returns how
+    many there are."""
     import faiss
 
-    index: Any = base
-    if index is None:
-        index = faiss.index_factory(use.DIMENSION, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT)
-    current = version.first_ids()
-    present = set(faiss.vector_to_array(index.id_map).tolist()) if index.ntotal else set()
-    gone = present - set(current)
-    if gone:
-        index.remove_ids(np.asarray(sorted(gone), dtype=np.int64))
-    missing = [i for i in current if i not in present]
-    if not missing:
-        return index
+    current = np.asarray(version.first_ids(), np.int64)
+    present = _ids(base)
+    kept, missing = current[np.isin(current, present)], current[~np.isin(current, present)]
+    writer = PartWriter(
+        len(current),
+        lambda: faiss.index_factory(use.DIMENSION, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT),
+        version.part_writer(MULTILINGUAL),
+    )
+    writer.add(
+        (kept[n : n + SLICE], vectors.reconstruct(base, kept[n : n + SLICE])) for n in range(0, len(kept), SLICE)
+    )
+    if len(missing):
+        writer.add(_embedded(version, missing, progress))
+    writer.close()
+    return len(current)
+
+
+def _ids(index: Any | None) -> np.ndarray:
+    if index is None or index.ntotal == 0:
+        return np.zeros(0, np.int64)
+    if isinstance(index, Parts):
+        return index.ids()
+    import faiss
+
+    return faiss.vector_to_array(index.id_map).astype(np.int64)
+
+
+def _embedded(
+    version: VersionWriter, missing: np.ndarray, progress: Callable[[int, int], None] | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The missing chunks' vectors, embedded a slice at a time."""
     encoder = use.multilingual_encoder()
     if progress is not None:
         progress(0, len(missing))
     for begin in range(0, len(missing), SLICE):
         ids = missing[begin : begin + SLICE]
-        texts = [lead(t) for t in version.texts_of(ids)]
+        texts = [lead(t) for t in version.texts_of(ids.tolist())]
         unique = list(dict.fromkeys(texts))
         rows = dict(zip(unique, encoder.encode(unique)))
-        index.add_with_ids(np.stack([rows[t] for t in texts]), np.asarray(ids, dtype=np.int64))
+        yield ids, np.stack([rows[t] for t in texts])
         heap.release()
         if progress is not None:
             progress(begin + len(ids), len(missing))
-    return index
 
 
 def vocabulary(base: Vocabulary | None, version: VersionWriter) -> Vocabulary:

@@ -137,8 +137,12 @@ def training_rows(index: Any, count: int) -> np.ndarray:
 
 
 def contents(index: Any) -> tuple[np.ndarray, np.ndarray]:
-    """All (ids, vectors) stored in an IDMap2 index."""
+    """All (ids, vectors) stored in an IDMap2 index, or in each of its parts (qa.vectorparts.Parts)."""
     import faiss
+
+    if hasattr(index, "parts"):
+        held = [contents(part) for part in index.parts]
+        return np.concatenate([i for i, _ in held]), np.concatenate([v for _, v in held])
 
     ids = faiss.vector_to_array(index.id_map).astype(np.int64)
     inner = faiss.downcast_index(index.index)
@@ -148,12 +152,14 @@ def contents(index: Any) -> tuple[np.ndarray, np.ndarray]:
     return ids, vectors
 
 
-def reconstruct(index: Any, ids: Sequence[int]) -> np.ndarray:
-    """The stored vectors of `ids` (chunk ids present in an IDMap2 index), one row each."""
+def reconstruct(index: Any, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The stored vectors of `ids` (chunk ids present in an IDMap2 index or in its parts), one row each."""
     import faiss
 
     if not len(ids):
         return np.zeros((0, index.d), dtype=np.float32)
+    if hasattr(index, "parts"):
+        return index.reconstruct(np.asarray(ids, dtype=np.int64), reconstruct)
     inner = faiss.downcast_index(index.index)
     if isinstance(inner, faiss.IndexIVF):
         inner.make_direct_map()
@@ -204,6 +210,8 @@ def updated(
 
 def editable(base: Any, factory: str) -> bool:
     """Whether an update edits `base` in place for `factory` (as `updated` does) instead of building anew."""
+    if hasattr(base, "parts"):
+        return False
     if compressed(factory):
         return _compressed_alike(base, factory)
     return factory == "Flat" and hasattr(base, "id_map") and _factory_of(base) == "Flat"

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa import vectors
+from qa import vectorparts, vectors
 from qa.npyfile import NpyWriter
+from qa.vectorparts import PartWriter
 from qa.vectors import ExactVectors, RowFile, SentenceVectors
 
 BLOCK = 1 << 15  # rows copied, read or added at a time
@@ -138,13 +140,13 @@ def _writers(folder: Path, dimension: int) -> tuple[NpyWriter, NpyWriter, NpyWri
 
 @dataclass(frozen=True)
 class Built:
-    """A vector set's index as `DenseWriter.finish` made it."""
+    """A vector set's index as `DenseWriter.finish` wrote it."""
 
-    index: Any  # the FAISS index; None once written (VersionWriter.finish_dense)
     factory: str
     params: str
     dimension: int
     count: int  # vectors in the index
+    parts: int = 1  # files it is kept in (qa.vectorparts)
 
 
 @dataclass(frozen=True)
@@ -187,11 +189,13 @@ class DenseWriter:
         choice: IndexChoice,
         exact: Path,
         write: Callable[[Path, bytes], None],
+        write_part: Callable[[int, Any], None],
         firsts: np.ndarray | None = None,
         moved: Callable[[Sequence[int]], Sequence[int]] | None = None,
     ) -> Built:
-        """The index of the version's vectors, without those of chunk ids `removed`; the exact vectors written to
-        `exact` beside a compressed one. With `firsts` (the first chunk of each distinct text, ascending) only
+        """Write the index of the version's vectors, without those of chunk ids `removed`, with `write_part`, a
+        part of at most qa.vectorparts.PART vectors at a time; the exact vectors written to `exact` beside a
+        compressed one. With `firsts` (the first chunk of each distinct text, ascending) only
         those chunks hold vectors, and a chunk that has come to hold its text's vectors takes them from the base
         version's chunk that `moved` names."""
         new_ids = np.concatenate(self.ids) if self.ids else np.zeros(0, np.int64)
@@ -220,17 +224,23 @@ class DenseWriter:
                 index.remove_ids(self.removed)
             self._add(index, self._base_blocks(orphans), new_ids, new)
             kept = np.concatenate([kept, orphans])
+            write_part(0, index)
+            parts = 1
         else:
             kept = np.concatenate([kept, orphans])
-            index = vectors.new_index(self.dimension, factory)
-            if not index.is_trained and total:
-                index.train(self._sample(index, kept, new))
-            self._add(index, self._base_blocks(kept), new_ids, new)
+            trained = vectors.new_index(self.dimension, factory)
+            if not trained.is_trained and total:
+                trained.train(self._sample(trained, kept, new))
+            writer = PartWriter(total, vectorparts.copies(trained), write_part)
+            del trained
+            writer.add(self._base_blocks(kept))
+            writer.add(self._new_blocks(new_ids, new))
+            parts = writer.close()
         if vectors.compressed(factory):
             self._write_exact(exact, kept, new_ids, new, write)
         self.scratch.unlink(missing_ok=True)
         self._kept_scratch().unlink(missing_ok=True)
-        return Built(index, factory, params, self.dimension, int(index.ntotal))
+        return Built(factory, params, self.dimension, total, parts)
 
     def _base_ids(self) -> np.ndarray:
         """The base version's chunk ids that hold vectors, in the order a rebuild adds them."""
@@ -238,6 +248,8 @@ class DenseWriter:
             return np.zeros(0, np.int64)
         if self.base_exact is not None:
             return np.asarray(self.base_exact.ids, np.int64)
+        if isinstance(self.base, vectorparts.Parts):
+            return self.base.ids()
         import faiss
 
         return faiss.vector_to_array(self.base.id_map).astype(np.int64)
@@ -280,10 +292,13 @@ class DenseWriter:
             yield ids, self._base_vectors(ids)
 
     def _add(self, index: Any, base: Iterator[tuple[np.ndarray, np.ndarray]], new_ids: np.ndarray, new: Any) -> None:
-        for ids, rows in base:
+        for ids, rows in chain(base, self._new_blocks(new_ids, new)):
             index.add_with_ids(np.asarray(rows, np.float32), ids)
+
+    @staticmethod
+    def _new_blocks(new_ids: np.ndarray, new: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for first in range(0, len(new_ids), BLOCK):
-            index.add_with_ids(np.asarray(new[first : first + BLOCK], np.float32), new_ids[first : first + BLOCK])
+            yield new_ids[first : first + BLOCK], np.asarray(new[first : first + BLOCK], np.float32)
 
     def _sample(self, index: Any, kept: np.ndarray, new: Any) -> np.ndarray:
         """The training vectors today's build would take from all vectors, base ones first."""

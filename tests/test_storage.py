@@ -83,7 +83,7 @@ def test_the_multilingual_index_is_written_as_faiss_serializes_it(tmp_path):
     index.add_with_ids(np.random.default_rng(0).standard_normal((50, 16)).astype(np.float32), np.arange(1, 51))
     version = storage.VersionWriter(tmp_path / "index", None)
     try:
-        version.write_multilingual(index)
+        version.part_writer(MULTILINGUAL)(0, index)
         assert (version.folder / MULTILINGUAL).read_bytes() == faiss.serialize_index(index).tobytes()
     finally:
         version.abort()

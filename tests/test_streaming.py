@@ -200,7 +200,7 @@ def test_a_vector_set_written_at_the_end_of_a_build_is_not_kept_in_memory(tmp_pa
         dense.append(np.asarray(ids), rows / np.linalg.norm(rows, axis=1, keepdims=True))
         firsts = np.asarray(version.first_ids(), np.int64)
         built = version.finish_dense("dense", dense, [], IndexChoice("auto", 1000, None), firsts)
-        assert (built.index, built.factory, built.dimension, built.count) == (None, "Flat", 8, 100)
+        assert (built.factory, built.dimension, built.count, built.parts) == ("Flat", 8, 100, 1)
         assert faiss.read_index(str(version.folder / vector_files("dense")[0])).ntotal == 100
     finally:
         version.abort()

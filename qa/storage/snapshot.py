@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +18,30 @@ from qa.storage.catalog import Catalog, DocumentRow, DocumentStats, Homes
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
 from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS, WORDS
 from qa.types import Chunk, Region
+from qa.vectorparts import files_of, joined, numbered
 from qa.vectors import ExactVectors, SentenceVectors, candidates, one_search_thread
 
 OPEN_ATTEMPTS = 3
 WORD_FILES = (f"{WORDS}/words.json", f"{WORDS}/vectors.npy")
-# Read, checked and parsed on the first question searched across languages: on the Debian handbook they are
-# 140 MB in memory that an English question never needs.
-MULTILINGUAL_FILES = frozenset({MULTILINGUAL, *WORD_FILES})
+
+
+def multilingual_files(names: Iterable[str]) -> frozenset[str]:
+    """The files among a manifest's `names` read, checked and parsed on the first question searched across
+    languages: on the Debian handbook they are 140 MB in memory that an English question never needs."""
+    names = list(names)
+    return frozenset({*numbered(MULTILINGUAL, names), *(n for n in WORD_FILES if n in names)})
 
 
 def read_vectors(folder: Path, search_params: str = "") -> Any:
     import faiss
 
-    index = faiss.read_index(str(folder / VECTORS))
+    parts = [faiss.read_index(str(path)) for path in files_of(folder, VECTORS)]
+    if not parts:
+        raise FileNotFoundError(f"{VECTORS} is missing")
+    index = joined(parts)
     if search_params:
-        faiss.ParameterSpace().set_index_parameters(index, search_params)  # type: ignore[arg-type]  # the stub says int; FAISS takes "nprobe=8"
+        for part in parts:
+            faiss.ParameterSpace().set_index_parameters(part, search_params)  # type: ignore[arg-type]  # the stub says int; FAISS takes "nprobe=8"
     return index
 
 
@@ -40,7 +49,8 @@ def read_multilingual(folder: Path) -> Any:
     """The multilingual chunk vectors, or None in a version built without them."""
     import faiss
 
-    return faiss.read_index(str(folder / MULTILINGUAL)) if (folder / MULTILINGUAL).is_file() else None
+    parts = [faiss.read_index(str(path)) for path in files_of(folder, MULTILINGUAL)]
+    return joined(parts) if parts else None
 
 
 def read_words(folder: Path) -> tuple[list[str], np.ndarray] | None:
@@ -82,7 +92,7 @@ def serving_bytes(folder: Path) -> int:
     multilingual vectors (float16 on disk, float32 in memory). Postings, codes, exact vectors and the catalog
     stay on disk, read a query's rows at a time."""
     whole = [*folder.glob("vectors*.faiss"), *(folder / SPARSE / f"{n}.npy" for n in ("ids", "lengths", "indptr"))]
-    whole += [*(folder / SENTENCES / n for n in ("owners.npy", "scales.npy")), folder / MULTILINGUAL]
+    whole += [*(folder / SENTENCES / n for n in ("owners.npy", "scales.npy")), *folder.glob("multilingual*.faiss")]
     words = folder / WORDS / "vectors.npy"
     try:
         return (
@@ -130,11 +140,8 @@ class Snapshot:
             self.sparse = read_sparse(folder)
             self.sentences = read_sentences(folder)
             self.exact = read_exact(folder)
-            self.deferred = {
-                name: Deferred(folder, name, digest)
-                for name, digest in manifest.checksums.items()
-                if name in MULTILINGUAL_FILES and manifest.multilingual
-            }
+            later = multilingual_files(manifest.checksums) if manifest.multilingual else frozenset()
+            self.deferred = {name: Deferred(folder, name, manifest.checksums[name]) for name in later}
             self.catalog = catalog_of(folder)
             rows = self.catalog.count()
         except Exception as exc:  # a parser meeting bytes it does not expect may raise anything
@@ -181,7 +188,8 @@ class Snapshot:
         import faiss
 
         try:
-            index = faiss.deserialize_index(np.frombuffer(self.deferred[MULTILINGUAL].read(), np.uint8))
+            names = numbered(MULTILINGUAL, self.deferred)
+            index = joined([faiss.deserialize_index(np.frombuffer(self.deferred[n].read(), np.uint8)) for n in names])
             words = words_of(*(self.deferred[n].read() for n in WORD_FILES)) if WORD_FILES[0] in self.deferred else None
         except IndexCorruptError:
             raise
@@ -258,7 +266,7 @@ def open_snapshot(index: Path, model: str, check: bool = True) -> Snapshot:
             manifest = read_manifest(folder)
             check_compatible(manifest, model, index)
             if check:
-                verify(folder, manifest, digest, later=MULTILINGUAL_FILES)
+                verify(folder, manifest, digest, later=multilingual_files(manifest.checksums))
             return Snapshot(folder, manifest)
         except IndexCorruptError:
             # A writer may have made a newer version current and removed this one while we read it.

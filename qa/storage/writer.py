@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from qa.storage.names import (
     CATALOG,
     CURRENT,
     EXACT,
-    MULTILINGUAL,
     PARTS,
     SENTENCES,
     SPARSE,
@@ -31,6 +29,7 @@ from qa.storage.names import (
     vector_files,
 )
 from qa.types import Chunk, Region
+from qa.vectorparts import part_name
 from qa.vectors import ExactVectors, SentenceVectors, npy_bytes
 from qa.vectorsets import Built, DenseWriter, IndexChoice, SentenceWriter
 
@@ -98,15 +97,16 @@ class VersionWriter:
     def finish_dense(
         self, name: str, dense: DenseWriter, removed: Sequence[int], choice: IndexChoice, firsts: np.ndarray
     ) -> Built:
-        """Make and write the set's index, holding the vector of each distinct chunk text once, under its first
-        chunk's id (`firsts`, from `first_ids`); what is returned no longer holds it (1.5 KB a chunk, flat), so the
-        next set's index and the multilingual pass do not come on top of it."""
-        built = dense.finish(removed, choice, self.folder / vector_files(name)[1], write_file, firsts, self.moved)
-        self.write_vectors(built.index, name)
-        return replace(built, index=None)
+        """Make and write the set's index a part at a time, holding the vector of each distinct chunk text once,
+        under its first chunk's id (`firsts`, from `first_ids`)."""
+        first, exact = vector_files(name)
+        return dense.finish(
+            removed, choice, self.folder / exact, write_file, self.part_writer(first), firsts, self.moved
+        )
 
-    def write_multilingual(self, vectors: Any) -> None:
-        _write_index(self.folder / MULTILINGUAL, vectors)
+    def part_writer(self, first: str) -> Callable[[int, Any], None]:
+        """Writes part n of the vector set whose first file is `first` (qa.vectorparts)."""
+        return lambda number, index: _write_index(self.folder / part_name(first, number), index)
 
     def write_words(self, words: Sequence[str], vectors: np.ndarray) -> None:
         (self.folder / WORDS).mkdir(exist_ok=True)
