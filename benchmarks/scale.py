@@ -108,12 +108,11 @@ def build(factory: str, data: np.ndarray) -> tuple[Any, float, float, int]:
 
 def real_vectors(index_dir: Path, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The vectors of a qa index, `queries` of them held out (at random) as queries."""
-    import faiss
-
     from qa import storage
 
-    stored = faiss.read_index(str(storage.current_folder(index_dir) / storage.VECTORS))
-    _, data = vectors.contents(stored)
+    folder = storage.current_folder(index_dir)
+    assert folder is not None, f"no index at {index_dir}"
+    _, data = vectors.contents(storage.read_vectors(folder))
     held = np.random.default_rng(seed).permutation(len(data))
     return data[held[queries:]], data[held[:queries]]
 

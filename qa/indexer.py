@@ -266,7 +266,7 @@ def _multilingual(
     base = None if work.full or work.base is None or work.base_multilingual != name else work.base
     words = storage.read_words(base) if base is not None else None
     try:
-        multivectors.write(storage.read_multilingual(base) if base else None, version, _multilingual_progress(progress))
+        multivectors.write(storage.multilingual_parts(base), version, _multilingual_progress(progress))
         table = multivectors.vocabulary(Vocabulary(tuple(words[0]), words[1]) if words else None, version)
         version.write_words(table.words, table.vectors)
     except EncoderError as exc:

@@ -4,7 +4,7 @@ the base version's kept and the missing ones embedded."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from qa.encoders import use
 from qa.errors import EncoderError
 from qa.storage import MULTILINGUAL, VersionWriter
 from qa.translate import Vocabulary, corpus_words
-from qa.vectorparts import Parts, PartWriter
+from qa.vectorparts import PartWriter
 
 SLICE = 512  # chunks embedded at a time
 LEAD_WORDS = 48  # of a chunk, embedded: 31 of the 45 tuning questions answered with 32, 48 or 64 words (with the
@@ -43,37 +43,32 @@ def wanted(settings: Settings) -> Wanted:
     return Wanted(f"{use.NAME} {use.VERSION}")
 
 
-def write(base: Any | None, version: VersionWriter, progress: Callable[[int, int], None] | None = None) -> int:
+def write(base: Iterable[Any], version: VersionWriter, progress: Callable[[int, int], None] | None = None) -> int:
     """Write the vectors of each distinct chunk text of `version`, under its first chunk's id, a part at a time
-    (qa.vectorparts): the base version's where that chunk held them there, the others embedded now. Returns how
-    many there are."""
+    (qa.vectorparts): from the base version's parts, read one at a time, where that chunk held them there, the
+    others embedded now. Returns how many there are."""
     import faiss
 
     current = np.asarray(version.first_ids(), np.int64)
-    present = _ids(base)
-    kept, missing = current[np.isin(current, present)], current[~np.isin(current, present)]
     writer = PartWriter(
         len(current),
         lambda: faiss.index_factory(use.DIMENSION, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT),
         version.part_writer(MULTILINGUAL),
     )
-    writer.add(
-        (kept[n : n + SLICE], vectors.reconstruct(base, kept[n : n + SLICE])) for n in range(0, len(kept), SLICE)
-    )
+    present = [np.zeros(0, np.int64)]
+    for part in base:
+        held = faiss.vector_to_array(part.id_map).astype(np.int64)
+        kept = held[np.isin(held, current)]
+        writer.add(
+            (kept[n : n + SLICE], vectors.reconstruct(part, kept[n : n + SLICE])) for n in range(0, len(kept), SLICE)
+        )
+        present.append(held)
+        del part
+    missing = current[~np.isin(current, np.concatenate(present))]
     if len(missing):
         writer.add(_embedded(version, missing, progress))
     writer.close()
     return len(current)
-
-
-def _ids(index: Any | None) -> np.ndarray:
-    if index is None or index.ntotal == 0:
-        return np.zeros(0, np.int64)
-    if isinstance(index, Parts):
-        return index.ids()
-    import faiss
-
-    return faiss.vector_to_array(index.id_map).astype(np.int64)
 
 
 def _embedded(

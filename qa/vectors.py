@@ -166,50 +166,9 @@ def reconstruct(index: Any, ids: Sequence[int] | np.ndarray) -> np.ndarray:
     return index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
 
-def updated(
-    base: Any | None,
-    dimension: int,
-    factory: str,
-    removed: Sequence[int],
-    new_ids: Sequence[int],
-    new_vectors: np.ndarray,
-    exact: ExactVectors | None = None,
-) -> Any:
-    """The base index without `removed` and with the new vectors. Flat indexes are edited in place, and so is a
-    compressed one of the same factory (its quantizers stay trained); other compressed indexes are trained on
-    `exact`, the exact vectors of the new version."""
-    new_ids_arr = np.asarray(new_ids, dtype=np.int64)
-    if compressed(factory):
-        assert exact is not None, "a compressed index is built from the exact vectors"
-        if base is not None and _compressed_alike(base, factory):
-            if len(removed):
-                base.remove_ids(np.asarray(removed, dtype=np.int64))
-            if len(new_ids_arr):
-                base.add_with_ids(new_vectors.astype(np.float32), new_ids_arr)
-            return base
-        return build_index(dimension, factory, exact.ids, np.asarray(exact.rows, dtype=np.float32))
-    if base is not None and not hasattr(base, "id_map"):  # a compressed base, now under the threshold
-        assert exact is not None, "a compressed base is rebuilt from the exact vectors"
-        return build_index(dimension, factory, exact.ids, np.asarray(exact.rows, dtype=np.float32))
-    if base is not None and factory == "Flat" and _factory_of(base) == "Flat":
-        if len(removed):
-            base.remove_ids(np.asarray(removed, dtype=np.int64))
-        if len(new_ids_arr):
-            base.add_with_ids(new_vectors, new_ids_arr)
-        return base
-    if base is None:
-        ids, vectors = np.zeros(0, np.int64), np.zeros((0, dimension), np.float32)
-    else:
-        ids, vectors = contents(base)
-        keep = ~np.isin(ids, np.asarray(removed, dtype=np.int64))
-        ids, vectors = ids[keep], vectors[keep]
-    all_ids = np.concatenate([ids, new_ids_arr])
-    all_vectors = np.concatenate([vectors, new_vectors.reshape(-1, dimension)]).astype(np.float32)
-    return build_index(dimension, factory, all_ids, all_vectors)
-
-
 def editable(base: Any, factory: str) -> bool:
-    """Whether an update edits `base` in place for `factory` (as `updated` does) instead of building anew."""
+    """Whether an update edits `base` in place for `factory` instead of building anew: a flat index, or a
+    compressed one of the same factory (its quantizers stay trained)."""
     if hasattr(base, "parts"):
         return False
     if compressed(factory):

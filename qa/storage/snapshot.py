@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +45,12 @@ def read_vectors(folder: Path, search_params: str = "") -> Any:
     return index
 
 
-def read_multilingual(folder: Path) -> Any:
-    """The multilingual chunk vectors, or None in a version built without them."""
+def multilingual_parts(folder: Path | None) -> Iterator[Any]:
+    """The parts of the multilingual chunk vectors, each read when the one before is done with (none without)."""
     import faiss
 
-    parts = [faiss.read_index(str(path)) for path in files_of(folder, MULTILINGUAL)]
-    return joined(parts) if parts else None
+    for path in files_of(folder, MULTILINGUAL) if folder is not None else []:
+        yield faiss.read_index(str(path))
 
 
 def read_words(folder: Path) -> tuple[list[str], np.ndarray] | None:
