@@ -417,3 +417,32 @@ def test_the_cached_tokenizer_splits_as_the_parsed_one_and_a_damaged_copy_is_mad
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder would be")
     assert [usevocab.cached_tokenizer(model, digest, blocked).encode(t) for t in texts] == expected
+
+
+def test_bulk_forward_products_meet_few_shapes_whatever_the_texts_lengths(monkeypatch):
+    """oneDNN compiles a kernel per product shape; a build's passes must reuse a few, not bring new ones."""
+    import random
+
+    import numpy as np
+
+    from qa.encoders import usetorch
+    from qa.encoders.use import MultilingualEncoder
+
+    widths: list[int] = []
+    real = usetorch._padded
+
+    def recorded(rows):
+        out = real(rows)
+        widths.append(out.shape[0])
+        return out
+
+    monkeypatch.setattr(usetorch, "_padded", recorded)
+    rng = random.Random(0)
+    texts = [
+        " ".join(rng.choice(["apt", "paquet", "软件包", "mise", "à", "jour"]) for _ in range(rng.randint(1, 60)))
+        for _ in range(300)
+    ]
+    vectors = MultilingualEncoder(bulk=True).encode(texts)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert len(widths) > 30 and all(w % usetorch.ROWS == 0 for w in widths)
+    assert len(set(widths)) <= usetorch.TOKEN_BUDGET // usetorch.ROWS + 1

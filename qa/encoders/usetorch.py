@@ -15,6 +15,11 @@ import numpy as np
 
 TOKEN_BUDGET = 1024  # tokens per forward pass: large enough for the products, small enough for the cache
 FEATURES = 1280  # the token embedding (512) and the three n-gram branches (256 each)
+# The bfloat16 products' rows are padded to a multiple of this. oneDNN compiles and caches a kernel for each shape
+# it meets, and a pass's token count is a new shape almost every time: over a build the cache (held to 64 kernels,
+# qa.encoders.pytorch) grew the process by 150 MB in 7,000 texts and went on growing; padded, a pass has a few
+# shapes that every later pass reuses.
+ROWS = 128
 
 
 class BulkForward:
@@ -77,7 +82,7 @@ class BulkForward:
             flat = torch.from_numpy(np.fromiter(chain.from_iterable(group), dtype=np.int64, count=count))
             piece = flat % len(self.scale)
             embedded = self.table[flat].float() * self.scale[piece, None] + self.lo[piece, None]
-            x = (embedded.to(torch.bfloat16) @ self.proj[0]).float() + self.proj[1]
+            x = _product(embedded.to(torch.bfloat16), self.proj[0]).float() + self.proj[1]
             x = functional.layer_norm(x, (x.shape[1],), *self.norm_all, self.eps)
             window = torch.from_numpy(port.NumpyBackend._window_index(starts, lengths, count))
             features = torch.empty(count, FEATURES)
@@ -89,7 +94,7 @@ class BulkForward:
                 h = xs
                 for weight, bias in (self.first[i], self.second[i]):
                     grams = torch.cat([h.to(torch.bfloat16), zero])[column].view(count, n * 256)
-                    h = functional.relu((grams @ weight).float() + bias) + h
+                    h = functional.relu(_product(grams, weight).float() + bias) + h
                 features[:, 512 + i * 256 : 768 + i * 256] = h
             features = functional.layer_norm(features, (FEATURES,), *self.norm, self.eps)
             sentence = torch.from_numpy(np.repeat(np.arange(len(group)), lengths))
@@ -100,3 +105,17 @@ class BulkForward:
             y1 = functional.relu(mean @ p1 + functional.relu(mean @ d0) @ d1)
             z = torch.tanh(y1 @ p3 + functional.relu(y1 @ d2) @ d3)
             return functional.normalize(z, dim=1).numpy()
+
+
+def _product(rows: Any, weight: Any) -> Any:
+    """rows @ weight, computed on the rows padded (see ROWS)."""
+    return (_padded(rows) @ weight)[: rows.shape[0]]
+
+
+def _padded(rows: Any) -> Any:
+    """The rows and as many rows of zeros after them as make their count a multiple of ROWS."""
+    import torch
+
+    count = rows.shape[0]
+    extra = -count % ROWS
+    return torch.cat([rows, rows.new_zeros(extra, rows.shape[1])]) if extra else rows
