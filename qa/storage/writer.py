@@ -20,7 +20,6 @@ from qa.storage.manifest import Manifest, current_folder, point_to, verify_curre
 from qa.storage.names import (
     CATALOG,
     CURRENT,
-    EXACT,
     PARTS,
     SENTENCES,
     SPARSE,
@@ -75,9 +74,6 @@ class VersionWriter:
 
     def counts(self) -> tuple[int, int]:
         return self._catalog().counts()
-
-    def write_vectors(self, vectors: Any, name: str = "dense") -> None:
-        _write_index(self.folder / vector_files(name)[0], vectors)
 
     def postings(self, base: Sparse | None) -> PostingsWriter:
         """BM25 postings appended a slice at a time (`save_postings` merges them)."""
@@ -135,15 +131,6 @@ class VersionWriter:
 
     def texts_of(self, ids: Sequence[int]) -> list[str]:
         return self._catalog().texts_of(ids)
-
-    def write_sparse(self, sparse: Sparse) -> None:
-        sparse.save(self.folder / SPARSE, write_file)
-
-    def write_sentences(self, sentences: SentenceVectors) -> None:
-        sentences.save(self.folder / SENTENCES, write_file)
-
-    def write_exact(self, exact: ExactVectors) -> None:
-        exact.save(self.folder / EXACT, write_file)
 
     def commit(self, manifest: Manifest) -> Path:
         self._catalog().finish()
