@@ -406,10 +406,11 @@ def test_the_cached_tokenizer_splits_as_the_parsed_one_and_a_damaged_copy_is_mad
     parsed = UseTokenizer(str(model))
     expected = [parsed.encode(t) for t in texts]
     first = usevocab.cached_tokenizer(model, digest, tmp_path)
-    copy = next((tmp_path / "use").glob("*-tokenizer.parsed"))
+    copy = next((tmp_path / "use").glob("*-pieces.parsed"))
     whole = sha256_file(copy)
     cached = usevocab.cached_tokenizer(model, digest, tmp_path)
     assert [first.encode(t) for t in texts] == [cached.encode(t) for t in texts] == expected
+    assert cached._prefixes == parsed._prefixes and list(cached._scores) == list(parsed._scores)
     copy.write_bytes(copy.read_bytes().replace(b'"pieces": [', b'"pieces": ["x", ', 1))
     again = usevocab.cached_tokenizer(model, digest, tmp_path)
     assert sha256_file(copy) == whole, "the damaged copy is made again from the checked model"
