@@ -913,6 +913,51 @@ def test_disk_filling_up_at_any_step_of_a_build_fails_cleanly(settings_for, tmp_
         assert len(failures) >= 3 and successes >= 1, (failures, successes)
 
 
+def test_disk_filling_up_between_the_parts_of_a_vector_index_keeps_the_previous_index(
+    settings_for, tmp_path, monkeypatch
+):
+    """Indexes written in parts of 2 vectors: wherever the disk fills, after some parts or before any, the build
+    fails with one line and the previous version serves; with room enough the next build succeeds."""
+    from qa import IndexWriteError, build_index, vectorparts
+    from qa.storage import writer
+
+    monkeypatch.setattr(vectorparts, "PART", 2)
+    written: list[str] = []
+    real = writer._write_index
+
+    def counted(path, index):
+        real(path, index)
+        written.append(path.name)
+
+    monkeypatch.setattr(writer, "_write_index", counted)
+    with tmpfs(tmp_path / "disk", "4m") as disk:
+        settings = settings_for().with_(index=disk / "index")
+        set_state(settings.corpus, "A")
+        build_index(settings)
+        assert len(written) >= 4, "the test corpus must make several parts"
+        expected = {"A": observe(settings, questions=())}
+        state, parts_before_failing = "A", []
+        for free_kb in range(0, 2400, 80):
+            target = "B" if state == "A" else "A"
+            set_state(settings.corpus, target)
+            filler = fill(disk, leave=free_kb * 1024)
+            written.clear()
+            try:
+                build_index(settings)
+            except IndexWriteError as exc:
+                assert "\n" not in str(exc) and "the disk is full" in str(exc)
+                assert "previous index is still in use" in str(exc)
+                assert_previous_index_intact(settings, expected[state])
+                parts_before_failing.append(len(written))
+            else:
+                expected.setdefault(target, observe(settings, questions=()))
+                assert observe(settings, questions=()) == expected[target]
+                state = target
+            finally:
+                filler.unlink()
+        assert any(n >= 1 for n in parts_before_failing), parts_before_failing
+
+
 @pytest.mark.slow
 def test_disk_filling_up_in_the_middle_of_a_streamed_build_keeps_the_previous_index(settings_for, tmp_path):
     """A build in slices of a few chunks on a disk with less room each round than it needs: it fails with one
