@@ -65,8 +65,9 @@ def warm(index: Path, questions: list[str]) -> dict[str, float]:
             call(question)
             times.append((time.perf_counter() - started) * 1000)
         if name == "search":
-            figures["search p50 en"] = statistics.median(t for t, e in zip(times, english) if e)
-            figures["search p50 other"] = statistics.median(t for t, e in zip(times, english) if not e)
+            for group, wanted in (("en", True), ("other", False)):  # a corpus may give no question of a group
+                picked = [t for t, e in zip(times, english) if e == wanted]
+                figures[f"search p50 {group}"] = statistics.median(picked) if picked else float("nan")
         times.sort()
         figures[f"{name} p50"] = statistics.median(times)
         figures[f"{name} p95"] = times[int(0.95 * (len(times) - 1))]
