@@ -17,6 +17,7 @@ from qa.errors import QAError
 from qa.ingest import Embedded, Loaded
 from qa.sparse import terms
 from qa.storage.checkpoint import text_key
+from qa.storage.textkeys import KeySet
 from qa.types import BuildProgress
 from qa.vectorsets import Built, DenseWriter, IndexChoice
 
@@ -132,7 +133,7 @@ class Vectors:
     ) -> None:
         self.settings, self.base, self.checkpoint, self.model = settings, base, checkpoint, model
         self.known = _known(base, sources)
-        self.seen: set[bytes] = set()
+        self.seen = KeySet()  # the texts of the slices so far
         self.fresh: set[bytes] = set()  # keys of texts this build embedded elsewhere (a Ray job): not resumed
         self.embedded = self.resumed = self.duplicates = 0
         self.new = self.reused = 0  # chunks of the loaded files; of them, vectors kept from the base version
@@ -140,13 +141,14 @@ class Vectors:
     def __call__(self, texts: Sequence[str], report: Callable[[int], None] | None = None) -> dict[str, Embedded]:
         """`texts` are a slice's chunk texts in order; `report` hears how many chunks this build has embedded."""
         unique = {t: text_key(t) for t in texts}
-        self.duplicates += len(texts) - len(unique) + sum(1 for k in unique.values() if k in self.seen)
+        seen = dict(zip(unique, self.seen.holds(list(unique.values())).tolist()))
+        self.duplicates += len(texts) - len(unique) + sum(seen.values())
         found = self._from_base([t for t, k in unique.items() if k in self.known])
         self.new += len(texts)
         self.reused += sum(1 for t in texts if t in found)
         rest = [t for t in unique if t not in found]
         taken = self.checkpoint.take(rest)
-        self.resumed += sum(1 for t in taken if unique[t] not in self.seen and unique[t] not in self.fresh)
+        self.resumed += sum(1 for t in taken if not seen[t] and unique[t] not in self.fresh)
         found.update(taken)
         todo = [t for t in rest if t not in taken]
         if todo and self.model is None:
@@ -159,7 +161,7 @@ class Vectors:
             self.checkpoint.save(part, matrix, sentences)
             found.update((t, (v, s)) for t, v, s in zip(part, matrix, sentences))
         self.embedded += len(todo)
-        self.seen.update(unique.values())
+        self.seen.add(list(unique.values()))
         return found
 
     def _from_base(self, texts: list[str]) -> dict[str, Embedded]:

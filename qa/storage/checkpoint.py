@@ -21,6 +21,7 @@ import numpy as np
 
 from qa.storage.atomic import fsync_dir, write_file
 from qa.storage.names import CHECKPOINT
+from qa.storage.textkeys import NONE, KeyMap
 
 RECIPE = "recipe.json"
 PART = re.compile(r"part-([0-9]{6})-([0-9]+)-([0-9a-f]{64})\.npz")  # number, chunks, SHA-256 of the bytes
@@ -62,19 +63,19 @@ class Checkpoint:
             self.discard()
         self._parts = sorted(self.folder.glob("part-*.npz")) if kept == recipe else []
         self._number = 1 + max((int(m.group(1)) for p in self._parts if (m := PART.fullmatch(p.name))), default=0)
-        self._where: dict[bytes, Path] | None = None  # the part that holds each key, read once when first asked
+        self._paths = list(self._parts)  # every part this build has known, numbered for `_where`
+        self._where: KeyMap | None = None  # the part that holds each key, read once when first asked
 
     def take(self, texts: Iterable[str]) -> dict[str, Embedded]:
         """The kept vectors of those of `texts` an earlier build (or this one) embedded; only the parts that hold
         some are read, so a streamed build asks slice by slice. A damaged part is dropped."""
         wanted = {text_key(t): t for t in texts}
         found: dict[str, Embedded] = {}
-        where = self._locations() if wanted else {}
-        by_part: dict[Path, list[bytes]] = {}
-        for key in wanted:
-            if key in where:
-                by_part.setdefault(where[key], []).append(key)
-        for path in by_part:
+        if not wanted:
+            return found
+        numbers = self._locations().get(list(wanted))
+        for number in np.unique(numbers[numbers != NONE]).tolist():
+            path = self._paths[number]
             arrays = _read_part(path)
             if arrays is None:
                 self._drop(path)
@@ -87,22 +88,24 @@ class Checkpoint:
                     found[text] = (vector, sentences[end - count : end])
         return found
 
-    def _locations(self) -> dict[bytes, Path]:
+    def _locations(self) -> KeyMap:
+        """The part that holds each key, by its number in `_paths`; every part is read the first time."""
         if self._where is None:
-            self._where = {}
-            for path in list(self._parts):
-                arrays = _read_part(path)
+            self._where = KeyMap()
+            present = set(self._parts)
+            for number, path in enumerate(list(self._paths)):
+                arrays = _read_part(path) if path in present else None
                 if arrays is None:
                     self._drop(path)
                     continue
-                self._where.update((bytes(k), path) for k in arrays[0])
+                self._where.put(arrays[0], number)
         return self._where
 
     def _drop(self, path: Path) -> None:
         path.unlink(missing_ok=True)
         self._parts = [p for p in self._parts if p != path]
         if self._where is not None:
-            self._where = {k: p for k, p in self._where.items() if p != path}
+            self._where.drop(self._paths.index(path))
 
     def keys(self) -> set[bytes]:
         """The text keys of every chunk the checkpoint holds, to tell workers what need not be embedded."""
@@ -131,13 +134,14 @@ class Checkpoint:
         os.replace(scratch, self.folder / name)
         fsync_dir(self.folder)
         self._parts.append(self.folder / name)
+        self._paths.append(self.folder / name)
         self._number += 1
         if self._where is not None:
-            self._where.update((text_key(t), self.folder / name) for t in texts)
+            self._where.put([text_key(t) for t in texts], len(self._paths) - 1)
 
     def discard(self) -> None:
         discard_checkpoint(self.folder.parent)
-        self._parts = []
+        self._parts, self._paths = [], []
         self._where = None
 
 
