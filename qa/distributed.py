@@ -20,6 +20,7 @@ from qa.errors import QAError, first_line
 from qa.ingest import Embedded, Loaded, embed, load_file
 from qa.loaders import SourceFile
 from qa.storage.checkpoint import text_key
+from qa.storage.textkeys import KeySet
 from qa.types import Skipped
 
 INSTALL = "qa index --ray needs Ray: pip install -e '.[ray]' (make ray)"
@@ -131,7 +132,7 @@ def workers_for(settings: Settings, cluster: Cluster) -> int:
 def run(
     settings: Settings,
     files: list[SourceFile],
-    skip: set[bytes],
+    skip: KeySet,
     workers: int,
 ) -> Iterator[Result]:
     """Read, chunk and embed `files` on the cluster; yields each file's result as it arrives. Texts whose key is in
@@ -150,7 +151,7 @@ def run(
         max_restarts=RETRIES,
         max_task_retries=RETRIES,
     )
-    shared = ray.put(frozenset(skip))
+    shared = ray.put(skip)
     pool: list[Any] = [actor.remote(settings, [shared]) for _ in range(min(workers, len(files)))]
     todo = deque(sorted(range(len(files)), key=lambda i: -files[i].size))  # longest first: none left alone at the end
     free = [a for _ in range(IN_FLIGHT) for a in pool]
@@ -197,7 +198,7 @@ class Worker:
 
             torch.set_num_threads(cpus)
         self.settings = settings
-        self.skip: frozenset[bytes] = ray.get(skip[0])  # a reference in a list: fetched here, not by actor creation
+        self.skip: KeySet = ray.get(skip[0])  # a reference in a list: fetched here, not by actor creation
         self.splitter = make_splitter(load_tokenizer(model_path(settings)), settings)
         self.encoder = get_embedder(settings)
 
@@ -205,9 +206,9 @@ class Worker:
         """One file's bytes read, chunked, and the chunks not in `skip` embedded."""
         file = SourceFile(source, _no_path(source), size, mtime)
         loaded, notes = load_file(file, data, self.settings, self.splitter)
-        texts = (
-            list(dict.fromkeys(c.text for c in loaded.chunks if text_key(c.text) not in self.skip)) if loaded else []
-        )
+        chunks = [c.text for c in loaded.chunks] if loaded else []
+        held = self.skip.holds([text_key(t) for t in chunks])
+        texts = list(dict.fromkeys(t for t, known in zip(chunks, held.tolist()) if not known))
         if not texts:
             return Result(index, loaded, notes, {})
         matrix, sentences = embed(self.encoder, texts, self.settings.batch_size)

@@ -21,6 +21,7 @@ from qa.errors import CorpusError, EncoderError
 from qa.files import sha256_file
 from qa.fingerprint import model_fingerprint
 from qa.loaders import SourceFile, scan
+from qa.storage.textkeys import KeySet
 from qa.translate import Vocabulary
 from qa.types import BuildProgress, BuildReport, Skipped
 from qa.vectorsets import IndexChoice
@@ -312,7 +313,8 @@ def _build_on_ray(
         done: set[str] = set()
         skipped: list[Skipped] = []
         notes: list[str] = []
-        skip = set(found.known) | checkpoint.keys()
+        skip = checkpoint.keys()
+        skip.add(list(found.known))
         for part in _slices_of(map(tally, distributed.run(settings, to_load, skip, workers)), settings):
             skipped += [note for result in part for note in result.notes]
             loaded = [r.loaded for r in part if r.loaded is not None]
@@ -358,15 +360,17 @@ class _RayTally:
 
     def __init__(self, progress: Progress | None, files: int, checkpoint: storage.Checkpoint) -> None:
         self.progress, self.files, self.checkpoint = progress, files, checkpoint
-        self.keys: set[bytes] = set()  # of the texts the job embedded
+        self.keys = KeySet()  # of the texts the job embedded
         self.done = 0
 
     def __call__(self, result: distributed.Result) -> distributed.Result:
-        fresh = {t: e for t, e in result.embedded.items() if storage.text_key(t) not in self.keys}
-        if fresh:
-            texts = list(fresh)
-            self.checkpoint.save(texts, np.stack([fresh[t][0] for t in texts]), [fresh[t][1] for t in texts])
-            self.keys.update(storage.text_key(t) for t in texts)
+        keys = {t: storage.text_key(t) for t in result.embedded}
+        held = self.keys.holds(list(keys.values())).tolist()
+        texts = [t for t, known in zip(keys, held) if not known]
+        if texts:
+            embedded = result.embedded
+            self.checkpoint.save(texts, np.stack([embedded[t][0] for t in texts]), [embedded[t][1] for t in texts])
+            self.keys.add([keys[t] for t in texts])
         self.done += 1
         if self.progress is not None:
             self.progress(BuildProgress("ray", self.done, self.files, chunks_done=len(self.keys)))

@@ -134,21 +134,23 @@ class Vectors:
         self.settings, self.base, self.checkpoint, self.model = settings, base, checkpoint, model
         self.known = _known(base, sources)
         self.seen = KeySet()  # the texts of the slices so far
-        self.fresh: set[bytes] = set()  # keys of texts this build embedded elsewhere (a Ray job): not resumed
+        self.fresh = KeySet()  # of the texts this build embedded elsewhere (a Ray job): not resumed
         self.embedded = self.resumed = self.duplicates = 0
         self.new = self.reused = 0  # chunks of the loaded files; of them, vectors kept from the base version
 
     def __call__(self, texts: Sequence[str], report: Callable[[int], None] | None = None) -> dict[str, Embedded]:
         """`texts` are a slice's chunk texts in order; `report` hears how many chunks this build has embedded."""
         unique = {t: text_key(t) for t in texts}
-        seen = dict(zip(unique, self.seen.holds(list(unique.values())).tolist()))
+        keys = list(unique.values())
+        seen = dict(zip(unique, self.seen.holds(keys).tolist()))
+        fresh = dict(zip(unique, self.fresh.holds(keys).tolist()))
         self.duplicates += len(texts) - len(unique) + sum(seen.values())
         found = self._from_base([t for t, k in unique.items() if k in self.known])
         self.new += len(texts)
         self.reused += sum(1 for t in texts if t in found)
         rest = [t for t in unique if t not in found]
         taken = self.checkpoint.take(rest)
-        self.resumed += sum(1 for t in taken if not seen[t] and unique[t] not in self.fresh)
+        self.resumed += sum(1 for t in taken if not seen[t] and not fresh[t])
         found.update(taken)
         todo = [t for t in rest if t not in taken]
         if todo and self.model is None:
@@ -161,7 +163,7 @@ class Vectors:
             self.checkpoint.save(part, matrix, sentences)
             found.update((t, (v, s)) for t, v, s in zip(part, matrix, sentences))
         self.embedded += len(todo)
-        self.seen.add(list(unique.values()))
+        self.seen.add(keys)
         return found
 
     def _from_base(self, texts: list[str]) -> dict[str, Embedded]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import sys
+import tracemalloc
 
 import numpy as np
 
@@ -43,14 +43,37 @@ def test_key_map_gives_the_last_value_put_and_none_for_a_missing_key():
     assert len(where) == 2
 
 
-def test_a_quarter_million_keys_take_a_few_megabytes():
+def test_a_quarter_million_keys_take_a_fraction_of_a_python_set_and_dict():
     many = [hashlib.sha256(n.to_bytes(4, "little")).digest() for n in range(250_000)]
-    held, where = KeySet(), KeyMap()
-    for first in range(0, len(many), 1024):
-        held.add(many[first : first + 1024])
-        where.put(many[first : first + 1024], first // 1024)
-    size = held._sorted.nbytes + where._keys.nbytes + where._values.nbytes
-    as_python = sys.getsizeof(set(many)) + sum(sys.getsizeof(k) for k in many)
-    assert size <= 5 * 2**20 < as_python
+    slices = [many[first : first + 1024] for first in range(0, len(many), 1024)]
+
+    def traced(fill) -> tuple[int, object]:
+        tracemalloc.start()
+        try:
+            kept = fill()
+            return tracemalloc.get_traced_memory()[0], kept
+        finally:
+            tracemalloc.stop()
+
+    def compact() -> tuple[KeySet, KeyMap]:
+        held, where = KeySet(), KeyMap()
+        for number, part in enumerate(slices):
+            held.add(part)
+            where.put(part, number)
+        return held, where
+
+    def python() -> tuple[set[bytes], dict[bytes, int]]:
+        held: set[bytes] = set()
+        where: dict[bytes, int] = {}
+        for number, part in enumerate(slices):
+            copies = [bytes(bytearray(k)) for k in part]  # a build's keys are made anew from each slice's texts
+            held.update(copies)
+            where.update(dict.fromkeys(copies, number))
+        return held, where
+
+    small, (held, where) = traced(compact)
+    large, _ = traced(python)
+    assert len(held) == len(where) == len(many)
+    assert small < 12 * 2**20 and small * 4 < large
     assert where.get(many[5000:5001]).tolist() == [5000 // 1024]
     assert held.holds(many[-3:]).all()

@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.storage.atomic import fsync_dir, write_file
 from qa.storage.names import CHECKPOINT
-from qa.storage.textkeys import NONE, KeyMap
+from qa.storage.textkeys import NONE, KeyMap, KeySet
 
 RECIPE = "recipe.json"
 PART = re.compile(r"part-([0-9]{6})-([0-9]+)-([0-9a-f]{64})\.npz")  # number, chunks, SHA-256 of the bytes
@@ -107,9 +107,13 @@ class Checkpoint:
         if self._where is not None:
             self._where.drop(self._paths.index(path))
 
-    def keys(self) -> set[bytes]:
+    def keys(self) -> KeySet:
         """The text keys of every chunk the checkpoint holds, to tell workers what need not be embedded."""
-        return {bytes(k) for path in self._parts if (arrays := _read_part(path)) is not None for k in arrays[0]}
+        held = KeySet()
+        for path in self._parts:
+            if (arrays := _read_part(path)) is not None:
+                held.add(arrays[0])
+        return held
 
     def save(self, texts: Sequence[str], matrix: np.ndarray, sentences: Sequence[np.ndarray]) -> None:
         """Keep one slice of embedded chunks: their vectors and each one's sentence vectors."""

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 NONE = -1  # a KeyMap's value for a key it does not hold
+MERGE = 4096  # keys added apart, in a Python set or dict, before they join the sorted array (and at most 1/8 of it)
 
 
 def prefixes(keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
@@ -25,20 +26,29 @@ def prefixes(keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
 
 
 class KeySet:
-    """Text keys, added a slice at a time."""
+    """Text keys, added a slice (or a file) at a time."""
 
     def __init__(self) -> None:
         self._sorted = np.zeros(0, np.uint64)
+        self._recent: set[int] = set()  # added since the last merge, none of them in _sorted
 
     def __len__(self) -> int:
-        return len(self._sorted)
+        return len(self._sorted) + len(self._recent)
 
     def add(self, keys: Sequence[bytes] | np.ndarray) -> None:
-        self._sorted = np.union1d(self._sorted, prefixes(keys))
+        new = prefixes(keys)
+        self._recent.update(new[~_find(self._sorted, new)[1]].tolist())
+        if len(self._recent) > max(MERGE, len(self._sorted) // 8):
+            self._sorted = np.union1d(self._sorted, np.fromiter(self._recent, np.uint64, len(self._recent)))
+            self._recent.clear()
 
     def holds(self, keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
         """Whether each of `keys` is held (booleans, in order)."""
-        return np.isin(prefixes(keys), self._sorted)
+        wanted = prefixes(keys)
+        there = _find(self._sorted, wanted)[1]
+        if self._recent:
+            there |= np.fromiter((k in self._recent for k in wanted.tolist()), bool, len(wanted))
+        return there
 
 
 class KeyMap:
@@ -47,27 +57,45 @@ class KeyMap:
     def __init__(self) -> None:
         self._keys = np.zeros(0, np.uint64)
         self._values = np.zeros(0, np.int32)
+        self._recent: dict[int, int] = {}  # put since the last merge, none of them in _keys
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._keys) + len(self._recent)
 
     def put(self, keys: Sequence[bytes] | np.ndarray, value: int) -> None:
         new = prefixes(keys)
-        kept = ~np.isin(self._keys, new)
-        merged = np.concatenate([self._keys[kept], np.unique(new)])
-        order = np.argsort(merged, kind="stable")
-        values = np.concatenate([self._values[kept], np.full(len(merged) - int(kept.sum()), value, np.int32)])
-        self._keys, self._values = merged[order], values[order]
+        at, there = _find(self._keys, new)
+        self._values[at[there]] = value
+        self._recent.update(dict.fromkeys(new[~there].tolist(), value))
+        if len(self._recent) > max(MERGE, len(self._keys) // 8):
+            count = len(self._recent)
+            keys_now = np.concatenate([self._keys, np.fromiter(self._recent, np.uint64, count)])
+            values = np.concatenate([self._values, np.fromiter(self._recent.values(), np.int32, count)])
+            order = np.argsort(keys_now, kind="stable")
+            self._keys, self._values = keys_now[order], values[order]
+            self._recent.clear()
 
     def get(self, keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
         """The value of each of `keys`, NONE for one not held (int32, in order)."""
         wanted = prefixes(keys)
-        if not len(self._keys):
-            return np.full(len(wanted), NONE, np.int32)
-        at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
-        return np.where(self._keys[at] == wanted, self._values[at], NONE).astype(np.int32)
+        at, there = _find(self._keys, wanted)
+        found = np.full(len(wanted), NONE, np.int32)
+        found[there] = self._values[at[there]]
+        if self._recent:
+            for n, key in enumerate(wanted.tolist()):
+                found[n] = self._recent.get(key, found[n])
+        return found
 
     def drop(self, value: int) -> None:
         """Forget every key that has `value`."""
         kept = self._values != value
         self._keys, self._values = self._keys[kept], self._values[kept]
+        self._recent = {k: v for k, v in self._recent.items() if v != value}
+
+
+def _find(held: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `wanted` is or would go in the sorted `held`, and whether it is there."""
+    if not len(held):
+        return np.zeros(len(wanted), np.intp), np.zeros(len(wanted), bool)
+    at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
+    return at, held[at] == wanted
