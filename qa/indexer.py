@@ -172,11 +172,6 @@ class Base:
         """The exact vectors of base chunks: the stored copy beside a compressed index, else the index's own."""
         return self.exact.get(chunk_ids) if self.exact is not None else vectors.reconstruct(self.vectors, chunk_ids)
 
-    def all_exact(self) -> vectors.ExactVectors:
-        if self.exact is not None:
-            return self.exact
-        return vectors.ExactVectors.of(*vectors.contents(self.vectors))
-
 
 def _build(
     settings: Settings, work: Plan, to_load: list[SourceFile], model: Any, progress: Progress | None, started: float
@@ -392,7 +387,7 @@ def _recipe(settings: Settings) -> storage.Recipe:
 def _open_base(folder: Path | None) -> Base | None:
     if folder is None:
         return None
-    return Base(folder, storage.read_vectors(folder), storage.read_sentences(folder), storage.read_exact(folder))
+    return Base(folder, storage.base_vectors(folder), storage.read_sentences(folder), storage.read_exact(folder))
 
 
 class _Background:

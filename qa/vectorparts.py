@@ -106,6 +106,53 @@ class Parts:
             faiss.ParameterSpace().set_index_parameters(part, params)  # type: ignore[arg-type]  # "nprobe=8"
 
 
+class PartFiles:
+    """The parts of a base version's vector set, read from their files one at a time as an update needs them: an
+    update reads a part's vectors, then the next part's, and never holds the whole set (0.8 KB a chunk in float16
+    at 250k chunks). Each part's ids are read once and kept (8 bytes a vector)."""
+
+    def __init__(self, paths: list[Path], read: Callable[[Path], Any]) -> None:
+        self.paths, self.read = paths, read
+        self._held: tuple[int, Any] | None = None
+        self.reads = 0
+        self._ids = [self._ids_of(number) for number in range(len(paths))]
+        self.d = int(self._part(0).d)
+
+    @property
+    def ntotal(self) -> int:
+        return sum(len(ids) for ids in self._ids)
+
+    def ids(self) -> np.ndarray:
+        return np.concatenate(self._ids)
+
+    def reconstruct(self, ids: np.ndarray, one: Callable[[Any, np.ndarray], np.ndarray]) -> np.ndarray:
+        """The vectors of `ids`, each read by `one` from the part that holds it; the parts in order, each read at
+        most once (the one read last is kept for the next call)."""
+        rows = np.zeros((len(ids), self.d), np.float32)
+        placed = np.zeros(len(ids), bool)
+        order = sorted(range(len(self.paths)), key=lambda n: n != (self._held[0] if self._held else -1))
+        for number in order:
+            inside = np.isin(ids, self._ids[number]) & ~placed
+            if inside.any():
+                rows[inside] = one(self._part(number), ids[inside])
+                placed |= inside
+        if not placed.all():
+            raise KeyError(f"chunk {int(ids[~placed][0])} has no vector")
+        return rows
+
+    def _part(self, number: int) -> Any:
+        if self._held is None or self._held[0] != number:
+            self._held = None  # the part held before goes before the next is read
+            self._held = (number, self.read(self.paths[number]))
+            self.reads += 1
+        return self._held[1]
+
+    def _ids_of(self, number: int) -> np.ndarray:
+        import faiss
+
+        return faiss.vector_to_array(self._part(number).id_map).astype(np.int64)
+
+
 class PartWriter:
     """Vectors added a block at a time into parts of `share(total)` vectors, each written by `write(number,
     index)` as it fills; `empty()` makes a part's index (trained where its factory needs it)."""

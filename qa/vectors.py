@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from qa.vectorparts import PartFiles, Parts
+
 # IVF lists searched per query: a third of them, at least 16. On 1M synthetic vectors calibrated on the
 # PEP index's real ones (benchmarks/scale.py), an eighth kept recall@10 at 0.907 and a quarter at 0.952;
 # on the PEP index's own vectors an eighth already gave 0.986.
@@ -140,7 +142,7 @@ def contents(index: Any) -> tuple[np.ndarray, np.ndarray]:
     """All (ids, vectors) stored in an IDMap2 index, or in each of its parts (qa.vectorparts.Parts)."""
     import faiss
 
-    if hasattr(index, "parts"):
+    if isinstance(index, Parts):
         held = [contents(part) for part in index.parts]
         return np.concatenate([i for i, _ in held]), np.concatenate([v for _, v in held])
 
@@ -158,7 +160,7 @@ def reconstruct(index: Any, ids: Sequence[int] | np.ndarray) -> np.ndarray:
 
     if not len(ids):
         return np.zeros((0, index.d), dtype=np.float32)
-    if hasattr(index, "parts"):
+    if isinstance(index, (Parts, PartFiles)):
         return index.reconstruct(np.asarray(ids, dtype=np.int64), reconstruct)
     inner = faiss.downcast_index(index.index)
     if isinstance(inner, faiss.IndexIVF):
@@ -169,7 +171,7 @@ def reconstruct(index: Any, ids: Sequence[int] | np.ndarray) -> np.ndarray:
 def editable(base: Any, factory: str) -> bool:
     """Whether an update edits `base` in place for `factory` instead of building anew: a flat index, or a
     compressed one of the same factory (its quantizers stay trained)."""
-    if hasattr(base, "parts"):
+    if isinstance(base, (Parts, PartFiles)):
         return False
     if compressed(factory):
         return _compressed_alike(base, factory)

@@ -145,6 +145,44 @@ def test_an_update_of_an_index_in_parts_is_a_build_of_the_new_corpus(settings_fo
     assert _found(updated, questions) == _found(fresh, questions)
 
 
+def test_an_update_reads_the_base_parts_one_at_a_time(settings_for, tmp_path, monkeypatch):
+    import weakref
+
+    from qa.storage import snapshot
+
+    monkeypatch.setattr(vectorparts, "PART", 16)
+    corpus = _corpus(tmp_path / "corpus", 3)
+    settings = settings_for(corpus, **FORCED)
+    build_index(settings)
+    base = storage.current_folder(settings.index)
+    assert base is not None and len(vectorparts.files_of(base, storage.VECTORS)) >= 3
+    alive: list[weakref.ref] = []
+    most = [0]
+
+    class Watched(vectorparts.PartFiles):
+        def __init__(self, paths, read):
+            def watched(path):
+                most[0] = max(most[0], sum(1 for r in alive if r() is not None) + 1)
+                part = read(path)
+                alive.append(weakref.ref(part))
+                return part
+
+            super().__init__(paths, watched)
+            opened.append(self)
+
+    opened: list[Watched] = []
+    monkeypatch.setattr(snapshot, "PartFiles", Watched)
+    write(corpus, "notes.md", "# Otters\n\nSea otters hold hands while they sleep so that they do not drift apart.\n")
+    sorted(corpus.glob("*.rst"))[0].unlink()
+    build_index(settings)
+    assert len(opened) == 1 and most[0] == 1  # never a second part in memory beside the one being read
+    parts = len(opened[0].paths)
+    assert opened[0].reads <= 2 * parts + 1  # ids, then each part's vectors once for the new parts
+    fresh = settings.with_(index=tmp_path / "fresh")
+    build_index(fresh)
+    assert_same_index(settings.index, fresh.index)
+
+
 def test_a_missing_or_damaged_part_is_refused_with_the_rebuild_advice(settings_for, tmp_path, monkeypatch):
     monkeypatch.setattr(vectorparts, "PART", 16)
     settings = settings_for(_corpus(tmp_path / "corpus", 2), **FORCED)

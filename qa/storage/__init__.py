@@ -39,6 +39,7 @@ from qa.storage.names import (
 )
 from qa.storage.snapshot import (
     Snapshot,
+    base_vectors,
     catalog_of,
     multilingual_parts,
     open_snapshot,
@@ -69,6 +70,7 @@ __all__ = [
     "Recipe",
     "Snapshot",
     "VersionWriter",
+    "base_vectors",
     "build_lock",
     "catalog_of",
     "check_compatible",

@@ -18,7 +18,7 @@ from qa.storage.catalog import Catalog, DocumentRow, DocumentStats, Homes
 from qa.storage.manifest import Manifest, check_compatible, read_manifest, read_pointer, verify
 from qa.storage.names import CATALOG, EXACT, MULTILINGUAL, REBUILD, SENTENCES, SPARSE, VECTORS, WORDS
 from qa.types import Chunk, Region
-from qa.vectorparts import files_of, joined, numbered
+from qa.vectorparts import PartFiles, files_of, joined, numbered
 from qa.vectors import ExactVectors, SentenceVectors, candidates, one_search_thread
 
 OPEN_ATTEMPTS = 3
@@ -43,6 +43,17 @@ def read_vectors(folder: Path, search_params: str = "") -> Any:
         for part in parts:
             faiss.ParameterSpace().set_index_parameters(part, search_params)  # type: ignore[arg-type]  # the stub says int; FAISS takes "nprobe=8"
     return index
+
+
+def base_vectors(folder: Path) -> Any:
+    """The English vector set of the version an update starts from: its index when it is one file, else its parts
+    read one at a time as the update needs them (qa.vectorparts.PartFiles)."""
+    import faiss
+
+    paths = files_of(folder, VECTORS)
+    if len(paths) < 2:
+        return read_vectors(folder)
+    return PartFiles(paths, lambda path: faiss.read_index(str(path)))
 
 
 def multilingual_parts(folder: Path | None) -> Iterator[Any]:
