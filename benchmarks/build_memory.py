@@ -104,6 +104,7 @@ def measure(
     (small / "note.txt").parent.mkdir(parents=True, exist_ok=True)
     (small / "note.txt").write_text("Sea otters hold hands while they sleep.\n", encoding="utf-8")
     floors = {name: build(code, small, work / f"small-{name}", env)[2] for name, code in codes.items()}
+    log("a one-file build peaks at " + ", ".join(f"{floors[name] / 2**30:.3f} GB ({name})" for name in codes))
     runs = []
     for size in sizes:
         corpus = work / f"corpus-{size}"
@@ -114,7 +115,7 @@ def measure(
             index = work / f"index-{size}-{name}"
             seconds, cpu, peak, line = build(code, corpus, index, env)
             runs.append(Run(name, chunks_of(line), files, seconds, cpu, peak, floors[name]))
-            log(f"{name} {size}: {line}; peak {peak / 2**30:.2f} GB")
+            log(f"{name} {size}: {line}; peak {peak / 2**30:.3f} GB, {(peak - floors[name]) / 2**30:.3f} GB above one file")
             shutil.rmtree(index, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
     return runs
