@@ -115,7 +115,9 @@ def measure(
             index = work / f"index-{size}-{name}"
             seconds, cpu, peak, line = build(code, corpus, index, env)
             runs.append(Run(name, chunks_of(line), files, seconds, cpu, peak, floors[name]))
-            log(f"{name} {size}: {line}; peak {peak / 2**30:.3f} GB, {(peak - floors[name]) / 2**30:.3f} GB above one file")
+            log(
+                f"{name} {size}: {line}; peak {peak / 2**30:.3f} GB, {(peak - floors[name]) / 2**30:.3f} GB above one file"
+            )
             shutil.rmtree(index, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
     return runs

@@ -9,9 +9,7 @@ from qa.vectors import RowFile
 from qa.vectorsets import DenseWriter
 
 
-def test_the_training_sample_is_the_chosen_rows_of_base_then_new_vectors_filled_block_by_block(
-    tmp_path, monkeypatch
-):
+def test_the_training_sample_is_the_chosen_rows_of_base_then_new_vectors_filled_block_by_block(tmp_path, monkeypatch):
     import faiss
 
     monkeypatch.setattr(vectorsets, "BLOCK", 7)
