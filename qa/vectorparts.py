@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,16 +89,8 @@ class Parts:
         """The vectors of `ids`, each read by `one` from the part that holds it."""
         import faiss
 
-        rows = np.zeros((len(ids), self.d), np.float32)
-        placed = np.zeros(len(ids), bool)
-        for part in self.parts:
-            inside = np.isin(ids, faiss.vector_to_array(part.id_map)) & ~placed
-            if inside.any():
-                rows[inside] = one(part, ids[inside])
-                placed |= inside
-        if not placed.all():
-            raise KeyError(f"chunk {int(ids[~placed][0])} has no vector")
-        return rows
+        held = ((faiss.vector_to_array(p.id_map), lambda p=p: p) for p in self.parts)
+        return _gathered(ids, self.d, held, one)
 
     def set_parameters(self, params: str) -> None:
         import faiss
@@ -128,17 +121,8 @@ class PartFiles:
     def reconstruct(self, ids: np.ndarray, one: Callable[[Any, np.ndarray], np.ndarray]) -> np.ndarray:
         """The vectors of `ids`, each read by `one` from the part that holds it; the parts in order, each read at
         most once (the one read last is kept for the next call)."""
-        rows = np.zeros((len(ids), self.d), np.float32)
-        placed = np.zeros(len(ids), bool)
         order = sorted(range(len(self.paths)), key=lambda n: n != (self._held[0] if self._held else -1))
-        for number in order:
-            inside = np.isin(ids, self._ids[number]) & ~placed
-            if inside.any():
-                rows[inside] = one(self._part(number), ids[inside])
-                placed |= inside
-        if not placed.all():
-            raise KeyError(f"chunk {int(ids[~placed][0])} has no vector")
-        return rows
+        return _gathered(ids, self.d, ((self._ids[n], partial(self._part, n)) for n in order), one)
 
     def _part(self, number: int) -> Any:
         if self._held is None or self._held[0] != number:
@@ -151,6 +135,29 @@ class PartFiles:
         import faiss
 
         return faiss.vector_to_array(self._part(number).id_map).astype(np.int64)
+
+
+IN_PARTS = (Parts, PartFiles)  # a vector set read as its parts, not as one FAISS index
+
+
+def _gathered(
+    ids: np.ndarray,
+    dimension: int,
+    parts: Iterable[tuple[np.ndarray, Callable[[], Any]]],
+    one: Callable[[Any, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """The vectors of `ids` from `parts`, each (its ids, a getter of its index): a part is got only when it holds
+    some of them, and `one` reads them from it."""
+    rows = np.zeros((len(ids), dimension), np.float32)
+    placed = np.zeros(len(ids), bool)
+    for held, part in parts:
+        inside = np.isin(ids, held) & ~placed
+        if inside.any():
+            rows[inside] = one(part(), ids[inside])
+            placed |= inside
+    if not placed.all():
+        raise KeyError(f"chunk {int(ids[~placed][0])} has no vector")
+    return rows
 
 
 class PartWriter:

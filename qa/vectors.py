@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.vectorparts import PartFiles, Parts
+from qa.vectorparts import IN_PARTS, Parts
 
 # IVF lists searched per query: a third of them, at least 16. On 1M synthetic vectors calibrated on the
 # PEP index's real ones (benchmarks/scale.py), an eighth kept recall@10 at 0.907 and a quarter at 0.952;
@@ -160,7 +160,7 @@ def reconstruct(index: Any, ids: Sequence[int] | np.ndarray) -> np.ndarray:
 
     if not len(ids):
         return np.zeros((0, index.d), dtype=np.float32)
-    if isinstance(index, (Parts, PartFiles)):
+    if isinstance(index, IN_PARTS):
         return index.reconstruct(np.asarray(ids, dtype=np.int64), reconstruct)
     inner = faiss.downcast_index(index.index)
     if isinstance(inner, faiss.IndexIVF):
@@ -171,7 +171,7 @@ def reconstruct(index: Any, ids: Sequence[int] | np.ndarray) -> np.ndarray:
 def editable(base: Any, factory: str) -> bool:
     """Whether an update edits `base` in place for `factory` instead of building anew: a flat index, or a
     compressed one of the same factory (its quantizers stay trained)."""
-    if isinstance(base, (Parts, PartFiles)):
+    if isinstance(base, IN_PARTS):
         return False
     if compressed(factory):
         return _compressed_alike(base, factory)

@@ -248,7 +248,7 @@ class DenseWriter:
             return np.zeros(0, np.int64)
         if self.base_exact is not None:
             return np.asarray(self.base_exact.ids, np.int64)
-        if isinstance(self.base, (vectorparts.Parts, vectorparts.PartFiles)):
+        if isinstance(self.base, vectorparts.IN_PARTS):
             return self.base.ids()
         import faiss
 

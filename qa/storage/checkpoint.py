@@ -92,9 +92,8 @@ class Checkpoint:
         """The part that holds each key, by its number in `_paths`; every part is read the first time."""
         if self._where is None:
             self._where = KeyMap()
-            present = set(self._parts)
             for number, path in enumerate(list(self._paths)):
-                arrays = _read_part(path) if path in present else None
+                arrays = _read_part(path)
                 if arrays is None:
                     self._drop(path)
                     continue

@@ -3,7 +3,8 @@
 What a build remembers of every chunk it has met (the texts it has seen, the checkpoint part that holds each
 one's vectors) is about 8 bytes a chunk here, where Python's bytes in a set or dict took about 120: 30 MB
 at 250k chunks. A prefix is not the whole key: a map's answer says where to look, and the looking compares whole
-keys; a set's answers are counted (two of a million texts share a prefix with odds of about 1 in 40 million).
+keys. A set's answer is trusted: it counts duplicates and resumed chunks, and tells Ray's workers what not to
+embed (two of a million texts share a prefix with odds of about 1 in 40 million).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 NONE = -1  # a KeyMap's value for a key it does not hold
-MERGE = 4096  # keys added apart, in a Python set or dict, before they join the sorted array (and at most 1/8 of it)
+MERGE = 4096  # keys added apart, in a Python dict, before they join the sorted array (and at most 1/8 of it)
 
 
 def prefixes(keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
@@ -23,32 +24,6 @@ def prefixes(keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
     if isinstance(keys, np.ndarray):
         return np.ascontiguousarray(keys[:, :8], np.uint8).view("<u8").ravel().astype(np.uint64)
     return np.frombuffer(b"".join(k[:8] for k in keys), "<u8").astype(np.uint64)
-
-
-class KeySet:
-    """Text keys, added a slice (or a file) at a time."""
-
-    def __init__(self) -> None:
-        self._sorted = np.zeros(0, np.uint64)
-        self._recent: set[int] = set()  # added since the last merge, none of them in _sorted
-
-    def __len__(self) -> int:
-        return len(self._sorted) + len(self._recent)
-
-    def add(self, keys: Sequence[bytes] | np.ndarray) -> None:
-        new = prefixes(keys)
-        self._recent.update(new[~_find(self._sorted, new)[1]].tolist())
-        if len(self._recent) > max(MERGE, len(self._sorted) // 8):
-            self._sorted = np.union1d(self._sorted, np.fromiter(self._recent, np.uint64, len(self._recent)))
-            self._recent.clear()
-
-    def holds(self, keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
-        """Whether each of `keys` is held (booleans, in order)."""
-        wanted = prefixes(keys)
-        there = _find(self._sorted, wanted)[1]
-        if self._recent:
-            there |= np.fromiter((k in self._recent for k in wanted.tolist()), bool, len(wanted))
-        return there
 
 
 class KeyMap:
@@ -99,3 +74,20 @@ def _find(held: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         return np.zeros(len(wanted), np.intp), np.zeros(len(wanted), bool)
     at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
     return at, held[at] == wanted
+
+
+class KeySet:
+    """Text keys, added a slice (or a file) at a time: a KeyMap whose values are not asked."""
+
+    def __init__(self) -> None:
+        self._map = KeyMap()
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def add(self, keys: Sequence[bytes] | np.ndarray) -> None:
+        self._map.put(keys, 0)
+
+    def holds(self, keys: Sequence[bytes] | np.ndarray) -> np.ndarray:
+        """Whether each of `keys` is held (booleans, in order)."""
+        return self._map.get(keys) != NONE
