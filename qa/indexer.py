@@ -260,7 +260,7 @@ def _multilingual(
     if not name:
         return ""
     base = None if work.full or work.base is None or work.base_multilingual != name else work.base
-    words = storage.read_words(base) if base is not None else None
+    words = storage.read_words(base, np.float16) if base is not None else None
     try:
         multivectors.write(storage.multilingual_parts(base), version, _multilingual_progress(progress))
         table = multivectors.vocabulary(Vocabulary(tuple(words[0]), words[1]) if words else None, version)

@@ -22,6 +22,8 @@ SLICE = 512  # chunks embedded at a time
 LEAD_WORDS = 48  # of a chunk, embedded: 31 of the 45 tuning questions answered with 32, 48 or 64 words (with the
 # dictionaries, qa.glossary, 39 facts in the top five for each); fewer words, a cheaper build
 LEAD_CHARS = 700
+WORD_BATCH = 1024  # corpus words embedded in one forward pass
+WORDS_AT_ONCE = 4 * WORD_BATCH  # and held as float32 at once
 
 
 @dataclass(frozen=True)
@@ -90,15 +92,23 @@ def _embedded(
 
 
 def vocabulary(base: Vocabulary | None, version: VersionWriter) -> Vocabulary:
-    """The words of every chunk of `version` with their vectors: the base version's, and the new ones embedded."""
+    """The words of every chunk of `version` with their vectors: the base version's, and the new ones embedded a
+    block at a time into the one float16 table (30,000 words are 31 MB in it; their float32 vectors, a dict of
+    them and the stacked copy held 120 MB more at once)."""
     ids = version.chunk_ids()
     words = corpus_words(t for begin in range(0, len(ids), SLICE) for t in version.texts_of(ids[begin : begin + SLICE]))
-    known = dict(zip(base.words, base.vectors)) if base is not None else {}
-    new = [w for w in words if w not in known]
-    if new:
-        known.update(zip(new, use.multilingual_encoder().encode(new, batch_size=1024).astype(np.float16)))
-    matrix = np.stack([known[w] for w in words]) if words else np.zeros((0, use.DIMENSION), np.float16)
-    return Vocabulary(tuple(words), matrix.astype(np.float16))
+    known = {w: n for n, w in enumerate(base.words)} if base is not None else {}
+    matrix = np.empty((len(words), use.DIMENSION), np.float16)
+    new: list[int] = []
+    for row, word in enumerate(words):
+        if word in known:
+            matrix[row] = base.vectors[known[word]]  # type: ignore[union-attr]
+        else:
+            new.append(row)
+    for begin in range(0, len(new), WORDS_AT_ONCE):
+        rows = new[begin : begin + WORDS_AT_ONCE]
+        matrix[rows] = use.multilingual_encoder().encode([words[r] for r in rows], batch_size=WORD_BATCH)
+    return Vocabulary(tuple(words), matrix)
 
 
 def lead(text: str) -> str:

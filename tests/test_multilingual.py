@@ -199,6 +199,36 @@ def test_unusual_questions_get_an_answer_or_a_reason(english_index, question):
     assert answer.answer
 
 
+def test_an_update_keeps_the_base_word_vectors_and_embeds_only_the_new_words(tmp_path, embedder, monkeypatch):
+    import numpy as np
+
+    from qa import build_index, multivectors
+    from qa.config import Settings
+    from qa.encoders.use import multilingual_encoder
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "library.txt").write_text(ENGLISH, encoding="utf-8")
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    build_index(settings)
+    base_words, base_vectors = storage.read_words(storage.current_folder(settings.index))
+    (tmp_path / "corpus" / "zoo.txt").write_text("Penguins and a giraffe live at the zoo beside the library.\n")
+    encoder = multilingual_encoder()
+    asked: list[str] = []
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts, *a, **k: (asked.extend(texts), real(texts, *a, **k))[1])
+    monkeypatch.setattr(multivectors, "WORDS_AT_ONCE", 2)  # the new words in blocks of two
+    build_index(settings)
+    monkeypatch.undo()
+    words, vectors = storage.read_words(storage.current_folder(settings.index))
+    new = {"penguins", "giraffe", "live", "zoo", "beside"}
+    assert new <= set(words) and set(base_words) <= set(words)
+    assert new <= set(asked) and not set(base_words) & set(asked)
+    row = dict(zip(words, vectors))
+    assert all(np.array_equal(row[w], v) for w, v in zip(base_words, base_vectors))
+    fresh = encoder.encode(sorted(new)).astype(np.float16).astype(np.float32)
+    assert np.allclose([row[w] for w in sorted(new)], fresh, atol=2e-3)
+
+
 def test_english_only_model_builds_no_multilingual_vectors_and_switching_embeds_only_them(tmp_path, embedder):
     from qa import build_index, index_status, open_index
     from qa.config import Settings

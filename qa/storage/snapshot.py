@@ -64,18 +64,18 @@ def multilingual_parts(folder: Path | None) -> Iterator[Any]:
         yield faiss.read_index(str(path))
 
 
-def read_words(folder: Path) -> tuple[list[str], np.ndarray] | None:
-    """The corpus's words and their multilingual vectors (float32, as questions are matched against them), or None
-    in a version built without them."""
+def read_words(folder: Path, dtype: type = np.float32) -> tuple[list[str], np.ndarray] | None:
+    """The corpus's words and their multilingual vectors (float32, as questions are matched against them; an update
+    asks for them as stored, float16), or None in a version built without them."""
     if not (folder / WORDS).is_dir():
         return None
-    return words_of(*((folder / name).read_bytes() for name in WORD_FILES))
+    return words_of(*((folder / name).read_bytes() for name in WORD_FILES), dtype=dtype)
 
 
-def words_of(listed: bytes, stored: bytes) -> tuple[list[str], np.ndarray]:
+def words_of(listed: bytes, stored: bytes, dtype: type = np.float32) -> tuple[list[str], np.ndarray]:
     """The word list and its vectors from the bytes of their two files."""
     words = json.loads(listed.decode("utf-8"))
-    vectors = np.load(io.BytesIO(stored), allow_pickle=False).astype(np.float32)  # matched as float32
+    vectors = np.load(io.BytesIO(stored), allow_pickle=False).astype(dtype, copy=False)
     if not isinstance(words, list) or len(words) != len(vectors):
         raise ValueError("the word list and its vectors differ in length")
     return words, vectors
