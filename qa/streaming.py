@@ -30,6 +30,7 @@ PRIMARY = "dense"  # the vector set of the model that also embeds the sentences
 # in one slice (a half) peaked at 0.93 GB, in slices of about 3,000 (an eighth) at 0.65 GB, and with a half the peak
 # grew with the corpus until the slices stopped growing, at about 12,000 chunks.
 SLICE_SHARE = 8
+SENTENCES_AT_ONCE = 512  # chunks whose sentence rows are joined and quantized at once (a slice's all: 28 MB more)
 
 
 def slice_budget(settings: Settings) -> int:
@@ -87,9 +88,11 @@ class StreamedVersion:
         texts = [c.text for item in loaded for c in item.chunks]
         chunk_ids = np.asarray(ids, np.int64)
         self._set(PRIMARY).append(chunk_ids, np.stack([found[t][0] for t in texts]).astype(np.float32, copy=False))
-        counts = [len(found[t][1]) for t in texts]
-        rows = np.concatenate([np.asarray(found[t][1], np.float16) for t in texts])
-        self.sentences.append(np.repeat(chunk_ids, counts), rows)
+        for first in range(0, len(texts), SENTENCES_AT_ONCE):
+            group = texts[first : first + SENTENCES_AT_ONCE]
+            rows = np.concatenate([np.asarray(found[t][1], np.float16) for t in group])
+            counts = [len(found[t][1]) for t in group]
+            self.sentences.append(np.repeat(chunk_ids[first : first + len(group)], counts), rows)
         for name, matrix in more.items():
             self._set(name).append(chunk_ids, matrix)
 

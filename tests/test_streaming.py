@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from helpers import SHARED, assert_same_index, write
 
-from qa import build_index, open_index, storage
+from qa import build_index, open_index, storage, streaming
 from qa.loaders import SourceFile
 from qa.slices import cut
 from qa.sparse import Sparse, terms
@@ -50,12 +50,13 @@ def _sparse(index: Path) -> Sparse:
     return storage.read_sparse(folder)
 
 
-def test_a_build_in_many_slices_is_the_build_in_one(settings_for, tmp_path):
+def test_a_build_in_many_slices_is_the_build_in_one(settings_for, tmp_path, monkeypatch):
     corpus = _peps(tmp_path / "corpus", _pep_names(0, 6))
     one = settings_for(corpus, **FORCED).with_(index=tmp_path / "one")
     many = one.with_(index=tmp_path / "many", build_memory=TINY, checkpoint_every=16)
     log: list[BuildProgress] = []
     whole = build_index(one)
+    monkeypatch.setattr(streaming, "SENTENCES_AT_ONCE", 3)  # and each slice's sentence rows a few chunks at a time
     sliced = build_index(many, progress=log.append)
     assert _slices_seen(log) >= 4, "a tiny QA_BUILD_MEMORY must cut the build into slices"
     assert (sliced.chunks_total, sliced.chunks_embedded) == (whole.chunks_total, whole.chunks_embedded)

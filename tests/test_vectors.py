@@ -171,3 +171,21 @@ def test_a_graph_index_is_chosen_above_its_size_and_survives_an_update(settings_
     assert updated.snapshot.vectors.ntotal == manifest(settings).passages == manifest(settings).chunks
     assert updated.search("bees dance for the hive", k=1)[0].chunk.source == "bees.txt"
     assert "the kelp bay" in updated.search("otters in the kelp bay", k=1)[0].chunk.text
+
+
+def test_sentence_rows_are_quantized_a_block_at_a_time_as_in_one_piece():
+    from qa.vectors import SentenceVectors
+
+    rng = np.random.default_rng(7)
+    for dtype in (np.float16, np.float32):
+        rows = rng.standard_normal((23, 16)).astype(dtype)
+        rows[4] = 0
+        given = rows.copy()
+        blocks = SentenceVectors.quantize(np.arange(23), rows, block=5)
+        plain = rows.astype(np.float32)
+        scales = np.where(np.abs(plain).max(axis=1) > 0, np.abs(plain).max(axis=1) / 127.0, 1.0).astype(np.float32)
+        np.testing.assert_array_equal(blocks.codes, np.rint(plain / scales[:, None]).astype(np.int8))
+        np.testing.assert_array_equal(blocks.scales, scales)
+        np.testing.assert_array_equal(rows, given)  # the caller's rows are not written over
+        assert blocks.scales[4] == 1.0 and not blocks.codes[4].any()
+        assert np.abs(blocks.codes.astype(np.float32) * blocks.scales[:, None] - plain).max() <= scales.max() / 2 + 1e-6
