@@ -69,10 +69,11 @@ def read_words(folder: Path, dtype: type = np.float32) -> tuple[list[str], np.nd
     asks for them as stored, float16), or None in a version built without them."""
     if not (folder / WORDS).is_dir():
         return None
-    return words_of(*((folder / name).read_bytes() for name in WORD_FILES), dtype=dtype)
+    listed, stored = ((folder / name).read_bytes() for name in WORD_FILES)
+    return words_of(listed, stored, dtype=dtype)
 
 
-def words_of(listed: bytes, stored: bytes, dtype: type = np.float32) -> tuple[list[str], np.ndarray]:
+def words_of(listed: bytes, stored: bytes, *, dtype: type = np.float32) -> tuple[list[str], np.ndarray]:
     """The word list and its vectors from the bytes of their two files."""
     words = json.loads(listed.decode("utf-8"))
     vectors = np.load(io.BytesIO(stored), allow_pickle=False).astype(dtype, copy=False)
