@@ -19,7 +19,6 @@ from qa.translate import Vocabulary, corpus_words
 from qa.vectorparts import PartWriter
 
 SLICE = 512  # chunks embedded at a time
-LEAD_BATCH = 32  # of them in one forward pass: 64 held 63 MB of activations at once, 32 held 39 MB, at the same CPU
 LEAD_WORDS = 48  # of a chunk, embedded: 31 of the 45 tuning questions answered with 32, 48 or 64 words (with the
 # dictionaries, qa.glossary, 39 facts in the top five for each); fewer words, a cheaper build
 LEAD_CHARS = 700
@@ -85,7 +84,7 @@ def _embedded(
         ids = missing[begin : begin + SLICE]
         texts = [lead(t) for t in version.texts_of(ids.tolist())]
         unique = list(dict.fromkeys(texts))
-        rows = dict(zip(unique, encoder.encode(unique, batch_size=LEAD_BATCH)))
+        rows = dict(zip(unique, encoder.encode(unique)))
         yield ids, np.stack([rows[t] for t in texts])
         heap.release()
         if progress is not None:

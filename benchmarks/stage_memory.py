@@ -1,0 +1,127 @@
+"""Peak memory of the stages of a build that a whole build's peak hides, this checkout and another side by side.
+
+    python benchmarks/stage_memory.py --baseline /tmp/qa-main
+    python benchmarks/stage_memory.py --baseline /tmp/qa-main --words-from /tmp/handbook/html
+
+Each stage runs in a process of its own, for each code in turn, and reports how far its RSS rose above where it
+started (the peak is reset through /proc/self/clear_refs after a heap trim) and its CPU seconds:
+
+- `slice`: one slice of a generated corpus written (`StreamedVersion.add`: catalog rows, postings, chunk vectors,
+  sentence vectors quantized), its vectors random;
+- `words`: the corpus words' multilingual table (`multivectors.vocabulary`) of a folder's texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from build_memory import PEPS, generate, sentences
+
+ROOT = Path(__file__).resolve().parent.parent
+SLICE_CHUNKS = 3200  # about what a slice of QA_BUILD_MEMORY's default holds of generated text
+
+COMMON = """
+import json, os, re, sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+import numpy as np
+from qa import heap
+
+def rss(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+    return 0
+
+def measured(work):
+    heap.release()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    start, cpu = rss("VmRSS"), time.process_time()
+    detail = work()
+    print(json.dumps({"above": rss("VmHWM") - start, "cpu": time.process_time() - cpu, "detail": detail}))
+"""
+
+SLICE = """
+from qa import indexer, slices, storage, streaming
+from qa.config import Settings
+from qa.ingest import split_sentences
+settings = Settings.from_env({**os.environ, "QA_CORPUS": sys.argv[2], "QA_INDEX": sys.argv[3]})
+work = indexer.plan(settings, False)
+splitter = indexer.make_splitter(indexer.load_tokenizer(indexer.model_path(settings)), settings)
+version = storage.VersionWriter(settings.index, None)
+stream = streaming.StreamedVersion(version, None)
+part = next(iter(slices.cut(work.added, settings, splitter, 1 << 40)))
+texts = [c.text for item in part.loaded for c in item.chunks]
+rng = np.random.default_rng(0)
+found = {t: (rng.standard_normal(384).astype(np.float32),
+             rng.standard_normal((len(split_sentences(t)), 384)).astype(np.float16)) for t in texts}
+def work():
+    stream.add(part.loaded, found)
+    return f"{len(texts):,} chunks, {sum(len(v[1]) for v in found.values()):,} sentences"
+measured(work)
+stream.abandon()
+version.abort()
+"""
+
+WORDS = """
+from qa import multivectors
+from qa.encoders.use import multilingual_encoder
+texts = [re.sub(r"<[^>]+>", " ", p.read_text("utf-8", errors="ignore"))
+         for p in sorted(Path(sys.argv[2]).rglob("*")) if p.is_file()]
+class Version:
+    def chunk_ids(self):
+        return list(range(len(texts)))
+    def texts_of(self, ids):
+        return [texts[i] for i in ids]
+multilingual_encoder().encode(["warm up"] * 64, batch_size=32)
+measured(lambda: f"{len(multivectors.vocabulary(None, Version()).words):,} words")
+"""
+
+
+def stage(code: Path, script: str, *args: str) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run(
+        [sys.executable, "-c", COMMON + script, str(code), *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{code}: the stage failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--baseline", type=Path, required=True, help="a checkout of other qa code, run side by side")
+    p.add_argument("--words-from", type=Path, default=PEPS, help="folder whose texts give the words (default PEPs)")
+    args = p.parse_args()
+    codes = {"this checkout": ROOT, "baseline": args.baseline.resolve()}
+    sys.path.insert(0, str(ROOT))
+    from qa.hardware import detect
+
+    print(f"{detect().describe()}; {os.cpu_count()} CPUs\n")
+    print("| stage | code | what | peak above its start | CPU s |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="qa-stage-") as tmp:
+        corpus = Path(tmp) / "corpus"
+        generate(corpus, SLICE_CHUNKS, sentences(), seed=SLICE_CHUNKS)
+        stages = {
+            "slice": lambda code, n: stage(code, SLICE, str(corpus), str(Path(tmp) / f"index-{n}")),
+            "words": lambda code, n: stage(code, WORDS, str(args.words_from)),
+        }
+        for name, run in stages.items():
+            found = {label: run(code, n) for n, (label, code) in enumerate(codes.items())}
+            for label, r in found.items():
+                print(f"| {name} | {label} | {r['detail']} | {r['above'] / 2**20:.0f} MB | {r['cpu']:.2f} |")
+            ratio = found["this checkout"]["above"] / max(found["baseline"]["above"], 1)
+            print(f"| {name} | ratio | | {ratio:.2f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
