@@ -58,8 +58,6 @@ class Index:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        if settings.model != "minilm":
-            _load_multilingual_beside()
         self.snapshot = storage.open_snapshot(settings.index, settings.model_name)
         self.embedder = get_embedder(settings)
         self.multilingual_problem = ""  # why the multilingual encoder could not load, once it was tried
@@ -260,24 +258,3 @@ def unclear_question(question: str) -> str:
 
 def open_index(settings: Settings) -> Index:
     return Index(settings)
-
-
-_beside: list[threading.Thread] = []
-
-
-def _load_multilingual_beside() -> None:
-    """Load the multilingual encoder in a thread of its own while the index and the English model open, once per
-    process: the first English question reads its words with it (qa.thesaurus), and a cold `qa ask` waited for it
-    after the rest had loaded. Not a daemon, so that the interpreter never exits in the middle of its imports; a
-    model that cannot load is reported by the question that needs it (`Index.multilingual`)."""
-    if _beside:
-        return
-
-    def load() -> None:
-        try:
-            multilingual_encoder()
-        except (EncoderError, ImportError, OSError):
-            pass
-
-    _beside.append(threading.Thread(target=load, name="qa-multilingual", daemon=False))
-    _beside[0].start()

@@ -54,19 +54,3 @@ def test_answering_embeds_only_the_question_and_the_chosen_passage(hk_index, mon
     answer = index.ask("Which cities are in the Greater Bay Area?")
     assert answer.answered and "Shenzhen" in answer.answer
     assert calls[0] == 1 and len(calls) <= 2 and all(n == 1 for n in calls), calls
-
-
-def test_opening_an_index_loads_the_multilingual_encoder_beside_it_once_and_not_for_minilm(hk_index):
-    code = (
-        "import sys\nfrom qa import api, open_index\nfrom qa.config import Settings\nfrom qa.encoders import use\n"
-        f"settings = Settings(corpus={str(hk_index.corpus)!r}, index={str(hk_index.index)!r}, model=sys.argv[1])\n"
-        "open_index(settings); open_index(settings)\n"
-        "[t.join() for t in api._beside]\n"
-        "print('THREADS', len(api._beside), 'LOADED', use._loaded.cache_info().currsize)"
-    )
-    for model, expected in (("auto", "THREADS 1 LOADED 1"), ("minilm", "THREADS 0 LOADED 0")):
-        result = subprocess.run(
-            [sys.executable, "-c", code, model], capture_output=True, text=True, cwd=ROOT, timeout=120
-        )
-        assert result.returncode == 0, result.stderr
-        assert expected in result.stdout, (model, result.stdout)
