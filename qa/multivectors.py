@@ -94,7 +94,7 @@ def _embedded(
 def vocabulary(base: Vocabulary | None, version: VersionWriter) -> Vocabulary:
     """The words of every chunk of `version` with their vectors: the base version's, and the new ones embedded a
     block at a time into the one float16 table (30,000 words are 31 MB in it; their float32 vectors, a dict of
-    them and the stacked copy held 120 MB more at once)."""
+    them and the stacked copy raised the peak by 50 MB more: benchmarks/stage_memory.py)."""
     ids = version.chunk_ids()
     words = corpus_words(t for begin in range(0, len(ids), SLICE) for t in version.texts_of(ids[begin : begin + SLICE]))
     known = {w: n for n, w in enumerate(base.words)} if base is not None else {}
