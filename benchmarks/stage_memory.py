@@ -8,7 +8,9 @@ started (the peak is reset through /proc/self/clear_refs after a heap trim) and 
 
 - `slice`: one slice of a generated corpus written (`StreamedVersion.add`: catalog rows, postings, chunk vectors,
   sentence vectors quantized), its vectors random;
-- `words`: the corpus words' multilingual table (`multivectors.vocabulary`) of a folder's texts.
+- `words`: the corpus words' multilingual table (`multivectors.vocabulary`) of a folder's texts;
+- `parts`: the multilingual vectors of a 250k-chunk corpus written in parts as each code cuts them (random vectors,
+  `vectorparts.PartWriter`, a block of 512 at a time as the multilingual pass adds them).
 """
 
 from __future__ import annotations
@@ -85,6 +87,38 @@ measured(lambda: f"{len(multivectors.vocabulary(None, Version()).words):,} words
 """
 
 
+PARTS = """
+import inspect
+import faiss
+from qa import multivectors, vectorparts
+total, dimension = 250_000, 512
+part = min(getattr(multivectors, "PART", vectorparts.PART), vectorparts.PART)
+cut = {"part": part} if "part" in inspect.signature(vectorparts.PartWriter).parameters else {}
+folder = Path(sys.argv[2])
+def write(number, index):
+    faiss.write_index(index, str(folder / f"multilingual.{number}.faiss"))
+def work():
+    writer = vectorparts.PartWriter(
+        total, lambda: faiss.index_factory(dimension, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT), write, **cut
+    )
+    rng = np.random.default_rng(0)
+    for first in range(0, total, 512):
+        rows = rng.standard_normal((min(512, total - first), dimension)).astype(np.float32)
+        writer.add([(np.arange(first, first + len(rows)), rows)])
+    return f"{total:,} vectors in {writer.close()} parts"
+measured(work)
+faiss.omp_set_num_threads(1)
+index = vectorparts.joined([faiss.read_index(str(p)) for p in sorted(folder.glob("*.faiss"))])
+queries = np.random.default_rng(1).standard_normal((60, dimension)).astype(np.float32)
+times = []
+for query in queries:
+    started = time.perf_counter()
+    index.search(query[None], 50)
+    times.append(time.perf_counter() - started)
+print(json.dumps({"search": 1000 * sorted(times[10:])[25]}))
+"""
+
+
 def stage(code: Path, script: str, *args: str) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run(
@@ -92,7 +126,16 @@ def stage(code: Path, script: str, *args: str) -> dict:
     )
     if done.returncode != 0:
         raise SystemExit(f"{code}: the stage failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found: dict = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            found.update(json.loads(line))
+    return found
+
+
+def _folder(path: Path) -> str:
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 def main() -> int:
@@ -113,11 +156,13 @@ def main() -> int:
         stages = {
             "slice": lambda code, n: stage(code, SLICE, str(corpus), str(Path(tmp) / f"index-{n}")),
             "words": lambda code, n: stage(code, WORDS, str(args.words_from)),
+            "parts": lambda code, n: stage(code, PARTS, _folder(Path(tmp) / f"parts-{n}")),
         }
         for name, run in stages.items():
             found = {label: run(code, n) for n, (label, code) in enumerate(codes.items())}
             for label, r in found.items():
-                print(f"| {name} | {label} | {r['detail']} | {r['above'] / 2**20:.0f} MB | {r['cpu']:.2f} |")
+                searched = f"; one-thread search of them, k=50: p50 {r['search']:.1f} ms" if "search" in r else ""
+                print(f"| {name} | {label} | {r['detail']}{searched} | {r['above'] / 2**20:.0f} MB | {r['cpu']:.2f} |")
             ratio = found["this checkout"]["above"] / max(found["baseline"]["above"], 1)
             print(f"| {name} | ratio | | {ratio:.2f} | |")
     return 0

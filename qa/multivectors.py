@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from qa import heap, vectors
+from qa import heap, vectorparts, vectors
 from qa.config import Settings
 from qa.encoders import use
 from qa.errors import EncoderError
@@ -22,6 +22,9 @@ SLICE = 512  # chunks embedded at a time
 LEAD_WORDS = 48  # of a chunk, embedded: 31 of the 45 tuning questions answered with 32, 48 or 64 words (with the
 # dictionaries, qa.glossary, 39 facts in the top five for each); fewer words, a cheaper build
 LEAD_CHARS = 700
+# Vectors a multilingual part holds (1 KB each), fewer than an English part: the part being filled is held through
+# the multilingual pass, and a flat part costs a search no more in four pieces than in one.
+PART = 1 << 14
 WORD_BATCH = 1024  # corpus words embedded in one forward pass
 WORDS_AT_ONCE = 4 * WORD_BATCH  # and held as float32 at once
 
@@ -56,6 +59,7 @@ def write(base: Iterable[Any], version: VersionWriter, progress: Callable[[int, 
         len(current),
         lambda: faiss.index_factory(use.DIMENSION, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT),
         version.part_writer(MULTILINGUAL),
+        min(PART, vectorparts.PART),
     )
     present = [np.zeros(0, np.int64)]
     for part in base:

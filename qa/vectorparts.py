@@ -161,11 +161,13 @@ def _gathered(
 
 
 class PartWriter:
-    """Vectors added a block at a time into parts of `share(total)` vectors, each written by `write(number,
+    """Vectors added a block at a time into parts of `share(total, part)` vectors, each written by `write(number,
     index)` as it fills; `empty()` makes a part's index (trained where its factory needs it)."""
 
-    def __init__(self, total: int, empty: Callable[[], Any], write: Callable[[int, Any], None]) -> None:
-        self.size, self.empty, self.write = share(total), empty, write
+    def __init__(
+        self, total: int, empty: Callable[[], Any], write: Callable[[int, Any], None], part: int | None = None
+    ) -> None:
+        self.size, self.empty, self.write = share(total, part), empty, write
         self.current: Any = None
         self.written = 0
         self.count = 0

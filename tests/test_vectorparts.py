@@ -108,22 +108,41 @@ def _found(settings, questions) -> list[list[tuple[str, int, int]]]:
     return [[(h.chunk.source, h.chunk.start, h.chunk.end) for h in index.search(q, k=5)] for q in questions]
 
 
-def test_a_build_in_parts_is_the_build_in_one_file(settings_for, tmp_path, monkeypatch):
+def _one_and_split(settings_for, tmp_path, monkeypatch, owner, size: int):
+    """A build of three PEPs in one file each, then the same build with `owner.PART` at `size`: both settings,
+    and the split build's folder and checksums."""
     corpus = _corpus(tmp_path / "corpus", 3)
     one = settings_for(corpus, **FORCED).with_(index=tmp_path / "one")
     build_index(one)
-    monkeypatch.setattr(vectorparts, "PART", 16)
+    monkeypatch.setattr(owner, "PART", size)
     split = one.with_(index=tmp_path / "split")
     build_index(split)
     folder = storage.current_folder(split.index)
     assert folder is not None
-    manifest = storage.read_manifest(folder)
+    return one, split, folder, storage.read_manifest(folder).checksums
+
+
+def test_a_build_in_parts_is_the_build_in_one_file(settings_for, tmp_path, monkeypatch):
+    one, split, folder, checksums = _one_and_split(settings_for, tmp_path, monkeypatch, vectorparts, 16)
     for first in (storage.VECTORS, storage.MULTILINGUAL):
-        files = numbered(first, manifest.checksums)
+        files = numbered(first, checksums)
         assert len(files) >= 3 and files == numbered(first, [p.name for p in folder.iterdir()])
     assert_same_index(split.index, one.index)
     questions = ("How are exceptions chained?", "What does the walrus operator do?", *ACROSS)
     assert _found(split, questions) == _found(one, questions)
+
+
+def test_the_multilingual_set_is_cut_into_smaller_parts_than_the_english_one(settings_for, tmp_path, monkeypatch):
+    import faiss
+
+    from qa import multivectors
+
+    one, split, folder, checksums = _one_and_split(settings_for, tmp_path, monkeypatch, multivectors, 5)
+    assert len(numbered(storage.VECTORS, checksums)) == 1
+    parts = numbered(storage.MULTILINGUAL, checksums)
+    assert len(parts) >= 3
+    assert max(faiss.read_index(str(folder / name)).ntotal for name in parts) <= 5
+    assert _found(split, ACROSS) == _found(one, ACROSS)
 
 
 def test_an_update_of_an_index_in_parts_is_a_build_of_the_new_corpus(settings_for, tmp_path, monkeypatch):
