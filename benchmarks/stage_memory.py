@@ -2,6 +2,7 @@
 
     python benchmarks/stage_memory.py --baseline /tmp/qa-main
     python benchmarks/stage_memory.py --baseline /tmp/qa-main --words-from /tmp/handbook/html
+    python benchmarks/stage_memory.py --baseline /tmp/qa-main --stage ivf
 
 Each stage runs in a process of its own, for each code in turn, and reports how far its RSS rose above where it
 started (the peak is reset through /proc/self/clear_refs after a heap trim) and its CPU seconds:
@@ -10,7 +11,9 @@ started (the peak is reset through /proc/self/clear_refs after a heap trim) and 
   sentence vectors quantized), its vectors random;
 - `words`: the corpus words' multilingual table (`multivectors.vocabulary`) of a folder's texts;
 - `parts`: the multilingual vectors of a 250k-chunk corpus written in parts as each code cuts them (random vectors,
-  `vectorparts.PartWriter`, a block of 512 at a time as the multilingual pass adds them).
+  `vectorparts.PartWriter`, a block of 512 at a time as the multilingual pass adds them);
+- `ivf`: the English vectors of a 250k-chunk corpus made into their index at a build's end (`DenseWriter.finish`:
+  above 200,000 vectors an IVF index, trained on 65,536 of them, written in parts; random vectors).
 """
 
 from __future__ import annotations
@@ -40,6 +43,17 @@ def rss(key):
         if line.startswith(key):
             return int(line.split()[1]) * 1024
     return 0
+
+def search_p50(index, dimension):
+    # milliseconds of a one-thread search for 50 neighbours, the median of 50 after 10 to warm up
+    import faiss
+    faiss.omp_set_num_threads(1)
+    times = []
+    for query in np.random.default_rng(1).standard_normal((60, dimension)).astype(np.float32):
+        started = time.perf_counter()
+        index.search(query[None], 50)
+        times.append(time.perf_counter() - started)
+    return 1000 * sorted(times[10:])[25]
 
 def measured(work):
     heap.release()
@@ -107,15 +121,33 @@ def work():
         writer.add([(np.arange(first, first + len(rows)), rows)])
     return f"{total:,} vectors in {writer.close()} parts"
 measured(work)
-faiss.omp_set_num_threads(1)
 index = vectorparts.joined([faiss.read_index(str(p)) for p in sorted(folder.glob("*.faiss"))])
-queries = np.random.default_rng(1).standard_normal((60, dimension)).astype(np.float32)
-times = []
-for query in queries:
-    started = time.perf_counter()
-    index.search(query[None], 50)
-    times.append(time.perf_counter() - started)
-print(json.dumps({"search": 1000 * sorted(times[10:])[25]}))
+print(json.dumps({"search": search_p50(index, dimension)}))
+"""
+
+IVF = """
+import faiss
+from qa import vectorparts, vectors
+from qa.vectorsets import DenseWriter, IndexChoice
+total, dimension = 250_000, 384
+folder = Path(sys.argv[2])
+dense = DenseWriter(folder / "scratch.npy", None, None)
+rng = np.random.default_rng(0)
+for first in range(0, total, 4096):
+    rows = rng.standard_normal((min(4096, total - first), dimension)).astype(np.float32)
+    dense.append(np.arange(first, first + len(rows)), rows / np.linalg.norm(rows, axis=1, keepdims=True))
+del rows
+def write_part(number, index):
+    faiss.write_index(index, str(folder / f"vectors.{number}.faiss"))
+def work():
+    built = dense.finish([], IndexChoice("auto", 200_000, None, 50_000), folder / "exact", Path.write_bytes, write_part)
+    return f"{built.count:,} vectors, {built.factory} in {built.parts} parts"
+measured(work)
+index = vectorparts.joined([faiss.read_index(str(p)) for p in sorted(folder.glob("vectors.*.faiss"))])
+params = vectors.default_params("IVF1024,SQfp16", total)
+for part in getattr(index, "parts", [index]):
+    faiss.ParameterSpace().set_index_parameters(part, params)
+print(json.dumps({"search": search_p50(index, dimension)}))
 """
 
 
@@ -142,6 +174,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--baseline", type=Path, required=True, help="a checkout of other qa code, run side by side")
     p.add_argument("--words-from", type=Path, default=PEPS, help="folder whose texts give the words (default PEPs)")
+    p.add_argument("--stage", action="append", choices=("slice", "words", "parts", "ivf"), help="only these")
     args = p.parse_args()
     codes = {"this checkout": ROOT, "baseline": args.baseline.resolve()}
     sys.path.insert(0, str(ROOT))
@@ -157,8 +190,11 @@ def main() -> int:
             "slice": lambda code, n: stage(code, SLICE, str(corpus), str(Path(tmp) / f"index-{n}")),
             "words": lambda code, n: stage(code, WORDS, str(args.words_from)),
             "parts": lambda code, n: stage(code, PARTS, _folder(Path(tmp) / f"parts-{n}")),
+            "ivf": lambda code, n: stage(code, IVF, _folder(Path(tmp) / f"ivf-{n}")),
         }
         for name, run in stages.items():
+            if args.stage and name not in args.stage:
+                continue
             found = {label: run(code, n) for n, (label, code) in enumerate(codes.items())}
             for label, r in found.items():
                 searched = f"; one-thread search of them, k=50: p50 {r['search']:.1f} ms" if "search" in r else ""

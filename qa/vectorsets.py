@@ -16,7 +16,7 @@ from qa.npyfile import NpyWriter
 from qa.vectorparts import PartWriter
 from qa.vectors import ExactVectors, RowFile, SentenceVectors
 
-BLOCK = 1 << 15  # rows copied, read or added at a time
+BLOCK = 1 << 12  # rows copied, read or added at a time
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # sentence rows: owners, int8 codes, scales
 
 
@@ -230,7 +230,7 @@ class DenseWriter:
             kept = np.concatenate([kept, orphans])
             trained = vectors.new_index(self.dimension, factory)
             if not trained.is_trained and total:
-                trained.train(self._sample(trained, kept, new))
+                vectors.train(trained, self._sample(trained, kept, new))
             writer = PartWriter(total, vectorparts.copies(trained), write_part)
             del trained
             writer.add(self._base_blocks(kept))

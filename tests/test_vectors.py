@@ -189,3 +189,39 @@ def test_sentence_rows_are_quantized_a_block_at_a_time_as_in_one_piece():
         np.testing.assert_array_equal(rows, given)  # the caller's rows are not written over
         assert blocks.scales[4] == 1.0 and not blocks.codes[4].any()
         assert np.abs(blocks.codes.astype(np.float32) * blocks.scales[:, None] - plain).max() <= scales.max() / 2 + 1e-6
+
+
+def test_an_ivf_index_with_float16_codes_trains_its_lists_alone_into_the_same_index():
+    import faiss
+
+    from qa.vectors import new_index, train
+
+    rng = np.random.default_rng(3)
+    stored = rng.standard_normal((6_000, 32), dtype=np.float32)
+    stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+    ids = np.arange(len(stored), dtype=np.int64) + 7
+    results = []
+    for trainer in (lambda index, rows: index.train(rows), train):
+        index = new_index(32, "IVF32,SQfp16")
+        trainer(index, stored[:2_048])
+        ivf = faiss.extract_index_ivf(index)
+        assert index.is_trained and ivf.by_residual, "the index encodes residuals to its lists, as FAISS makes it"
+        index.add_with_ids(stored, ids)
+        ivf.nprobe = 4
+        results.append(index.search(stored[:50] + 0.05, 10))
+    assert (results[0][1] == results[1][1]).all()
+    assert np.array_equal(results[0][0], results[1][0])
+
+
+def test_a_product_quantized_index_still_trains_its_codes_on_residuals():
+    import faiss
+
+    from qa.vectors import new_index, train
+
+    rows = np.random.default_rng(4).standard_normal((4_000, 32), dtype=np.float32)
+    index = new_index(32, "IVF16,PQ8")
+    train(index, rows)
+    plain = new_index(32, "IVF16,PQ8")
+    plain.train(rows)
+    trained = [faiss.vector_to_array(faiss.downcast_index(i).pq.centroids) for i in (index, plain)]
+    assert np.array_equal(trained[0], trained[1])
