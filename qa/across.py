@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answerability import Decision
+from qa.kinds import NAMES, REFUSING_KINDS
 
 PARAMETERS = Path(__file__).with_name("across.json")
 QUOTED = 60  # characters of the question quoted in a refusal
@@ -46,16 +47,34 @@ def best_cosine(cosines: np.ndarray) -> float:
     return float(cosines.max()) if len(cosines) else 0.0
 
 
-def decide(question: str, cosines: np.ndarray, strictness: float | None = None) -> Decision:
+def decide(
+    question: str,
+    cosines: np.ndarray,
+    strictness: float | None = None,
+    kind: str | None = None,
+    given: bool = True,
+) -> Decision:
+    """Answer when the closest unit comes close enough; and where the question asks for a number, a date or a
+    version (`kind`, qa.kinds) that none of the units an answer would cite holds (`given` False), refuse whatever
+    the cosine, as an English question is (qa.answerability.lacks_kind), at any strictness above 0."""
     model = load_model()
     p = model.probability(best_cosine(cosines))
     threshold = model.threshold if strictness is None else strictness
+    if kind in REFUSING_KINDS and not given and strictness != 0.0:
+        return Decision(False, round(p, 4), lacks_kind_reason(question, kind), kind_missing=True)
     answered = p >= threshold
     return Decision(answered, round(p, 4), "" if answered else refusal_reason(question))
 
 
-def refusal_reason(question: str) -> str:
-    """The reason quotes the question's own words, in its own language."""
+def quoted(question: str) -> str:
+    """The question's own words, in its own language, cut to QUOTED characters."""
     words = " ".join(question.split())
-    quoted = words if len(words) <= QUOTED else words[: QUOTED - 1].rstrip() + "…"
-    return f'Nothing in the documents comes close in meaning to "{quoted}".'
+    return words if len(words) <= QUOTED else words[: QUOTED - 1].rstrip() + "…"
+
+
+def refusal_reason(question: str) -> str:
+    return f'Nothing in the documents comes close in meaning to "{quoted(question)}".'
+
+
+def lacks_kind_reason(question: str, kind: str) -> str:
+    return f'The passages closest in meaning to "{quoted(question)}" give no {NAMES.get(kind, kind)}.'

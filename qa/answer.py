@@ -310,7 +310,11 @@ def judge(
         return None, Decision(False, 0.0, "Nothing in the documents is close to this question.")
     if retrieval.across:
         cosines = np.array([s.multilingual for s in ranked.sentences])
-        return ranked, across.decide(retrieval.question, cosines, strictness)
+        kind = kinds.asked(retrieval.question)
+        given = kind is None or any(
+            kinds.holds(retrieval.question, kind, ranked.units[i]) for i in chosen(ranked, weights)[0]
+        )
+        return ranked, across.decide(retrieval.question, cosines, strictness, kind, given)
     decision = decide(assess(retrieval.question, ranked, sparse, embedder, retrieval.words), strictness)
     if not decision.answered and meaning.foreign(retrieval.question, sparse.vocab):
         decision = replace(decision, reason=FOREIGN)
@@ -338,27 +342,36 @@ def extractive_answer(
     if ranked is None or not decision.answered:
         return refusal(question, retrieval.hits, NOTHING_MORE if repeats else decision.reason)
     sentences, combined = ranked.sentences, ranked.combined
-    order, homes = distinct_sentences(sentences, ranked.order)
-    best = float(combined[order[0]])
-    chosen = [
-        int(i) for i in order[: weights.max_sentences] if i == order[0] or combined[i] >= weights.keep_ratio * best
-    ]
-    spans = [answer_span(retrieval.question, sentences[i], across=retrieval.across) for i in chosen]
-    sources = [sentences[i].hit.chunk.source for i in chosen]
+    picked, homes = chosen(ranked, weights)
+    spans = [answer_span(retrieval.question, sentences[i], across=retrieval.across) for i in picked]
+    sources = [sentences[i].hit.chunk.source for i in picked]
     kept: list[int] = []
     for n, span in enumerate(spans):
-        own = (sentences[chosen[n]].start, sentences[chosen[n]].end)
+        own = (sentences[picked[n]].start, sentences[picked[n]].end)
         for candidate in dict.fromkeys([span, own]):  # a sentence whose extension reaches a kept one is cited alone
             if not any(sources[m] == sources[n] and _overlap(candidate, spans[m]) for m in kept):
                 spans[n] = candidate
                 kept.append(n)
                 break
     citations = [
-        citation(number, sentences[chosen[n]].hit, *spans[n], combined[chosen[n]], homes[chosen[n]])
+        citation(number, sentences[picked[n]].hit, *spans[n], combined[picked[n]], homes[picked[n]])
         for number, n in enumerate(kept, start=1)
     ]
     text = " ".join(f"{c.text} [{c.id}]" for c in citations)
     return Answer(question, text, True, tuple(citations), short=short_answer(question, citations[0]))
+
+
+def chosen(ranked: Ranked, weights: Weights) -> tuple[list[int], dict[int, list[str]]]:
+    """The sentences an answer cites, best first: the best distinct ones up to `weights.max_sentences` that score
+    `weights.keep_ratio` of the best; and for each, the other files that hold it."""
+    order, homes = distinct_sentences(ranked.sentences, ranked.order)
+    best = float(ranked.combined[order[0]])
+    picked = [
+        int(i)
+        for i in order[: weights.max_sentences]
+        if i == order[0] or ranked.combined[i] >= weights.keep_ratio * best
+    ]
+    return picked, homes
 
 
 def asks_what_was_said(question: str, avoid: Sequence[str]) -> bool:

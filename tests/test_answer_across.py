@@ -193,3 +193,34 @@ def test_a_hit_that_reached_back_to_its_lead_in_keeps_the_other_files_that_hold_
     (reached,) = homed(snapshot, [replace(found, chunk=longer)])  # a text no chunk holds as it is
 
     assert reached.also_in == ("copy/release.txt",)
+
+
+def test_a_date_asked_across_languages_is_refused_where_the_closest_passages_give_none(handbook, tmp_path, embedder):
+    question = "En quelle année le manuel a-t-il été publié ?"
+
+    refused = handbook.ask(question)
+
+    assert not refused.answered
+    assert f'"{question}"' in refused.reason and "give no date or time" in refused.reason
+    dated = indexed(tmp_path, "history.txt", HANDBOOK + "\nHistory\n\nThe handbook was first published in 2009.\n")
+    answer = dated.ask(question)
+    assert answer.answered, answer.reason
+    assert "2009" in " ".join(c.text for c in answer.citations)
+
+
+def test_a_kind_in_another_language_is_found_without_the_questions_counted_noun():
+    from qa import kinds
+
+    question = "How many bits does the Unicode code point range use?"
+    text = "Unicode 字符集可以用 21 位码点范围来显示几乎所有人类已知的字符。"
+    assert not kinds.new_spans(question, "number", text), "an English question's check wants 'bits' beside it"
+    assert kinds.holds(question, "number", text)
+    assert not kinds.holds("Is 21 the count?", "number", "There are 21 of them.")
+
+
+def test_a_chinese_numeral_is_a_number_and_a_date_in_a_chinese_text():
+    from qa import kinds
+
+    assert kinds.holds("How long is the ship?", "number", "馆内的木制帆船，船长十八米。")
+    assert kinds.holds("When was it built?", "time", "海港博物馆建于一九八五年。")
+    assert not kinds.holds("When was it built?", "time", "海港博物馆位于旧码头的仓库里。")
