@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from qa.answerability import Decision
-from qa.kinds import NAMES, REFUSING_KINDS
+from qa.answerability import Decision, spelt_nearly
+from qa.kinds import HAN, NAMES, REFUSING_KINDS, is_name
+from qa.language import ENGLISH, language_of
+from qa.sparse import Sparse, terms
 
 PARAMETERS = Path(__file__).with_name("across.json")
 QUOTED = 60  # characters of the question quoted in a refusal
+LATIN_NAME = re.compile(r"[A-Za-z][\w.+/-]*[\w+]|[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -53,17 +58,40 @@ def decide(
     strictness: float | None = None,
     kind: str | None = None,
     given: bool = True,
+    unknown: Sequence[str] = (),
 ) -> Decision:
-    """Answer when the closest unit comes close enough; and where the question asks for a number, a date or a
-    version (`kind`, qa.kinds) that none of the units an answer would cite holds (`given` False), refuse whatever
-    the cosine, as an English question is (qa.answerability.lacks_kind), at any strictness above 0."""
+    """Answer when the closest unit comes close enough. As an English question is (qa.answerability), refuse
+    whatever the cosine, at any strictness above 0, where the question asks for a number, a date or a version
+    (`kind`, qa.kinds) that none of the units an answer would cite holds (`given` False), or names what no
+    document spells (`unknown`, from `unknown_names`)."""
     model = load_model()
     p = model.probability(best_cosine(cosines))
     threshold = model.threshold if strictness is None else strictness
     if kind in REFUSING_KINDS and not given and strictness != 0.0:
         return Decision(False, round(p, 4), lacks_kind_reason(question, kind), kind_missing=True)
+    if unknown and strictness != 0.0:
+        return Decision(False, round(p, 4), unknown_reason(unknown), kind_missing=True)
     answered = p >= threshold
     return Decision(answered, round(p, 4), "" if answered else refusal_reason(question))
+
+
+def unknown_names(question: str, sparse: Sparse) -> list[str]:
+    """The question's names in Latin letters that no document spells, not even nearly ("Wayland", "UEFI"): in a
+    Chinese or Japanese question every Latin word of three letters or more, in another a word that reads as a name
+    (qa.kinds.is_name). None for an English question, whose names a document in another language may translate
+    ("East Asian" in a Chinese text is 东亚)."""
+    if language_of(question) == ENGLISH:
+        return []
+    cjk = HAN.search(question) is not None
+    words = dict.fromkeys(LATIN_NAME.findall(question))
+    named = [w for w in words if is_name(w, question) or (cjk and len(w) >= 3)]
+    return [
+        w for w in named if terms(w) and not any(t in sparse.vocab for t in terms(w)) and not spelt_nearly(w, sparse)
+    ]
+
+
+def unknown_reason(unknown: Sequence[str]) -> str:
+    return "The documents never mention " + ", ".join(f'"{w}"' for w in unknown[:3]) + "."
 
 
 def quoted(question: str) -> str:

@@ -314,7 +314,8 @@ def judge(
         given = kind is None or any(
             kinds.holds(retrieval.question, kind, ranked.units[i]) for i in chosen(ranked, weights)[0]
         )
-        return ranked, across.decide(retrieval.question, cosines, strictness, kind, given)
+        unknown = across.unknown_names(retrieval.question, sparse)
+        return ranked, across.decide(retrieval.question, cosines, strictness, kind, given, unknown)
     decision = decide(assess(retrieval.question, ranked, sparse, embedder, retrieval.words), strictness)
     if not decision.answered and meaning.foreign(retrieval.question, sparse.vocab):
         decision = replace(decision, reason=FOREIGN)

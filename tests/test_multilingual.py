@@ -182,6 +182,34 @@ def test_refusal_across_languages_quotes_the_question(english_index):
 
 
 @pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("图书馆的电脑可以用 Wayland 会话吗？", "Wayland"),
+        ("La bibliothèque prend-elle en charge le démarrage UEFI ?", "UEFI"),
+    ],
+)
+def test_a_name_no_document_spells_is_refused_across_languages_with_the_name(english_index, question, named):
+    answer = english_index.ask(question)
+    assert not answer.answered
+    assert f'"{named}"' in answer.reason and "never mention" in answer.reason
+
+
+def test_an_english_question_keeps_its_names_over_documents_that_translate_them(chinese_index):
+    answer = chinese_index.ask("How long is the wooden sailing ship at the Harbour Museum?")
+    assert answer.answered, answer.answer
+    assert any("船长十八米" in c.text for c in answer.citations)
+
+
+def test_a_name_the_documents_spell_nearly_is_not_unknown(english_index):
+    from qa import across
+
+    sparse = english_index.snapshot.sparse
+    assert across.unknown_names("Harbor Town 图书馆几点开门？", sparse) == []
+    assert across.unknown_names("Wayland 图书馆几点开门？", sparse) == ["Wayland"]
+    assert across.unknown_names("Does the library use Wayland?", sparse) == []
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "图书馆 opens at what time on Sunday?",  # mixed scripts
