@@ -468,7 +468,15 @@ def test_the_cached_tokenizer_splits_as_the_parsed_one_and_a_damaged_copy_is_mad
     whole = sha256_file(copy)
     cached = usevocab.cached_tokenizer(model, digest, tmp_path)
     assert [first.encode(t) for t in texts] == [cached.encode(t) for t in texts] == expected
-    assert cached._prefixes == parsed._prefixes and list(cached._scores) == list(parsed._scores)
+    assert list(cached._scores) == list(parsed._scores)
+    table = parsed._prefixes
+    assert all(cached._prefixes.get(key) == value for key, value in table.items())
+    assert [cached._prefixes.get(k) for k in ("\ufdfa\ufdfa", "zzzzqx", "▁图书馆星期天")] == [
+        table.get(k) for k in ("\ufdfa\ufdfa", "zzzzqx", "▁图书馆星期天")
+    ]
+    usevocab.whole(cached)
+    assert cached._prefixes == table, "a build's many texts get the table itself"
+    assert [cached.encode(t) for t in texts] == expected
     copy.write_bytes(copy.read_bytes().replace(b'"pieces": [', b'"pieces": ["x", ', 1))
     again = usevocab.cached_tokenizer(model, digest, tmp_path)
     assert sha256_file(copy) == whole, "the damaged copy is made again from the checked model"
@@ -505,3 +513,18 @@ def test_bulk_forward_products_meet_few_shapes_whatever_the_texts_lengths(monkey
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert len(widths) > 30 and all(w % usetorch.ROWS == 0 for w in widths)
     assert len(set(widths)) <= usetorch.TOKEN_BUDGET // usetorch.ROWS + 1
+
+
+def test_a_question_is_split_without_the_whole_prefix_table_and_a_bulk_encode_makes_it():
+    import numpy as np
+
+    from qa.encoders import use, usevocab
+
+    use.MultilingualEncoder(bulk=False)  # makes the tokenizer's parsed copy where the cache lacks it
+    encoder = use.MultilingualEncoder(bulk=False)
+    assert isinstance(encoder._model._sp._prefixes, usevocab.Prefixes)
+    one = encoder.encode(["Où est la bibliothèque ?"])
+    assert isinstance(encoder._model._sp._prefixes, usevocab.Prefixes), "a question leaves the table unmade"
+    many = encoder.encode(["Où est la bibliothèque ?"] * use.BULK)
+    assert isinstance(encoder._model._sp._prefixes, dict)
+    assert np.allclose(one[0], many[0], atol=1e-5)

@@ -93,6 +93,10 @@ class MultilingualEncoder:
         progress: Progress | None = None,
         show_progress_bar: bool = False,
     ) -> np.ndarray:
+        if len(texts) >= BULK:
+            from qa.encoders.usevocab import whole
+
+            whole(self._model._sp)
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         for begin in range(0, len(texts), batch_size):
             part = [t if t.strip() else "." for t in texts[begin : begin + batch_size]]
