@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.answerability import Decision, spelt_nearly
-from qa.kinds import HAN, NAMES, REFUSING_KINDS, is_name
+from qa.kinds import NAMES, REFUSING_KINDS, is_name
 from qa.language import ENGLISH, language_of
-from qa.sparse import Sparse, terms
+from qa.sparse import CJK_RUN, Sparse, terms
 
 PARAMETERS = Path(__file__).with_name("across.json")
 QUOTED = 60  # characters of the question quoted in a refusal
@@ -82,7 +82,7 @@ def unknown_names(question: str, sparse: Sparse) -> list[str]:
     ("East Asian" in a Chinese text is 东亚)."""
     if language_of(question) == ENGLISH:
         return []
-    cjk = HAN.search(question) is not None
+    cjk = CJK_RUN.search(question) is not None
     words = dict.fromkeys(LATIN_NAME.findall(question))
     named = [w for w in words if is_name(w, question) or (cjk and len(w) >= 3)]
     return [

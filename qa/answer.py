@@ -311,7 +311,7 @@ def judge(
     if retrieval.across:
         cosines = np.array([s.multilingual for s in ranked.sentences])
         kind = kinds.asked(retrieval.question)
-        given = kind is None or any(
+        given = kind not in kinds.REFUSING_KINDS or any(
             kinds.holds(retrieval.question, kind, ranked.units[i]) for i in chosen(ranked, weights)[0]
         )
         unknown = across.unknown_names(retrieval.question, sparse)

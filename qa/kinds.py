@@ -8,7 +8,7 @@ from typing import Literal
 
 from qa import thesaurus
 from qa.meaning import ALONE, classes_of, frame_words, names_a_thing
-from qa.sparse import STOPWORDS, terms
+from qa.sparse import CJK_RUN, STOPWORDS, terms
 
 Kind = Literal[
     "number", "time", "person", "place", "command", "path", "option", "field", "package", "address", "version", "term"
@@ -46,7 +46,6 @@ NUMBER = re.compile(
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
-HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 NUMERALS = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万萬亿億两兩]+")
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
 MONTHS = "january february march april may june july august september october november december"
@@ -441,7 +440,7 @@ def holds(question: str, kind: str, text: str) -> bool:
     new_spans' checks that an English question's counted noun or measure stands beside it, and in a Chinese or
     Japanese text any numeral for a number or a date ("十八米", "1985年", "一九八五年")."""
     found = [text[a:b] for a, b in spans(kind, text)]
-    if kind in ("number", "time") and HAN.search(text):
+    if kind in ("number", "time") and CJK_RUN.search(text):
         found += NUMERALS.findall(text)
     lowered = question.lower()
     return any(piece.lower() not in lowered for piece in found)

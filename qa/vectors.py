@@ -116,7 +116,7 @@ def new_index(dimension: int, factory: str) -> Any:
 
 def train(index: Any, sample: np.ndarray) -> None:
     """Train `index` on `sample`. An IVF index with float16 codes trains only its lists: FAISS would otherwise
-    hold every sample vector's residual to its list (134 MB for 65,536 multilingual vectors) to train codes that
+    hold every sample vector's residual to its list (100 MB for 65,536 English vectors) to train codes that
     learn nothing; the index is the same either way (tests/test_vectors.py)."""
     import faiss
 
