@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e .
+	HF_HUB_OFFLINE=1 $(PY) -m qa.encoders.onnx || true  # the questions' ONNX encoder, so qa ask never loads torch
 	touch $(STAMP)
 
 install-dev: $(DEV_STAMP)

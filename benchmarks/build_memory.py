@@ -145,15 +145,15 @@ def peps(codes: dict[str, Path], count: int, env: dict[str, str], work: Path, ro
 def describe(env: dict[str, str]) -> str:
     sys.path.insert(0, str(ROOT))
     from qa.config import Settings
-    from qa.embedding import resolve
+    from qa.embedding import question_choice, resolve
     from qa.files import human_size
     from qa.hardware import detect
 
     settings = Settings.from_env(env)
-    choice = resolve(settings)
+    choice, question = resolve(settings), question_choice(settings)
     return (
-        f"{detect().describe()}; {os.cpu_count()} CPUs; backend {choice.backend} {choice.precision} on {choice.device}; "
-        f"QA_BUILD_MEMORY {human_size(settings.build_memory)}"
+        f"{detect().describe()}; {os.cpu_count()} CPUs; backend {choice.backend} {choice.precision} on {choice.device}, "
+        f"questions {question.backend} {question.precision}; QA_BUILD_MEMORY {human_size(settings.build_memory)}"
     )
 
 

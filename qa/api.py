@@ -10,7 +10,7 @@ from qa import indexer, storage
 from qa.answer import extractive_answer, judge, refusal
 from qa.answerability import Decision
 from qa.config import Settings, Weights
-from qa.embedding import Remembered, TextEncoder, get_embedder
+from qa.embedding import Remembered, TextEncoder, get_question_embedder
 from qa.encoders.use import multilingual_encoder
 from qa.errors import EncoderError, LLMError, QAError
 from qa.followup import earlier_answers, follow_up_query
@@ -59,7 +59,7 @@ class Index:
         self.settings = settings
         self._lock = threading.Lock()
         self.snapshot = storage.open_snapshot(settings.index, settings.model_name)
-        self.embedder = get_embedder(settings)
+        self.embedder = get_question_embedder(settings)
         self.multilingual_problem = ""  # why the multilingual encoder could not load, once it was tried
         self._multilingual: Remembered | None = None
 

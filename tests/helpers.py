@@ -87,7 +87,9 @@ def run_qa(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: 
     )
 
 
-def qa_loading(*argv: str, watch: tuple[str, ...]) -> tuple[subprocess.CompletedProcess, list[str]]:
+def qa_loading(
+    *argv: str, watch: tuple[str, ...], env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, list[str]]:
     """Run `qa ARGV` in a fresh Python; the result, and which of the modules `watch` it imported."""
     code = (
         "import sys; from qa.cli import main; code = main(sys.argv[2:]); "
@@ -99,7 +101,7 @@ def qa_loading(*argv: str, watch: tuple[str, ...]) -> tuple[subprocess.Completed
         text=True,
         cwd=ROOT,
         timeout=120,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
     )
     loaded = re.search(r"LOADED \[(.*)\]", result.stdout)
     return result, [m.strip(" '") for m in loaded.group(1).split(",") if m.strip()] if loaded else ["(no report)"]

@@ -11,8 +11,18 @@ import numpy as np
 import pytest
 from helpers import skip_without_bf16, write
 
-from qa import EncoderError, Settings, build_index, open_index, storage
-from qa.embedding import Choice, choose, cpu_supports_bf16, get_embedder, model_path, resolve, resolve_precision
+from qa import EncoderError, Settings, build_index, embedding, open_index, storage
+from qa.embedding import (
+    Choice,
+    choose,
+    cpu_supports_bf16,
+    get_embedder,
+    get_question_embedder,
+    model_path,
+    question_choice,
+    resolve,
+    resolve_precision,
+)
 from qa.hardware import Hardware, cpu_flags, detect
 
 AVX2 = Hardware(cpu_flags=frozenset({"avx", "avx2", "fma"}))
@@ -84,6 +94,39 @@ def test_forced_choices_ignore_the_cpu():
 def test_a_choice_the_machine_cannot_run_is_refused_with_what_to_use(asked, hardware, message):
     with pytest.raises(EncoderError, match=message):
         choose(hardware=hardware, **asked)
+
+
+@pytest.mark.parametrize(
+    "asked, hardware, build, question",
+    [
+        (dict(), BF16, Choice("torch", "bfloat16", "cpu"), Choice("onnx", "float32", "cpu")),
+        (dict(), AMX, Choice("torch", "bfloat16", "cpu"), Choice("torch", "bfloat16", "cpu")),  # no onnxruntime
+        (dict(), AVX2_ONNX, Choice("onnx", "float32", "cpu"), Choice("onnx", "float32", "cpu")),
+        (dict(), GPU, Choice("torch", "float16", "cuda"), Choice("torch", "float16", "cuda")),
+        (dict(backend="torch"), BF16, Choice("torch", "bfloat16", "cpu"), Choice("torch", "bfloat16", "cpu")),
+        (dict(precision="bfloat16"), BF16, Choice("torch", "bfloat16", "cpu"), Choice("torch", "bfloat16", "cpu")),
+    ],
+    ids=["bf16", "bf16-without-onnxruntime", "avx2", "gpu", "forced-backend", "forced-precision"],
+)
+def test_questions_are_embedded_by_onnx_on_a_cpu_unless_a_setting_or_the_machine_says_otherwise(
+    asked, hardware, build, question
+):
+    settings = Settings(**asked)
+    assert resolve(settings, hardware) == build
+    assert question_choice(settings, hardware) == question
+
+
+def test_questions_fall_back_to_the_build_encoder_when_the_onnx_one_cannot_load(monkeypatch, tmp_path, caplog):
+    import qa.encoders.onnx as onnx
+
+    def unwritable(path, cache):
+        raise PermissionError(f"[Errno 13] Permission denied: '{cache}'")
+
+    monkeypatch.setattr(embedding, "detect", lambda: BF16)
+    monkeypatch.setattr(onnx, "cached_export", unwritable)
+    encoder = get_question_embedder(Settings(cache=tmp_path))
+    assert (encoder.backend, encoder.precision) == ("torch", "bfloat16")
+    assert "could not load" in caplog.text and "Permission denied" in caplog.text
 
 
 def test_unknown_names_are_refused():

@@ -22,7 +22,7 @@ DOCS = {
 def hashed(settings_for, monkeypatch):
     encoder = HashEncoder()
     monkeypatch.setattr("qa.indexer.get_embedder", lambda settings: encoder)
-    monkeypatch.setattr("qa.api.get_embedder", lambda settings: encoder)
+    monkeypatch.setattr("qa.api.get_question_embedder", lambda settings: encoder)
     settings = settings_for()
     for name, text in DOCS.items():
         write(settings.corpus, name, text)

@@ -64,11 +64,14 @@ def export(path: str, target: Path) -> None:
         raise
 
 
+def export_target(path: str, cache: Path) -> Path:
+    return cache / "onnx" / f"{model_fingerprint(path)[:16]}-opset{OPSET}.onnx"
+
+
 def cached_export(path: str, cache: Path) -> Path:
     """The ONNX file of the model at `path` in `cache`, exported first when missing or damaged."""
     fingerprint = model_fingerprint(path)
-    folder = cache / "onnx"
-    target = folder / f"{fingerprint[:16]}-opset{OPSET}.onnx"
+    target = export_target(path, cache)
     if is_recorded(target, {"model_sha256": fingerprint}):
         return target
     export(path, target)
@@ -99,3 +102,26 @@ class OnnxEncoder(TokenEncoder):
 
     def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return self.session.run(["hidden"], {"ids": ids, "mask": mask.astype(np.int64)})[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m qa.encoders.onnx [MODEL_FOLDER]`: export the model (the bundled one by default) into the user
+    cache now, as `make install` does, so that the first question served never imports torch to make it."""
+    import sys
+
+    from qa.config import Settings
+    from qa.embedding import model_path
+
+    args = sys.argv[1:] if argv is None else argv
+    settings = Settings.from_env(model_path=args[0] if args else None)
+    try:
+        target = cached_export(model_path(settings), settings.cache)
+    except (OSError, ImportError, RuntimeError) as exc:
+        print(f"qa: the question encoder was not exported ({exc}); the first question served will try again")
+        return 1
+    print(f"the question encoder's export: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
