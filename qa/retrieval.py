@@ -19,7 +19,7 @@ from qa.language import crosses
 from qa.meaning import word_spans
 from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
-from qa.translate import glossed, in_corpus_words
+from qa.translate import glossed, in_corpus_words, rarity_in
 from qa.types import Chunk, Hit, Span
 from qa.units import is_block_line, unit_of
 from qa.vectors import SentenceVectors
@@ -262,7 +262,8 @@ def _across(
     and names, commands and paths, which are written alike in every language."""
     pool = max(fusion.pool, k)
     vector = encoder.encode_query(question)
-    said = f"{in_corpus_words(question, encoder, snapshot.words)} {glossed(question, encoder, dictionaries())}"
+    glosses = glossed(question, encoder, dictionaries(), rarity_in(snapshot.sparse))
+    said = f"{in_corpus_words(question, encoder, snapshot.words)} {glosses}"
     english = embedder.encode_query(f"{question} {said}")
     dense = snapshot.dense_multilingual(vector, pool)
     fused = dict(fuse(dense, snapshot.sparse.top(terms(question) + terms(said), pool), fusion.across))

@@ -89,6 +89,21 @@ def test_question_words_are_glossed_with_the_sense_closest_to_them():
     assert glossed("Combien de fichiers ?", encoder, found) == ""
 
 
+def test_of_the_close_senses_the_one_the_documents_use_wins(manual_index):
+    """上游 is "upper reaches" to the encoder and "upstream" to a manual; 运行 "to operate" and "to run"."""
+    from qa.encoders.use import multilingual_encoder
+    from qa.glossary import dictionaries
+    from qa.translate import glossed, rarity_in
+
+    found, encoder = dictionaries(), multilingual_encoder()
+    question = "上游的测试套件什么时候运行？"
+    closest = glossed(question, encoder, found).split()
+    used = glossed(question, encoder, found, rarity_in(manual_index.snapshot.sparse)).split()
+    assert "upper" in closest and "upstream" not in closest
+    assert {"upstream", "run"} <= set(used) and "upper" not in used
+    assert "upstream" in manual_index.retrieve(question).said.split()
+
+
 def test_chinese_and_japanese_questions_are_answered_through_the_glossary(manual_index):
     for question in (
         "如何列出已安装软件包放在系统上的所有文件？",
