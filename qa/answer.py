@@ -15,7 +15,15 @@ from qa.config import Weights
 from qa.embedding import Embedder
 from qa.followup import NOTHING_MORE, follow_up_query, unsaid
 from qa.furniture import is_furniture
-from qa.retrieval import Retrieval, Sentence, lexical_overlap, sentence_parts, sentences_of, split_sentences
+from qa.retrieval import (
+    Retrieval,
+    Sentence,
+    lexical_overlap,
+    lexical_terms,
+    sentence_parts,
+    sentences_of,
+    split_sentences,
+)
 from qa.short import short_answer
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
@@ -97,12 +105,14 @@ def unit_span(sentence: Sentence, across: bool = False) -> tuple[int, int]:
     return chunk.start + spans[first][0], chunk.start + spans[last][1]
 
 
-def with_unit_terms(question: str, sentence: Sentence, span: tuple[int, int], sparse: Sparse) -> Sentence:
+def with_unit_terms(
+    question: str, sentence: Sentence, span: tuple[int, int], sparse: Sparse, said: str | None = None
+) -> Sentence:
     """The sentence credited with the question terms of its whole unit (`span`): a table row with its header's
     words, a command with its lead-in's."""
     if span == (sentence.start, sentence.end):
         return sentence
-    question_terms = set(terms(question))
+    question_terms = lexical_terms(question, sparse, said)
     text = unit_text(sentence, span)
     share = lexical_overlap(question_terms, sentence_terms(text), sparse.idf(sorted(question_terms)))
     if names_row(question, text):
@@ -222,9 +232,10 @@ def rank_sentences(
 ) -> Ranked | None:
     """The retrieved passages' sentences scored for `question`; None when there are none."""
     sentences = list(retrieval.sentences)
-    if retrieval.hits and not sentences:
-        sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored)
     across = retrieval.across
+    said = retrieval.said if across else None
+    if retrieval.hits and not sentences:
+        sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored, said)
     sentences = [s for s in sentences if usable(s) or (across and (introduces(s) or is_field(s.text)))]
     if not sentences:
         return None
@@ -233,7 +244,7 @@ def rank_sentences(
     spans = [unit_span(s, across=across) for s in sentences]
     units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
     asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
-    sentences = [with_unit_terms(asked, s, span, sparse) for s, span in zip(sentences, spans)]
+    sentences = [with_unit_terms(asked, s, span, sparse, said) for s, span in zip(sentences, spans)]
     if across:
         asked_terms = frozenset(terms(asked))
         sentences = [with_named_field(asked_terms, s) for s in sentences]

@@ -82,6 +82,17 @@ def rrf(rankings: list[list[int]], weights: list[float], k: int = 60) -> list[tu
     return sorted(((i, s / best) for i, s in scores.items()), key=lambda p: -p[1])
 
 
+def lexical_terms(question: str, sparse: Sparse, said: str | None = None) -> set[str]:
+    """The terms a sentence's lexical share is counted over: the question's; for a question searched across
+    languages, its words put into the documents' words (`said`, those no document holds included) and its own
+    terms that some document holds (names, commands), not the others: a word in the question's own language
+    weighs as much as the rarest term, and no sentence can hold it."""
+    found = set(terms(question))
+    if said is None:
+        return found
+    return set(terms(said)) | {t for t in found if t in sparse.vocab} or found
+
+
 def lexical_overlap(question_terms: AbstractSet[str], found: AbstractSet[str], idf: dict[str, float]) -> float:
     total = sum(idf.get(t, 0.0) for t in question_terms)
     if total <= 0:
@@ -103,8 +114,10 @@ def sentences_of(
     embedder: TextEncoder,
     sparse: Sparse,
     stored: SentenceVectors | None = None,
+    said: str | None = None,
 ) -> list[Sentence]:
-    """Every sentence of `hits` (each once: overlapping chunks repeat text), scored.
+    """Every sentence of `hits` (each once: overlapping chunks repeat text), scored; `said` for a question
+    searched across languages (`lexical_terms`).
 
     Their vectors come from the index (`stored`); a chunk without them there is embedded now.
     """
@@ -132,7 +145,7 @@ def sentences_of(
         for n, row in zip(missing, embedder.encode([spans[n][4] for n in missing], batch_size=64)):
             rows[n] = row
     cosine = np.stack(cast("list[np.ndarray]", rows)) @ vector
-    question_terms = set(terms(question))
+    question_terms = lexical_terms(question, sparse, said)
     idf = sparse.idf(sorted(question_terms))
     out = []
     for n, (rank, hit, start, end, text) in enumerate(spans):
@@ -207,7 +220,7 @@ def retrieve(
     dense = snapshot.dense(vector, pool)
     sparse = snapshot.sparse.top(terms(question), pool)
     fused = fuse(dense, sparse, fusion.dense)
-    return _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, False)
+    return _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, None)
 
 
 def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
@@ -274,7 +287,7 @@ def _across(
     )
     narrow = replace(fusion, rerank=fusion.across_rerank)
     retrieval = _reranked(
-        snapshot, encoder, f"{question} {said}", vector, scored, dense, k, narrow, None, None, True, lead_ins=True
+        snapshot, encoder, f"{question} {said}", vector, scored, dense, k, narrow, None, None, said, lead_ins=True
     )
     retrieval = replace(retrieval, question=question)
     stored = as_stored(snapshot, retrieval.hits)
@@ -302,7 +315,7 @@ def _reranked(
     fusion: Fusion,
     stored: SentenceVectors | None,
     words: np.ndarray | None,
-    across: bool,
+    said: str | None,
     lead_ins: bool = False,
 ) -> Retrieval:
     """The fused chunks' leaders re-ranked by their best sentence, whose scores the answer reuses; with `lead_ins`,
@@ -311,7 +324,7 @@ def _reranked(
     if lead_ins:
         ranked = [with_lead_in(snapshot, hit) for hit in ranked]
     head, tail = ranked[: fusion.rerank], ranked[fusion.rerank :]
-    sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, stored)
+    sentences = sentences_of(head, vector, question, embedder, snapshot.sparse, stored, said)
     best: dict[int, float] = {}
     for s in sentences:
         best[s.hit.chunk_id] = max(best.get(s.hit.chunk_id, -np.inf), s.score(fusion.lexical))
@@ -333,4 +346,4 @@ def _reranked(
         ),
         key=lambda s: (s.hit_rank, s.start),
     )
-    return Retrieval(question, vector, hits, dict(dense), tuple(kept), words, across)
+    return Retrieval(question, vector, hits, dict(dense), tuple(kept), words, said is not None)

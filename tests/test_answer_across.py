@@ -224,3 +224,24 @@ def test_a_chinese_numeral_is_a_number_and_a_date_in_a_chinese_text():
     assert kinds.holds("How long is the ship?", "number", "馆内的木制帆船，船长十八米。")
     assert kinds.holds("When was it built?", "time", "海港博物馆建于一九八五年。")
     assert not kinds.holds("When was it built?", "time", "海港博物馆位于旧码头的仓库里。")
+
+
+def test_across_languages_the_lexical_share_counts_the_english_rendering_and_what_a_document_holds(handbook):
+    """A Chinese term weighs as much as the rarest term of an English index and no sentence can hold it: counted,
+    it left every sentence's share of the question near zero, names and commands included."""
+    from qa.retrieval import lexical_terms
+    from qa.sparse import CJK_RUN, terms
+
+    question = "nightly report 会发到哪里？"
+    sparse = handbook.snapshot.sparse
+    retrieval = handbook.retrieve(question)
+    assert retrieval.across
+    counted = lexical_terms(question, sparse, retrieval.said)
+    assert counted == set(terms(retrieval.said)) | {t for t in terms(question) if t in sparse.vocab}
+    assert {"night", "report"} <= counted and not any(CJK_RUN.search(t) for t in counted)
+    assert lexical_terms(question, sparse) == set(terms(question))
+    report = next(s for s in retrieval.sentences if "nightly report" in s.text)
+    assert report.lexical >= 0.5 and report.lexical == max(s.lexical for s in retrieval.sentences)
+    answer = handbook.ask(question)
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text.startswith("Pages that fail to build are listed in the nightly report")
