@@ -275,11 +275,20 @@ def get_question_embedder(settings: Settings) -> Encoder:
     """The shared model that embeds questions for these settings (`question_choice`); the build's where that one
     cannot load (its export needs the onnx package and a writable cache)."""
     key = (model_path(settings), question_choice(settings), settings.cache)
-    if key[1] == resolve(settings):
+    if key[1] == resolve(settings) or key in _unloadable:
         return get_embedder(settings)
-    try:
-        with _loading:
-            return _cached(*key)
-    except (OSError, ImportError, RuntimeError, ValueError) as exc:
-        log.warning("questions are embedded by the build's encoder: the ONNX one could not load (%s)", exc)
-        return get_embedder(settings)
+    from qa.encoders.onnx import unexportable
+
+    why = unexportable(key[0], settings.cache)
+    if not why:
+        try:
+            with _loading:
+                return _cached(*key)
+        except (OSError, ImportError, RuntimeError, ValueError) as exc:
+            why = str(exc)
+    _unloadable.add(key)
+    log.warning("questions are embedded by the build's encoder: the ONNX one could not load (%s)", why)
+    return get_embedder(settings)
+
+
+_unloadable: set[tuple[str, Choice, Path | None]] = set()  # question encoders that failed once in this process

@@ -7,6 +7,8 @@ only where the CPU cannot compute it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from helpers import skip_without_bf16, write
@@ -127,6 +129,25 @@ def test_questions_fall_back_to_the_build_encoder_when_the_onnx_one_cannot_load(
     encoder = get_question_embedder(Settings(cache=tmp_path))
     assert (encoder.backend, encoder.precision) == ("torch", "bfloat16")
     assert "could not load" in caplog.text and "Permission denied" in caplog.text
+
+
+def test_without_the_onnx_package_questions_use_the_build_encoder_without_trying_an_export(
+    monkeypatch, tmp_path, caplog
+):
+    import importlib.util
+
+    import qa.encoders.onnx as onnx
+
+    find_spec = importlib.util.find_spec
+    tried: list[Path] = []
+    monkeypatch.setattr(embedding, "detect", lambda: BF16)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else find_spec(name, *a))
+    monkeypatch.setattr(onnx, "cached_export", lambda path, cache: tried.append(cache))
+    for _ in range(2):
+        encoder = get_question_embedder(Settings(cache=tmp_path))
+        assert (encoder.backend, encoder.precision) == ("torch", "bfloat16")
+    assert tried == []
+    assert caplog.text.count("the onnx package is not installed") == 1, "a process says it once"
 
 
 def test_unknown_names_are_refused():

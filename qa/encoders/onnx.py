@@ -68,6 +68,22 @@ def export_target(path: str, cache: Path) -> Path:
     return cache / "onnx" / f"{model_fingerprint(path)[:16]}-opset{OPSET}.onnx"
 
 
+def unexportable(path: str, cache: Path) -> str:
+    """Why the model's export is neither in `cache` nor can be made there, told without trying (a try imports
+    torch, seconds that every `qa ask` would pay again); "" when it is or can be."""
+    import importlib.util
+
+    target = export_target(path, cache)
+    if target.with_suffix(".json").exists():
+        return ""
+    if importlib.util.find_spec("onnx") is None:
+        return "the onnx package is not installed: pip install onnx (make install does)"
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return "" if os.access(folder, os.W_OK) else f"{folder} cannot be written"
+
+
 def cached_export(path: str, cache: Path) -> Path:
     """The ONNX file of the model at `path` in `cache`, exported first when missing or damaged."""
     fingerprint = model_fingerprint(path)
