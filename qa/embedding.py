@@ -261,6 +261,7 @@ def _cached(path: str, choice: Choice, cache: Path | None) -> Encoder:
 
 
 _loading = threading.Lock()
+_unloadable: set[tuple[str, Choice, Path | None]] = set()  # question encoders that failed once in this process
 
 
 def get_embedder(settings: Settings) -> Encoder:
@@ -289,6 +290,3 @@ def get_question_embedder(settings: Settings) -> Encoder:
     _unloadable.add(key)
     log.warning("questions are embedded by the build's encoder: the ONNX one could not load (%s)", why)
     return get_embedder(settings)
-
-
-_unloadable: set[tuple[str, Choice, Path | None]] = set()  # question encoders that failed once in this process

@@ -26,9 +26,7 @@ from qa.meaning import frame_words
 from qa.sparse import STOPWORDS, Sparse, terms
 
 SENSE = 0.5  # cosine of a headword to its closest dictionary sense, kept above: chosen on the tuning questions
-USAGE = (
-    0.5  # weight of a sense's rarity in the documents: tuning questions flat from 0.1 to 5 (35/45), 34/45 at infinity
-)
+USAGE = 0.5  # weight of a sense's rarity in the documents: the tuning questions gave 35/45 from 0.1 to 5
 CLOSE = 0.8  # cosine of a question word to a corpus word: a translation; chosen on the debian-dev tuning questions
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
 SCRIPT_RUN = re.compile(r"[\u30a0-\u30ff]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\uac00-\ud7af]+")
