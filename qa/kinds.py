@@ -296,8 +296,8 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "term",
         re.compile(
-            r"(?:什么|哪个)\S{0,4}?(?:格式|名字|名称|代号)|叫什么|何の略|何という|(?:名前|形式|フォーマット)は"
-            r"|quel(?:le)?s? (?:\w+ )?(?:surnom|nom|format|terme|architecture|étiquette|préfixe)s?\b|que signifie|veut dire",
+            r"(?:什么|哪个)\S{0,4}?(?:格式|名字|名称|代号)|叫什么|何の略|何という|(?:名前|形式|フォーマット)は|何と(?:書|記入|入れ|設定)|写什么|填什么|写成什么"
+            r"|quel(?:le)?s? (?:\w+ )?(?:surnom|nom|format|terme|architecture|étiquette|préfixe)s?\b|que signifie|veut dire|que (?:dois-je|faut-il) (?:écrire|mettre|indiquer)",
             re.I,
         ),
     ),

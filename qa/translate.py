@@ -122,10 +122,12 @@ def glossed(
     kept: list[str] = []
     begin = len(found)
     with one_blas_thread():
-        for n, (_, senses) in enumerate(found):
+        for n, (headword, senses) in enumerate(found):
             cosines = vectors[begin : begin + len(senses)] @ vectors[n]
             begin += len(senses)
-            if cosines.max() >= SENSE:
+            if len(senses) == 1 and KATAKANA.fullmatch(headword):
+                kept.append(senses[0])  # a loanword's one sense is the word it was borrowed from
+            elif cosines.max() >= SENSE:
                 used = cosines - USAGE * np.array([rarity(s) for s in senses]) if rarity else cosines.copy()
                 used[cosines < SENSE] = -np.inf
                 kept.append(senses[int(used.argmax())])

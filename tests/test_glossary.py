@@ -89,6 +89,20 @@ def test_question_words_are_glossed_with_the_sense_closest_to_them():
     assert glossed("Combien de fichiers ?", encoder, found) == ""
 
 
+def test_a_loanword_with_one_sense_is_glossed_with_it_however_far_the_encoder_puts_them():
+    """The encoder puts ディストリビューション nearer "display" than "distribution", its one dictionary sense."""
+    from qa.encoders.use import multilingual_encoder
+    from qa.glossary import dictionaries
+    from qa.translate import SENSE, glossed
+
+    found, encoder = dictionaries(), multilingual_encoder()
+    assert found is not None
+    word = "ディストリビューション"
+    assert found.look_up(word) == [(word, ("distribution",))]
+    assert float(encoder.encode([word])[0] @ encoder.encode(["distribution"])[0]) < SENSE
+    assert glossed(f"changelog の{word}欄", encoder, found).split() == ["distribution"]
+
+
 def test_of_the_close_senses_the_one_the_documents_use_wins(manual_index):
     """上游 is "upper reaches" to the encoder and "upstream" to a manual; 运行 "to operate" and "to run"."""
     from qa.encoders.use import multilingual_encoder
