@@ -97,6 +97,9 @@ CALLED = re.compile(
     r"\b(?:(?:is|are|was|were) (?:called|named|known as)|(?:also |often )?referred to as)\s+(?:the\s+)?"
     r"([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*|[\w][\w.+-]*[\w])"
 )  # "these scripts are called britney", "often referred to as Unix's Swiss Army Chainsaw": the name given
+USED = re.compile(
+    r"\b(?i:use|using|run|running|try|invoke|call)\s+(?:the\s+)?([a-z][a-z0-9]{2,29})\b(?![-_/+]|\.\w)"
+)  # "you can use msguntypot": a tool named in prose, where the word is no English word (spans checks)
 QUOTED = re.compile(r"(?<![^\W_])[“”\"‘’'`´]{1,2}([^“”\"‘’'`´\n]{2,40}?)[“”\"‘’'`´]{1,2}(?![^\W_])")
 COMMON_PARTS = frozenset(
     "a all and back based be boot built by co day down e end fine first free full half high in known last level "
@@ -120,7 +123,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "path": [PATH],
     "option": [OPTION],
     "field": [FIELD],
-    "package": [TOOL, QUOTED, CALLED],
+    "package": [TOOL, QUOTED, CALLED, USED],
     "address": [ADDRESS],
     "version": [VERSION],
     "term": [CALLED, QUOTED, CAPITALISED, TOOL],
@@ -388,9 +391,11 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for pattern in PATTERNS.get(kind, ()):
         for match in pattern.finditer(text):
-            group = 1 if pattern in (QUOTED, CODE, CALLED) else 0
+            group = 1 if pattern in (QUOTED, CODE, CALLED, USED) else 0
             a, b = match.span(group)
             a, b = _trimmed(text, a, b)
+            if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS):
+                continue
             if b > a and (pattern is not TOOL or _technical(text[a:b])):
                 found.append((a, b))
     if kind == "command":
@@ -456,7 +461,7 @@ def gives_name(question: str, kind: str | None, text: str) -> bool:
     or it runs a tool ("dpkg-divert --divert ...") and the question asks which tool."""
     if kind not in ("term", "package"):
         return False
-    given = {(m.start(1), m.end(1)) for m in CALLED.finditer(text)}
+    given = {(m.start(1), m.end(1)) for pattern in (CALLED, USED) for m in pattern.finditer(text)}
     if kind == "package":
         given |= {(a, a + len(text[a:b].split()[0])) for a, b in _code_lines(text)}
     return any(span in given for span in new_spans(question, kind, text))

@@ -189,6 +189,17 @@ def test_a_text_that_says_what_a_thing_is_called_gives_a_name():
     assert not gives_name("How long is it?", "number", "It is called the long one.")
 
 
+def test_prose_that_says_to_use_a_word_no_dictionary_knows_names_a_tool():
+    question = "Every translation shows up as fuzzy. What tool restores them?"
+    text = "To unfuzzy translations, you can use msguntypot (part of the po4a package)."
+    assert [text[a:b] for a, b in spans("package", text)] == ["msguntypot", "po4a"]
+    assert gives_name(question, asked(question), text)
+    for prose in ("Use the following command.", "You can use either of them.", "Run it with care: try harder."):
+        assert spans("package", prose) == []
+        assert not gives_name(question, asked(question), prose)
+    assert not gives_name("Does msguntypot restore them? What tool is it?", "package", text.replace("po4a", "it"))
+
+
 def test_a_code_line_that_runs_a_tool_answers_which_tool():
     question = "Which tool makes upgrades put their copy of /bin/login somewhere else?"
     assert gives_name(
