@@ -236,7 +236,7 @@ def rank_sentences(
     said = retrieval.said if across else None
     if retrieval.hits and not sentences:
         sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored, said)
-    sentences = [s for s in sentences if usable(s) or (across and (introduces(s) or is_field(s.text)))]
+    sentences = [s for s in sentences if usable(s) or is_field(s.text) or (across and introduces(s))]
     if not sentences:
         return None
     if across:
@@ -245,9 +245,8 @@ def rank_sentences(
     units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
     asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
     sentences = [with_unit_terms(asked, s, span, sparse, said) for s, span in zip(sentences, spans)]
-    if across:
-        asked_terms = frozenset(terms(asked))
-        sentences = [with_named_field(asked_terms, s) for s in sentences]
+    asked_terms = frozenset(terms(asked))
+    sentences = [with_named_field(asked_terms, s) for s in sentences]
     has_kind = tuple(kinds_found(retrieval.question, units))
     combined = score_sentences(retrieval.question, sentences, weights, has_kind)
     if weights.paraphrase and not across:

@@ -105,6 +105,17 @@ def test_a_field_the_question_names_is_the_answer_across_languages(tmp_path, emb
     assert answer.citations[0].text == "Maintainer: Ana Lima <ana@example.org>"
 
 
+def test_a_field_the_question_names_is_the_answer_in_english_too(tmp_path, embedder):
+    prose = RECORD.replace("Bugs in the package", "Maintainers of a package answer its bugs; bugs in the package")
+    index = indexed(tmp_path, "greeter.txt", prose)
+
+    answer = index.ask("In the record of the greeter package, who is listed as the maintainer?")
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text == "Maintainer: Ana Lima <ana@example.org>"
+    assert answer.short is not None and answer.short.text == "Ana Lima"
+
+
 def test_a_chunk_that_opens_inside_a_block_reaches_back_to_its_lead_in(tmp_path, embedder):
     from qa.retrieval import with_lead_in
     from qa.types import Chunk, Hit, Span
