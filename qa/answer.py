@@ -369,7 +369,8 @@ def extractive_answer(
         for number, n in enumerate(kept, start=1)
     ]
     text = " ".join(f"{c.text} [{c.id}]" for c in citations)
-    return Answer(question, text, True, tuple(citations), short=short_answer(question, citations[0]))
+    asked = f"{question} {retrieval.said}" if retrieval.across else question  # what it says in the documents' words
+    return Answer(question, text, True, tuple(citations), short=short_answer(asked, citations[0]))
 
 
 def chosen(ranked: Ranked, weights: Weights) -> tuple[list[int], dict[int, list[str]]]:

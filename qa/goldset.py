@@ -24,6 +24,8 @@ MEASURES = {
     "fact_in_citation": "fact in a citation",
     "first_citation_right": "first citation right",
     "any_citation_right": "any citation right",
+    "short_answer_right": "short answer right",
+    "short_answer_wrong": "short answer wrong",
     "answerable_refused": "answerable refused",
     "unanswerable_refused": "unanswerable refused",
 }
@@ -33,6 +35,8 @@ OVER = {  # what format_report counts each answer measure over
     "fact_in_citation": "with an answer",
     "first_citation_right": "right answers with a source",
     "any_citation_right": "right answers with a source",
+    "short_answer_right": "right answers",
+    "short_answer_wrong": "right answers",
 }
 
 
@@ -63,6 +67,8 @@ class GoldOutcome:
     in_citation: bool = False  # answered, and one of its citations contains `answer`
     first_cited: bool = False  # the answer holds the fact and its first citation is from `source` (on `page`)
     any_cited: bool = False  # the answer holds the fact and one of its citations is from `source` (on `page`)
+    short_right: bool = False  # the answer holds the fact, and so does its short answer (or the fact holds it)
+    short_wrong: bool = False  # the answer holds the fact, and its short answer is something else
 
     @property
     def answer_found(self) -> bool:
@@ -126,11 +132,14 @@ class GoldReport:
             return Tally(sum(bool(getattr(o, flag)) for o in outcomes), len(outcomes))
 
         right = self.right_with_source
+        held = [o for o in self.with_answer if o.in_answer]
         found = {
             "fact_in_answer": tally(self.with_answer, "in_answer"),
             "fact_in_citation": tally(self.with_answer, "in_citation"),
             "first_citation_right": tally(right, "first_cited"),
             "any_citation_right": tally(right, "any_cited"),
+            "short_answer_right": tally(held, "short_right"),
+            "short_answer_wrong": tally(held, "short_wrong"),
             "answerable_refused": Tally(sum(not o.answered for o in self.answerable), len(self.answerable)),
             "unanswerable_refused": Tally(sum(not o.answered for o in self.unanswerable), len(self.unanswerable)),
         }
@@ -261,7 +270,22 @@ def _one(index: Index, q: GoldQuestion, depth: int, known: set[str]) -> GoldOutc
         elif not first_cited:
             first = answer.citations[0]
             failures.append(f"the first citation is from {_place(first.source, first.page)}, not {wanted}")
-    return GoldOutcome(q, rank, answer.answered, tuple(failures), in_answer, in_citation, first_cited, any_cited)
+    short = answer.short.text if in_answer and answer.short is not None else ""
+    short_right = bool(short) and (contains_answer(short, [expected]) or contains_answer(expected, [short]))
+    if short and not short_right:
+        failures.append(f"the short answer is {short!r}, not {expected!r}")
+    return GoldOutcome(
+        q,
+        rank,
+        answer.answered,
+        tuple(failures),
+        in_answer,
+        in_citation,
+        first_cited,
+        any_cited,
+        short_right,
+        bool(short) and not short_right,
+    )
 
 
 def _place(source: str | None, page: int | None) -> str:

@@ -393,7 +393,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
         for match in pattern.finditer(text):
             group = 1 if pattern in (QUOTED, CODE, CALLED, USED) else 0
             a, b = match.span(group)
-            a, b = _trimmed(text, a, b)
+            a, b = trimmed(text, a, b)
             if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS):
                 continue
             if b > a and (pattern is not TOOL or _technical(text[a:b])):
@@ -505,10 +505,12 @@ def counts(word: str, sentence: str) -> bool:
 def _technical(piece: str) -> bool:
     """A tool-like token is technical unless it is only common words joined by hyphens ("boot-up", "e-mail")."""
     parts = re.split(r"[-_+.]", piece.lower())
+    if all(len(p) <= 1 for p in parts):
+        return False  # "e.g", "i.e": abbreviations
     return bool(re.search(r"[\d_+.]", piece)) or not all(p in COMMON_PARTS for p in parts)
 
 
-def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
+def trimmed(text: str, a: int, b: int) -> tuple[int, int]:
     while b > a and text[b - 1] in ".,;:!?)\"'”’":
         if text[b - 1] == ")" and text.count("(", a, b) >= text.count(")", a, b):
             break

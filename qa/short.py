@@ -27,10 +27,13 @@ def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
     if not candidates:
         return None
     anchors = _anchors(question, text)
+    named = _named(kind, text)
     a, b = min(
         candidates,
         key=lambda span: (
             -_cell_named(question, text, span),
+            span not in named,
+            -_line_share(question, text, span),
             _distance(span, anchors),
             -_weight(kind, text[span[0] : span[1]]),
         ),
@@ -54,6 +57,24 @@ def _cell_named(question: str, text: str, span: tuple[int, int]) -> int:
     said = {w.strip(".,;:?!()\"'").lower() for w in question.split()}
     by_row = start > 0 and row.split(" | ")[0].strip().lower() in said
     return by_column + int(by_row)
+
+
+def _named(kind: str | None, text: str) -> set[tuple[int, int]]:
+    """The spans the text gives as a thing's name ("these scripts are called britney"; for a tool, "you can use
+    msguntypot"): what a question for a name or a tool asks for, before any other word of that shape."""
+    if kind not in ("term", "package"):
+        return set()
+    patterns = (kinds.CALLED, kinds.USED) if kind == "package" else (kinds.CALLED,)
+    return {kinds.trimmed(text, *m.span(1)) for pattern in patterns for m in pattern.finditer(text)}
+
+
+def _line_share(question: str, text: str, span: tuple[int, int]) -> int:
+    """How many of the question's content terms the span's own line holds: in a list of tools each with what it
+    does, the line that says what the question asks about."""
+    start = text.rfind("\n", 0, span[0]) + 1
+    end = text.find("\n", span[1])
+    line = text[start : end if end >= 0 else len(text)]
+    return len((set(terms(question)) - frame_terms()) & set(terms(line)))
 
 
 def _plausible(kind: str | None, piece: str) -> bool:

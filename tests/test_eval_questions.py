@@ -12,6 +12,7 @@ from helpers import ROOT, run_qa
 from qa import Answer, Citation, Settings, build_index, open_index
 from qa.cli import main
 from qa.goldset import (
+    GoldQuestion,
     QuestionsError,
     Tally,
     answer_contains,
@@ -259,11 +260,12 @@ def test_qa_eval_takes_several_files_and_reports_each_and_the_total(handbook, tm
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"7 questions on the index at {handbook.index} (v")
     assert lines[1].split() == ["answerable", "none", "total"]
-    rows = {line[:22].strip(): line[22:].split() for line in lines[2:10]}
+    rows = {line[:22].strip(): line[22:].split() for line in lines[2:12]}
     assert rows["fact in the answer"] == ["4/5", "0.800", "-", "4/5", "0.800"]
     assert rows["first citation right"] == ["2/4", "0.500", "-", "2/4", "0.500"]
     assert rows["unanswerable refused"] == ["-", "1/2", "0.500", "1/2", "0.500"]
-    assert lines[10:] == [
+    assert rows["short answer wrong"] == ["0/4", "0.000", "-", "0/4", "0.000"]  # "how" asks for no short answer
+    assert lines[12:] == [
         "answerable: 3 of 5 questions failed (--verbose lists them)",
         "none: 1 of 2 questions failed (--verbose lists them)",
     ]
@@ -307,3 +309,22 @@ def test_columns_are_named_by_file_less_their_shared_prefix():
     ]
     assert short_names([Path("questions.jsonl")]) == ["questions"]
     assert short_names([Path("a/q.jsonl"), Path("b/q.jsonl")]) == ["a/q.jsonl", "b/q.jsonl"]
+
+
+def test_the_short_answer_is_scored_against_the_fact(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    settings.corpus.mkdir()
+    (settings.corpus / "dpkg.txt").write_text(
+        "Package files\n\nTo see every file that an installed package put on the system, run dpkg --listfiles "
+        "with the package's name.\n\nTo remove a package and its files, run apt remove with its name.\n"
+    )
+    build_index(settings)
+    question = "Which command shows every file an installed package put on the system?"
+    report = evaluate_questions(
+        open_index(settings),
+        [GoldQuestion(1, question, answer="dpkg --listfiles"), GoldQuestion(2, question, answer="every file")],
+        [1],
+    )
+    short = report.measures()
+    assert short["short_answer_right"] == Tally(1, 2) and short["short_answer_wrong"] == Tally(1, 2)
+    assert report.outcomes[1].failures == ("the short answer is '--listfiles', not 'every file'",)

@@ -1,0 +1,59 @@
+"""The short answer: which span of the cited text is the thing asked for (pure text rules, no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.short import short_answer
+from qa.types import Citation, Span
+
+
+def cited(text: str) -> Citation:
+    return Citation(1, Span("manual.txt", 0, len(text), 1, text.count("\n") + 1), text, 1.0)
+
+
+def short(question: str, text: str) -> str | None:
+    found = short_answer(question, cited(text))
+    if found is None:
+        return None
+    assert text[found.start : found.end] == found.text
+    return found.text
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        (
+            "What are the scripts that decide which packages move into testing called?",
+            "Only non-buggy packages move; these scripts are called britney.",
+            "britney",
+        ),
+        (
+            "What nickname does the guide give Perl?",
+            "Perl is used on Unix-like systems, often referred to as Unix's Swiss Army Chainsaw.",
+            "Unix's Swiss Army Chainsaw",
+        ),
+        (
+            "What tool restores the translations?",
+            "Run debconf-updatepo first; to unfuzzy translations, you can use msguntypot.",
+            "msguntypot",
+        ),
+    ],
+)
+def test_the_name_the_text_gives_comes_before_other_words_of_its_shape(question, text, expected):
+    assert short(question, text) == expected
+
+
+def test_in_a_list_the_line_that_says_what_the_question_asks_about_gives_the_short_answer():
+    text = (
+        "gbp-import-dsc(1): import a previous Debian package to a Git repository.\n\n"
+        "gbp-import-orig(1): import a new upstream tar to a Git repository.\n\n"
+        "gbp-dch(1): generate the Debian changelog from Git commit messages."
+    )
+    assert short("Which command imports a new upstream tarball?", text) == "gbp-import-orig"
+    assert short("Which command imports a previous Debian package?", text) == "gbp-import-dsc"
+
+
+def test_an_abbreviation_is_no_tool():
+    text = "Changes made while it was unpacked (e.g., files in /etc) are kept; i.e. the new package inherits them."
+    assert short("Which tool repacks an installed package?", text) is None
