@@ -78,6 +78,8 @@ def _line_share(question: str, text: str, span: tuple[int, int]) -> int:
 
 
 def _plausible(kind: str | None, piece: str) -> bool:
+    if kind in ("person", "place") and any(part[:1].islower() for part in re.split(r"[\s-]+", piece)):
+        return False  # "AI-focused" is no name: each part of a person's or a place's name is capitalised
     if kind in ("person", "place", "term"):
         return not set(terms(piece)) <= frame_terms()
     return True

@@ -57,3 +57,9 @@ def test_in_a_list_the_line_that_says_what_the_question_asks_about_gives_the_sho
 def test_an_abbreviation_is_no_tool():
     text = "Changes made while it was unpacked (e.g., files in /etc) are kept; i.e. the new package inherits them."
     assert short("Which tool repacks an installed package?", text) is None
+
+
+def test_a_capitalised_compound_with_a_lower_case_part_is_no_name():
+    text = "Universities and international partners have led to AI-focused centers; Ana Lima leads one of them."
+    assert short("Who leads the labs?", text) == "Ana Lima"
+    assert short("Who teams up to set up labs?", "Universities have founded AI-focused centers.") is None
