@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from qa import across, kinds, meaning
+from qa import across, kinds, meaning, sequence
 from qa.answerability import Decision, Evidence, common_terms, decide, gather, sentence_terms
 from qa.config import Weights
 from qa.embedding import Embedder
@@ -255,9 +255,18 @@ def rank_sentences(
         )
     kind = kinds.asked(retrieval.question)
     combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
+    order = sequence.asked(retrieval.question)
+    if order is not None:
+        beside = [sequence.next_to(order, s.hit.chunk.text, *local(s)) for s in sentences]
+        combined += 2 * weights.answer_type * np.array(beside, dtype=float)
     if across:
         combined = unit_best(sentences, spans, combined)
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
+
+
+def local(sentence: Sentence) -> tuple[int, int]:
+    """The sentence's offsets in its chunk's text."""
+    return sentence.start - sentence.hit.chunk.start, sentence.end - sentence.hit.chunk.start
 
 
 def near_cosines(sentences: Sequence[Sentence], share: float) -> list[Sentence]:
@@ -416,6 +425,10 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
     question is about, the sentence and the next one (one contiguous span)."""
     start, end = unit_span(sentence, across=across)
     chunk = sentence.hit.chunk
+    order = sequence.asked(question)
+    named = sequence.named_line(order, chunk.text, *local(sentence)) if order is not None else None
+    if named is not None:  # "which one comes right before dh_builddeb": the answer's line and the named one
+        return min(start, chunk.start + named[0]), max(end, chunk.start + named[1])
     spans, _ = sentence_parts(chunk.text)
     following = [(a, b) for a, b in spans if a >= end - chunk.start]
     if not following or (start, end) != (sentence.start, sentence.end):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from qa import kinds
+from qa import kinds, sequence
 from qa.meaning import WORD, frame_terms
 from qa.sparse import terms
 from qa.types import Citation, ShortAnswer
@@ -28,9 +28,11 @@ def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
         return None
     anchors = _anchors(question, text)
     named = _named(kind, text)
+    order = sequence.asked(question)
     a, b = min(
         candidates,
         key=lambda span: (
+            not (order is not None and sequence.next_to(order, text, *span)),
             -_cell_named(question, text, span),
             span not in named,
             -_line_share(question, text, span),
