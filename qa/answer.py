@@ -255,6 +255,9 @@ def rank_sentences(
         )
     kind = kinds.asked(retrieval.question)
     combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
+    aside = meaning.excluded(retrieval.question) - common_terms()
+    if aside and kind is not None:  # "a custom schedule, not hourly or daily": a unit offering only those is not it
+        combined -= weights.answer_type * np.array([offers_only(retrieval.question, kind, u, aside) for u in units])
     order = sequence.asked(retrieval.question)
     if order is not None:
         beside = [sequence.next_to(order, s.hit.chunk.text, *local(s)) for s in sentences]
@@ -262,6 +265,13 @@ def rank_sentences(
     if across:
         combined = unit_best(sentences, spans, combined)
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
+
+
+def offers_only(question: str, kind: str, unit: str, excluded: set[str]) -> bool:
+    """Every thing of the asked-for kind that the unit holds is one the question sets aside ("/etc/cron.hourly/package"
+    for "a custom schedule, not hourly"); a unit that also names another (the answer beside them) is not."""
+    found = kinds.new_spans(question, kind, unit)
+    return bool(found) and all(set(terms(unit[a:b])) & excluded for a, b in found)
 
 
 def local(sentence: Sentence) -> tuple[int, int]:

@@ -154,8 +154,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 def ends_sentence(text: str, mark: int, after: int) -> bool:
     """Whether the . ! or ? at `mark`, followed by white space up to `after`, ends a sentence."""
-    if after >= len(text):
-        return True
+    if after >= len(text) or "\n\n" in text[mark:after]:
+        return True  # a blank line after it: the paragraph ends there, whatever comes next
     if (
         text[after].islower()
         or text[after] in ".…"

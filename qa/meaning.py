@@ -27,6 +27,7 @@ SET_ASIDE = re.compile(
     r"\b(?:apart from|aside from|other than|besides|except(?: for)?|beyond|as opposed to|rather than)\s+([^,;:?!.]*)",
     re.I,
 )  # "apart from banks, how do firms ...": what the question sets aside is not what it asks about
+NOT_THESE = re.compile(r"[,;]\s*not\s+([^;:?!.]*)", re.I)  # "a custom schedule, not hourly, daily or weekly"
 JOINS = frozenset("and or the a an its their".split())
 WH = frozenset("what who that".split())  # "what helps", "who maintains"; "which plans" is a noun
 FOREIGN_SHARE = 0.5  # of a question's words, neither English nor in the corpus: another language
@@ -84,7 +85,7 @@ def set_aside(question: str) -> set[str]:
     """Stems of what the question excludes ("apart from banks and insurers", "besides technology"): no answer
     need say it."""
     aside: set[str] = set()
-    for match in SET_ASIDE.finditer(question):
+    for match in [*SET_ASIDE.finditer(question), *NOT_THESE.finditer(question)]:
         for word in match.group(1).split()[:6]:
             if word.lower() in JOINS:
                 continue
@@ -92,6 +93,13 @@ def set_aside(question: str) -> set[str]:
                 break
             aside.update(terms(word))
     return aside
+
+
+def excluded(question: str) -> set[str]:
+    """Stems of what the question sets aside and does not say elsewhere ("a custom schedule, not hourly or daily";
+    not "version" in "dates, not version numbers. What version format ...?"): an answer about it is not the one."""
+    rest = NOT_THESE.sub(" ", SET_ASIDE.sub(" ", question))
+    return set_aside(question) - set(terms(rest))
 
 
 def _can_be_verb(word: str) -> bool:

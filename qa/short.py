@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from qa import kinds, sequence
-from qa.meaning import WORD, frame_terms
+from qa.meaning import WORD, excluded, frame_terms
 from qa.sparse import terms
 from qa.types import Citation, ShortAnswer
 
@@ -26,6 +26,8 @@ def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
     ]
     if not candidates:
         return None
+    aside = excluded(question)
+    candidates = [(a, b) for a, b in candidates if not set(terms(text[a:b])) & aside] or candidates
     anchors = _anchors(question, text)
     named = _named(kind, text)
     order = sequence.asked(question)

@@ -100,6 +100,18 @@ def test_abbreviations_initials_and_lower_case_continuations_do_not_end_a_senten
     ]
 
 
+def test_a_blank_line_after_a_full_stop_ends_the_sentence_whatever_comes_next():
+    text = (
+        "You can use an empty override_dh_auto_test target to skip it.\n\noverride_dh_auto_test:\n\n"
+        "Then see e.g. the manual page.\nrunning on the next line continues it."
+    )
+    assert sentences(text) == [
+        "You can use an empty override_dh_auto_test target to skip it.",
+        "override_dh_auto_test:",
+        "Then see e.g. the manual page.\nrunning on the next line continues it.",
+    ]
+
+
 def test_chinese_full_stops_and_closing_quotes_end_sentences():
     assert sentences("香港是金融中心。人工智能发展迅速！Next") == ["香港是金融中心。", "人工智能发展迅速！", "Next"]
     assert sentences('He said "stop." Then he left.') == ['He said "stop."', "Then he left."]

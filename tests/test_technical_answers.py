@@ -202,3 +202,35 @@ def test_the_cli_prints_the_short_answer_first_and_the_chat_shows_it_in_bold(man
     assert follow_up_turns(turns) == [(question, answer.answer)], (
         "the bold short answer is not part of the turn's answer"
     )
+
+
+CRON = """\
+Scheduled tasks
+
+If your package needs regularly scheduled tasks, you can install these files:
+
+package.cron.hourly - Installed as /etc/cron.hourly/package; run once an hour.
+
+package.cron.daily - Installed as /etc/cron.daily/package; run once a day.
+
+package.cron.weekly - Installed as /etc/cron.weekly/package; run once a week.
+
+package.cron.d - Installed as /etc/cron.d/package: for any other time.
+"""
+
+
+def test_what_the_question_sets_aside_is_not_the_answer(tmp_path, embedder):
+    from qa.meaning import excluded
+
+    question = "My package needs a cron job on a custom schedule, not hourly, daily or weekly. Which file do I use?"
+    assert excluded(question) == {"hour", "daili", "week"}
+    assert excluded("Releases carry dates, not version numbers. What version format do I use?") == {"number"}
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(settings.corpus, "cron.txt", CRON)
+    build_index(settings)
+
+    answer = open_index(settings).ask(question)
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text == "package.cron.d - Installed as /etc/cron.d/package: for any other time."
+    assert answer.short is not None and answer.short.text == "/etc/cron.d/package"

@@ -12,7 +12,9 @@ import re
 # 5: PDF tables read row by row with cells joined by " | ", paths broken at a PDF line end made whole.
 # 6: duplicates stored once in the vector indexes: one vector per distinct chunk text, under its first chunk's id;
 # HNSW between the flat and the IVF sizes.
-FORMAT_VERSION = 6
+# 7: a full stop before a blank line ends its sentence, whatever case the next paragraph opens with ("... to skip
+# it.\n\noverride_dh_auto_test:" was one sentence): the stored sentence vectors are made again.
+FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"
