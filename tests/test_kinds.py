@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.chunking import split_sentences
-from qa.kinds import asked, class_noun, focus, gives_name, is_code_line, is_name, new_spans, spans
+from qa.kinds import asked, class_noun, focus, gives_name, holds, is_code_line, is_name, new_spans, spans
 from qa.units import unit_of
 
 
@@ -237,3 +237,12 @@ def test_a_count_of_the_asked_thing_in_other_words_answers_how_many():
 )
 def test_the_class_noun_of_what_is_asked(question, noun):
     assert class_noun(question) == noun
+
+
+def test_a_number_in_a_quoted_title_is_no_number_across_languages():
+    question = "香港的人口是多少？"
+    titled = "Initiatives 香港AI such as the “Hong Kong 2030+: Towards a Planning Vision” emphasize technology."
+    assert asked(question) == "number"
+    assert not holds(question, "number", titled)
+    assert holds(question, "number", titled + " The city has 7.4 million people.")
+    assert holds(question, "number", "香港人口约七百万。")
