@@ -25,7 +25,18 @@ from qa.language import ENGLISH, language_of
 from qa.sparse import CJK_RUN, Sparse, terms
 
 PARAMETERS = Path(__file__).with_name("across.json")
+STATES = (  # the states that pick the asked-for thing out of its class (qa.kinds.STATE_QUALIFIERS), as French,
+    # Chinese and Japanese questions say them
+    ("current", re.compile(r"\bactuel(?:le)?s?\b|当前|目前|现在|現在|現行", re.I)),
+    ("default", re.compile(r"\bpar défaut\b|默认|デフォルト|既定", re.I)),
+    ("latest", re.compile(r"\bdernière?s?\b|最新", re.I)),
+    ("minimum", re.compile(r"\bminim(?:um|ale?s?)\b|最低|最小|最少", re.I)),
+    ("maximum", re.compile(r"\bmaxim(?:um|ale?s?)\b|最高|最大|最多", re.I)),
+    ("recommended", re.compile(r"\brecommandée?s?\b|推荐|推奨", re.I)),
+    ("official", re.compile(r"\bofficiel(?:le)?s?\b|官方|公式", re.I)),
+)
 QUOTED = 60  # characters of the question quoted in a refusal
+ASKING = re.compile(r"[^.!?。！？]+[?？]")  # the sentences of a question that ask
 LATIN_NAME = re.compile(r"[A-Za-z][\w.+/-]*[\w+]|[A-Za-z]")
 
 
@@ -59,11 +70,13 @@ def decide(
     kind: str | None = None,
     given: bool = True,
     unknown: Sequence[str] = (),
+    unsaid: Sequence[str] = (),
 ) -> Decision:
     """Answer when the closest unit comes close enough. As an English question is (qa.answerability), refuse
     whatever the cosine, at any strictness above 0, where the question asks for a number, a date or a version
-    (`kind`, qa.kinds) that none of the units an answer would cite holds (`given` False), or names what no
-    document spells (`unknown`, from `unknown_names`)."""
+    (`kind`, qa.kinds) that none of the units an answer would cite holds (`given` False), names what no
+    document spells (`unknown`, from `unknown_names`), or picks the thing out by a state those units do not say
+    (`unsaid`, from `unsaid_states`: the "actuel" leader, the "默认" compiler)."""
     model = load_model()
     p = model.probability(best_cosine(cosines))
     threshold = model.threshold if strictness is None else strictness
@@ -71,6 +84,8 @@ def decide(
         return Decision(False, round(p, 4), lacks_kind_reason(question, kind), kind_missing=True)
     if unknown and strictness != 0.0:
         return Decision(False, round(p, 4), unknown_reason(unknown), kind_missing=True)
+    if unsaid and strictness != 0.0:
+        return Decision(False, round(p, 4), unsaid_reason(question, unsaid), kind_missing=True)
     answered = p >= threshold
     return Decision(answered, round(p, 4), "" if answered else refusal_reason(question))
 
@@ -88,6 +103,25 @@ def unknown_names(question: str, sparse: Sparse) -> list[str]:
     return [
         w for w in named if terms(w) and not any(t in sparse.vocab for t in terms(w)) and not spelt_nearly(w, sparse)
     ]
+
+
+def unsaid_states(question: str, units: Sequence[str]) -> list[str]:
+    """The question's own words for a state ("actuel", "默认", "デフォルト"), in the sentence that asks, whose English
+    word, or the question's own, none of `units` says: a passage about the leader at some time does not answer who the current one is. A
+    state said before the question ("I found an old official CD. Which file ...?") sets the scene."""
+    asking = ASKING.findall(question)[-1] if ASKING.search(question) else question
+    said = {t for unit in units for t in terms(unit)}
+    return [
+        m.group()
+        for word, pattern in STATES
+        for m in [pattern.search(asking)]
+        if m and terms(word)[0] not in said and not any(pattern.search(unit) for unit in units)
+    ]
+
+
+def unsaid_reason(question: str, unsaid: Sequence[str]) -> str:
+    words = ", ".join(f'"{w}"' for w in unsaid[:3])
+    return f'The passages closest in meaning to "{quoted(question)}" do not say {words}.'
 
 
 def unknown_reason(unknown: Sequence[str]) -> str:

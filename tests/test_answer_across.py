@@ -116,6 +116,40 @@ def test_a_field_the_question_names_is_the_answer_in_english_too(tmp_path, embed
     assert answer.short is not None and answer.short.text == "Ana Lima"
 
 
+@pytest.mark.parametrize(
+    ("plain", "picked_out"),
+    [
+        ("Quelle est la version de greeter ?", "Quelle est la version par défaut de greeter ?"),
+        ("greeter 软件包的版本是什么？", "greeter 软件包的默认版本是什么？"),
+    ],
+)
+def test_a_state_that_picks_the_thing_out_and_no_passage_says_is_refused_across_languages(
+    tmp_path, embedder, plain, picked_out
+):
+    index = indexed(tmp_path, "greeter.txt", RECORD)
+
+    answered, refused = index.ask(plain), index.ask(picked_out)
+
+    assert answered.answered, answered.reason
+    assert answered.citations[0].text.startswith("Version: 2.10-3")
+    assert not refused.answered
+    said = "par défaut" if "défaut" in picked_out else "默认"
+    assert refused.reason.endswith(f'do not say "{said}".'), refused.reason
+
+
+def test_a_state_is_read_in_the_sentence_that_asks_and_found_in_the_question_s_own_words_too():
+    from qa.across import unsaid_states
+
+    assert unsaid_states("Qui est l'actuel chef du projet ?", ["Bruce Perens led it at the time."]) == ["actuel"]
+    assert unsaid_states("Qui est l'actuel chef du projet ?", ["The current leader is Ana Lima."]) == []
+    scene = "我找到一张旧的 Debian 官方光盘，看不出里面是哪个版本。光盘上的哪个文件写明了版本？"
+    assert unsaid_states(scene, ["Read the CD label in /.disk/info."]) == []
+    assert (
+        unsaid_states("在 Samba 里用哪个设置来改变老客户端的默认编码？", ["可以用 dos charset 来改变这个默认编码。"])
+        == []
+    )
+
+
 def test_a_chunk_that_opens_inside_a_block_reaches_back_to_its_lead_in(tmp_path, embedder):
     from qa.retrieval import with_lead_in
     from qa.types import Chunk, Hit, Span
