@@ -50,6 +50,7 @@ FEATURES = (
 )
 
 
+STATE_TERMS = frozenset(t for w in STATE_QUALIFIERS for t in terms(w))  # they bind wherever the question says them
 BOUND_RARITY = 0.4  # of a term in no chunk's IDF: a name rarer than this must be said where the answer is
 NEAR_SPELLING = 0.8  # difflib ratio above which two terms are one word spelt two ways
 Meaning = Callable[[str, Sequence[str]], dict[str, float]]  # (window, terms) -> closeness
@@ -201,19 +202,19 @@ def gather(
         unknown_words,
         phrases(question, found),
         asked,
-        absent_names(question, [t for t in missing if t in focused], unknown_words, idf, sparse),
+        absent_names(question, [t for t in missing if t in focused or t in STATE_TERMS], unknown_words, idf, sparse),
     )
 
 
 def absent_names(
     question: str, unbound: Sequence[str], unknown: Sequence[str], idf: dict[str, float], sparse: Sparse
 ) -> tuple[str, ...]:
-    """What the question names that the passage cannot be about: a state ("current" leader) or a name ("TCP" port)
-    that picks out the asked-for thing (qa.kinds.focus) and that the chosen window does not say, a name only when
-    it is rare enough to be said (a name in many chunks, like the subject of the corpus, goes without saying);
-    and names that no document spells, not even nearly ("UEFI"; a misspelt "Primier" is near "premier")."""
-    states = {t for w in STATE_QUALIFIERS for t in terms(w)}
-    rare = [t for t in unbound if t in states or idf[t] >= BOUND_RARITY * sparse.absent_idf()]
+    """What the question names that the passage cannot be about: a state anywhere in it ("current" leader, "by
+    default") or a name that picks out the asked-for thing ("TCP" port, qa.kinds.focus), that the chosen window does
+    not say (`unbound`), a name only when it is rare enough to be said (a name in many chunks, like the subject of
+    the corpus, goes without saying); and names that no document spells, not even nearly ("UEFI"; a misspelt
+    "Primier" is near "premier")."""
+    rare = [t for t in unbound if t in STATE_TERMS or idf[t] >= BOUND_RARITY * sparse.absent_idf()]
     named = [w for w in unknown if (names(question, w) or unheard(w, sparse)) and not spelt_nearly(w, sparse)]
     return phrases(question, rare) + tuple(w for w in named if w not in phrases(question, rare))
 

@@ -234,3 +234,29 @@ def test_what_the_question_sets_aside_is_not_the_answer(tmp_path, embedder):
     assert answer.answered, answer.reason
     assert answer.citations[0].text == "package.cron.d - Installed as /etc/cron.d/package: for any other time."
     assert answer.short is not None and answer.short.text == "/etc/cron.d/package"
+
+
+RECORD = """\
+The greeter package
+
+The greeter package prints a friendly greeting. By default it greets in English.
+
+Package: greeter
+Version: 2.10-3
+Section: devel
+"""
+
+
+def test_a_state_anywhere_in_the_question_that_the_passage_does_not_say_is_refused(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(settings.corpus, "greeter.txt", RECORD)
+    build_index(settings)
+    index = open_index(settings)
+
+    plain = index.ask("Which section is the greeter package in?")
+    stated = index.ask("Which section is the greeter package filed in by default?")
+
+    assert plain.answered, plain.reason
+    assert "Section: devel" in plain.answer
+    assert not stated.answered
+    assert "default" in stated.reason, stated.reason
