@@ -48,17 +48,19 @@ NUMBER = re.compile(
 )
 NUMERALS = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万萬亿億两兩]+")
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
-MONTHS = "january february march april may june july august september october november december"
+MONTHS = "january february march april may june july august september october november december"  # capitalised in TIME:
+# "may" and "march" are verbs
 TIME = re.compile(
     rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:in|by|since|until|from|before|after|around) \d{{3,4}}\b"
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{'|'.join(MONTHS.split())})\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?-i:{'|'.join(m.title() for m in MONTHS.split())})\b"
     r"|\b(?:centur(?:y|ies)|decades?|BC|BCE|AD|CE)\b"
-    rf"|\b(?:{'|'.join(WEEKDAYS.split())})s?\b|\b\d{{1,2}}(?::\d{{2}})? ?(?:[ap]\.?m\b\.?)|\b\d{{1,2}}:\d{{2}}\b"
+    rf"|\b(?-i:{'|'.join(d.title() for d in WEEKDAYS.split())})s?\b|\b\d{{1,2}}(?::\d{{2}})? ?(?:[ap]\.?m\b\.?)|\b\d{{1,2}}:\d{{2}}\b"
     r"|\bo'clock\b|\b(?:noon|midnight|(?:in the )?(?:morning|afternoon|evening))\b"
     r"|\b\d{4}-\d{2}-\d{2}\b"
     r"|星期[一二三四五六日天]|周[一二三四五六日]|[0-9一二三四五六七八九十]+[年月日号点]",
     re.I,
 )
+COPYRIGHT = re.compile(r"copyright|\(c\)|©", re.I)
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*")
 PATH = re.compile(
     r"(?<![\w/.$-])(?:~|\.{1,2})?/[\w.+~@%${}()*-]+(?:/[\w.+~@%${}()*-]*)*"  # /etc/papersize, ~/.dput.cf
@@ -428,7 +430,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and FRACTION.fullmatch(piece))):
             continue
-        if kind == "time" and in_title(text, a, b):
+        if kind == "time" and (in_title(text, a, b) or in_copyright(text, a)):
             continue
         if counted and not counts(counted, _sentence_around(text, a, b)):
             continue
@@ -452,6 +454,11 @@ def holds(question: str, kind: str, text: str) -> bool:
         found = [(a, b) for a, b in found if not in_title(text, a, b)]
     lowered = question.lower()
     return any(text[a:b].lower() not in lowered for a, b in found)
+
+
+def in_copyright(text: str, a: int) -> bool:
+    """The span is a year of a copyright notice ("Copyright (C) 1996-2003 ..."): it dates the notice, no event."""
+    return COPYRIGHT.search(text, max(text.rfind("\n", 0, a) + 1, a - 40), a) is not None
 
 
 def in_title(text: str, a: int, b: int) -> bool:

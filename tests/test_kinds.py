@@ -246,3 +246,10 @@ def test_a_number_in_a_quoted_title_is_no_number_across_languages():
     assert not holds(question, "number", titled)
     assert holds(question, "number", titled + " The city has 7.4 million people.")
     assert holds(question, "number", "香港人口约七百万。")
+
+
+def test_a_verb_spelt_like_a_month_and_a_copyright_year_date_nothing():
+    question = "In what year was the society founded?"
+    text = "Copyright (C) 1996-2003 the society. It may change; it was founded in May 1997 and meets on Mondays."
+    assert [text[a:b] for a, b in new_spans(question, "time", text)] == ["May", "1997", "Mondays"]
+    assert new_spans("When does it change?", "time", "It may change, and march on.") == []
