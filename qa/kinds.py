@@ -446,12 +446,13 @@ def holds(question: str, kind: str, text: str) -> bool:
     """Whether `text` holds a thing of `kind` that the question does not say, read as across languages: without
     new_spans' checks that an English question's counted noun or measure stands beside it, and in a Chinese or
     Japanese text any numeral for a number or a date ("十八米", "1985年", "一九八五年"); a number or a date inside a
-    quoted title ("Hong Kong 2030+: Towards ...") is part of a name, as for English questions, and holds none."""
+    quoted title ("Hong Kong 2030+: Towards ...") is part of a name, and a copyright notice's year dates nothing, as
+    for English questions."""
     found = spans(kind, text)
     if kind in ("number", "time") and CJK_RUN.search(text):
         found += [m.span() for m in NUMERALS.finditer(text)]
     if kind in ("number", "time"):
-        found = [(a, b) for a, b in found if not in_title(text, a, b)]
+        found = [(a, b) for a, b in found if not in_title(text, a, b) and not in_copyright(text, a)]
     lowered = question.lower()
     return any(text[a:b].lower() not in lowered for a, b in found)
 
