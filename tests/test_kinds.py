@@ -246,7 +246,9 @@ def test_a_number_in_a_quoted_title_is_no_number_across_languages():
     assert not holds(question, "number", titled)
     assert holds(question, "number", titled + " The city has 7.4 million people.")
     assert holds(question, "number", "香港人口约七百万。")
-    assert not holds("SPI は何年に設立されましたか？", "time", "Copyright (C) 1996-2003 Software in the Public Interest")
+    assert not holds(
+        "SPI は何年に設立されましたか？", "time", "Copyright (C) 1996-2003 Software in the Public Interest"
+    )
 
 
 def test_a_verb_spelt_like_a_month_and_a_copyright_year_date_nothing():
