@@ -340,11 +340,11 @@ def judge(
     if retrieval.across:
         cosines = np.array([s.multilingual for s in ranked.sentences])
         kind = kinds.asked(retrieval.question)
-        cited = [ranked.units[i] for i in chosen(ranked, weights)[0]]
+        picked = chosen(ranked, weights)[0]
+        cited = [ranked.units[i] for i in picked]
         given = kind not in kinds.REFUSING_KINDS or any(kinds.holds(retrieval.question, kind, unit) for unit in cited)
         unknown = across.unknown_names(retrieval.question, sparse)
-        around = [ranked.sentences[i].hit.chunk.text for i in chosen(ranked, weights)[0]]
-        unsaid = across.unsaid_states(retrieval.question, around)
+        unsaid = across.unsaid_states(retrieval.question, [ranked.sentences[i].hit.chunk.text for i in picked])
         return ranked, across.decide(retrieval.question, cosines, strictness, kind, given, unknown, unsaid)
     decision = decide(assess(retrieval.question, ranked, sparse, embedder, retrieval.words), strictness)
     if not decision.answered and meaning.foreign(retrieval.question, sparse.vocab):
