@@ -31,7 +31,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.answer import Weights, score_sentences, usable  # noqa: E402
 from qa.answerability import common_terms  # noqa: E402
 from qa.api import Index, build_index, open_index  # noqa: E402
 from qa.config import Settings  # noqa: E402
@@ -51,6 +50,7 @@ from qa.evaluation import (  # noqa: E402
 from qa.goldset import MEASURES, GoldReport, evaluate_questions, load_questions, merge, short_names  # noqa: E402
 from qa.hardware import detect  # noqa: E402
 from qa.meaning import paraphrase_share  # noqa: E402
+from qa.ranking import Weights, score_sentences, usable  # noqa: E402
 from qa.retrieval import Fusion, retrieve, rrf  # noqa: E402
 from qa.types import Chunk  # noqa: E402
 

@@ -31,7 +31,9 @@ The modules, in the order data flows through them:
     units         the unit that holds a fact: a command block with its lead-in, a table row with its header
     furniture     page furniture (contents lines, page numbers, running headers), never an answer
     short         the short answer: the one span of a citation that is the thing asked for
-    answer        the extractive answer: ranked sentences, the span that answers, refusals
+    sequence      "which one comes right before X": the line next to the named one in a block
+    ranking       the retrieved sentences ranked for the question, and those an answer cites
+    answer        the extractive answer: the span that answers, or a refusal with its reason
     answerability whether the passages answer the question, and why not
     generate      answers from an OpenAI-compatible model server, checked against the passages
     api           the public API: build_index, open_index, Index.ask/search/stream

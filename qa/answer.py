@@ -1,10 +1,11 @@
-"""Extractive answers: the best sentences of the retrieved passages, each with its [n] marker."""
+"""Extractive answers: the best sentences of the retrieved passages (qa.ranking), each with its [n] marker, or a
+refusal with its reason."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -14,20 +15,22 @@ from qa.answerability import Decision, Evidence, common_terms, decide, gather, s
 from qa.config import Weights
 from qa.embedding import Embedder
 from qa.followup import NOTHING_MORE, follow_up_query, unsaid
-from qa.furniture import is_furniture
-from qa.retrieval import (
-    Retrieval,
-    Sentence,
-    lexical_overlap,
-    lexical_terms,
-    sentence_parts,
-    sentences_of,
-    split_sentences,
+from qa.ranking import (
+    Ranked,
+    answer_type,
+    answer_type_match,
+    chosen,
+    is_heading,
+    kinds_found,
+    local,
+    rank_sentences,
+    unit_span,
+    unit_text,
 )
+from qa.retrieval import Retrieval, Sentence, sentence_parts, split_sentences
 from qa.short import short_answer
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
-from qa.units import is_table_row, unit_of
 from qa.vectors import SentenceVectors
 
 __all__ = [
@@ -54,260 +57,13 @@ CONTINUES = re.compile(
     r"(?:This|These|Those|Such|It|They|Its|Their|For (?:example|instance)|In particular)\b"
     r"|From [^,.;]{1,80} to [^,.;]{1,80},|[A-Z]\w+(?:\s\S+){0,2}\ssuch as\s"
 )  # goes on about the last sentence's subject, or gives its examples ("From supply chain optimization to ...,",
+
+
 # "Initiatives such as ...")
-KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
-FIELD = re.compile(r"([A-Z][A-Za-z-]{2,30}): \S")  # a field of a record, as in a Debian control file
-ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
-
-
-def is_heading(text: str) -> bool:
-    return text.endswith(":") or (len(text.split()) < 6 and not re.search(r"[.!?。！？]$", text))
-
-
-def answer_type(question: str) -> str | None:
-    """The kind of thing the question asks for (qa.kinds): a number, a date, a name, a command, a path, ..."""
-    return kinds.asked(question)
-
-
-def answer_type_match(question: str, text: str, kind: str | None = None) -> float:
-    """1.0 when the text holds something of the asked-for kind that the question does not already say."""
-    kind = kind if kind is not None else kinds.asked(question)
-    return 1.0 if kinds.new_spans(question, kind, text) else 0.0
-
-
-def usable(sentence: Sentence) -> bool:
-    """A sentence that can anchor an answer: not a heading, a question, a contents line or a page number."""
-    text = sentence.text
-    return (
-        not is_heading(text) and len(text) >= 12 and not text.rstrip().endswith(("?", "？")) and not is_furniture(text)
-    ) or (len(text) >= 3 and (kinds.is_code_line(text) or (is_table_row(text) and not is_furniture(text))))
-
-
-def introduces(sentence: Sentence) -> bool:
-    """The sentence is the lead-in of a block ("... as follows:") that its unit holds."""
-    span = unit_span(sentence, across=True)
-    return span[0] == sentence.start and span[1] > sentence.end
-
-
-def unit_span(sentence: Sentence, across: bool = False) -> tuple[int, int]:
-    """File offsets of the unit that holds the sentence (qa.units): itself, or a block with its lead-in. `across`
-    (a question in another language, which matches a command less than its lead-in): a shell prompt's line is a
-    command, and a block line's unit runs to the block's end, as its lead-in's does."""
-    chunk = sentence.hit.chunk
-    spans, _ = sentence_parts(chunk.text)
-    local = sentence.start - chunk.start
-    n = next((i for i, (a, _) in enumerate(spans) if a == local), None)
-    if n is None:
-        return sentence.start, sentence.end
-    first, last = unit_of(chunk.text, spans, n, prompts=across)
-    if across and first < n:
-        last = max(last, unit_of(chunk.text, spans, first, prompts=True)[1])
-    return chunk.start + spans[first][0], chunk.start + spans[last][1]
-
-
-def with_unit_terms(
-    question: str, sentence: Sentence, span: tuple[int, int], sparse: Sparse, said: str | None = None
-) -> Sentence:
-    """The sentence credited with the question terms of its whole unit (`span`): a table row with its header's
-    words, a command with its lead-in's."""
-    if span == (sentence.start, sentence.end):
-        return sentence
-    question_terms = lexical_terms(question, sparse, said)
-    text = unit_text(sentence, span)
-    share = lexical_overlap(question_terms, sentence_terms(text), sparse.idf(sorted(question_terms)))
-    if names_row(question, text):
-        share = min(1.0, share + ROW_NAMED)
-    return replace(sentence, lexical=max(sentence.lexical, share), context=max(sentence.context, share))
-
-
-def is_field(text: str) -> bool:
-    """A field of a record ("Maintainer: Santiago Vila <...>"): its name, a colon, its value."""
-    return bool(FIELD.match(text))
-
-
-def with_named_field(asked: frozenset[str], sentence: Sentence) -> Sentence:
-    """A field line ("Maintainer: Santiago Vila") whose field the question names (`asked`: its terms), and whose
-    value it does not say, is credited as a named table row."""
-    match = FIELD.match(sentence.text)
-    if match is None or not set(terms(match.group(1))) <= asked:
-        return sentence
-    if set(terms(sentence.text.split("\n")[0][match.end() - 1 :])) <= asked:
-        return sentence
-    share = min(1.0, sentence.lexical + ROW_NAMED)
-    return replace(sentence, lexical=share, context=max(sentence.context, share))
-
-
-def names_row(question: str, unit: str) -> bool:
-    """The unit is a table's header and a row, and the question names both: the row by its first cell
-    ("section 7"), the column by a word of the header ("section")."""
-    lines = unit.split("\n")
-    if len(lines) < 2 or not all(is_table_row(line) for line in (lines[0], lines[-1])):
-        return False
-    key = lines[-1].split(" | ")[0].strip().lower()
-    asked = {w.lower() for w in re.findall(r"[\w.+/-]+", question)}
-    key_terms, question_terms = set(terms(key)), set(terms(question))
-    named = key in asked or (len(key_terms) > 1 and len(key_terms & question_terms) >= KEY_SHARE * len(key_terms))
-    return bool(key) and named and bool(set(terms(lines[0])) & question_terms)
-
-
-def unit_text(sentence: Sentence, span: tuple[int, int]) -> str:
-    chunk = sentence.hit.chunk
-    return chunk.text[span[0] - chunk.start : span[1] - chunk.start]
-
-
-def score_sentences(
-    question: str, sentences: Sequence[Sentence], weights: Weights, has_kind: Sequence[bool] | None = None
-) -> np.ndarray:
-    """Each sentence's combined score; `has_kind[i]`: sentence i's unit holds the asked-for kind (computed
-    here when not given)."""
-    if not sentences:
-        return np.zeros(0)
-    if has_kind is None:
-        has_kind = kinds_found(question, [unit_text(s, unit_span(s)) for s in sentences])
-    top = max(s.hit.score for s in sentences)
-    return np.array(
-        [
-            weights.semantic * s.cosine
-            + weights.lexical * s.lexical
-            + weights.context * s.context
-            + weights.passage * (min(max(s.hit.score / top, 0.0), 1.0) if top > 0 else 0.0)
-            + weights.answer_type * float(found)
-            for s, found in zip(sentences, has_kind)
-        ]
-    )
-
-
-def kinds_found(question: str, units: Sequence[str]) -> list[bool]:
-    """Whether each unit holds something of the kind the question asks for that it does not already say."""
-    kind = kinds.asked(question)
-    return [answer_type_match(question, unit, kind) > 0 for unit in units]
-
-
 def citation(number: int, hit: Hit, start: int, end: int, score: float, also_in: Sequence[str] = ()) -> Citation:
     span, text = hit.chunk.part(start, end)
     homes = tuple(s for s in dict.fromkeys([*hit.also_in, *also_in]) if s != span.source)
     return Citation(number, span, text, round(float(score), 4), also_in=homes)
-
-
-def distinct_sentences(sentences: Sequence[Sentence], order: np.ndarray) -> tuple[list[int], dict[int, list[str]]]:
-    """`order` without the sentences whose text a better one has (the same sentence in several files), and for
-    each one kept, the other files that hold it."""
-    first: dict[str, int] = {}
-    homes: dict[int, list[str]] = {}
-    kept = []
-    for i in (int(i) for i in order):
-        text = sentences[i].text
-        if text not in first:
-            first[text] = i
-            homes[i] = []
-            kept.append(i)
-        elif sentences[i].hit.chunk.source != sentences[first[text]].hit.chunk.source:
-            homes[first[text]].append(sentences[i].hit.chunk.source)
-    return kept, homes
-
-
-@dataclass(frozen=True)
-class Ranked:
-    """The usable sentences of a retrieval, their combined scores, best first in `order`; the text of each
-    one's unit (qa.units) and whether it holds the asked-for kind, where known."""
-
-    sentences: list[Sentence]
-    combined: np.ndarray
-    order: np.ndarray
-    units: tuple[str, ...] = ()
-    has_kind: tuple[bool, ...] = ()
-
-    @property
-    def best(self) -> int:
-        return int(self.order[0])
-
-
-def rank_sentences(
-    question: str,
-    retrieval: Retrieval,
-    embedder: Embedder,
-    sparse: Sparse,
-    weights: Weights = Weights(),
-    stored: SentenceVectors | None = None,
-) -> Ranked | None:
-    """The retrieved passages' sentences scored for `question`; None when there are none."""
-    sentences = list(retrieval.sentences)
-    across = retrieval.across
-    said = retrieval.said if across else None
-    if retrieval.hits and not sentences:
-        sentences = sentences_of(retrieval.hits, retrieval.vector, retrieval.question, embedder, sparse, stored, said)
-    sentences = [s for s in sentences if usable(s) or is_field(s.text) or (across and introduces(s))]
-    if not sentences:
-        return None
-    if across:
-        sentences = near_cosines(sentences, weights.across_near)
-    spans = [unit_span(s, across=across) for s in sentences]
-    units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
-    asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
-    sentences = [with_unit_terms(asked, s, span, sparse, said) for s, span in zip(sentences, spans)]
-    asked_terms = frozenset(terms(asked))
-    sentences = [with_named_field(asked_terms, s) for s in sentences]
-    has_kind = tuple(kinds_found(retrieval.question, units))
-    combined = score_sentences(retrieval.question, sentences, weights, has_kind)
-    if weights.paraphrase and not across:
-        combined += weights.paraphrase * meaning.paraphrase_share(
-            retrieval.question, [s.text for s in sentences], sparse.idf, common_terms()
-        )
-    kind = kinds.asked(retrieval.question)
-    combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
-    aside = meaning.excluded(retrieval.question) - common_terms()
-    if aside and kind is not None:  # "a custom schedule, not hourly or daily": a unit offering only those is not it
-        combined -= weights.answer_type * np.array([offers_only(retrieval.question, kind, u, aside) for u in units])
-    order = sequence.asked(retrieval.question)
-    if order is not None:
-        beside = [sequence.next_to(order, s.hit.chunk.text, *local(s)) for s in sentences]
-        combined += 2 * weights.answer_type * np.array(beside, dtype=float)
-    if across:
-        combined = unit_best(sentences, spans, combined)
-    return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
-
-
-def offers_only(question: str, kind: str, unit: str, excluded: set[str]) -> bool:
-    """Every thing of the asked-for kind that the unit holds is one the question sets aside ("/etc/cron.hourly/package"
-    for "a custom schedule, not hourly"); a unit that also names another (the answer beside them) is not."""
-    found = kinds.new_spans(question, kind, unit)
-    return bool(found) and all(set(terms(unit[a:b])) & excluded for a, b in found)
-
-
-def local(sentence: Sentence) -> tuple[int, int]:
-    """The sentence's offsets in its chunk's text."""
-    return sentence.start - sentence.hit.chunk.start, sentence.end - sentence.hit.chunk.start
-
-
-def near_cosines(sentences: Sequence[Sentence], share: float) -> list[Sentence]:
-    """Each sentence credited with `share` of what a neighbour in its paragraph comes closer to the question: across
-    languages a command or a name matches the question less than the sentence beside it that says what it does."""
-    out = []
-    for n, s in enumerate(sentences):
-        near = [
-            sentences[m].cosine
-            for m in (n - 1, n + 1)
-            if 0 <= m < len(sentences) and sentences[m].hit is s.hit and paragraph_together(s, sentences[m])
-        ]
-        gain = max([c - s.cosine for c in near] + [0.0])
-        out.append(replace(s, cosine=s.cosine + share * gain))
-    return out
-
-
-def paragraph_together(a: Sentence, b: Sentence) -> bool:
-    """Two sentences of one chunk with no blank line between them."""
-    first, second = (a, b) if a.start < b.start else (b, a)
-    chunk = a.hit.chunk
-    return "\n\n" not in chunk.text[first.end - chunk.start : second.start - chunk.start]
-
-
-def unit_best(sentences: Sequence[Sentence], spans: Sequence[tuple[int, int]], combined: np.ndarray) -> np.ndarray:
-    """Each sentence scored as the best sentence of its unit: a command block with its lead-in is chosen as one."""
-    best: dict[tuple[str, int, int], float] = {}
-    keys = [(s.hit.chunk.source, *span) for s, span in zip(sentences, spans)]
-    for key, score in zip(keys, combined):
-        best[key] = max(best.get(key, -np.inf), float(score))
-    return np.array([best[key] for key in keys])
 
 
 def assess(
@@ -391,19 +147,6 @@ def extractive_answer(
     text = " ".join(f"{c.text} [{c.id}]" for c in citations)
     asked = f"{question} {retrieval.said}" if retrieval.across else question  # what it says in the documents' words
     return Answer(question, text, True, tuple(citations), short=short_answer(asked, citations[0]))
-
-
-def chosen(ranked: Ranked, weights: Weights) -> tuple[list[int], dict[int, list[str]]]:
-    """The sentences an answer cites, best first: the best distinct ones up to `weights.max_sentences` that score
-    `weights.keep_ratio` of the best; and for each, the other files that hold it."""
-    order, homes = distinct_sentences(ranked.sentences, ranked.order)
-    best = float(ranked.combined[order[0]])
-    picked = [
-        int(i)
-        for i in order[: weights.max_sentences]
-        if i == order[0] or ranked.combined[i] >= weights.keep_ratio * best
-    ]
-    return picked, homes
 
 
 def asks_what_was_said(question: str, avoid: Sequence[str]) -> bool:

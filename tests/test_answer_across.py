@@ -199,7 +199,7 @@ def test_a_chunk_that_opens_with_prose_is_left_as_it_is(tmp_path, embedder):
 
 
 def test_a_sentence_is_credited_with_half_of_a_closer_neighbour_in_its_paragraph():
-    from qa.answer import near_cosines
+    from qa.ranking import near_cosines
     from qa.retrieval import Sentence
     from qa.types import Chunk, Hit, Span
 
