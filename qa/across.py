@@ -107,9 +107,10 @@ def unknown_names(question: str, sparse: Sparse) -> list[str]:
 
 def unsaid_states(question: str, units: Sequence[str]) -> list[str]:
     """The question's own words for a state ("actuel", "默认", "デフォルト"), in the sentence that asks, whose English
-    word, or the question's own, none of `units` says: a passage about the leader at some time does not answer who the current one is. A
-    state said before the question ("I found an old official CD. Which file ...?") sets the scene."""
-    asking = ASKING.findall(question)[-1] if ASKING.search(question) else question
+    word, or the question's own, none of `units` says: a passage about the leader at some time does not answer who
+    the current one is. A state said before the question ("I found an old official CD. Which file ...?") sets the
+    scene."""
+    asking = (ASKING.findall(question) or [question])[-1]
     said = {t for unit in units for t in terms(unit)}
     return [
         m.group()

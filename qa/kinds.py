@@ -48,8 +48,8 @@ NUMBER = re.compile(
 )
 NUMERALS = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万萬亿億两兩]+")
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
-MONTHS = "january february march april may june july august september october november december"  # capitalised in TIME:
-# "may" and "march" are verbs
+MONTHS = "january february march april may june july august september october november december"  # capitalised in
+# TIME, as are WEEKDAYS: "may" and "march" are verbs
 TIME = re.compile(
     rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:in|by|since|until|from|before|after|around) \d{{3,4}}\b"
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?-i:{'|'.join(m.title() for m in MONTHS.split())})\b"

@@ -28,7 +28,8 @@ def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
         return None
     aside = excluded(question)
     candidates = [(a, b) for a, b in candidates if not set(terms(text[a:b])) & aside] or candidates
-    anchors = _anchors(question, text)
+    wanted = set(terms(question)) - frame_terms()
+    anchors = _anchors(wanted, text)
     named = _named(kind, text)
     order = sequence.asked(question)
     a, b = min(
@@ -37,7 +38,7 @@ def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
             not (order is not None and sequence.next_to(order, text, *span)),
             -_cell_named(question, text, span),
             span not in named,
-            -_line_share(question, text, span),
+            -_line_share(wanted, text, span),
             _distance(span, anchors),
             -_weight(kind, text[span[0] : span[1]]),
         ),
@@ -72,13 +73,12 @@ def _named(kind: str | None, text: str) -> set[tuple[int, int]]:
     return {kinds.trimmed(text, *m.span(1)) for pattern in patterns for m in pattern.finditer(text)}
 
 
-def _line_share(question: str, text: str, span: tuple[int, int]) -> int:
-    """How many of the question's content terms the span's own line holds: in a list of tools each with what it
-    does, the line that says what the question asks about."""
+def _line_share(wanted: set[str], text: str, span: tuple[int, int]) -> int:
+    """How many of the question's content terms (`wanted`) the span's own line holds: in a list of tools each with
+    what it does, the line that says what the question asks about."""
     start = text.rfind("\n", 0, span[0]) + 1
     end = text.find("\n", span[1])
-    line = text[start : end if end >= 0 else len(text)]
-    return len((set(terms(question)) - frame_terms()) & set(terms(line)))
+    return len(wanted & set(terms(text[start : end if end >= 0 else len(text)])))
 
 
 def _plausible(kind: str | None, piece: str) -> bool:
@@ -96,9 +96,8 @@ def _weight(kind: str | None, piece: str) -> int:
     return len(piece.split())
 
 
-def _anchors(question: str, text: str) -> list[int]:
-    """Where the question's own content words are in `text`."""
-    wanted = set(terms(question)) - frame_terms()
+def _anchors(wanted: set[str], text: str) -> list[int]:
+    """Where the question's own content words (`wanted`) are in `text`."""
     return [m.start() for m in WORD.finditer(text) if set(terms(m.group())) & wanted]
 
 

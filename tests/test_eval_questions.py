@@ -325,6 +325,6 @@ def test_the_short_answer_is_scored_against_the_fact(tmp_path, embedder):
         [GoldQuestion(1, question, answer="dpkg --listfiles"), GoldQuestion(2, question, answer="every file")],
         [1],
     )
-    short = report.measures()
-    assert short["short_answer_right"] == Tally(1, 2) and short["short_answer_wrong"] == Tally(1, 2)
+    measures = report.measures()
+    assert measures["short_answer_right"] == Tally(1, 2) and measures["short_answer_wrong"] == Tally(1, 2)
     assert report.outcomes[1].failures == ("the short answer is '--listfiles', not 'every file'",)
