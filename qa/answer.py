@@ -53,13 +53,14 @@ __all__ = [
 
 NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
+# The next sentence goes on about the last one's subject, or gives its examples ("From supply chain optimization
+# to ...,", "Initiatives such as ...").
 CONTINUES = re.compile(
     r"(?:This|These|Those|Such|It|They|Its|Their|For (?:example|instance)|In particular)\b"
     r"|From [^,.;]{1,80} to [^,.;]{1,80},|[A-Z]\w+(?:\s\S+){0,2}\ssuch as\s"
-)  # goes on about the last sentence's subject, or gives its examples ("From supply chain optimization to ...,",
+)
 
 
-# "Initiatives such as ...")
 def citation(number: int, hit: Hit, start: int, end: int, score: float, also_in: Sequence[str] = ()) -> Citation:
     span, text = hit.chunk.part(start, end)
     homes = tuple(s for s in dict.fromkeys([*hit.also_in, *also_in]) if s != span.source)
