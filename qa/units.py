@@ -11,11 +11,13 @@ from qa.kinds import is_code_line
 
 LEAD_IN = re.compile(
     r"(?::|\b(?:run|running|execute|type|use|using|enter|invoke|call|try|with|following|command|commands|as follows"
-    r"|like this|for example|e\.g\.|such as|do|via))\s*:?$",
+    r"|like this|for example|e\.g\.|such as|do|via))\s*:?$"
+    r"|\bfollowing(?:\s+[\w-]+){1,2}\s*[.:]?$",  # "... access points with following details."
     re.I,
 )
 PROMPT = re.compile(r"^\s*\$ \S")  # a shell prompt: "$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•‣◦–]\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
+MARKER = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
 MAX_BLOCK_LINES = 8
 MAX_UNIT_CHARS = 700
 
@@ -47,26 +49,45 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
         if first < n and _size(spans, first, n) <= MAX_UNIT_CHARS:
             return first, n
         return n, n
+    if n > 0 and _continues_item(text, spans, n):  # "3. Under ..., there is a field "DNS Server". Set it to ..."
+        first, _ = unit_of(text, spans, n - 1, prompts)
+        return (first, n) if _size(spans, first, n) <= MAX_UNIT_CHARS else (n - 1, n)
     if block(sentence):
+        parent = None
         for back in range(n - 1, max(-1, n - 1 - MAX_BLOCK_LINES), -1):
             line = _at(text, spans, back)
             if is_lead_in(line) and not block(line):
-                return (back, n) if _size(spans, back, n) <= MAX_UNIT_CHARS else (n, n)
-            if not block(line) or not _joined(text, spans, back, back + 1, blank=back == n - 1):
+                return (back, n) if _size(spans, back, n) <= MAX_UNIT_CHARS else (parent or n, n)
+            if not block(line) or not _joined(text, spans, back, back + 1, blank=True):
                 break
-        return n, n
+            if parent is None and _parent_item(line, sentence):
+                parent = back
+        return parent or n, n
     if is_lead_in(sentence):
         last = n
         while (
             last + 1 < len(spans)
             and last - n < MAX_BLOCK_LINES
-            and block(_at(text, spans, last + 1))
-            and _joined(text, spans, last, last + 1, blank=last == n)
+            and (block(_at(text, spans, last + 1)) or _continues_item(text, spans, last + 1))
+            and _joined(text, spans, last, last + 1, blank=True)
             and _size(spans, n, last + 1) <= MAX_UNIT_CHARS
         ):
             last += 1
         return n, last
     return n, n
+
+
+def _continues_item(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
+    """Sentence n goes on, on the same line, with a list item that an earlier sentence began."""
+    if LIST_ITEM.match(_at(text, spans, n)) or "\n" in text[spans[n - 1][1] : spans[n][0]]:
+        return False
+    return bool(LIST_ITEM.match(_at(text, spans, n - 1))) or (n > 1 and _continues_item(text, spans, n - 1))
+
+
+def _parent_item(line: str, item: str) -> bool:
+    """`line` is a list item that `item` sits under: a "•" item over "–" or "◦" items."""
+    above, below = MARKER.match(line), MARKER.match(item)
+    return bool(above and below and above.group(1) and below.group(1) and above.group(1) != below.group(1))
 
 
 def _at(text: str, spans: Sequence[tuple[int, int]], n: int) -> str:

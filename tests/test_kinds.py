@@ -138,6 +138,27 @@ def test_a_command_block_is_one_unit_with_the_sentence_that_introduces_it():
     assert "The hold is undone later." in by_sentence
 
 
+def test_a_list_item_keeps_its_lead_in_its_own_further_sentences_and_the_item_it_sits_under():
+    steps = (
+        "The box can use its own DNS service through Networks:\n\n"
+        "1. Go to the System page.\n\n"
+        '2. Under "IPv4", there is a field "DNS Server". Set it to 127.0.0.1.\n\n'
+        "Then restart it."
+    )
+    step = next(u for u in units(steps) if u.endswith("Set it to 127.0.0.1."))
+    assert step.startswith("The box can use its own DNS service") and "1. Go to the System page." in step
+    assert "Then restart it." in units(steps), "a paragraph after the list is no part of it"
+    details = "They become access points with following details.\n\n• Name: the box.\n\n• Password will be secret123."
+    assert next(u for u in units(details) if "secret123" in u).startswith("They become access points")
+    nested = (
+        "Highlights\n\n• vpn: Support Elliptic Curve Cryptography (ECC)\n\n– You can migrate to ECC to improve speed."
+    )
+    sub = next(u for u in units(nested) if u.endswith("improve speed."))
+    assert sub.startswith("• vpn: Support Elliptic Curve Cryptography")
+    flat = "Highlights\n\n• vpn: Support ECC\n\n• mail: Fix the spam filter."
+    assert "• mail: Fix the spam filter." in units(flat), "an item of the same level is no parent"
+
+
 def test_a_table_row_keeps_its_header_row():
     text = "The sections are listed below.\n\nSection | Content\n1 | User commands\n7 | Macro packages\n\nThat is all."
     row = next(u for u in units(text) if "Macro packages" in u)
