@@ -141,13 +141,48 @@ def extractive_answer(
                 spans[n] = candidate
                 kept.append(n)
                 break
+    best = spans[kept[0]]
+    kept = bridged([sentences[picked[n]].hit for n in range(len(picked))], spans, kept)
     citations = [
         citation(number, sentences[picked[n]].hit, *spans[n], combined[picked[n]], homes[picked[n]])
         for number, n in enumerate(kept, start=1)
     ]
     text = " ".join(f"{c.text} [{c.id}]" for c in citations)
     asked = f"{question} {retrieval.said}" if retrieval.across else question  # what it says in the documents' words
-    return Answer(question, text, True, tuple(citations), short=short_answer(asked, citations[0]))
+    first = citations[0].span.start
+    short = short_answer(asked, citations[0], (best[0] - first, best[1] - first))
+    return Answer(question, text, True, tuple(citations), short=short)
+
+
+def bridged(hits: Sequence[Hit], spans: list[tuple[int, int]], kept: list[int]) -> list[int]:
+    """`kept` (indices into `spans`, best first) with the spans of one paragraph that at most one sentence parts
+    cited as one contiguous span, in the better one's place: "you need to enable password login ... To do this,
+    enable Less Secure Apps. After this, log in ..." reads whole. `spans` is updated in place."""
+    out: list[int] = []
+    for m in kept:
+        chunk = hits[m].chunk
+        for n in out:
+            if hits[n].chunk.source != chunk.source or not _one_gap(hits[n], spans[n], spans[m]):
+                continue
+            spans[n] = (min(spans[n][0], spans[m][0]), max(spans[n][1], spans[m][1]))
+            break
+        else:
+            out.append(m)
+    return out
+
+
+def _one_gap(hit: Hit, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Spans a and b of `hit`'s chunk are in one paragraph with at most one sentence between them."""
+    chunk = hit.chunk
+    first, second = sorted((a, b))
+    if not (chunk.start <= first[0] and second[1] <= chunk.end) or first[1] > second[0]:
+        return False
+    gap = chunk.text[first[1] - chunk.start : second[0] - chunk.start]
+    if "\n\n" in gap:
+        return False
+    local, _ = sentence_parts(chunk.text)
+    between = [1 for x, y in local if x >= first[1] - chunk.start and y <= second[0] - chunk.start]
+    return len(between) <= 1
 
 
 def asks_what_was_said(question: str, avoid: Sequence[str]) -> bool:

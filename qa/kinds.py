@@ -35,7 +35,8 @@ NUMBER_WORDS = (
     "million millions billion billions trillion dozen dozens half quarter twice once"
 )
 UNITS = (
-    "bytes? [kmgt]i?b kilobytes? megabytes? gigabytes? terabytes? characters? chars? lines? columns? words? "
+    "bytes? [kmgt]i?b [kmgt]i?bytes? [kmg]?bits?/s [kmg]bps [kmg]?hz kilobytes? megabytes? gigabytes? terabytes? "
+    "characters? chars? lines? columns? words? "
     "seconds? minutes? hours? days? weeks? months? years? ms percent per cent pages? items? times members? "
     "people dollars? euros? usd hk\\$ km miles? metres? meters? kg bits? pixels? px pt points? "
     "m cm mm ft feet inches acres? hectares? ha litres? liters? tonnes? tons? lbs? mph km/h "
@@ -110,7 +111,8 @@ COMMON_PARTS = frozenset(
     "wise date based side only per line time like".split()
 )
 TITLE = re.compile(r"[“\"]([^“”\"\n]{2,160})[”\"]")  # a quoted title: "Hong Kong 2030+: ... Transcending 2030"
-INLINE_CODE = re.compile(r"^\s*(?:\$ |# )?[a-z][\w.+-]*(?: +\S+){0,8}\s*$")
+PROMPT = r"(?:\$ |# |[\w.-]+@[\w.-]+:[^\s$#]*[$#] ?)"  # "$ ", "# ", "user@host:~$ "
+INLINE_CODE = re.compile(rf"^\s*{PROMPT}?[a-z][\w.+-]*(?: +\S+){{0,8}}\s*$")
 CODE = re.compile(r"`([^`\n]{2,80})`")  # inline code in Markdown or reStructuredText: a command as written
 KIND_WORDS = frozenset(
     "command commands option options flag flags switch file files directory folder path field variable keyword "
@@ -233,7 +235,13 @@ ABOUT_MAIL = re.compile(r"\b(?:e-?mail|mail|contact|write to|report it to|reach(
 ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("option", re.compile(r"\b(?:what|which) (?:\w+ )?(?:option|flag|switch|argument|parameter)s?\b", re.I)),
     ("command", re.compile(r"\b(?:what|which) (?:\w+ )?(?:command|invocation)s?\b|\bwhat do i (?:run|type)\b", re.I)),
-    ("path", re.compile(r"\b(?:what|which) (?:\w+ )?(?:file|directory|folder|path|dir|queue)s?\b", re.I)),
+    (
+        "path",
+        re.compile(
+            r"\b(?:what|which) (?:\w+ )?(?:file|directory|folder|path|dir|queue)s?\b(?! format| type| system| size)",
+            re.I,
+        ),
+    ),
     ("field", re.compile(r"\b(?:what|which) (?:\w+ )?(?:field|variable|keyword|header|target|macro)s?\b", re.I)),
     ("address", re.compile(r"\b(?:what|which) (?:\w+ )?(?:server|address|url|site|host|e-?mail|list)s?\b", re.I)),
     ("version", re.compile(r"\b(?:what|which)\b[^?.]{0,40}?\bversions?\b(?! format| scheme| string)", re.I)),
@@ -426,7 +434,11 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         piece = text[a:b]
         words = piece.split()
         key = (words[0] if kind == "number" else words[-1]).lower().strip(".,;:") if words else ""
-        if not key or key in said or re.search(rf"(?<!\w){re.escape(piece.lower())}(?!\w)", lowered):
+        if (
+            not key
+            or (key in said and kind != "term")
+            or re.search(rf"(?<!\w){re.escape(piece.lower())}(?!\w)", lowered)
+        ):
             continue
         if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and FRACTION.fullmatch(piece))):
             continue
@@ -552,7 +564,7 @@ def _code_lines(text: str) -> list[tuple[int, int]]:
     offset = 0
     for line in text.split("\n"):
         if is_code_line(line):
-            lead = len(line) - len(line.lstrip(" \t$#"))
+            lead = re.match(rf"\s*{PROMPT}?", line).end()
             out.append((offset + lead, offset + len(line.rstrip())))
         offset += len(line) + 1
     return out

@@ -6,17 +6,18 @@ from __future__ import annotations
 import re
 
 from qa import kinds, sequence
-from qa.meaning import WORD, excluded, frame_terms
-from qa.sparse import terms
+from qa.meaning import WORD, classes_of, excluded, frame_terms, frame_words
+from qa.sparse import STOPWORDS, terms
 from qa.types import Citation, ShortAnswer
 
 MAX_SHARE = 0.6  # of the citation's text: a longer span is the passage itself, not a short answer
 MAX_CHARS = 120
 
 
-def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
+def short_answer(question: str, citation: Citation, best: tuple[int, int] | None = None) -> ShortAnswer | None:
     """The span of `citation` of the kind `question` asks for that it does not already say, nearest to the
-    question's own words there; None when the question asks for no kind or the citation holds none."""
+    question's own words there, in its `best` part first (the offsets of the best sentence's unit, where the
+    citation joins others to it); None when the question asks for no kind or the citation holds none."""
     kind = kinds.asked(question)
     text = citation.text
     candidates = [
@@ -32,11 +33,14 @@ def short_answer(question: str, citation: Citation) -> ShortAnswer | None:
     anchors = _anchors(wanted, text)
     named = _named(kind, text)
     order = sequence.asked(question)
+    noun = asked_noun(question)
     a, b = min(
         candidates,
         key=lambda span: (
+            best is not None and not (best[0] <= span[0] and span[1] <= best[1]),
             not (order is not None and sequence.next_to(order, text, *span)),
             -_cell_named(question, text, span),
+            not _of_class(noun, text, span),
             span not in named,
             -_line_share(wanted, text, span),
             _distance(span, anchors),
@@ -62,6 +66,37 @@ def _cell_named(question: str, text: str, span: tuple[int, int]) -> int:
     said = {w.strip(".,;:?!()\"'").lower() for w in question.split()}
     by_row = start > 0 and row.split(" | ")[0].strip().lower() in said
     return by_column + int(by_row)
+
+
+ASKED_NOUN = re.compile(r"\b(?:what|which)((?:\s+[\w.+-]+){1,3})", re.I)
+
+
+def asked_noun(question: str) -> str | None:
+    """The noun that ends "which ...": "port" in "which USB port will ...", "license" in "under which license is"."""
+    match = ASKED_NOUN.search(question)
+    if match is None:
+        return None
+    noun = None
+    for word in match.group(1).split():
+        if word.lower() in STOPWORDS or word.lower() in frame_words():
+            break
+        if noun and "v" in classes_of(word) and word.lower().endswith("s"):
+            break  # "which file holds"
+        if "n" in classes_of(word) or word[:1].isupper():
+            noun = word
+        else:
+            break
+    return noun if noun and "n" in classes_of(noun) and not noun[:1].isupper() else None
+
+
+def _of_class(noun: str | None, text: str, span: tuple[int, int]) -> bool:
+    """The span names a thing of the asked-for class by that class's name: "GNU Affero General Public License" for
+    "which license", "USB 3.0 port" for "which USB port"."""
+    if noun is None:
+        return False
+    stems = set(terms(noun))
+    following = WORD.findall(text[span[1] : span[1] + 40])[:1]
+    return bool(stems & set(terms(text[span[0] : span[1]])) or (following and stems & set(terms(following[0]))))
 
 
 def _named(kind: str | None, text: str) -> set[tuple[int, int]]:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from functools import partial
 
+from qa.kinds import PROMPT as SHELL_PROMPT
 from qa.kinds import is_code_line
 
 LEAD_IN = re.compile(
@@ -15,7 +16,7 @@ LEAD_IN = re.compile(
     r"|\bfollowing(?:\s+[\w-]+){1,2}\s*[.:]?$",  # "... access points with following details."
     re.I,
 )
-PROMPT = re.compile(r"^\s*\$ \S")  # a shell prompt: "$ make html"
+PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", "user@host:~$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•‣◦–]\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
 MARKER = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
 MAX_BLOCK_LINES = 8

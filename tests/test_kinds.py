@@ -138,6 +138,20 @@ def test_a_command_block_is_one_unit_with_the_sentence_that_introduces_it():
     assert "The hold is undone later." in by_sentence
 
 
+def test_a_quantity_in_technical_units_is_a_measure_and_a_file_format_is_no_path():
+    question = "How much monthly traffic must a relay allow at a minimum?"
+    text = "A relay needs 16 Mbit/s of bandwidth and must be allowed a minimum of 100 GByte of traffic per month."
+    assert [text[a:b] for a, b in new_spans(question, asked(question), text)] == ["16 Mbit/s", "100 GByte"]
+    assert asked("In which file format should I export my subscriptions?") == "term"
+    assert asked("Which file holds the release number?") == "path"
+
+
+def test_a_line_after_a_user_at_host_prompt_is_a_command():
+    text = "To test it, run the following command:\nuser@myserver:~$ nc example.org 25\n220 mx.example.org ESMTP"
+    assert is_code_line("user@myserver:~$ nc example.org 25")
+    assert next(text[a:b] for a, b in spans("command", text)) == "nc example.org 25"
+
+
 def test_a_list_item_keeps_its_lead_in_its_own_further_sentences_and_the_item_it_sits_under():
     steps = (
         "The box can use its own DNS service through Networks:\n\n"

@@ -63,3 +63,20 @@ def test_a_capitalised_compound_with_a_lower_case_part_is_no_name():
     text = "Universities and international partners have led to AI-focused centers; Ana Lima leads one of them."
     assert short("Who leads the labs?", text) == "Ana Lima"
     assert short("Who teams up to set up labs?", "Universities have founded AI-focused centers.") is None
+
+
+def test_a_span_that_carries_the_asked_for_class_name_is_the_short_answer():
+    text = "The Service is Free Software under GNU Affero General Public License version 3 or a later version."
+    assert short("Under which license is the service released?", text) == "GNU Affero General Public License"
+
+
+def test_the_best_sentence_of_a_joined_citation_gives_the_short_answer():
+    text = (
+        "Keep these symbols in /usr/lib/debug/path, where path is the path to the program. "
+        "For example, symbols for /usr/bin/foo go in /usr/lib/debug/usr/bin/foo."
+    )
+    question = "Where should the separated debugging symbols for /usr/bin/foo be installed?"
+    second = text.index("For example")
+    found = short_answer(question, cited(text), (second, len(text)))
+    assert found is not None and found.text == "/usr/lib/debug/usr/bin/foo"
+    assert short_answer(question, cited(text), (0, second)).text == "/usr/lib/debug/path"
