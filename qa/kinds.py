@@ -564,7 +564,8 @@ def _code_lines(text: str) -> list[tuple[int, int]]:
     offset = 0
     for line in text.split("\n"):
         if is_code_line(line):
-            lead = re.match(rf"\s*{PROMPT}?", line).end()
+            prompt = re.match(rf"\s*{PROMPT}", line)
+            lead = prompt.end() if prompt else len(line) - len(line.lstrip())
             out.append((offset + lead, offset + len(line.rstrip())))
         offset += len(line) + 1
     return out
