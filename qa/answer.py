@@ -31,6 +31,7 @@ from qa.retrieval import Retrieval, Sentence, sentence_parts, split_sentences
 from qa.short import short_answer
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
+from qa.units import headings_over
 from qa.vectors import SentenceVectors
 
 __all__ = [
@@ -55,6 +56,8 @@ NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
 # The next sentence goes on about the last one's subject, or gives its examples ("From supply chain optimization
 # to ...,", "Initiatives such as ...").
+SECTION_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")
+HEADED = frozenset({"version", "term", "time"})  # kinds a version heading over a list of changes can answer
 CONTINUES = re.compile(
     r"(?:This|These|Those|Such|It|They|Its|Their|For (?:example|instance)|In particular)\b"
     r"|From [^,.;]{1,80} to [^,.;]{1,80},|[A-Z]\w+(?:\s\S+){0,2}\ssuch as\s"
@@ -220,12 +223,18 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
     if named is not None:  # "which one comes right before dh_builddeb": the answer's line and the named one
         return min(start, chunk.start + named[0]), max(end, chunk.start + named[1])
     spans, _ = sentence_parts(chunk.text)
+    kind = kinds.asked(question)
+    if kind in HEADED and not answer_type_match(question, chunk.text[start - chunk.start : end - chunk.start], kind):
+        first = next((i for i, (a, _) in enumerate(spans) if a == start - chunk.start), None)
+        over = [] if first is None else headings_over(chunk.text, spans, first)
+        for n in over:  # "In which release was X added?": the version heading over the list of changes
+            if _names_release(question, chunk.text[spans[n][0] : spans[n][1]]):
+                return chunk.start + spans[n][0], end
     following = [(a, b) for a, b in spans if a >= end - chunk.start]
     if not following or (start, end) != (sentence.start, sentence.end):
         return start, end
     a, b = following[0]
     after = chunk.text[a:b]
-    kind = kinds.asked(question)
     has_kind = answer_type_match(question, sentence.text, kind)
     lacks_kind = kind is not None and not has_kind and answer_type_match(question, after, kind)
     same_paragraph = "\n\n" not in chunk.text[end - chunk.start : a]
@@ -234,6 +243,12 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
     if lacks_kind or continues or completes or (restates(question, sentence.text) and not has_kind):
         return start, chunk.start + b
     return start, end
+
+
+def _names_release(question: str, heading: str) -> bool:
+    """The heading names a version or a date that the question does not say (its section number aside)."""
+    title = SECTION_NUMBER.sub("", heading)
+    return any(kinds.new_spans(question, kind, title) for kind in ("version", "time"))
 
 
 def completes_it(question: str, sentence: str, after: str) -> bool:

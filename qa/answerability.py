@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.kinds import NAMES, REFUSING_KINDS, STATE_QUALIFIERS, class_noun, focus, is_name
+from qa.kinds import KIND_NOUNS, NAMES, REFUSING_KINDS, STATE_QUALIFIERS, class_noun, focus, is_name
 from qa.meaning import framing_terms, matched
 from qa.retrieval import Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
@@ -51,6 +51,15 @@ FEATURES = (
 
 
 STATE_TERMS = frozenset(t for w in STATE_QUALIFIERS for t in terms(w))  # they bind wherever the question says them
+OWNED = KIND_NOUNS | {"interface", "app", "service", "page", "client", "account"}  # what a name can own
+_KIND = "|".join(sorted(OWNED))
+OWNING = frozenset("for of on by".split())
+DETERMINERS = frozenset("the a an my your our its their".split())
+OWNER_AFTER = re.compile(
+    rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?P<kind>(?:{_KIND})s?)\s+(?:does|do|did|is|are|will|can)\s+"
+    rf"(?:the\s+)?(?P<name>[^\W_][\w+.-]*[\w+])",
+    re.I,
+)
 BOUND_RARITY = 0.4  # of a term in no chunk's IDF: a name rarer than this must be said where the answer is
 NEAR_SPELLING = 0.8  # difflib ratio above which two terms are one word spelt two ways
 Meaning = Callable[[str, Sequence[str]], dict[str, float]]  # (window, terms) -> closeness
@@ -155,6 +164,7 @@ def gather(
     (qa.meaning); `unit` is the text of the unit that holds the chosen sentence (qa.units), part of the window.
     """
     window = window_of(sentences, chosen)
+    hit_text = sentences[chosen].hit.chunk.text
     in_window: set[str] = set(sentence_terms(unit))
     for n in window:
         in_window |= sentence_terms(sentences[n].text)
@@ -196,14 +206,43 @@ def gather(
         min(closest.values(), default=1.0) if meaning else float(not unsaid),
     )
     found = sorted((t for t in question_terms if t in in_window), key=lambda t: -idf[t])
+    unbound = [t for t in missing if t in focused or t in STATE_TERMS]
+    unbound += [t for t in named_elsewhere(question, set(question_terms)) if t not in sentence_terms(hit_text)]
     return Evidence(
         tuple(float(v) for v in values),
         phrases(question, missing),
         unknown_words,
         phrases(question, found),
         asked,
-        absent_names(question, [t for t in missing if t in focused or t in STATE_TERMS], unknown_words, idf, sparse),
+        absent_names(question, list(dict.fromkeys(unbound)), unknown_words, idf, sparse),
     )
+
+
+def named_elsewhere(question: str, asked: set[str]) -> list[str]:
+    """The terms of the names that own the asked-for thing: "WireGuard" in "which UDP port do I forward for the
+    WireGuard server?", "Syncthing" in "which port does Syncthing use?". A passage about another thing's port does
+    not say them anywhere near; a name that only sets the scene ("On a Rock64, ...") may stand in a heading pages
+    away."""
+    words = re.findall(r"[^\W_][\w+.-]*[\w+]|[^\W_]", question)
+    owners = [
+        w
+        for n, w in enumerate(words)
+        if n >= 2
+        and words[n - 2].lower() in OWNING
+        and words[n - 1].lower() in DETERMINERS
+        and any(_kind(x) for x in words[n + 1 : n + 3])
+    ]  # "for the WireGuard server"
+    owner = OWNER_AFTER.search(question)
+    owners += [owner.group("name")] if owner else []
+    out = []
+    for word in owners:
+        if is_name(word, question) and not _kind(word):
+            out += [t for t in terms(word) if t in asked]
+    return out
+
+
+def _kind(word: str) -> bool:
+    return word.lower().rstrip("s") in OWNED or word.lower() in OWNED
 
 
 def absent_names(

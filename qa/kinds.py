@@ -43,7 +43,7 @@ UNITS = (
     "thousand million billion trillion"
 )
 NUMBER = re.compile(
-    rf"(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?%?(?:\s?(?:{'|'.join(UNITS.split())})\b)?"
+    rf"(?<![\d.,])(?<!\d[-–])(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?(?:[-–]\d(?:[\d,.]*\d)?(?!\d|[-–]\d))?%?(?:\s?(?:{'|'.join(UNITS.split())})\b)?"
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
@@ -103,6 +103,9 @@ CALLED = re.compile(
 USED = re.compile(
     r"\b(?i:use|using|run|running|try|invoke|call)\s+(?:the\s+)?([a-z][a-z0-9]{2,29})\b(?![-_/+]|\.\w)"
 )  # "you can use msguntypot": a tool named in prose, where the word is no English word (spans checks)
+QUOTED_TOKEN = re.compile(
+    r"(?<!\w)[“\"‘’'`´]([\w.+:/-]*[a-z0-9_][\w.+:/-]*)[”\"’'`´](?!\w)"
+)  # 'raspberry64', no phrase
 QUOTED = re.compile(r"(?<![^\W_])[“”\"‘’'`´]{1,2}([^“”\"‘’'`´\n]{2,40}?)[“”\"‘’'`´]{1,2}(?![^\W_])")
 COMMON_PARTS = frozenset(
     "a all and back based be boot built by co day down e end fine first free full half high in known last level "
@@ -126,7 +129,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "command": [CODE, TOOL, OPTION],
     "path": [PATH],
     "option": [OPTION],
-    "field": [FIELD],
+    "field": [FIELD, QUOTED_TOKEN, CODE],
     "package": [TOOL, QUOTED, CALLED, USED],
     "address": [ADDRESS],
     "version": [VERSION],
@@ -232,23 +235,28 @@ TECH_WHERE = re.compile(
     re.I,
 )
 ABOUT_MAIL = re.compile(r"\b(?:e-?mail|mail|contact|write to|report it to|reach(?:es)?)\b", re.I)
+# Up to two words between "which" and the kind ("which Freedom Maker target"), none of them a verb ("what was the").
+MODIFIERS = r"(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|must)\b)[\w-]+ ){0,2}"
 ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    ("option", re.compile(r"\b(?:what|which) (?:\w+ )?(?:option|flag|switch|argument|parameter)s?\b", re.I)),
-    ("command", re.compile(r"\b(?:what|which) (?:\w+ )?(?:command|invocation)s?\b|\bwhat do i (?:run|type)\b", re.I)),
+    ("option", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:option|flag|switch|argument|parameter)s?\b", re.I)),
+    (
+        "command",
+        re.compile(rf"\b(?:what|which) {MODIFIERS}(?:command|invocation)s?\b|\bwhat do i (?:run|type)\b", re.I),
+    ),
     (
         "path",
         re.compile(
-            r"\b(?:what|which) (?:\w+ )?(?:file|directory|folder|path|dir|queue)s?\b(?! format| type| system| size)",
+            rf"\b(?:what|which) {MODIFIERS}(?:file|directory|folder|path|dir|queue)s?\b(?! format| type| system| size)",
             re.I,
         ),
     ),
-    ("field", re.compile(r"\b(?:what|which) (?:\w+ )?(?:field|variable|keyword|header|target|macro)s?\b", re.I)),
-    ("address", re.compile(r"\b(?:what|which) (?:\w+ )?(?:server|address|url|site|host|e-?mail|list)s?\b", re.I)),
+    ("field", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:field|variable|keyword|header|target|macro)s?\b", re.I)),
+    ("address", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:server|address|url|site|host|e-?mail|list)s?\b", re.I)),
     ("version", re.compile(r"\b(?:what|which)\b[^?.]{0,40}?\bversions?\b(?! format| scheme| string)", re.I)),
     (
         "package",
         re.compile(
-            r"\b(?:what|which) (?:\w+ )?(?:package|tool|program|utility|script|binary|daemon|helper|library)s?\b"
+            rf"\b(?:what|which) {MODIFIERS}(?:package|tool|program|utility|script|binary|daemon|helper|library)s?\b"
             r"|\bwhat (?:restores|installs|provides|fixes)\b|\bwhich one\b",
             re.I,
         ),
@@ -256,7 +264,7 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "term",
         re.compile(
-            r"\b(?:what|which) (?:\w+ )?(?:nickname|name|codename|term|format|word|prefix|tag|suffix|label"
+            rf"\b(?:what|which) {MODIFIERS}(?:nickname|name|codename|term|format|word|prefix|tag|suffix|label"
             r"|architecture|distribution|release|license|licence)s?\b|\bcalled\b|\bstand for\b",
             re.I,
         ),
@@ -265,7 +273,7 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "number",
         re.compile(
             r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
-            r"|\b(?:what|which) (?:\w+ )?(?:percentage|percent|number|amount|population|size|limit|length|port)\b"
+            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port)s?\b"
             r"|\b(?:minimum|maximum)\b",
             re.I,
         ),
@@ -401,7 +409,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for pattern in PATTERNS.get(kind, ()):
         for match in pattern.finditer(text):
-            group = 1 if pattern in (QUOTED, CODE, CALLED, USED) else 0
+            group = 1 if pattern in (QUOTED, QUOTED_TOKEN, CODE, CALLED, USED) else 0
             a, b = match.span(group)
             a, b = trimmed(text, a, b)
             if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS):
@@ -450,6 +458,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
             continue
+        if kind == "term" and " " not in piece and piece.istitle() and classes_of(piece.lower()):
+            continue  # "• app: Add a menu item": a capitalised English word is no name
         out.append((a, b))
     return out
 

@@ -21,7 +21,7 @@ from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
 from qa.translate import glossed, in_corpus_words, rarity_in
 from qa.types import Chunk, Hit, Span
-from qa.units import is_block_line, unit_of
+from qa.units import headings_over, is_block_line, unit_of
 from qa.vectors import SentenceVectors
 
 
@@ -223,6 +223,9 @@ def retrieve(
     return _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, None)
 
 
+MAX_GAP = 2  # characters between two chunks that do not overlap ("\n\n")
+
+
 def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
     """The hit, or, where its chunk opens with a line of a block (a command, a list) whose lead-in sits in the
     chunk before, the hit with its chunk reaching back to that lead-in: the block and its lead-in are one unit."""
@@ -230,19 +233,23 @@ def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
     spans, _ = sentence_parts(chunk.text)
     if not spans or not is_block_line(chunk.text[spans[0][0] : spans[0][1]], prompts=True) or chunk.start == 0:
         return hit
-    before = snapshot.chunk_around(chunk.source, chunk.start - 1, chunk.start)
-    if before is None or before.page != chunk.page or before.start >= chunk.start:
+    at = max(0, chunk.start - 1 - MAX_GAP)
+    before = snapshot.chunk_around(chunk.source, at, at)
+    if before is None or before.page != chunk.page or before.start >= chunk.start or before.end < at:
         return hit
     head = chunk.start - before.start
-    text = before.text[:head] + chunk.text
+    gap = chunk.start - before.end  # the separator between chunks that do not overlap: blank lines
+    text = before.text[:head] + "\n" * max(gap, 0) + chunk.text
     joined = split_sentences(text)
     n = next((i for i, (a, _) in enumerate(joined) if a == head + spans[0][0]), None)
     if n is None:
         return hit
     first, _ = unit_of(text, joined, n, prompts=True)
     if first == n:
+        first = ([n, *headings_over(text, joined, n)])[-1]  # the headings over a list the chunk opens inside
+    if first == n:
         return hit
-    cut = joined[first][0]
+    cut = text.rfind("\n", 0, joined[first][0]) + 1  # from its line's start: a text is split as it was
     line_start = before.line_start + before.text.count("\n", 0, cut)
     span = Span(chunk.source, before.start + cut, chunk.end, line_start, chunk.line_end, chunk.page)
     return replace(hit, chunk=Chunk(span, text[cut:]))
@@ -318,8 +325,9 @@ def _reranked(
     said: str | None,
     lead_ins: bool = False,
 ) -> Retrieval:
-    """The fused chunks' leaders re-ranked by their best sentence, whose scores the answer reuses; with `lead_ins`,
-    a chunk that opens inside a block is read from the sentence that introduces the block."""
+    """The fused chunks' leaders re-ranked by their best sentence, whose scores the answer reuses. A chunk that
+    opens inside a block is read from the sentence that introduces the block: with `lead_ins` (across languages)
+    before its sentences are scored, which then include the lead-in's; otherwise after, for the units."""
     ranked = distinct(snapshot, fused, max(k, fusion.rerank))
     if lead_ins:
         ranked = [with_lead_in(snapshot, hit) for hit in ranked]
@@ -335,6 +343,8 @@ def _reranked(
     scored.sort(key=lambda h: -h.score)
     scored += [replace(h, score=h.score + fusion.sentence * floor) for h in tail]
     hits = tuple(replace(h, score=round(h.score, 4)) for h in scored[:k])
+    if not lead_ins:  # the sentences keep their stored vectors; their units see the block's lead-in
+        hits = tuple(with_lead_in(snapshot, h) for h in hits)
     rank = {h.chunk_id: n for n, h in enumerate(hits)}
     kept = sorted(
         (

@@ -41,6 +41,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             not (order is not None and sequence.next_to(order, text, *span)),
             -_cell_named(question, text, span),
             not _of_class(noun, text, span),
+            bool(RANGE_ASKED.search(question)) and not RANGE.search(text[span[0] : span[1]]),
             span not in named,
             -_line_share(wanted, text, span),
             _distance(span, anchors),
@@ -68,6 +69,8 @@ def _cell_named(question: str, text: str, span: tuple[int, int]) -> int:
     return by_column + int(by_row)
 
 
+RANGE_ASKED = re.compile(r"\brange\b", re.I)
+RANGE = re.compile(r"\d\s?[-–]\s?\d")  # "49152-50175"
 ASKED_NOUN = re.compile(r"\b(?:what|which)((?:\s+[\w.+-]+){1,3})", re.I)
 
 

@@ -19,8 +19,32 @@ LEAD_IN = re.compile(
 PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", "user@host:~$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•‣◦–]\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
 MARKER = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
-MAX_BLOCK_LINES = 8
+MAX_BLOCK_LINES = 12  # lines of a block or list that a lead-in reaches over (ten ports of a firewall list)
 MAX_UNIT_CHARS = 700
+
+
+def is_heading(text: str) -> bool:
+    """A title or a line that ends with a colon; a short list item ("• UDP 3478") is none."""
+    if LIST_ITEM.match(text) and not text.endswith(":"):
+        return False
+    return text.endswith(":") or (len(text.split()) < 6 and not re.search(r"[.!?。！？]$", text))
+
+
+def headings_over(text: str, spans: Sequence[tuple[int, int]], n: int, most: int = 2) -> list[int]:
+    """The indices of the headings over the list that sentence n is an item of, or sits just under, nearest first
+    ("8.21.1 Highlights", then "8.21 FreedomBox 22.19 (2022-08-29)"): only list items and up to `most` headings
+    may stand between, within a unit's size."""
+    found: list[int] = []
+    for back in range(n - 1, max(-1, n - 1 - MAX_BLOCK_LINES), -1):
+        line = _at(text, spans, back)
+        if _size(spans, back, n) > MAX_UNIT_CHARS or len(found) >= most:
+            break
+        if LIST_ITEM.match(line):
+            continue
+        if not is_heading(line) or line.endswith(":"):
+            break
+        found.append(back)
+    return found
 
 
 def is_lead_in(text: str) -> bool:

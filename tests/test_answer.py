@@ -55,6 +55,7 @@ def assert_contract(answer, text: str) -> None:
 def test_headings_are_recognised():
     assert is_heading("Government Support and Initiatives:")
     assert is_heading("Challenges and Opportunities")
+    assert not is_heading("• UDP 49152-50175"), "a short list item is no heading: it can be the answer"
     assert not is_heading("The Hong Kong government has recognized the potential of AI.")
 
 

@@ -23,6 +23,7 @@ from qa.answerability import (
     unheard,
 )
 from qa.retrieval import Sentence
+from qa.sparse import terms
 from qa.types import Chunk, Hit, Span
 
 OTTERS = (
@@ -283,3 +284,15 @@ def test_a_compound_is_absent_only_when_the_corpus_uses_none_of_its_parts():
     sparse = Sparse.build([1, 2], [terms(t) for t in texts])
     assert unheard("anti-harassment", sparse)
     assert not unheard("machine-wide", sparse) and not unheard("harassment", sparse)
+
+
+def test_a_name_that_owns_the_asked_for_thing_must_be_said_near_the_answer():
+    from qa.answerability import named_elsewhere
+
+    def named(question: str) -> list[str]:
+        return named_elsewhere(question, set(terms(question)))
+
+    assert "wireguard" in named("Which UDP port do I forward on my router for the WireGuard server?")
+    assert named("Which port does Syncthing use for syncing?") == ["syncth"]
+    assert "rock64" not in named("On a Rock64, which USB port will the box fail to boot from?")
+    assert named("What range of ports do I forward for the relay traffic?") == []

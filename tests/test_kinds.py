@@ -152,6 +152,26 @@ def test_a_line_after_a_user_at_host_prompt_is_a_command():
     assert next(text[a:b] for a, b in spans("command", text)) == "nc example.org 25"
 
 
+def test_which_with_two_words_before_the_kind_still_asks_for_it_and_a_quoted_token_is_a_field():
+    assert asked("Which Freedom Maker target builds the image?") == "field"
+    assert asked("What was the codename of the release?") is None, "a verb between is no modifier"
+    text = "Use the target ’raspberry64’ to build it; the plan is called “Smart City Blueprint”."
+    assert [text[a:b] for a, b in spans("field", text)] == ["raspberry64"]
+
+
+def test_a_capitalised_english_word_is_no_name_but_a_word_in_capitals_is():
+    question = "In which release was a menu item added?"
+    assert new_spans(question, "term", "• app: Add a menu item to remove apps") == []
+    text = "Set the distribution to UNRELEASED until the package is ready."
+    assert [text[a:b] for a, b in new_spans(question, "term", text)] == ["UNRELEASED"]
+
+
+def test_a_range_of_numbers_is_one_number_and_a_date_is_not_a_range():
+    assert asked("What range of ports do I forward?") == "number"
+    text = "Forward UDP 49152-50175; the release of 2022-08-29 changed it."
+    assert [text[a:b] for a, b in spans("number", text)] == ["49152-50175", "2022"]
+
+
 def test_a_list_item_keeps_its_lead_in_its_own_further_sentences_and_the_item_it_sits_under():
     steps = (
         "The box can use its own DNS service through Networks:\n\n"

@@ -80,3 +80,9 @@ def test_the_best_sentence_of_a_joined_citation_gives_the_short_answer():
     found = short_answer(question, cited(text), (second, len(text)))
     assert found is not None and found.text == "/usr/lib/debug/usr/bin/foo"
     assert short_answer(question, cited(text), (0, second)).text == "/usr/lib/debug/path"
+
+
+def test_a_range_is_the_short_answer_to_what_range():
+    text = "Forward the following ports for the relay:\n\n• UDP 3478\n\n• TCP 5349\n\n• UDP 49152-50175"
+    assert short("What range of ports do I forward for the relay?", text) == "49152-50175"
+    assert short("Which port does the relay listen on first?", text) == "3478"

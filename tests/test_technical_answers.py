@@ -287,3 +287,111 @@ def test_cited_sentences_of_one_paragraph_with_one_sentence_between_are_one_cita
     cited = next(c.text for c in answer.citations if "App Passwords" in c.text)
     assert cited.startswith("If you want to read a Fastmail account"), cited
     assert MAIL.index(cited) >= 0, "one contiguous span of the file"
+
+
+RELEASES = """Release notes
+
+2.4 Gadget 22.19 (2022-08-29)
+
+Highlights
+
+• chat: allow turning the app off
+
+• app: add a menu item to trigger the removal of an app
+
+2.5 Gadget 22.18 (2022-08-15)
+
+Highlights
+
+• games: drop mods that are no longer packaged
+
+• mail: fix the spam filter for new accounts
+"""
+
+
+def test_a_change_in_release_notes_is_cited_with_the_version_heading_over_it(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(settings.corpus, "releases.txt", RELEASES)
+    build_index(settings)
+
+    answer = open_index(settings).ask("In which Gadget release did a menu item for removing apps appear?")
+
+    assert answer.answered, answer.reason
+    first = answer.citations[0].text
+    assert first.startswith("2.4 Gadget 22.19 (2022-08-29)") and first.endswith("removal of an app"), first
+    assert "2.5 Gadget" not in first
+
+
+WIFI = (
+    "Wireless setup\n\n"
+    + " ".join(f"The wired port {n} serves clients on the local network and hands out addresses." for n in range(12))
+    + "\n\nAll radios become access points with following details.\n\n"
+    "• Name of the access point will be the box name plus the interface name.\n\n"
+    "• Password for joining the access point will be gadget-pass-77.\n\n"
+    "Routing\n\nThe box can also route traffic for the whole house through its wired port.\n"
+)
+
+
+def test_an_item_at_the_start_of_a_chunk_is_cited_with_the_lead_in_of_the_chunk_before(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index", chunk_tokens=40, chunk_overlap=8)
+    write(settings.corpus, "wifi.txt", WIFI)
+    build_index(settings)
+    index = open_index(settings)
+    chunks = index.snapshot.chunks(list(range(40)))
+    assert any(c.text.startswith("• Password") for c in chunks.values()), "the test needs a chunk that opens there"
+
+    answer = index.ask("What is the password to join the hotspot the box sets up?")
+
+    assert answer.answered, answer.reason
+    cited = next(c.text for c in answer.citations if "gadget-pass-77" in c.text)
+    assert cited.startswith("All radios become access points with following details."), cited
+
+
+PORTS_LIST = """Relay server
+
+The relay server helps calls get through firewalls.
+
+Port forwarding
+
+If the box is behind a router, you will need to set up port forwarding on your router. You should forward the
+following ports for the relay server:
+
+• UDP 3478
+
+• TCP 3478
+
+• UDP 5349
+
+• TCP 5349
+
+• UDP 49152-50175
+
+• TCP 49152-50175
+
+VPN server
+
+The WireGuard server lets you reach the box from anywhere. Install the WireGuard app and download a profile for
+each device, then import the profile on the phone or the laptop and switch the tunnel on.
+""" + "".join(
+    f"\n{app} app\n\nThe {app.lower()} app keeps your {thing} on the box. Open it from the apps page, sign in with your "
+    f"account and add your first {thing}; every user of the box gets a separate space for the {thing}.\n"
+    for app, thing in [("Calendar", "events"), ("Wiki", "pages"), ("Backup", "archives"), ("Feed", "feeds")]
+)
+
+
+def test_a_list_of_short_items_answers_and_another_things_list_is_no_answer(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index", chunk_tokens=100, chunk_overlap=0)
+    write(settings.corpus, "ports.txt", PORTS_LIST)
+    build_index(settings)
+    index = open_index(settings)
+
+    answer = index.ask("What range of ports do I have to forward on my router for the relay traffic?")
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text.startswith("You should forward the")
+    assert "• UDP 49152-50175" in answer.citations[0].text
+    assert answer.short is not None and answer.short.text == "49152-50175"
+
+    assert not any("WireGuard" in c.text and "3478" in c.text for c in index.snapshot.chunks(list(range(20))).values())
+    refused = index.ask("Which UDP port do I forward on my router for the WireGuard server?")
+    assert not refused.answered
+    assert "WireGuard" in refused.reason
