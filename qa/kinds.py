@@ -84,13 +84,15 @@ TOOL = re.compile(
 )
 ADDRESS = re.compile(
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # team@security.debian.org
-    r"|\b(?:https?|ftp)://[^\s)\]>”\"]+[^\s)\]>”\".,;:]"
+    r"|\b[a-z][a-z0-9+.-]{1,15}://[^\s)\]>”\"]+[^\s)\]>”\".,;:]"  # https://, smb://, imaps://
+    r"|(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.]*\d)"  # 10.91.0.1, 127.0.0.1:8080
     r"|\b(?:[a-z0-9-]+\.)+(?:org|com|net|edu|gov|io|de|uk|fr|jp|cn|hk)\b",
     re.I,
 )
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
+PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
 MEASURE = re.compile(r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b", re.I)
 MEASURED = re.compile(r"[^\W\d_]|[$€£¥%]")  # a quantity with its unit ("60 characters", "$4"), not a bare number
 SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
@@ -456,6 +458,10 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
             continue
+        if kind == "address" and re.sub(r"^[a-z][\w+.-]*://", "", piece.lower()).rstrip("/") in said:
+            continue  # "smb://freedombox.local" where the question says "instead of freedombox.local"
+        if kind == "number" and PORT.search(question) and not piece[:1].isdigit():
+            continue  # "two web nodes" is no port
         if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
             continue
         if kind == "term" and " " not in piece and piece.istitle() and classes_of(piece.lower()):

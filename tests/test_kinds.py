@@ -170,6 +170,15 @@ def test_a_range_of_numbers_is_one_number_and_a_date_is_not_a_range():
     assert asked("What range of ports do I forward?") == "number"
     text = "Forward UDP 49152-50175; the release of 2022-08-29 changed it."
     assert [text[a:b] for a, b in spans("number", text)] == ["49152-50175", "2022"]
+    assert new_spans("On which port is the web page served?", "number", "There are two web nodes.") == []
+
+
+def test_an_ip_address_and_any_url_scheme_are_addresses_and_a_version_is_not():
+    text = "Use 10.91.0.1 as the host name, as in smb://10.91.0.1; version 1.2.3.4.5 is no address."
+    assert [text[a:b] for a, b in spans("address", text)] == ["10.91.0.1", "smb://10.91.0.1"]
+    text = "Use smb://10.91.0.1 instead of smb://box.local to reach the shares."
+    question = "What address do I use instead of box.local?"
+    assert [text[a:b] for a, b in new_spans(question, "address", text)] == ["smb://10.91.0.1"]
 
 
 def test_a_list_item_keeps_its_lead_in_its_own_further_sentences_and_the_item_it_sits_under():
