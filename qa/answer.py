@@ -20,6 +20,7 @@ from qa.ranking import (
     answer_type,
     answer_type_match,
     chosen,
+    is_field,
     is_heading,
     kinds_found,
     local,
@@ -31,7 +32,7 @@ from qa.retrieval import Retrieval, Sentence, sentence_parts, split_sentences
 from qa.short import short_answer
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
-from qa.units import headings_over
+from qa.units import headings_over, is_block_line
 from qa.vectors import SentenceVectors
 
 __all__ = [
@@ -158,9 +159,10 @@ def extractive_answer(
 
 
 def bridged(hits: Sequence[Hit], spans: list[tuple[int, int]], kept: list[int]) -> list[int]:
-    """`kept` (indices into `spans`, best first) with the spans of one paragraph that at most one sentence parts
-    cited as one contiguous span, in the better one's place: "you need to enable password login ... To do this,
-    enable Less Secure Apps. After this, log in ..." reads whole. `spans` is updated in place."""
+    """`kept` (indices into `spans`, best first) with two spans of prose in one paragraph that one sentence parts
+    cited as one contiguous span, that sentence with them, in the better one's place: "you need to enable password
+    login ... To do this, enable Less Secure Apps. After this, log in ..." reads whole. Sentences next to each other
+    stay two citations, and so do lines of a record, a list or a block. `spans` is updated in place."""
     out: list[int] = []
     for m in kept:
         chunk = hits[m].chunk
@@ -184,8 +186,9 @@ def _one_gap(hit: Hit, a: tuple[int, int], b: tuple[int, int]) -> bool:
     if "\n\n" in gap:
         return False
     local, _ = sentence_parts(chunk.text)
+    inside = [chunk.text[x:y] for x, y in local if x >= first[0] - chunk.start and y <= second[1] - chunk.start]
     between = [1 for x, y in local if x >= first[1] - chunk.start and y <= second[0] - chunk.start]
-    return len(between) <= 1
+    return len(between) == 1 and not any(is_block_line(t) or is_field(t) for t in inside)
 
 
 def asks_what_was_said(question: str, avoid: Sequence[str]) -> bool:

@@ -11,6 +11,7 @@ from qa.answer import (
     Weights,
     answer_type,
     answer_type_match,
+    bridged,
     completes_it,
     extractive_answer,
     is_heading,
@@ -152,3 +153,28 @@ def test_a_next_sentence_that_says_more_of_what_the_question_is_about_completes_
     first = "Lisbon's tram network was rebuilt after the war."
     assert completes_it(question, first, "Line 28 climbs through Alfama and visitors ride it most.")
     assert not completes_it(question, first, "The depot at Santo Amaro repairs the old cars.")
+
+
+def test_two_cited_sentences_with_one_between_are_one_citation_and_neighbours_or_record_lines_are_not():
+    from qa.types import Chunk, Hit, Span
+
+    text = (
+        "First allow password logins in the account settings. This is needed because logins are refused. "
+        "To do this, switch on App Passwords. After that, log in with that password.\n\n"
+        "Package: greeter\nVersion: 2.10-3\nMaintainer: Ana Lima"
+    )
+    chunk = Chunk(Span("mail.txt", 0, len(text), 1, text.count("\n") + 1), text)
+    hits = [Hit(0, chunk, 1.0)] * 3
+
+    def span(sentence: str) -> tuple[int, int]:
+        return text.index(sentence), text.index(sentence) + len(sentence)
+
+    spans = [span("First allow password logins in the account settings."), span("To do this, switch on App Passwords.")]
+    assert bridged(hits, spans, [0, 1]) == [0]
+    assert text[spans[0][0] : spans[0][1]].endswith("switch on App Passwords."), "the sentence between is cited too"
+
+    spans = [span("To do this, switch on App Passwords."), span("After that, log in with that password.")]
+    assert bridged(hits, spans, [0, 1]) == [0, 1], "sentences next to each other stay two citations"
+
+    spans = [span("Package: greeter"), span("Maintainer: Ana Lima")]
+    assert bridged(hits, spans, [0, 1]) == [0, 1], "lines of a record are not joined"

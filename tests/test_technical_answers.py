@@ -262,33 +262,6 @@ def test_a_state_anywhere_in_the_question_that_the_passage_does_not_say_is_refus
     assert "default" in stated.reason, stated.reason
 
 
-MAIL = """Reading webmail from another provider
-
-If you want to read a Fastmail account in the webmail app, you must first allow password logins in the account
-settings of Fastmail. This is needed because Fastmail refuses password logins from other programs by default. To do
-this, open the Fastmail security page and switch on App Passwords. After that, log in to the webmail app with your
-Fastmail address and that password, and enter imaps://imap.fastmail.com as the server.
-
-Filtering spam
-
-The webmail app sorts spam into its own folder. Messages stay there for thirty days.
-"""
-
-
-def test_cited_sentences_of_one_paragraph_with_one_sentence_between_are_one_citation(tmp_path, embedder):
-    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    write(settings.corpus, "mail.txt", MAIL)
-    build_index(settings)
-
-    answer = open_index(settings).ask("Fastmail refuses my password in the webmail app. What must I turn on there?")
-
-    assert answer.answered, answer.reason
-    assert "App Passwords" in answer.answer
-    cited = next(c.text for c in answer.citations if "App Passwords" in c.text)
-    assert cited.startswith("If you want to read a Fastmail account"), cited
-    assert MAIL.index(cited) >= 0, "one contiguous span of the file"
-
-
 RELEASES = """Release notes
 
 2.4 Gadget 22.19 (2022-08-29)
