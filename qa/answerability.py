@@ -50,6 +50,7 @@ FEATURES = (
 )
 
 
+SENTENCES = re.compile(r"(?<=[.!?。！？])\s+")
 STATE_TERMS = frozenset(t for w in STATE_QUALIFIERS for t in terms(w))  # they bind wherever the question says them
 OWNED = KIND_NOUNS | {"interface", "app", "service", "page", "client", "account"}  # what a name can own
 _KIND = "|".join(sorted(OWNED))
@@ -171,6 +172,8 @@ def gather(
     every = sorted(set(terms(question)) - cjk_noise(question, in_window))
     common = common_terms() | framing_terms(question) | set(terms(class_noun(question) or ""))
     question_terms = [t for t in every if t not in common] or every
+    scene = scene_terms(question)
+    question_terms = [t for t in question_terms if t not in scene or t in in_window] or question_terms
     unsaid = [t for t in question_terms if t not in in_window]
     closest = meaning(unit or sentences[chosen].text, unsaid) if meaning and unsaid else {}
     in_window |= matched(closest)
@@ -216,6 +219,19 @@ def gather(
         asked,
         absent_names(question, list(dict.fromkeys(unbound)), unknown_words, idf, sparse),
     )
+
+
+def scene_terms(question: str) -> set[str]:
+    """Terms that only the sentences before the one that asks say ("An old exam from a French colleague uses
+    \\bonne. What is the English command for it?"): the scene, not what is asked; a name there still counts."""
+    parts = SENTENCES.split(question.strip())
+    asking = [n for n, part in enumerate(parts) if part.rstrip().endswith(("?", "？"))]
+    if not asking or asking[-1] == 0:
+        return set()
+    last = parts[asking[-1]]
+    before = " ".join(parts[: asking[-1]])
+    scene = {t for w in re.findall(r"[\w'’+.-]+", before) if not is_name(w, question) for t in terms(w)}
+    return scene - set(terms(last))
 
 
 def named_elsewhere(question: str, asked: set[str]) -> list[str]:

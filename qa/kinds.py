@@ -71,6 +71,12 @@ PATH = re.compile(
     re.I,
 )
 OPTION = re.compile(r"(?<![\w-])--?[a-zA-Z][\w-]*(?:=\S+)?")
+MACRO = re.compile(r"\\[A-Za-z@]{2,}\*?")  # a TeX command: \correctchoice, \AMCcodeHspace
+SETTING = re.compile(
+    r"(?<![\w\\-])[a-z][a-z0-9]*(?:[A-Z_-][A-Za-z0-9]*)*(?==\S)"  # approx=, lang=DE, scoreexact=2
+    r"|^\s*[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+:(?=\s)",  # BoxColor: (a key at a line's start)
+    re.M,
+)
 FIELD = re.compile(
     r"\b[A-Z][a-z0-9]+(?:-[A-Z0-9][a-z0-9]*)+\b:?"  # Build-Depends, Standards-Version
     r"|\$\{?[A-Za-z_][\w:]*\}?"  # $HOME, ${perl:Depends}
@@ -128,9 +134,9 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "time": [TIME],
     "person": [CAPITALISED],
     "place": [CAPITALISED],
-    "command": [CODE, TOOL, OPTION],
+    "command": [CODE, TOOL, OPTION, MACRO],
     "path": [PATH],
-    "option": [OPTION],
+    "option": [OPTION, SETTING],
     "field": [FIELD, QUOTED_TOKEN, CODE],
     "package": [TOOL, QUOTED, CALLED, USED],
     "address": [ADDRESS],

@@ -23,6 +23,7 @@ from qa.vectors import SentenceVectors
 
 KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
 FIELD = re.compile(r"([A-Z][A-Za-z-]{2,30}): \S")  # a field of a record, as in a Debian control file
+TOKEN_CELL = re.compile(r"\\[a-z@]+|[\w.+/-]*[\d_./\\+-][\w.+/-]*")  # a cell that is a token: \bonne, dh_strip, 2.10
 ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
 
 
@@ -105,10 +106,13 @@ def names_row(question: str, unit: str) -> bool:
     lines = unit.split("\n")
     if len(lines) < 2 or not all(is_table_row(line) for line in (lines[0], lines[-1])):
         return False
-    key = lines[-1].split(" | ")[0].strip().lower()
+    cells = [cell.strip().lower() for cell in lines[-1].split(" | ")]
+    key = cells[0]
     asked = {w.lower() for w in re.findall(r"[\w.+/-]+", question)}
     key_terms, question_terms = set(terms(key)), set(terms(question))
     named = key in asked or (len(key_terms) > 1 and len(key_terms & question_terms) >= KEY_SHARE * len(key_terms))
+    said = {w.lower().rstrip(".") for w in re.findall(r"\\?[\w.+/-]+", question)}
+    named = named or any(TOKEN_CELL.fullmatch(cell) and cell in said for cell in cells[1:])  # "\bonne" in a row
     return bool(key) and named and bool(set(terms(lines[0])) & question_terms)
 
 

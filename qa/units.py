@@ -69,7 +69,7 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
     sentence = text[spans[n][0] : spans[n][1]]
     if is_table_row(sentence):
         first = n
-        while first > 0 and is_table_row(_at(text, spans, first - 1)) and _joined(text, spans, first - 1, first):
+        while first > 0 and is_table_row(_at(text, spans, first - 1)) and _joined(text, spans, first - 1, first, True):
             first -= 1
         if first < n and _size(spans, first, n) <= MAX_UNIT_CHARS:
             return first, n

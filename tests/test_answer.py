@@ -178,3 +178,11 @@ def test_two_cited_sentences_with_one_between_are_one_citation_and_neighbours_or
 
     spans = [span("Package: greeter"), span("Maintainer: Ana Lima")]
     assert bridged(hits, spans, [0, 1]) == [0, 1], "lines of a record are not joined"
+
+
+def test_a_table_row_is_named_by_a_token_the_question_says_in_any_cell():
+    from qa.ranking import names_row
+
+    unit = "type | English | French\nmacro | \\correctchoice | \\bonne"
+    assert names_row("An exam uses \\bonne. What is the English name for it?", unit)
+    assert not names_row("An exam uses \\mauvaise. What is the English name for it?", unit)

@@ -296,3 +296,13 @@ def test_a_name_that_owns_the_asked_for_thing_must_be_said_near_the_answer():
     assert named("Which port does Syncthing use for syncing?") == ["syncth"]
     assert "rock64" not in named("On a Rock64, which USB port will the box fail to boot from?")
     assert named("What range of ports do I forward for the relay traffic?") == []
+
+
+def test_the_scene_before_the_asking_sentence_is_no_term_the_answer_must_say():
+    from qa.answerability import scene_terms
+
+    question = "An old exam from a French colleague uses \\bonne. What is the English command for it?"
+    assert {"colleagu", "exam"} <= scene_terms(question)
+    assert "french" not in scene_terms(question), "a name of the scene still counts"
+    assert "command" not in scene_terms(question)
+    assert scene_terms("What compression does dpkg-deb use for the data part of a .deb?") == set()

@@ -181,6 +181,21 @@ def test_an_ip_address_and_any_url_scheme_are_addresses_and_a_version_is_not():
     assert [text[a:b] for a, b in new_spans(question, "address", text)] == ["smb://10.91.0.1"]
 
 
+def test_tex_commands_are_commands_and_settings_are_options():
+    text = "BoxColor: Color of the boxes. Use approx=2 with lang=DE, and \\correctchoice for a right answer."
+    assert [text[a:b] for a, b in spans("option", text)] == ["BoxColor", "approx", "lang"]
+    assert [text[a:b] for a, b in spans("command", text)] == ["\\correctchoice"]
+    assert spans("option", "It is true that a == b, and x= y.") == []
+
+
+def test_a_table_row_keeps_its_header_across_blank_lines():
+    text = (
+        "Names\n\ntype | English | French\n\ncommand | \\namefield | \\champnom\n\ncommand | \\correctchoice | \\bonne"
+    )
+    row = next(u for u in units(text) if u.endswith("\\bonne"))
+    assert row.startswith("type | English | French")
+
+
 def test_a_list_item_keeps_its_lead_in_its_own_further_sentences_and_the_item_it_sits_under():
     steps = (
         "The box can use its own DNS service through Networks:\n\n"
