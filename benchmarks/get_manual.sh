@@ -1,0 +1,23 @@
+#!/bin/sh
+# Puts a real manual from a Debian package in a folder of its own, for `qa eval --questions` with the question
+# files of benchmarks/data/ (docs/benchmarks.md, "Two more manuals"):
+#     benchmarks/get_manual.sh freedombox /tmp/fbx   # freedombox-doc-en: the 303-page FreedomBox manual (CC BY-SA 4.0)
+#     benchmarks/get_manual.sh amc /tmp/amc          # auto-multiple-choice-doc-pdf: two LaTeX-made PDFs (GPL-2+)
+# The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2 and auto-multiple-choice-doc-pdf 1.6.0-1;
+# another version may move them.
+set -eu
+case "${1:-}" in
+    freedombox) package=freedombox-doc-en; files="usr/share/freedombox/manual/en/freedombox-manual.pdf" ;;
+    amc) package=auto-multiple-choice-doc-pdf
+         files="usr/share/doc/auto-multiple-choice/auto-multiple-choice.en.pdf usr/share/doc/auto-multiple-choice/latex/automultiplechoice.pdf" ;;
+    *) echo "usage: $0 freedombox|amc [folder]" >&2; exit 2 ;;
+esac
+dest=${2:-/tmp/$1}
+work=$(mktemp -d)
+chmod 777 "$work"  # apt-get download writes as its own user
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && apt-get download "$package" >/dev/null)
+dpkg-deb -x "$work/$package"_*.deb "$work/x"
+mkdir -p "$dest"
+for file in $files; do cp "$work/x/$file" "$dest/"; done
+echo "$dest: $(ls "$dest" | tr '\n' ' ')($package $(dpkg-deb -f "$work/$package"_*.deb Version))"
