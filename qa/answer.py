@@ -55,10 +55,10 @@ __all__ = [
 
 NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
-# The next sentence goes on about the last one's subject, or gives its examples ("From supply chain optimization
-# to ...,", "Initiatives such as ...").
 SECTION_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")
 HEADED = frozenset({"version", "term", "time"})  # kinds a version heading over a list of changes can answer
+# The next sentence goes on about the last one's subject, or gives its examples ("From supply chain optimization
+# to ...,", "Initiatives such as ...").
 CONTINUES = re.compile(
     r"(?:This|These|Those|Such|It|They|Its|Their|For (?:example|instance)|In particular)\b"
     r"|From [^,.;]{1,80} to [^,.;]{1,80},|[A-Z]\w+(?:\s\S+){0,2}\ssuch as\s"
@@ -177,7 +177,7 @@ def bridged(hits: Sequence[Hit], spans: list[tuple[int, int]], kept: list[int]) 
 
 
 def _one_gap(hit: Hit, a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """Spans a and b of `hit`'s chunk are in one paragraph with at most one sentence between them."""
+    """Spans a and b of `hit`'s chunk are prose of one paragraph with exactly one sentence between them."""
     chunk = hit.chunk
     first, second = sorted((a, b))
     if not (chunk.start <= first[0] and second[1] <= chunk.end) or first[1] > second[0]:
@@ -187,8 +187,8 @@ def _one_gap(hit: Hit, a: tuple[int, int], b: tuple[int, int]) -> bool:
         return False
     local, _ = sentence_parts(chunk.text)
     inside = [chunk.text[x:y] for x, y in local if x >= first[0] - chunk.start and y <= second[1] - chunk.start]
-    between = [1 for x, y in local if x >= first[1] - chunk.start and y <= second[0] - chunk.start]
-    return len(between) == 1 and not any(is_block_line(t) or is_field(t) for t in inside)
+    between = sum(1 for x, y in local if x >= first[1] - chunk.start and y <= second[0] - chunk.start)
+    return between == 1 and not any(is_block_line(t) or is_field(t) for t in inside)
 
 
 def asks_what_was_said(question: str, avoid: Sequence[str]) -> bool:

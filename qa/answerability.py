@@ -258,7 +258,8 @@ def named_elsewhere(question: str, asked: set[str]) -> list[str]:
 
 
 def _kind(word: str) -> bool:
-    return word.lower().rstrip("s") in OWNED or word.lower() in OWNED
+    lower = word.lower()
+    return lower in OWNED or lower.removesuffix("s") in OWNED
 
 
 def absent_names(

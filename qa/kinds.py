@@ -123,6 +123,7 @@ COMMON_PARTS = frozenset(
 )
 TITLE = re.compile(r"[“\"]([^“”\"\n]{2,160})[”\"]")  # a quoted title: "Hong Kong 2030+: ... Transcending 2030"
 PROMPT = r"(?:\$ |# |[\w.-]+@[\w.-]+:[^\s$#]*[$#] ?)"  # "$ ", "# ", "user@host:~$ "
+PROMPTED = re.compile(rf"\s*{PROMPT}")
 INLINE_CODE = re.compile(rf"^\s*{PROMPT}?[a-z][\w.+-]*(?: +\S+){{0,8}}\s*$")
 CODE = re.compile(r"`([^`\n]{2,80})`")  # inline code in Markdown or reStructuredText: a command as written
 KIND_WORDS = frozenset(
@@ -586,7 +587,7 @@ def _code_lines(text: str) -> list[tuple[int, int]]:
     offset = 0
     for line in text.split("\n"):
         if is_code_line(line):
-            prompt = re.match(rf"\s*{PROMPT}", line)
+            prompt = PROMPTED.match(line)
             lead = prompt.end() if prompt else len(line) - len(line.lstrip())
             out.append((offset + lead, offset + len(line.rstrip())))
         offset += len(line) + 1

@@ -34,6 +34,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
     named = _named(kind, text)
     order = sequence.asked(question)
     noun = asked_noun(question)
+    range_asked = bool(RANGE_ASKED.search(question))
     a, b = min(
         candidates,
         key=lambda span: (
@@ -41,7 +42,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             not (order is not None and sequence.next_to(order, text, *span)),
             -_cell_named(question, text, span),
             not _of_class(noun, text, span),
-            bool(RANGE_ASKED.search(question)) and not RANGE.search(text[span[0] : span[1]]),
+            range_asked and not RANGE.search(text[span[0] : span[1]]),
             span not in named,
             -_line_share(wanted, text, span),
             _distance(span, anchors),

@@ -17,8 +17,7 @@ LEAD_IN = re.compile(
     re.I,
 )
 PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", "user@host:~$ make html"
-LIST_ITEM = re.compile(r"^\s*(?:[-*+•‣◦–]\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
-MARKER = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")
+LIST_ITEM = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")  # group 1: a bullet's mark
 MAX_BLOCK_LINES = 12  # lines of a block or list that a lead-in reaches over (ten ports of a firewall list)
 MAX_UNIT_CHARS = 700
 
@@ -111,7 +110,7 @@ def _continues_item(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool
 
 def _parent_item(line: str, item: str) -> bool:
     """`line` is a list item that `item` sits under: a "•" item over "–" or "◦" items."""
-    above, below = MARKER.match(line), MARKER.match(item)
+    above, below = LIST_ITEM.match(line), LIST_ITEM.match(item)
     return bool(above and below and above.group(1) and below.group(1) and above.group(1) != below.group(1))
 
 
