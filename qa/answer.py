@@ -32,7 +32,7 @@ from qa.retrieval import Retrieval, Sentence, sentence_parts, split_sentences
 from qa.short import short_answer
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
-from qa.units import headings_over, is_block_line
+from qa.units import headings_over, is_block_line, unit_of
 from qa.vectors import SentenceVectors
 
 __all__ = [
@@ -244,7 +244,8 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
     continues = bool(CONTINUES.match(after)) and same_paragraph
     completes = same_paragraph and not has_kind and completes_it(question, sentence.text, after)
     if lacks_kind or continues or completes or (restates(question, sentence.text) and not has_kind):
-        return start, chunk.start + b
+        first, last = unit_of(chunk.text, spans, spans.index((a, b)), prompts=across)
+        return start, chunk.start + (spans[last][1] if first == spans.index((a, b)) else b)  # with its display
     return start, end
 
 

@@ -292,8 +292,8 @@ def spelt_nearly(word: str, sparse: Sparse) -> bool:
             continue
         letters = sorted(term)
         alike = [t for t in sparse.vocab if abs(len(t) - len(term)) <= 2]
-        if any(sorted(t) == letters for t in alike if len(t) == len(term)):
-            return True  # two letters swapped: "GPS" for "GSP"
+        if any(sorted(t) == letters for t in alike if len(t) == len(term) and t[:1] == term[:1]):
+            return True  # two letters swapped after the first: "GPS" for "GSP", not "ARM" for "RAM"
         if len(term) > 4 and difflib.get_close_matches(
             term, [t for t in alike if t[:1] == term[:1]], n=1, cutoff=NEAR_SPELLING
         ):

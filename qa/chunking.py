@@ -22,7 +22,7 @@ ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
 # A sentence ends at . ! ? (and closing quotes or brackets) before white space and a character that can
 # start a sentence, at a CJK full stop, or at a line break. Lower-case continuations ("L.A. and Orange
 # Counties", "U.S. history") and initials ("John B. Weller") do not end a sentence.
-BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|(?<=[。！？])\s*|\s*\n\s*")
+BOUNDARY = re.compile(r"[.!?](?:(?<=[a-z)][.!?])\d{1,2}(?=\s+[A-Z]))?[\"'”’)\]]*\s+|(?<=[。！？])\s*|\s*\n\s*")
 ABBREVIATIONS = frozenset("mr mrs ms dr prof st jr sr vs etc mt ft gen col lt sgt rev fig approx ca".split())
 INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")  # "B" of "John B. Weller", "u.s", "e.g"
 WORD_BEFORE = re.compile(r"(\S+)$")
@@ -184,6 +184,8 @@ def continues_line(text: str, cut: int, after: int) -> bool:
         return False  # a table row is a line of its own
     if words and words[-1] in OPEN_END and not words.endswith(words[-1] * 3):
         return after < len(text) and NEW_BLOCK.match(text, after, len(text) if end < 0 else end) is None
+    if re.search(r"[a-z]{2}\d{1,2}$", words) and text[after : after + 1].islower():
+        return True  # a short line ends at a footnote's mark ("an alternative personal file8") and goes on
     if len(words) < WRAPPED_LINE or words[-1] in ".!?:;。！？" or DOT_LEADER.search(words):
         return False
     indent = len(line) - len(line.lstrip())

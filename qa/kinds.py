@@ -43,7 +43,8 @@ UNITS = (
     "thousand million billion trillion"
 )
 NUMBER = re.compile(
-    rf"(?<![\d.,])(?<!\d[-–])(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?(?:[-–]\d(?:[\d,.]*\d)?(?!\d|[-–]\d))?%?(?:\s?(?:{'|'.join(UNITS.split())})\b)?"
+    rf"(?<![\d.,])(?<!\d[-–])(?<![A-Za-z_])(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?(?:[-–]\d(?:[\d,.]*\d)?(?!\d|[-–]\d))?%?"
+    rf"(?:[x×](?!\w)|\s?(?:{'|'.join(UNITS.split())})\b)?"  # "86" of x86_64 is none; "20x" slower is one
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
@@ -80,7 +81,8 @@ SETTING = re.compile(
 FIELD = re.compile(
     r"\b[A-Z][a-z0-9]+(?:-[A-Z0-9][a-z0-9]*)+\b:?"  # Build-Depends, Standards-Version
     r"|\$\{?[A-Za-z_][\w:]*\}?"  # $HOME, ${perl:Depends}
-    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{4,}\b"  # DEB_BUILD_OPTIONS, PAPERSIZE
+    r"|(?:\b_*[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{4,}\b)(?:=[^\s'\"’]*[^\s,;.:'\"’)\]])?"  # DEB_BUILD_OPTIONS,
+    # PAPERSIZE, _R_CHECK_DEPENDS_ONLY_=true: a variable with the value it is set to
     r"|\boverride_dh_\w+|\b[A-Z][a-z]+:(?=\s)"  # override_dh_auto_test, Maintainer:
 )
 TOOL = re.compile(
@@ -100,6 +102,13 @@ COUNT = re.compile(r"\bhow many\b", re.I)
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
 MEASURE = re.compile(r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b", re.I)
+PRICE = re.compile(r"\b(?:costs?|price[ds]?|pay|fees?|charged?)\b", re.I)
+CURRENCIES = {
+    "dollar": re.compile(r"\$|\b(?:dollars?|usd|cents?)\b", re.I),
+    "euro": re.compile(r"€|\b(?:euros?|eur)\b", re.I),
+    "pound": re.compile(r"£|\b(?:pounds?|gbp|pence)\b", re.I),
+    "yen": re.compile(r"¥|\b(?:yen|yuan|jpy|cny|rmb)\b", re.I),
+}
 MEASURED = re.compile(r"[^\W\d_]|[$€£¥%]")  # a quantity with its unit ("60 characters", "$4"), not a bare number
 SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
 FRACTION = re.compile(r"(?:half|quarter|once|twice|dozens?|hundreds|thousands|millions|billions)", re.I)  # no count
@@ -109,8 +118,12 @@ CALLED = re.compile(
     r"([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*|[\w][\w.+-]*[\w])"
 )  # "these scripts are called britney", "often referred to as Unix's Swiss Army Chainsaw": the name given
 USED = re.compile(
-    r"\b(?i:use|using|run|running|try|invoke|call)\s+(?:the\s+)?([a-z][a-z0-9]{2,29})\b(?![-_/+]|\.\w)"
-)  # "you can use msguntypot": a tool named in prose, where the word is no English word (spans checks)
+    r"\b(?i:use|using|run|running|try|invoke|call|the (?:command|program|utility|tool))\s+(?:the\s+)?"
+    r"([a-z][a-z0-9]{2,29})\b(?![-_/+=]|\.\w)"
+)  # "you can use msguntypot", "is the command printf": a tool named in prose, where the word is no English word
+DETERMINERS = frozenset(
+    "all both each either neither such any some every no none several many much few this that these those".split()
+)  # "use neither -n nor ...": no tool's name
 QUOTED_TOKEN = re.compile(
     r"(?<!\w)[“\"‘’'`´]([\w.+:/-]*[a-z0-9_][\w.+:/-]*)[”\"’'`´](?!\w)"
 )  # 'raspberry64', no phrase
@@ -119,7 +132,7 @@ COMMON_PARTS = frozenset(
     "a all and back based be boot built by co day down e end fine first free full half high in known last level "
     "like log long look low mail make new non of off old on one open out post pre re read real run second self "
     "set short side sign so source system term the third three time to two up user well wide world write x year "
-    "wise date based side only per line time like".split()
+    "wise date based side only per line time like command".split()
 )
 TITLE = re.compile(r"[“\"]([^“”\"\n]{2,160})[”\"]")  # a quoted title: "Hong Kong 2030+: ... Transcending 2030"
 PROMPT = r"(?:\$ |# |[\w.-]+@[\w.-]+:[^\s$#]*[$#] ?)"  # "$ ", "# ", "user@host:~$ "
@@ -135,7 +148,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "time": [TIME],
     "person": [CAPITALISED],
     "place": [CAPITALISED],
-    "command": [CODE, TOOL, OPTION, MACRO],
+    "command": [CODE, TOOL, OPTION, MACRO, USED],
     "path": [PATH],
     "option": [OPTION, SETTING],
     "field": [FIELD, QUOTED_TOKEN, CODE],
@@ -421,7 +434,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
             group = 1 if pattern in (QUOTED, QUOTED_TOKEN, CODE, CALLED, USED) else 0
             a, b = match.span(group)
             a, b = trimmed(text, a, b)
-            if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS):
+            if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS or text[a:b] in DETERMINERS):
                 continue
             if b > a and (pattern is not TOOL or _technical(text[a:b])):
                 found.append((a, b))
@@ -465,6 +478,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
             continue
+        if kind == "number" and PRICE.search(question) and not _priced_as(question, piece):
+            continue  # "how much does the licence cost": an amount of money, in the currency asked for
         if kind == "address" and re.sub(r"^[a-z][\w+.-]*://", "", piece.lower()).rstrip("/") in said:
             continue  # "smb://freedombox.local" where the question says "instead of freedombox.local"
         if kind == "number" and PORT.search(question) and not piece[:1].isdigit():
@@ -475,6 +490,13 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue  # "• app: Add a menu item": a capitalised English word is no name
         out.append((a, b))
     return out
+
+
+def _priced_as(question: str, piece: str) -> bool:
+    """The number is an amount of money, and in the question's currency where it names one."""
+    asked = [name for name, pattern in CURRENCIES.items() if pattern.search(question)]
+    given = [name for name, pattern in CURRENCIES.items() if pattern.search(piece)]
+    return bool(given) and (not asked or bool(set(asked) & set(given)))
 
 
 def holds(question: str, kind: str, text: str) -> bool:

@@ -142,8 +142,11 @@ def _continues(before: str, after: str) -> bool:
     """Whether a line ending in `before` breaks a path that the next line, starting with `after`, goes on with
     (TeX breaks paths and addresses without a hyphen: "/usr/lo" "cal/src/."): the last token holds a slash and
     ends in no punctuation but a dot ("https://wiki.debian." "org/DebianEdu/)"), the next one starts with a
-    small letter or a digit, not a capital that starts a sentence, and holds a slash too."""
+    small letter or a digit, not a capital that starts a sentence, and holds a slash too; or an identifier that
+    breaks after an underscore."""
     head, tail = before.rsplit(maxsplit=1)[-1], after.split(maxsplit=1)[0]
+    if head.endswith("_") and head[-2:-1].isalnum() and tail[:1].isalnum():
+        return True  # an identifier broken after an underscore: "R_" "CHECK_ENVIRON"
     return (
         "/" in head
         and not head.endswith((SOFT_HYPHEN, *CLAUSE_END))

@@ -17,12 +17,12 @@ from qa.config import Weights
 from qa.embedding import Embedder
 from qa.furniture import is_furniture
 from qa.retrieval import Retrieval, Sentence, lexical_overlap, lexical_terms, sentence_parts, sentences_of
+from qa.short import FIELD
 from qa.sparse import Sparse, terms
 from qa.units import is_heading, is_table_row, unit_of
 from qa.vectors import SentenceVectors
 
 KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
-FIELD = re.compile(r"([A-Z][A-Za-z-]{2,30}): \S")  # a field of a record, as in a Debian control file
 TOKEN_CELL = re.compile(r"\\[a-z@]+|[\w.+/-]*[\d_./\\+-][\w.+/-]*")  # a cell that is a token: \bonne, dh_strip, 2.10
 ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
 

@@ -21,7 +21,7 @@ from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
 from qa.translate import glossed, in_corpus_words, rarity_in
 from qa.types import Chunk, Hit, Span
-from qa.units import headings_over, is_block_line, unit_of
+from qa.units import headings_over, is_block_line, is_display_line, opens_display, unit_of
 from qa.vectors import SentenceVectors
 
 
@@ -227,11 +227,12 @@ MAX_GAP = 2  # characters between two chunks that do not overlap ("\n\n")
 
 
 def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
-    """The hit, or, where its chunk opens with a line of a block (a command, a list) whose lead-in sits in the
+    """The hit, or, where its chunk opens with a line of a block or display (a command, a list) whose lead-in sits in the
     chunk before, the hit with its chunk reaching back to that lead-in: the block and its lead-in are one unit."""
     chunk = hit.chunk
     spans, _ = sentence_parts(chunk.text)
-    if not spans or not is_block_line(chunk.text[spans[0][0] : spans[0][1]], prompts=True) or chunk.start == 0:
+    opening = chunk.text[spans[0][0] : spans[0][1]] if spans else ""
+    if not (is_block_line(opening, prompts=True) or is_display_line(opening)) or chunk.start == 0:
         return hit
     at = max(0, chunk.start - 1 - MAX_GAP)
     before = snapshot.chunk_around(chunk.source, at, at)
@@ -253,6 +254,32 @@ def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
     line_start = before.line_start + before.text.count("\n", 0, cut)
     span = Span(chunk.source, before.start + cut, chunk.end, line_start, chunk.line_end, chunk.page)
     return replace(hit, chunk=Chunk(span, text[cut:]))
+
+
+def with_display(snapshot: Snapshot, hit: Hit) -> Hit:
+    """The hit, or, where its chunk ends with a lead-in ("... the GCC compilers, we used") whose display (a
+    command, a setting) opens the chunk after, the hit with its chunk reaching on over that display."""
+    chunk = hit.chunk
+    spans, _ = sentence_parts(chunk.text)
+    if not spans or not opens_display(chunk.text[spans[-1][0] : spans[-1][1]]):
+        return hit
+    at = chunk.end + 1 + MAX_GAP
+    after = snapshot.chunk_around(chunk.source, at, at)
+    if after is None or after.page != chunk.page or after.start <= chunk.start or after.start > at:
+        return hit
+    gap = after.start - chunk.end
+    text = chunk.text + "\n" * max(gap, 0) + after.text[max(0, chunk.end - after.start) :]
+    joined = split_sentences(text)
+    n = next((i for i, (a, _) in enumerate(joined) if a == spans[-1][0]), None)
+    if n is None:
+        return hit
+    _, last = unit_of(text, joined, n)
+    end = joined[last][1]
+    if end <= len(chunk.text):
+        return hit
+    line_end = chunk.line_end + text.count("\n", len(chunk.text), end)
+    span = Span(chunk.source, chunk.start, chunk.start + end, chunk.line_start, line_end, chunk.page)
+    return replace(hit, chunk=Chunk(span, text[:end]))
 
 
 def as_stored(snapshot: Snapshot, hits: Sequence[Hit]) -> list[Hit]:
@@ -344,7 +371,7 @@ def _reranked(
     scored += [replace(h, score=h.score + fusion.sentence * floor) for h in tail]
     hits = tuple(replace(h, score=round(h.score, 4)) for h in scored[:k])
     if not lead_ins:  # the sentences keep their stored vectors; their units see the block's lead-in
-        hits = tuple(with_lead_in(snapshot, h) for h in hits)
+        hits = tuple(with_display(snapshot, with_lead_in(snapshot, h)) for h in hits)
     rank = {h.chunk_id: n for n, h in enumerate(hits)}
     kept = sorted(
         (

@@ -41,6 +41,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             best is not None and not (best[0] <= span[0] and span[1] <= best[1]),
             not (order is not None and sequence.next_to(order, text, *span)),
             -_cell_named(question, text, span),
+            not _field_named(question, text, span),
             not _of_class(noun, text, span),
             range_asked and not RANGE.search(text[span[0] : span[1]]),
             span not in named,
@@ -68,6 +69,16 @@ def _cell_named(question: str, text: str, span: tuple[int, int]) -> int:
     said = {w.strip(".,;:?!()\"'").lower() for w in question.split()}
     by_row = start > 0 and row.split(" | ")[0].strip().lower() in said
     return by_column + int(by_row)
+
+
+FIELD = re.compile(r"([A-Z][A-Za-z-]{2,30}): \S")  # a field of a record: "Maintainer: Santiago Vila"
+
+
+def _field_named(question: str, text: str, span: tuple[int, int]) -> bool:
+    """The span is the value of a record's field that the question names ("who is listed as the maintainer")."""
+    start = text.rfind("\n", 0, span[0]) + 1
+    field = FIELD.match(text, start)
+    return field is not None and field.end() - 1 <= span[0] and set(terms(field.group(1))) <= set(terms(question))
 
 
 RANGE_ASKED = re.compile(r"\brange\b", re.I)

@@ -18,6 +18,10 @@ LEAD_IN = re.compile(
 )
 PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", "user@host:~$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")  # group 1: a bullet's mark
+SECTION = re.compile(
+    r"^(?:\d+|[A-Z])(?:\.\d+)+\.?\s+\S"
+)  # a numbered heading: "B.6 Using Fortran", "6.13 Allowing ..."
+PROSE_WORD = re.compile(r"[A-Za-z][\w'’-]*[,;.:]?")
 MAX_BLOCK_LINES = 12  # lines of a block or list that a lead-in reaches over (ten ports of a firewall list)
 MAX_UNIT_CHARS = 700
 
@@ -48,6 +52,39 @@ def headings_over(text: str, spans: Sequence[tuple[int, int]], n: int, most: int
 
 def is_lead_in(text: str) -> bool:
     return bool(LEAD_IN.search(text.rstrip()))
+
+
+def opens_display(text: str) -> bool:
+    """The sentence introduces what follows it: a lead-in, or prose broken off by a display."""
+    return (is_lead_in(text) and not is_block_line(text)) or is_unfinished(text)
+
+
+def is_unfinished(text: str) -> bool:
+    """Prose that stops mid-sentence where a display (an example, a command, a setting) takes over: "... which
+    can be overcome by setting", "... at suitable points by calling from C"."""
+    stripped = text.rstrip()
+    return (
+        _prose(stripped)
+        and len(stripped.split()) >= 6
+        and re.search(r"[\w,]$", stripped) is not None
+        and re.search(r"[.!?]\d{1,2}$", stripped) is None  # a footnote's mark after a full stop
+    )
+
+
+def _prose(text: str) -> bool:
+    """Words of running text, not a record's field ("Maintainer: Santiago Vila <...>") or a command."""
+    words = text.split()
+    return (
+        len(words) >= 5
+        and not words[0].endswith(":")
+        and sum(bool(PROSE_WORD.fullmatch(w)) for w in words) >= 0.75 * len(words)
+    )
+
+
+def is_display_line(text: str) -> bool:
+    """Lines of a display: short, no prose sentence, no numbered heading."""
+    lines = text.split("\n")
+    return len(lines) <= 3 and not SECTION.match(text) and all(len(x) <= 100 and not _prose(x) for x in lines)
 
 
 def is_table_row(text: str) -> bool:
@@ -87,9 +124,9 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
             if parent is None and _parent_item(line, sentence):
                 parent = back
         return parent or n, n
-    if is_lead_in(sentence):
+    if is_lead_in(sentence) or is_unfinished(sentence):
         last = n
-        while (
+        while is_lead_in(sentence) and (
             last + 1 < len(spans)
             and last - n < MAX_BLOCK_LINES
             and (block(_at(text, spans, last + 1)) or _continues_item(text, spans, last + 1))
@@ -97,8 +134,46 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
             and _size(spans, n, last + 1) <= MAX_UNIT_CHARS
         ):
             last += 1
-        return n, last
+        return n, last if last > n else _display_end(text, spans, n)
+    lead = _display_lead(text, spans, n)
+    if lead is not None:
+        end = _display_end(text, spans, lead)
+        return lead, end if end == n + 1 and _continuation(_at(text, spans, end)) else n
     return n, n
+
+
+def _display_end(text: str, spans: Sequence[tuple[int, int]], lead: int) -> int:
+    """The last index of the display that the lead-in at `lead` introduces, with the lower-case words that end
+    its sentence after it ("in config.site."); `lead` itself where no display follows."""
+    last = lead
+    while last + 1 < len(spans) and last - lead < MAX_BLOCK_LINES and _joined(text, spans, last, last + 1, True):
+        line = _at(text, spans, last + 1)
+        if _size(spans, lead, last + 1) > MAX_UNIT_CHARS:
+            break
+        if last > lead and _continuation(line):
+            return last + 1
+        if not is_display_line(line):
+            break
+        last += 1
+    return last
+
+
+def _display_lead(text: str, spans: Sequence[tuple[int, int]], n: int) -> int | None:
+    """The lead-in over the display that line n is part of, if any."""
+    if not is_display_line(_at(text, spans, n)):
+        return None
+    for back in range(n - 1, max(-1, n - 1 - MAX_BLOCK_LINES), -1):
+        if not _joined(text, spans, back, back + 1, True):
+            return None
+        line = _at(text, spans, back)
+        if not is_display_line(line):
+            return back if opens_display(line) and _display_end(text, spans, back) >= n else None
+    return None
+
+
+def _continuation(line: str) -> bool:
+    """The lower-case end of a sentence that a display broke off: "in config.site."."""
+    return line[:1].islower() and line.endswith((".", "!", "?")) and len(line.split()) <= 12
 
 
 def _continues_item(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:

@@ -240,3 +240,15 @@ def chromium() -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+def indexed(folder: Path, name: str, text: str, **overrides):
+    """An index of one file holding `text`, with both encoders."""
+    from qa import build_index, open_index
+    from qa.config import Settings
+
+    (folder / "corpus").mkdir()
+    (folder / "corpus" / name).write_text(text, encoding="utf-8")
+    settings = Settings(corpus=folder / "corpus", index=folder / "index", **overrides)
+    build_index(settings)
+    return open_index(settings)

@@ -4,6 +4,7 @@ cited with the sentence that introduces it (the real multilingual and English en
 from __future__ import annotations
 
 import pytest
+from helpers import indexed
 
 HANDBOOK = """\
 Building the documentation
@@ -53,18 +54,6 @@ Priority: optional
 
 Bugs in the package are reported to the project's tracker.
 """
-
-
-def indexed(folder, name: str, text: str, **overrides):
-    """An index of one file holding `text`, with both encoders."""
-    from qa import build_index, open_index
-    from qa.config import Settings
-
-    (folder / "corpus").mkdir()
-    (folder / "corpus" / name).write_text(text, encoding="utf-8")
-    settings = Settings(corpus=folder / "corpus", index=folder / "index", **overrides)
-    build_index(settings)
-    return open_index(settings)
 
 
 @pytest.fixture(scope="module")

@@ -271,10 +271,11 @@ def test_the_fitted_parameters_are_plain_numbers_for_the_features_in_use():
 def test_a_short_word_one_letter_off_a_corpus_term_is_still_another_word():
     from qa.sparse import Sparse, terms
 
-    texts = ["The ani is a bird.", "The Premier League and the GSP figures."]
-    sparse = Sparse.build([1, 2], [terms(t) for t in texts])
+    texts = ["The ani is a bird.", "The Premier League and the GSP figures.", "It builds on ARM."]
+    sparse = Sparse.build([1, 2, 3], [terms(t) for t in texts])
     assert not spelt_nearly("anti", sparse)
     assert spelt_nearly("Primier", sparse) and spelt_nearly("GPS", sparse)
+    assert not spelt_nearly("RAM", sparse), "a typo keeps the first letter: RAM is no ARM"
 
 
 def test_a_compound_is_absent_only_when_the_corpus_uses_none_of_its_parts():

@@ -335,3 +335,11 @@ def test_a_verb_spelt_like_a_month_and_a_copyright_year_date_nothing():
     text = "Copyright (C) 1996-2003 the society. It may change; it was founded in May 1997 and meets on Mondays."
     assert [text[a:b] for a, b in new_spans(question, "time", text)] == ["May", "1997", "Mondays"]
     assert new_spans("When does it change?", "time", "It may change, and march on.") == []
+
+
+def test_a_price_is_an_amount_of_money_in_the_currency_asked_for():
+    text = "The build uses 64 cores and the licence costs $500 a year, or 450 euros."
+    question = "How much does the licence cost?"
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["$500", "450 euros"]
+    assert [text[a:b] for a, b in new_spans("How much does it cost in euros?", "number", text)] == ["450 euros"]
+    assert new_spans(question, "number", "The build uses 64 cores.") == []

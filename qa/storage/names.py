@@ -14,7 +14,7 @@ import re
 # HNSW between the flat and the IVF sizes.
 # 7: a full stop before a blank line ends its sentence, whatever case the next paragraph opens with ("... to skip
 # it.\n\noverride_dh_auto_test:" was one sentence): the stored sentence vectors are made again.
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 VECTORS = "vectors.faiss"

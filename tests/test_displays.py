@@ -1,0 +1,128 @@
+"""Displays in manuals made with Texinfo and the like: a sentence that breaks off where an example, a command or a
+setting is set apart ("... which can be overcome by setting" FPIEFLAGS=-fPIE "in config.site.") is one unit with
+it, in a chunk or across two."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import indexed
+from scans import placed_pdf
+
+from qa import Settings
+from qa.chunking import split_sentences
+from qa.kinds import spans
+from qa.loaders import SourceFile, load
+from qa.units import unit_of
+
+COMPILERS = """C.2 Compilers
+
+Recent versions have OpenMP support. There are problems mixing clang 15 built to produce PIE code and gfortran 12,
+which do not. One symptom is that configure does not detect FC_LEN_T, which can be overcome by setting
+
+FPIEFLAGS=-fPIE
+
+in config.site.
+
+If you want to use a make by another name, for example if your GNU make is called gmake, you need to set the
+variable MAKE at configure time, for example
+
+./configure MAKE=gmake
+
+C.3 Using Fortran
+
+The Fortran compiler is found by configure. It prefers gfortran where it is installed, and the choice is kept
+for every package built later.
+"""
+
+
+def units(text: str) -> dict[str, str]:
+    """Each sentence of `text`, with the unit it belongs to."""
+    found = split_sentences(text)
+    out = {}
+    for n, (a, b) in enumerate(found):
+        first, last = unit_of(text, found, n)
+        out[text[a:b]] = text[found[first][0] : found[last][1]]
+    return out
+
+
+def test_a_sentence_that_breaks_off_is_one_unit_with_its_display_and_the_words_that_end_it():
+    by_sentence = units(COMPILERS)
+    whole = "which can be overcome by setting\n\nFPIEFLAGS=-fPIE\n\nin config.site."
+    assert by_sentence["FPIEFLAGS=-fPIE"].endswith(whole)
+    assert by_sentence["FPIEFLAGS=-fPIE"].startswith("One symptom is that configure")
+    lead = next(s for s in by_sentence if s.startswith("One symptom"))
+    assert by_sentence[lead].endswith(whole)
+    assert by_sentence["./configure MAKE=gmake"].startswith("If you want to use a make by another name")
+    assert by_sentence["C.3 Using Fortran"] == "C.3 Using Fortran", "a numbered heading ends the display"
+    finished = next(s for s in by_sentence if s.startswith("Recent versions"))
+    assert by_sentence[finished] == finished, "a finished sentence introduces nothing"
+
+
+def test_prose_after_a_sentence_broken_by_a_page_is_no_display_but_a_record_is():
+    text = "The package is then built by the\n\nmaintainer of the package, who checks every file of it again.\n"
+    found = split_sentences(text)
+    assert [unit_of(text, found, n) for n in range(len(found))] == [(0, 0), (1, 1)]
+    record = (
+        "A sample control file is shown below for the package hello:\n\nPackage: hello\nVersion: 2.9-2\n"
+        "Maintainer: Santiago Vila <sanvila@debian.org> and the rest of a long line\nInstalled-Size: 145\n"
+    )
+    last = next(unit for sentence, unit in units(record).items() if sentence.endswith("Installed-Size: 145"))
+    assert last.startswith("A sample control file"), "a field's line is no prose"
+
+
+def test_a_variable_with_its_value_is_one_field_and_a_number_inside_a_token_is_none():
+    text = "Set _R_CHECK_DEPENDS_ONLY_=true, or MKL_INTERFACE_LAYER=GNU,LP64; on x86_64 it runs 20x slower."
+    assert [text[a:b] for a, b in spans("field", text)] == [
+        "_R_CHECK_DEPENDS_ONLY_=true",
+        "MKL_INTERFACE_LAYER=GNU,LP64",
+    ]
+    assert [text[a:b] for a, b in spans("number", text)] == ["20x"]
+
+
+def test_a_footnote_mark_after_a_full_stop_ends_the_sentence():
+    text = "This is done via OMP_THREAD_LIMIT, where implemented.39 Alternatively, set OMP_NUM_THREADS. R 4.2.39 Then."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "This is done via OMP_THREAD_LIMIT, where implemented.39",
+        "Alternatively, set OMP_NUM_THREADS.",
+        "R 4.2.39 Then.",
+    ]
+
+
+@pytest.fixture(scope="module")
+def manual(tmp_path_factory, embedder):
+    return indexed(tmp_path_factory.mktemp("texinfo"), "admin.txt", COMPILERS, chunk_tokens=48, chunk_overlap=0)
+
+
+def test_the_setting_after_a_broken_off_sentence_is_the_answer_and_its_short_answer(manual):
+    answer = manual.ask("Configure does not detect FC_LEN_T with clang 15. What variable should I set in config.site?")
+    assert answer.answered, answer.reason
+    first = answer.citations[0].text
+    assert "which can be overcome by setting\n\nFPIEFLAGS=-fPIE\n\nin config.site." in first
+    assert answer.short is not None and answer.short.text == "FPIEFLAGS=-fPIE"
+    assert first[answer.short.start : answer.short.end] == answer.short.text
+
+
+def test_a_chunk_that_ends_with_the_lead_in_reaches_on_over_its_display(manual):
+    from qa.retrieval import with_display
+    from qa.types import Hit
+
+    chunks = manual.snapshot.chunks(list(range(1, 20)))
+    chunk_id, chunk = next((i, c) for i, c in chunks.items() if c.text.endswith("which can be overcome by setting"))
+
+    reached = with_display(manual.snapshot, Hit(chunk_id, chunk, 1.0)).chunk
+
+    assert reached.text.endswith("by setting\n\nFPIEFLAGS=-fPIE\n\nin config.site.")
+    assert reached.start == chunk.start and reached.line_end > chunk.line_end
+    assert COMPILERS[reached.start : reached.end] == reached.text
+
+
+def test_an_identifier_broken_after_an_underscore_at_a_pdf_line_end_is_whole():
+    lines = [
+        (72, 100, "The check and build environment files are named by the environment variables R_"),
+        (72, 114, "CHECK_ENVIRON and R_BUILD_ENVIRON; if unset, ~/.R/check.Renviron is read."),
+    ]
+    data = placed_pdf([lines], font_size=9)
+    document, _ = load(SourceFile("check.pdf", Path("check.pdf"), len(data), 0.0), data, Settings())
+    assert "environment variables R_CHECK_ENVIRON and R_BUILD_ENVIRON;" in document.text
