@@ -3,14 +3,16 @@
 # files of benchmarks/data/ (docs/benchmarks.md, "Two more manuals"):
 #     benchmarks/get_manual.sh freedombox /tmp/fbx   # freedombox-doc-en: the 303-page FreedomBox manual (CC BY-SA 4.0)
 #     benchmarks/get_manual.sh amc /tmp/amc          # auto-multiple-choice-doc-pdf: two LaTeX-made PDFs (GPL-2+)
-# The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2 and auto-multiple-choice-doc-pdf 1.6.0-1;
-# another version may move them.
+#     benchmarks/get_manual.sh r /tmp/r              # r-doc-pdf: R-admin and R-exts, two Texinfo PDFs (GPL-2+)
+# The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1 and
+# r-doc-pdf 4.2.2.20221110-2; another version may move them.
 set -eu
 case "${1:-}" in
     freedombox) package=freedombox-doc-en; files="usr/share/freedombox/manual/en/freedombox-manual.pdf" ;;
     amc) package=auto-multiple-choice-doc-pdf
          files="usr/share/doc/auto-multiple-choice/auto-multiple-choice.en.pdf usr/share/doc/auto-multiple-choice/latex/automultiplechoice.pdf" ;;
-    *) echo "usage: $0 freedombox|amc [folder]" >&2; exit 2 ;;
+    r) package=r-doc-pdf; files="usr/share/R/doc/manual/R-admin.pdf usr/share/R/doc/manual/R-exts.pdf" ;;
+    *) echo "usage: $0 freedombox|amc|r [folder]" >&2; exit 2 ;;
 esac
 dest=${2:-/tmp/$1}
 work=$(mktemp -d)
