@@ -80,6 +80,8 @@ def assess(
     found = ranked.has_kind or kinds_found(question, units)
     meant = None if embedder is None else partial(meaning.closeness, embedder, question, words=words)
     kind = kinds.asked(question)
+    if kinds.in_other_sense(question, kind, units):  # "what fields are AI startups exploring": areas, no fields
+        kind, found = None, [False] * len(units)
     return gather(
         question, ranked.sentences, ranked.combined, ranked.best, sparse, kind, found, meant, units[ranked.best]
     )

@@ -4,6 +4,7 @@ holds things of that kind: the spans a short answer is taken from."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from qa import thesaurus
@@ -426,6 +427,15 @@ def asked(question: str) -> Kind | None:
     return FALLBACK_KINDS[noun.group(1).lower()] if noun else None
 
 
+AREAS = re.compile(r"\b(?:what|which) (?:[\w-]+ ){0,2}fields\b", re.I)  # "fields" of a record, or of work
+
+
+def in_other_sense(question: str, kind: str | None, passages: Sequence[str]) -> bool:
+    """The kind word means something else here: "what fields are startups exploring" asks for areas of work
+    where no passage holds a field of a record or a variable."""
+    return kind == "field" and AREAS.search(question) is not None and not any(spans(kind, p) for p in passages)
+
+
 def spans(kind: str, text: str) -> list[tuple[int, int]]:
     """Where `text` holds things of `kind`, in order, overlaps merged into the longer."""
     found: list[tuple[int, int]] = []
@@ -476,8 +486,14 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if counted and not counts(counted, _sentence_around(text, a, b)):
             continue
+        if counted and _counts_other(counted, _clause_around(text, a, b)):
+            continue  # "the number of students is limited to 4,095, and the number of pages to 63": not 63
         if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
             continue
+        if kind in ("command", "package", "option") and text[a - 1 : a] in ("⟨", "<") and text[b : b + 1] in ("⟩", ">"):
+            continue  # "\shufflegroup{⟨group-name⟩}": a placeholder, no command
+        if kind == "field" and text[b : b + 1] == "/" and not piece.startswith("$"):
+            continue  # "HOME/.R/Makevars": a path's first part, no variable
         if kind == "number" and PRICE.search(question) and not _priced_as(question, piece):
             continue  # "how much does the licence cost": an amount of money, in the currency asked for
         if kind == "address" and re.sub(r"^[a-z][\w+.-]*://", "", piece.lower()).rstrip("/") in said:
@@ -541,10 +557,34 @@ def _pronoun(text: str, a: int, b: int) -> bool:
 
 
 def _sentence_around(text: str, a: int, b: int) -> str:
-    """The sentence that holds text[a:b]: from the last sentence end before it to the next after it."""
+    start, end = _sentence_bounds(text, a, b)
+    return text[start:end]
+
+
+def _sentence_bounds(text: str, a: int, b: int) -> tuple[int, int]:
+    """Where the sentence that holds text[a:b] starts and ends: from the last sentence end before it to the next
+    after it."""
     ends = [m.end() for m in SENTENCE_END.finditer(text, 0, a)]
     after = SENTENCE_END.search(text, b)
-    return text[ends[-1] if ends else 0 : after.start() if after else len(text)]
+    return ends[-1] if ends else 0, after.start() if after else len(text)
+
+
+CLAUSE_END = re.compile(r";|,\s+(?:and|but|while|whereas)\s+")
+NUMBER_OF = re.compile(r"\bnumber of ([^\W\d_][\w'-]*)", re.I)
+
+
+def _clause_around(text: str, a: int, b: int) -> str:
+    """The clause of its sentence that holds text[a:b]: the sentence cut at "; " and ", and "."""
+    start, end = _sentence_bounds(text, a, b)
+    ends = [m.end() for m in CLAUSE_END.finditer(text, start, a)]
+    after = CLAUSE_END.search(text, b, end)
+    return text[ends[-1] if ends else start : after.start() if after else end]
+
+
+def _counts_other(word: str, clause: str) -> bool:
+    """The clause gives the number of something else ("the number of pages ... is limited to 63")."""
+    other = NUMBER_OF.search(clause)
+    return other is not None and not counts(word, clause)
 
 
 def counted_word(question: str) -> str | None:

@@ -114,16 +114,19 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
         first, _ = unit_of(text, spans, n - 1, prompts)
         return (first, n) if _size(spans, first, n) <= MAX_UNIT_CHARS else (n - 1, n)
     if block(sentence):
-        parent = None
-        for back in range(n - 1, max(-1, n - 1 - MAX_BLOCK_LINES), -1):
-            line = _at(text, spans, back)
-            if is_lead_in(line) and not block(line):
-                return (back, n) if _size(spans, back, n) <= MAX_UNIT_CHARS else (parent or n, n)
-            if not block(line) or not _joined(text, spans, back, back + 1, blank=True):
-                break
-            if parent is None and _parent_item(line, sentence):
-                parent = back
-        return parent or n, n
+        first = _block_start(text, spans, n, prompts)
+        last = n
+        while (
+            _item_lead_in(sentence)
+            and last + 1 < len(spans)
+            and last - n < MAX_BLOCK_LINES
+            and not LIST_ITEM.match(_at(text, spans, last + 1))
+            and (block(_at(text, spans, last + 1)) or is_display_line(_at(text, spans, last + 1)))
+            and _joined(text, spans, last, last + 1, blank=True)
+            and _size(spans, first, last + 1) <= MAX_UNIT_CHARS
+        ):
+            last += 1  # "• In the package's src directory run" and its command
+        return first, last
     if is_lead_in(sentence) or is_unfinished(sentence):
         last = n
         while is_lead_in(sentence) and (
@@ -174,6 +177,29 @@ def _display_lead(text: str, spans: Sequence[tuple[int, int]], n: int) -> int | 
 def _continuation(line: str) -> bool:
     """The lower-case end of a sentence that a display broke off: "in config.site."."""
     return line[:1].islower() and line.endswith((".", "!", "?")) and len(line.split()) <= 12
+
+
+def _block_start(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool) -> int:
+    """Where the unit of block line n starts: at the lead-in over its block, else at the list item it sits under,
+    else at itself; a command right under a list item that introduces it ("• In the src directory run") starts
+    at that item."""
+    block = partial(is_block_line, prompts=prompts)
+    sentence = _at(text, spans, n)
+    parent = None
+    for back in range(n - 1, max(-1, n - 1 - MAX_BLOCK_LINES), -1):
+        line = _at(text, spans, back)
+        if is_lead_in(line) and (not block(line) or (_item_lead_in(line) and not LIST_ITEM.match(sentence))):
+            return back if _size(spans, back, n) <= MAX_UNIT_CHARS else (parent or n)
+        if not block(line) or not _joined(text, spans, back, back + 1, blank=True):
+            break
+        if parent is None and _parent_item(line, sentence):
+            parent = back
+    return parent or n
+
+
+def _item_lead_in(line: str) -> bool:
+    """A list item that introduces a command: "• In the package's src directory run"."""
+    return bool(LIST_ITEM.match(line)) and is_lead_in(line) and not is_code_line(line)
 
 
 def _continues_item(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:

@@ -343,3 +343,23 @@ def test_a_price_is_an_amount_of_money_in_the_currency_asked_for():
     assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["$500", "450 euros"]
     assert [text[a:b] for a, b in new_spans("How much does it cost in euros?", "number", text)] == ["450 euros"]
     assert new_spans(question, "number", "The build uses 64 cores.") == []
+
+
+def test_a_count_of_something_else_in_the_next_clause_and_a_placeholder_are_no_answer():
+    question = "How many students can one test handle?"
+    text = "The number of students per test is limited to 4,095, and the number of pages per test is limited to 63."
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["4,095"]
+    text = "\\shufflegroupslice{⟨group-name⟩}{⟨a⟩}{⟨b⟩} shuffles elements ⟨a⟩ to ⟨b⟩ of group ⟨group-name⟩."
+    assert [text[a:b] for a, b in new_spans("Is there a command for that?", "command", text)] == ["\\shufflegroupslice"]
+    text = "Flags go in the personal file HOME/.R/Makevars, or the file named by R_MAKEVARS_USER."
+    assert [text[a:b] for a, b in new_spans("Which variable names it?", "field", text)] == ["R_MAKEVARS_USER"]
+
+
+def test_fields_of_work_are_no_fields_of_a_record():
+    from qa.kinds import in_other_sense
+
+    question = "What fields are new AI startups trying out?"
+    prose = ["These startups explore applications of AI, from healthcare and logistics to education."]
+    assert asked(question) == "field" and in_other_sense(question, "field", prose)
+    assert not in_other_sense(question, "field", ["Package: hello\nMaintainer: Santiago Vila"])
+    assert not in_other_sense("Which field holds the maintainer?", "field", prose)
