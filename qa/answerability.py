@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.kinds import KIND_NOUNS, NAMES, REFUSING_KINDS, STATE_QUALIFIERS, class_noun, focus, is_name
+from qa.kinds import KIND_NOUNS, NAMES, REFUSING_KINDS, STATE_QUALIFIERS, class_noun, focus, is_name, states_said
 from qa.meaning import framing_terms, matched
 from qa.retrieval import Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
@@ -169,6 +169,8 @@ def gather(
     in_window: set[str] = set(sentence_terms(unit))
     for n in window:
         in_window |= sentence_terms(sentences[n].text)
+    window_text = " ".join([unit, *(sentences[n].text for n in window)])
+    in_window |= {t for state in states_said(window_text) for t in terms(state)}
     every = sorted(set(terms(question)) - cjk_noise(question, in_window))
     common = common_terms() | framing_terms(question) | set(terms(class_noun(question) or ""))
     question_terms = [t for t in every if t not in common] or every
@@ -221,6 +223,13 @@ def gather(
     )
 
 
+def asking_part(question: str) -> str:
+    """The sentence of the question that asks (its last one ending in "?"), or all of it."""
+    parts = SENTENCES.split(question.strip())
+    asking = [part for part in parts if part.rstrip().endswith(("?", "？"))]
+    return asking[-1] if asking else question
+
+
 def scene_terms(question: str) -> set[str]:
     """Terms that only the sentences before the one that asks say ("An old exam from a French colleague uses
     \\bonne. What is the English command for it?"): the scene, not what is asked; a name there still counts."""
@@ -271,7 +280,12 @@ def absent_names(
     the corpus, goes without saying); and names that no document spells, not even nearly ("UEFI"; a misspelt
     "Primier" is near "premier")."""
     rare = [t for t in unbound if t in STATE_TERMS or idf[t] >= BOUND_RARITY * sparse.absent_idf()]
-    named = [w for w in unknown if (names(question, w) or unheard(w, sparse)) and not spelt_nearly(w, sparse)]
+    asking = set(terms(asking_part(question)))
+    named = [
+        w
+        for w in unknown
+        if (names(question, w) or unheard(w, sparse)) and not spelt_nearly(w, sparse) and set(terms(w)) & asking
+    ]  # a name only the scene says ("My CI runs why3 replay. Which file ...?") does not decide
     return phrases(question, rare) + tuple(w for w in named if w not in phrases(question, rare))
 
 

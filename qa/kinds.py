@@ -171,6 +171,24 @@ FOCUS_START = re.compile(
     re.I,
 )
 STATE_QUALIFIERS = frozenset("current default latest newest recommended preferred minimum maximum official".split())
+NEWEST = r"\b(?:newest|latest|most recent|current(?:ly)?)\b"
+STATE_SAID = {  # how a text says a state without its word: "Z3 version at least 4.4.0" gives the minimum
+    "default": re.compile(r"\bdefault\w*|\bunless\b|\bif (?:not|none|unset|omitted)\b|\binitial(?:ly)?\b", re.I),
+    "minimum": re.compile(r"\b(?:at least|minimal|or (?:later|newer|higher|above|more|greater))\b", re.I),
+    "maximum": re.compile(r"\b(?:at most|up to|maximal|limited to|no more than|or (?:less|fewer|lower|below))\b", re.I),
+    "latest": re.compile(NEWEST, re.I),
+    "newest": re.compile(NEWEST, re.I),
+    "current": re.compile(r"\b(?:now|currently|at present|latest)\b", re.I),
+    "recommended": re.compile(r"\b(?:recommend\w*|advis\w*|suggest\w*|preferr?\w*|should)\b", re.I),
+    "preferred": re.compile(r"\b(?:prefer\w*|recommend\w*)\b", re.I),
+}
+
+
+def states_said(text: str) -> set[str]:
+    """The states (STATE_QUALIFIERS) that `text` says, in their words or in others."""
+    return {state for state, pattern in STATE_SAID.items() if pattern.search(text)}
+
+
 FOCUS_WORD = re.compile(r"[^\W_][\w'’+/-]*(?:\.\d+)*")
 
 
@@ -486,7 +504,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if counted and not counts(counted, _sentence_around(text, a, b)):
             continue
-        if counted and _counts_other(counted, _clause_around(text, a, b)):
+        if counted and _counts_other(counted, clause_around(text, a, b)):
             continue  # "the number of students is limited to 4,095, and the number of pages to 63": not 63
         if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
             continue
@@ -573,7 +591,7 @@ CLAUSE_END = re.compile(r";|,\s+(?:and|but|while|whereas)\s+")
 NUMBER_OF = re.compile(r"\bnumber of ([^\W\d_][\w'-]*)", re.I)
 
 
-def _clause_around(text: str, a: int, b: int) -> str:
+def clause_around(text: str, a: int, b: int) -> str:
     """The clause of its sentence that holds text[a:b]: the sentence cut at "; " and ", and "."""
     start, end = _sentence_bounds(text, a, b)
     ends = [m.end() for m in CLAUSE_END.finditer(text, start, a)]

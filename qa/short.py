@@ -42,6 +42,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             not (order is not None and sequence.next_to(order, text, *span)),
             -_cell_named(question, text, span),
             not _field_named(question, text, span),
+            -_names_in_clause(question, text, span),
             not _of_class(noun, text, span),
             range_asked and not RANGE.search(text[span[0] : span[1]]),
             span not in named,
@@ -79,6 +80,13 @@ def _field_named(question: str, text: str, span: tuple[int, int]) -> bool:
     start = text.rfind("\n", 0, span[0]) + 1
     field = FIELD.match(text, start)
     return field is not None and field.end() - 1 <= span[0] and set(terms(field.group(1))) <= set(terms(question))
+
+
+def _names_in_clause(question: str, text: str, span: tuple[int, int]) -> int:
+    """How many of the question's names the span's clause says: "Z3" picks "Z3 prover version at least 4.4.0"
+    out of "CVC4 ... at least 1.5, and Z3 ... at least 4.4.0"."""
+    names = {t for w in question.split() if kinds.is_name(w.strip("?,.;:!'\""), question) for t in terms(w)}
+    return len(names & set(terms(kinds.clause_around(text, *span)))) if names else 0
 
 
 RANGE_ASKED = re.compile(r"\brange\b", re.I)

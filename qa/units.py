@@ -110,6 +110,8 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
         if first < n and _size(spans, first, n) <= MAX_UNIT_CHARS:
             return first, n
         return n, n
+    if n > 0 and _answers(text, spans, n):  # "Where is the start angle of the first slice? The default is '90'."
+        return n - 1, n
     if n > 0 and _continues_item(text, spans, n):  # "3. Under ..., there is a field "DNS Server". Set it to ..."
         first, _ = unit_of(text, spans, n - 1, prompts)
         return (first, n) if _size(spans, first, n) <= MAX_UNIT_CHARS else (n - 1, n)
@@ -177,6 +179,19 @@ def _display_lead(text: str, spans: Sequence[tuple[int, int]], n: int) -> int | 
 def _continuation(line: str) -> bool:
     """The lower-case end of a sentence that a display broke off: "in config.site."."""
     return line[:1].islower() and line.endswith((".", "!", "?")) and len(line.split()) <= 12
+
+
+def _answers(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
+    """Sentence n answers the question the text asks right before it, in its paragraph (a section's title that
+    asks, "7.12 How do I put a package on hold?", is a heading, not a question of the text)."""
+    before, sentence = _at(text, spans, n - 1), _at(text, spans, n)
+    return (
+        before.endswith(("?", "？"))
+        and not sentence.endswith(("?", "？"))
+        and not re.match(r"\d+(?:\.\d+)*\.?\s", before)
+        and _joined(text, spans, n - 1, n)
+        and _size(spans, n - 1, n) <= MAX_UNIT_CHARS
+    )
 
 
 def _block_start(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool) -> int:

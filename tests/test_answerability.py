@@ -122,6 +122,20 @@ def test_a_question_for_a_name_is_answered_with_the_sentence_that_gives_it(serve
     assert answer.answered and "Swiss Army Chainsaw" in answer.citations[0].text
 
 
+def test_a_name_only_the_scene_says_does_not_decide_but_one_the_question_asks_with_does(servers):
+    answer = servers.ask("My Kubernetes cluster runs the proxy. Which port does the web server listen on?")
+    assert answer.answered, answer.reason
+    assert not servers.ask("Which port does the web server listen on in Kubernetes?").answered
+
+
+def test_a_state_said_in_other_words_is_said():
+    from qa.kinds import states_said
+
+    assert states_said("It needs Z3 version at least 4.4.0.") == {"minimum"}
+    assert states_said("The padding defaults to 6 unless it is set.") == {"default"}
+    assert states_said("It works with Z3 4.4.0.") == set()
+
+
 def test_a_misspelt_name_is_not_an_absent_one(servers):
     sparse = servers.snapshot.sparse
     assert spelt_nearly("Perrens", sparse) and spelt_nearly("Brcue", sparse)

@@ -363,3 +363,10 @@ def test_fields_of_work_are_no_fields_of_a_record():
     assert asked(question) == "field" and in_other_sense(question, "field", prose)
     assert not in_other_sense(question, "field", ["Package: hello\nMaintainer: Santiago Vila"])
     assert not in_other_sense("Which field holds the maintainer?", "field", prose)
+
+
+def test_the_sentence_after_a_question_in_the_text_is_one_unit_with_it():
+    text = "Where is the start angle of the first slice?\nThe default is 90, which is twelve o'clock.\n\nNext topic."
+    by_sentence = units(text)
+    assert by_sentence[1] == "Where is the start angle of the first slice?\nThe default is 90, which is twelve o'clock."
+    assert by_sentence[2] == "Next topic."

@@ -86,3 +86,9 @@ def test_a_range_is_the_short_answer_to_what_range():
     text = "Forward the following ports for the relay:\n\n• UDP 3478\n\n• TCP 5349\n\n• UDP 49152-50175"
     assert short("What range of ports do I forward for the relay?", text) == "49152-50175"
     assert short("Which port does the relay listen on first?", text) == "3478"
+
+
+def test_the_clause_that_says_the_questions_name_gives_the_short_answer():
+    text = "This is supported for CVC4 version at least 1.5, and Z3 version at least 4.4.0."
+    assert short("What is the minimum Z3 version needed?", text) == "4.4.0"
+    assert short("What is the minimum CVC4 version needed?", text) == "1.5"
