@@ -4,15 +4,22 @@
 #     benchmarks/get_manual.sh freedombox /tmp/fbx   # freedombox-doc-en: the 303-page FreedomBox manual (CC BY-SA 4.0)
 #     benchmarks/get_manual.sh amc /tmp/amc          # auto-multiple-choice-doc-pdf: two LaTeX-made PDFs (GPL-2+)
 #     benchmarks/get_manual.sh r /tmp/r              # r-doc-pdf: R-admin and R-exts, two Texinfo PDFs (GPL-2+)
-# The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1 and
-# r-doc-pdf 4.2.2.20221110-2; another version may move them.
+#     benchmarks/get_manual.sh why3 /tmp/w && benchmarks/get_manual.sh reportlab /tmp/w
+#                                                    # the Why3 manual (Sphinx, LGPL-2.1) and the ReportLab user
+#                                                    # guide (made by ReportLab, BSD): one folder, one question set
+# The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1,
+# r-doc-pdf 4.2.2.20221110-2, why3-doc-pdf 1.5.1-1 and python-reportlab-doc 3.6.12-1+deb12u1; another version may
+# move them. A file given as path=name is saved under that name.
 set -eu
 case "${1:-}" in
     freedombox) package=freedombox-doc-en; files="usr/share/freedombox/manual/en/freedombox-manual.pdf" ;;
     amc) package=auto-multiple-choice-doc-pdf
          files="usr/share/doc/auto-multiple-choice/auto-multiple-choice.en.pdf usr/share/doc/auto-multiple-choice/latex/automultiplechoice.pdf" ;;
     r) package=r-doc-pdf; files="usr/share/R/doc/manual/R-admin.pdf usr/share/R/doc/manual/R-exts.pdf" ;;
-    *) echo "usage: $0 freedombox|amc|r [folder]" >&2; exit 2 ;;
+    why3) package=why3-doc-pdf; files="usr/share/doc/why3-doc-pdf/manual.pdf=why3-manual.pdf" ;;
+    reportlab) package=python-reportlab-doc
+               files="usr/share/doc/python-reportlab-doc/reportlab-userguide.pdf" ;;
+    *) echo "usage: $0 freedombox|amc|r|why3|reportlab [folder]" >&2; exit 2 ;;
 esac
 dest=${2:-/tmp/$1}
 work=$(mktemp -d)
@@ -21,5 +28,10 @@ trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get download "$package" >/dev/null)
 dpkg-deb -x "$work/$package"_*.deb "$work/x"
 mkdir -p "$dest"
-for file in $files; do cp "$work/x/$file" "$dest/"; done
+for file in $files; do
+    case "$file" in
+        *=*) cp "$work/x/${file%%=*}" "$dest/${file#*=}" ;;
+        *) cp "$work/x/$file" "$dest/" ;;
+    esac
+done
 echo "$dest: $(ls "$dest" | tr '\n' ' ')($package $(dpkg-deb -f "$work/$package"_*.deb Version))"
