@@ -171,7 +171,12 @@ def bridged(hits: Sequence[Hit], spans: list[tuple[int, int]], kept: list[int]) 
         for n in out:
             if hits[n].chunk.source != chunk.source or not _one_gap(hits[n], spans[n], spans[m]):
                 continue
-            spans[n] = (min(spans[n][0], spans[m][0]), max(spans[n][1], spans[m][1]))
+            joined = (min(spans[n][0], spans[m][0]), max(spans[n][1], spans[m][1]))
+            if any(
+                k not in (n, m) and hits[k].chunk.source == chunk.source and _overlap(joined, spans[k]) for k in kept
+            ):
+                continue  # the sentence between is cited already
+            spans[n] = joined
             break
         else:
             out.append(m)
@@ -238,6 +243,9 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
     following = [(a, b) for a, b in spans if a >= end - chunk.start]
     if not following or (start, end) != (sentence.start, sentence.end):
         return start, end
+    stated = _stated_after(question, chunk.text, end - chunk.start, following[:3])
+    if stated is not None:  # "which values are allowed by default?": "It accepts ... . 'SEP' ... . The default is ..."
+        return start, chunk.start + stated
     a, b = following[0]
     after = chunk.text[a:b]
     has_kind = answer_type_match(question, sentence.text, kind)
@@ -249,6 +257,20 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
         first, last = unit_of(chunk.text, spans, spans.index((a, b)), prompts=across)
         return start, chunk.start + (spans[last][1] if first == spans.index((a, b)) else b)  # with its display
     return start, end
+
+
+def _stated_after(question: str, text: str, end: int, following: Sequence[tuple[int, int]]) -> int | None:
+    """Where the sentence ends that says the state the question asks for (a default, a minimum) when the cited one
+    does not, one of the next three of its paragraph; None when none does or the cited one does."""
+    asked = kinds.states_asked(question)
+    if not asked or asked & kinds.states_said(text[max(0, text.rfind("\n\n", 0, end)) : end]):
+        return None
+    for a, b in following:
+        if "\n\n" in text[end:a]:
+            return None
+        if asked & kinds.states_said(text[a:b]):
+            return b
+    return None
 
 
 def _names_release(question: str, heading: str) -> bool:

@@ -103,6 +103,7 @@ COUNT = re.compile(r"\bhow many\b", re.I)
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
 MEASURE = re.compile(r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b", re.I)
+HOW_OFTEN = re.compile(r"\bhow often\b|\bhow many times\b", re.I)
 PRICE = re.compile(r"\b(?:costs?|price[ds]?|pay|fees?|charged?)\b", re.I)
 CURRENCIES = {
     "dollar": re.compile(r"\$|\b(?:dollars?|usd|cents?)\b", re.I),
@@ -182,6 +183,11 @@ STATE_SAID = {  # how a text says a state without its word: "Z3 version at least
     "recommended": re.compile(r"\b(?:recommend\w*|advis\w*|suggest\w*|preferr?\w*|should)\b", re.I),
     "preferred": re.compile(r"\b(?:prefer\w*|recommend\w*)\b", re.I),
 }
+
+
+def states_asked(question: str) -> set[str]:
+    """The states (STATE_QUALIFIERS) the question asks about: "by default", "the minimum version"."""
+    return {state for state in STATE_SAID if re.search(rf"\b{state}\b", question, re.I)}
 
 
 def states_said(text: str) -> set[str]:
@@ -512,6 +518,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue  # "\shufflegroup{⟨group-name⟩}": a placeholder, no command
         if kind == "field" and text[b : b + 1] == "/" and not piece.startswith("$"):
             continue  # "HOME/.R/Makevars": a path's first part, no variable
+        if kind == "number" and piece.lower() in ("once", "twice") and not HOW_OFTEN.search(question):
+            continue  # "Once you turn it off, ...": a conjunction, unless the question asks how often
         if kind == "number" and PRICE.search(question) and not _priced_as(question, piece):
             continue  # "how much does the licence cost": an amount of money, in the currency asked for
         if kind == "address" and re.sub(r"^[a-z][\w+.-]*://", "", piece.lower()).rstrip("/") in said:

@@ -179,6 +179,14 @@ def test_two_cited_sentences_with_one_between_are_one_citation_and_neighbours_or
     spans = [span("Package: greeter"), span("Maintainer: Ana Lima")]
     assert bridged(hits, spans, [0, 1]) == [0, 1], "lines of a record are not joined"
 
+    between = span("This is needed because logins are refused.")
+    spans = [
+        between,
+        span("First allow password logins in the account settings."),
+        span("To do this, switch on App Passwords."),
+    ]
+    assert bridged(hits, spans, [0, 1, 2]) == [0, 1, 2], "no citation is cited again inside another"
+
 
 def test_a_table_row_is_named_by_a_token_the_question_says_in_any_cell():
     from qa.ranking import names_row

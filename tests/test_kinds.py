@@ -370,3 +370,9 @@ def test_the_sentence_after_a_question_in_the_text_is_one_unit_with_it():
     by_sentence = units(text)
     assert by_sentence[1] == "Where is the start angle of the first slice?\nThe default is 90, which is twelve o'clock."
     assert by_sentence[2] == "Next topic."
+
+
+def test_once_is_a_number_only_to_how_often():
+    text = "Once you turn it off, code gets faster; the check runs once a day and costs about 25%."
+    assert [text[a:b] for a, b in new_spans("How much slower is it?", "number", text)] == ["25%"]
+    assert [text[a:b] for a, b in new_spans("How often does the check run?", "number", text)] == ["Once", "once", "25%"]
