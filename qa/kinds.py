@@ -82,8 +82,8 @@ SETTING = re.compile(
 FIELD = re.compile(
     r"\b[A-Z][a-z0-9]+(?:-[A-Z0-9][a-z0-9]*)+\b:?"  # Build-Depends, Standards-Version
     r"|\$\{?[A-Za-z_][\w:]*\}?"  # $HOME, ${perl:Depends}
-    r"|(?:\b_*[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{4,}\b)(?:=[^\s'\"’]*[^\s,;.:'\"’)\]])?"  # DEB_BUILD_OPTIONS,
-    # PAPERSIZE, _R_CHECK_DEPENDS_ONLY_=true: a variable with the value it is set to
+    r"|(?:\b_*[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{4,}\b|\b(?=(?:[A-Z0-9]*[A-Z]){4})[A-Z][A-Z0-9]{4,}\b)(?:=[^\s'\"’]*[^\s,;.:'\"’)\]])?"  # DEB_BUILD_OPTIONS,
+    # PAPERSIZE, WHY3IDE, _R_CHECK_DEPENDS_ONLY_=true: a variable with the value it is set to
     r"|\boverride_dh_\w+|\b[A-Z][a-z]+:(?=\s)"  # override_dh_auto_test, Maintainer:
 )
 TOOL = re.compile(

@@ -166,12 +166,15 @@ def _mark_place(current: list[Glyph], mark: Glyph) -> int:
 
 
 def _line_text(raw: str) -> str:
-    """A line's text with TeX's accent-quotes made quotes, a soft hyphen at its end kept as U+00AD and one
-    inside dropped, and other unprintable characters made spaces."""
-    text = quotes(raw).rstrip()
+    """A line's text with TeX's accent-quotes made quotes, its en dash before an option's name "--", a soft
+    hyphen at its end kept as U+00AD and one inside dropped, and other unprintable characters made spaces."""
+    text = OPTION_DASH.sub("--", quotes(raw)).rstrip()
     hyphen = text.endswith(SOFT_HYPHENS)
     text = "".join(c if c.isprintable() else "" if c in SOFT_HYPHENS else " " for c in text).strip()
     return text + "\u00ad" if hyphen and text else text
+
+
+OPTION_DASH = re.compile(r"(?<![^\s(‘“'\"])–(?=[a-z])")  # TeX sets the "--" of "--rac-check" as an en dash
 
 
 def quotes(text: str) -> str:

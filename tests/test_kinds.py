@@ -376,3 +376,11 @@ def test_once_is_a_number_only_to_how_often():
     text = "Once you turn it off, code gets faster; the check runs once a day and costs about 25%."
     assert [text[a:b] for a, b in new_spans("How much slower is it?", "number", text)] == ["25%"]
     assert [text[a:b] for a, b in new_spans("How often does the check run?", "number", text)] == ["Once", "once", "25%"]
+
+
+def test_a_variable_name_with_a_digit_is_a_field():
+    text = "To do so, set the environment variable WHY3IDE to web, or run `id -u` with CVC4."
+    assert [text[a:b] for a, b in new_spans("Which environment variable do I set to web?", "field", text)] == [
+        "WHY3IDE",
+        "id -u",
+    ]

@@ -171,3 +171,10 @@ def test_accents_drawn_as_quotes_become_quotes_and_real_accents_stay():
     assert quotes("\u0300\u0300frozen\u00b4\u00b4 or not") == "\u201cfrozen\u201d or not"
     assert quotes("tagged stable\u2019 \u0300 it") == "tagged stable\u2019  it"
     assert quotes("un caf\u00e9 cre\u0300me, de\u0301ja\u0300") == "un caf\u00e9 cre\u0300me, de\u0301ja\u0300"
+
+
+def test_the_en_dash_tex_makes_of_an_options_two_hyphens_is_two_hyphens_again():
+    dash = "\u00b1"  # byte 0xB1, the en dash of the standard font's encoding
+    lines = [(72, 100, f"Execution fails when option {dash}rac-fail-cannot-check is given, as on pages 1{dash}5.")]
+    document, _ = load_pdf(placed_pdf([lines]))
+    assert "option --rac-fail-cannot-check is given, as on pages 1\u20135." in document.text
