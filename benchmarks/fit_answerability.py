@@ -2,6 +2,7 @@
 
     python benchmarks/fit_answerability.py            # fit, print the held-out figures, write qa/answerability.json
     python benchmarks/fit_answerability.py --dry-run  # the same without writing
+    python benchmarks/fit_answerability.py --manual r=/tmp/r ...  # also on a manual of benchmarks/get_manual.sh
 
 A logistic regression over qa.answerability.FEATURES, label "the corpus answers the question", fitted on
 Normans and Southern_California only (L2-regularised Newton steps, standardised features). Two kinds of
@@ -53,6 +54,13 @@ COMMON_IN_BOTH = (0.03, 0.003)
 COMMON_IN_PEPS = 0.03
 TUNING = ("Normans", "Southern_California")
 ANSWERED_SHARE = 0.98  # of answerable tuning questions; held-out target is answerable refused <= 0.05
+MANUALS = {  # the manuals of benchmarks/get_manual.sh that --manual may add, and their question files
+    "freedombox": ("freedombox-questions.jsonl", "freedombox-unanswerable.jsonl"),
+    "amc": ("amc-questions.jsonl", "amc-unanswerable.jsonl"),
+    "r": ("r-manuals-questions.jsonl", "r-manuals-unanswerable.jsonl"),
+    "why3-reportlab": ("why3-reportlab-questions.jsonl", "why3-reportlab-unanswerable.jsonl"),
+}
+MANUAL_WEIGHT = 1  # each manual row counts once: 205 questions over four manuals
 L2 = 10.0  # ridge on the standardised features; several are collinear (lexical_cosine is a product of two others)
 
 
@@ -136,16 +144,18 @@ def features(index, questions: Sequence[Question]) -> tuple[np.ndarray, np.ndarr
     return np.asarray(rows), np.asarray(hits)
 
 
-def debian_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Feature rows of the debian-dev answerable and unanswerable questions over their own corpus, whether each
+def corpus_rows(
+    corpus: Path, answerable_file: Path, unanswerable_file: Path
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature rows of a real corpus's answerable and unanswerable questions (debian-dev, a manual), whether each
     is answerable, and whether its best sentence's unit holds the answer."""
-    answerable = [json.loads(line) for line in DEBIAN_QUESTIONS.read_text().splitlines() if line.strip()]
-    unanswerable = [json.loads(line) for line in DEBIAN_UNANSWERABLE.read_text().splitlines() if line.strip()]
+    answerable = [json.loads(line) for line in answerable_file.read_text().splitlines() if line.strip()]
+    unanswerable = [json.loads(line) for line in unanswerable_file.read_text().splitlines() if line.strip()]
     questions = [
         Question(
             str(n),
             q["q"],
-            "debian-dev",
+            corpus.name,
             q.get("source", ""),
             0,
             0,
@@ -154,8 +164,8 @@ def debian_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         )
         for n, q in enumerate(answerable + unanswerable)
     ]
-    with tempfile.TemporaryDirectory(prefix="qa-fit-debian-") as tmp:
-        settings = Settings(corpus=DEBIAN, index=Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="qa-fit-corpus-") as tmp:
+        settings = Settings(corpus=corpus, index=Path(tmp))
         build_index(settings)
         index = open_index(settings)
         try:
@@ -204,7 +214,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--dry-run", action="store_true", help="print, do not write qa/answerability.json")
     parser.add_argument("--dump", type=Path, help="also save the feature rows as .npz, for study")
+    parser.add_argument(
+        "--manual",
+        action="append",
+        default=[],
+        metavar="NAME=FOLDER",
+        help=f"also fit on a manual fetched by benchmarks/get_manual.sh into FOLDER; NAME one of {', '.join(MANUALS)}",
+    )
     args = parser.parse_args(argv)
+    manuals = dict(m.split("=", 1) for m in args.manual)
+    unknown = set(manuals) - set(MANUALS)
+    if unknown:
+        parser.error(f"no such manual: {', '.join(sorted(unknown))}; use one of {', '.join(MANUALS)}")
     dataset = load_dataset(args.data)
     raw = json.loads(args.data.read_text())
     common = find_common_terms(raw)
@@ -227,7 +248,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     r_t, rhit_t = removed_questions(index, dataset, raw, TUNING)
     r_h, _ = removed_questions(index, dataset, raw, others)
     squad_t = (x_t, y_t, hit_t)
-    x_d, y_d, hit_d = debian_rows()
+    x_d, y_d, hit_d = corpus_rows(DEBIAN, DEBIAN_QUESTIONS, DEBIAN_UNANSWERABLE)
+    data = ROOT / "benchmarks" / "data"
+    manual_rows = [corpus_rows(Path(folder), *(data / f for f in MANUALS[name])) for name, folder in manuals.items()]
+    x_m = np.vstack([r[0] for r in manual_rows]) if manual_rows else np.zeros((0, len(FEATURES)))
+    y_m = np.concatenate([r[1] for r in manual_rows]) if manual_rows else np.zeros(0)
+    hit_m = np.concatenate([r[2] for r in manual_rows]) if manual_rows else np.zeros(0, dtype=bool)
     if args.dump:
         np.savez(
             args.dump,
@@ -242,10 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             x_d=x_d,
             y_d=y_d,
             hit_d=hit_d,
+            x_m=x_m,
+            y_m=y_m,
+            hit_m=hit_m,
         )
-    x_t = np.vstack([x_t, r_t] + [x_d] * DEBIAN_WEIGHT)
-    y_t = np.concatenate([y_t, np.zeros(len(r_t))] + [y_d] * DEBIAN_WEIGHT)
-    hit_t = np.concatenate([hit_t, rhit_t] + [hit_d] * DEBIAN_WEIGHT)
+    x_t = np.vstack([x_t, r_t] + [x_d] * DEBIAN_WEIGHT + [x_m] * MANUAL_WEIGHT)
+    y_t = np.concatenate([y_t, np.zeros(len(r_t))] + [y_d] * DEBIAN_WEIGHT + [y_m] * MANUAL_WEIGHT)
+    hit_t = np.concatenate([hit_t, rhit_t] + [hit_d] * DEBIAN_WEIGHT + [hit_m] * MANUAL_WEIGHT)
     mean, scale, coefficients, intercept = fit(x_t, y_t)
     p_t = probabilities(x_t, mean, scale, coefficients, intercept)
     threshold = float(np.floor(np.quantile(p_t[y_t == 1], 1 - ANSWERED_SHARE) * 1000) / 1000)
@@ -269,6 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             threshold,
         )
     )
+    for name, (x_n, y_n, hit_n) in zip(manuals, manual_rows):
+        print(
+            report(
+                f"tuning, {name} questions",
+                probabilities(x_n, mean, scale, coefficients, intercept),
+                y_n,
+                hit_n,
+                threshold,
+            )
+        )
     print(report("held-out, SQuAD 2.0 questions", p_h, y_h, hit_h, threshold))
     print(
         f"held-out, {len(r_h)} answerable questions asked without their paragraph: refused {np.mean(p_rh < threshold):.3f}"
@@ -285,7 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dumps(
                 {
                     "fitted_by": "benchmarks/fit_answerability.py",
-                    "data": "SQuAD 2.0 dev slice, articles " + ", ".join(TUNING) + "; debian-dev questions",
+                    "data": "SQuAD 2.0 dev slice, articles "
+                    + ", ".join(TUNING)
+                    + "; debian-dev questions"
+                    + "".join(f"; {name} questions" for name in manuals),
                     "features": list(FEATURES),
                     "mean": [round(float(v), 6) for v in mean],
                     "scale": [round(float(v), 6) for v in scale],

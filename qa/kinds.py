@@ -288,7 +288,11 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("option", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:option|flag|switch|argument|parameter)s?\b", re.I)),
     (
         "command",
-        re.compile(rf"\b(?:what|which) {MODIFIERS}(?:command|invocation)s?\b|\bwhat do i (?:run|type)\b", re.I),
+        re.compile(
+            rf"\b(?:what|which) {MODIFIERS}(?:command|invocation)s?\b"
+            r"|\bwhat (?:do|should|must|can) i (?:need to |have to )?(?:run|type|execute|enter)\b",
+            re.I,
+        ),
     ),
     (
         "path",

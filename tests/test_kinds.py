@@ -384,3 +384,9 @@ def test_a_variable_name_with_a_digit_is_a_field():
         "WHY3IDE",
         "id -u",
     ]
+
+
+def test_what_i_need_to_run_asks_for_a_command():
+    assert asked("What do I need to run first so that it finds the provers?") == "command"
+    assert asked("What should I type to build it?") == "command"
+    assert asked("What do I need for it?") is None
