@@ -185,9 +185,18 @@ STATE_SAID = {  # how a text says a state without its word: "Z3 version at least
 }
 
 
+LEFT_UNSET = re.compile(
+    r"\bif (?:i|you|we|one) (?:don'?t|do not|never|leave|omit)\b|\bleave (?:\w+ ){0,2}out\b"
+    r"|\bwithout (?:setting|passing|giving|specifying)\b|\b(?:is|are) (?:not set|unset|omitted|left out)\b",
+    re.I,
+)  # "if I don't set cycle-size", "if I leave them out": what holds then is the default
+
+
 def states_asked(question: str) -> set[str]:
-    """The states (STATE_QUALIFIERS) the question asks about: "by default", "the minimum version"."""
-    return {state for state in STATE_SAID if re.search(rf"\b{state}\b", question, re.I)}
+    """The states (STATE_QUALIFIERS) the question asks about: "by default", "the minimum version", "if I don't
+    set it" (the default)."""
+    asked = {state for state in STATE_SAID if re.search(rf"\b{state}\b", question, re.I)}
+    return asked | ({"default"} if LEFT_UNSET.search(question) else set())
 
 
 def states_said(text: str) -> set[str]:
@@ -324,7 +333,7 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "number",
         re.compile(
             r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
-            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port)s?\b"
+            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay)s?\b"
             r"|\b(?:minimum|maximum)\b",
             re.I,
         ),

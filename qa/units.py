@@ -30,7 +30,7 @@ def is_heading(text: str) -> bool:
     """A title or a line that ends with a colon; a short list item ("• UDP 3478") is none."""
     if LIST_ITEM.match(text) and not text.endswith(":"):
         return False
-    return text.endswith(":") or (len(text.split()) < 6 and not re.search(r"[.!?。！？]$", text))
+    return text.endswith(":") or (len(text.split()) < 6 and not re.search(r"[.!?。！？]\d{0,2}$", text))
 
 
 def headings_over(text: str, spans: Sequence[tuple[int, int]], n: int, most: int = 2) -> list[int]:

@@ -390,3 +390,19 @@ def test_what_i_need_to_run_asks_for_a_command():
     assert asked("What do I need to run first so that it finds the provers?") == "command"
     assert asked("What should I type to build it?") == "command"
     assert asked("What do I need for it?") is None
+
+
+def test_leaving_a_setting_unset_asks_for_its_default_and_a_period_is_a_number():
+    from qa.kinds import states_asked
+
+    assert states_asked("What is the maxreq if I leave it out?") == {"default"}
+    assert states_asked("What is the minimum Qt version?") == {"minimum"}
+    assert states_asked("How do I set the period?") == set()
+    assert asked("Over what period are the beacons spread?") == "number"
+
+
+def test_a_short_sentence_ending_in_a_footnote_mark_is_no_heading():
+    from qa.units import is_heading
+
+    assert not is_heading("Default value is 20 minutes.2")
+    assert is_heading("Beacon settings")

@@ -368,3 +368,26 @@ def test_a_list_of_short_items_answers_and_another_things_list_is_no_answer(tmp_
     refused = index.ask("Which UDP port do I forward on my router for the WireGuard server?")
     assert not refused.answered
     assert "WireGuard" in refused.reason
+
+
+BEACONS = """Beacons
+
+Each beacon group runs as a ring of beacon transmissions, which are evenly distributed over the cycle-size
+period of the beacon section, so that the channel is never flooded.
+
+The cycle-size entry sets the beacon transmission cycle. Default value is 20 minutes.2
+
+The beaconmode setting decides where the beacons of the section go: to the radio, to the network, or to both.
+"""
+
+
+def test_a_question_about_what_holds_when_a_setting_is_left_unset_is_answered_with_the_default(tmp_path, embedder):
+    from helpers import indexed
+
+    from qa.kinds import states_asked
+
+    question = "If I don't set cycle-size in a beacon section, over what period are the beacons spread?"
+    assert states_asked(question) == {"default"}
+    answer = indexed(tmp_path, "beacons.txt", BEACONS).ask(question)
+    assert answer.answered, answer.reason
+    assert "Default value is 20 minutes" in answer.citations[0].text, answer.citations[0].text
