@@ -59,8 +59,9 @@ MANUALS = {  # the manuals of benchmarks/get_manual.sh that --manual may add, an
     "amc": ("amc-questions.jsonl", "amc-unanswerable.jsonl"),
     "r": ("r-manuals-questions.jsonl", "r-manuals-unanswerable.jsonl"),
     "why3-reportlab": ("why3-reportlab-questions.jsonl", "why3-reportlab-unanswerable.jsonl"),
+    "gpsbabel-aprx-vsearch": ("gpsbabel-aprx-vsearch-questions.jsonl", "gpsbabel-aprx-vsearch-unanswerable.jsonl"),
 }
-MANUAL_WEIGHT = 1  # each manual row counts once: 205 questions over four manuals
+MANUAL_WEIGHT = 1  # each manual row counts once
 L2 = 10.0  # ridge on the standardised features; several are collinear (lexical_cosine is a product of two others)
 
 

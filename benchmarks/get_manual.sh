@@ -7,9 +7,13 @@
 #     benchmarks/get_manual.sh why3 /tmp/w && benchmarks/get_manual.sh reportlab /tmp/w
 #                                                    # the Why3 manual (Sphinx, LGPL-2.1) and the ReportLab user
 #                                                    # guide (made by ReportLab, BSD): one folder, one question set
+#     for m in gpsbabel aprx vsearch; do benchmarks/get_manual.sh $m /tmp/g; done
+#                                                    # GPSBabel (DocBook via FOP), aprx (LibreOffice) and vsearch
+#                                                    # (groff) manuals, GPL-2+: one folder, one question set
 # The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1,
-# r-doc-pdf 4.2.2.20221110-2, why3-doc-pdf 1.5.1-1 and python-reportlab-doc 3.6.12-1+deb12u1; another version may
-# move them. A file given as path=name is saved under that name.
+# r-doc-pdf 4.2.2.20221110-2, why3-doc-pdf 1.5.1-1, python-reportlab-doc 3.6.12-1+deb12u1, gpsbabel-doc
+# 1.8.0+ds-5, aprx 2.9.1-1 and vsearch 2.22.1-1; another version may move them. A file given as path=name is saved
+# under that name, unpacked where the package ships it gzipped.
 set -eu
 case "${1:-}" in
     freedombox) package=freedombox-doc-en; files="usr/share/freedombox/manual/en/freedombox-manual.pdf" ;;
@@ -19,7 +23,10 @@ case "${1:-}" in
     why3) package=why3-doc-pdf; files="usr/share/doc/why3-doc-pdf/manual.pdf=why3-manual.pdf" ;;
     reportlab) package=python-reportlab-doc
                files="usr/share/doc/python-reportlab-doc/reportlab-userguide.pdf" ;;
-    *) echo "usage: $0 freedombox|amc|r|why3|reportlab [folder]" >&2; exit 2 ;;
+    gpsbabel) package=gpsbabel-doc; files="usr/share/doc/gpsbabel/gpsbabel.pdf.gz=gpsbabel-1.8.0-documentation.pdf" ;;
+    aprx) package=aprx; files="usr/share/doc/aprx/aprx-manual.pdf.gz=aprx-2.9-manual.pdf" ;;
+    vsearch) package=vsearch; files="usr/share/doc/vsearch/vsearch_manual.pdf.gz=vsearch-2.22.1-manual.pdf" ;;
+    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch [folder]" >&2; exit 2 ;;
 esac
 dest=${2:-/tmp/$1}
 work=$(mktemp -d)
@@ -30,6 +37,7 @@ dpkg-deb -x "$work/$package"_*.deb "$work/x"
 mkdir -p "$dest"
 for file in $files; do
     case "$file" in
+        *.gz=*) gunzip -c "$work/x/${file%%=*}" > "$dest/${file#*=}" ;;
         *=*) cp "$work/x/${file%%=*}" "$dest/${file#*=}" ;;
         *) cp "$work/x/$file" "$dest/" ;;
     esac
