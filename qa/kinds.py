@@ -175,12 +175,14 @@ STATE_QUALIFIERS = frozenset("current default latest newest recommended preferre
 NEWEST = r"\b(?:newest|latest|most recent|current(?:ly)?)\b"
 STATE_SAID = {  # how a text says a state without its word: "Z3 version at least 4.4.0" gives the minimum
     "default": re.compile(r"\bdefault\w*|\bunless\b|\bif (?:not|none|unset|omitted)\b|\binitial(?:ly)?\b", re.I),
-    "minimum": re.compile(r"\b(?:at least|minimal|or (?:later|newer|higher|above|more|greater))\b", re.I),
-    "maximum": re.compile(r"\b(?:at most|up to|maximal|limited to|no more than|or (?:less|fewer|lower|below))\b", re.I),
+    "minimum": re.compile(r"\b(?:minimum|at least|minimal|or (?:later|newer|higher|above|more|greater))\b", re.I),
+    "maximum": re.compile(
+        r"\b(?:maximum|at most|up to|maximal|limited to|no more than|or (?:less|fewer|lower|below))\b", re.I
+    ),
     "latest": re.compile(NEWEST, re.I),
     "newest": re.compile(NEWEST, re.I),
-    "current": re.compile(r"\b(?:now|currently|at present|latest)\b", re.I),
-    "recommended": re.compile(r"\b(?:recommend\w*|advis\w*|suggest\w*|preferr?\w*|should)\b", re.I),
+    "current": re.compile(r"\b(?:current|now|currently|at present|latest)\b", re.I),
+    "recommended": re.compile(r"\b(?:recommend\w*|advis\w*|suggest\w*|prefer\w*|should)\b", re.I),
     "preferred": re.compile(r"\b(?:prefer\w*|recommend\w*)\b", re.I),
 }
 
