@@ -17,6 +17,7 @@ LOCK = threading.RLock()  # pdfium is not thread-safe: every call into it holds 
 WIDE_GAP = 1.5  # a horizontal gap between two characters wider than this many line heights separates columns
 MIN_TEXT = 16  # a page with fewer letters and digits than this in its text layer counts as having none
 FONT_NAME = 128  # bytes of a font's name read from pdfium
+WORD_GAP = 0.2  # of the line's height: a gap between two glyphs this wide, with no space drawn, is a word space
 FIXED_PITCH = 1  # the FixedPitch bit of a PDF font descriptor's flags
 MONOSPACED = re.compile(rb"mono|courier|consol|cmtt|typewriter|code", re.IGNORECASE)
 SOFT_HYPHENS = ("\x02", "\xad", "\ufffe")  # pdfium reports TeX's hyphen at a line break as \x02
@@ -138,6 +139,8 @@ def _lines(chars: list[Glyph]) -> list[Line]:
                 elif broken or gap > WIDE_GAP * size or not _same_baseline(char, last, size, 1.0):
                     flush()
                     spaces = []
+                elif not spaces and gap >= WORD_GAP * size:
+                    spaces = [char._replace(text=" ", generated=True)]  # a word space drawn as a gap only
                 if spaces and all(s.generated for s in spaces) and abs(gap) < 0.05 * size:
                     spaces = []
             elif broken:

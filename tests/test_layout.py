@@ -178,3 +178,14 @@ def test_the_en_dash_tex_makes_of_an_options_two_hyphens_is_two_hyphens_again():
     lines = [(72, 100, f"Execution fails when option {dash}rac-fail-cannot-check is given, as on pages 1{dash}5.")]
     document, _ = load_pdf(placed_pdf([lines]))
     assert "option --rac-fail-cannot-check is given, as on pages 1\u20135." in document.text
+
+
+def test_a_word_space_drawn_as_a_gap_only_is_a_space():
+    from qa.pdf import Glyph, _lines
+
+    def word(text: str, x: float) -> list[Glyph]:
+        return [Glyph(c, x + 5 * n, 203.4, x + 5 * (n + 1), 213.4) for n, c in enumerate(text)]
+
+    glyphs = word("two", 468.0) + word("sequences", 487.0) + word("of", 537.0)  # 4 points apart, no space drawn
+    assert [line.text for line in _lines(glyphs)] == ["two sequences of"]
+    assert [line.text for line in _lines(word("two", 468.0) + word("sequences", 483.5))] == ["twosequences"]
