@@ -1,5 +1,6 @@
-"""The unit of text that holds a fact: a sentence, a command or code block with the sentence that introduces it,
-a list item with its lead-in, a table row with its header row; one contiguous span of a chunk."""
+"""The unit of text that holds a fact: a sentence, a command or code block with the sentence that introduces it
+(or a display with the sentence it breaks off), a list item with its lead-in, a table row with its header row, the
+answer to a question the text asks; one contiguous span of a chunk."""
 
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ LEAD_IN = re.compile(
 )
 PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", "user@host:~$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")  # group 1: a bullet's mark
-SECTION = re.compile(
-    r"^(?:\d+|[A-Z])(?:\.\d+)+\.?\s+\S"
-)  # a numbered heading: "B.6 Using Fortran", "6.13 Allowing ..."
+# A numbered heading: "B.6 Using Fortran", "6.13 Allowing interrupts".
+SECTION = re.compile(r"^(?:\d+|[A-Z])(?:\.\d+)+\.?\s+\S")
 PROSE_WORD = re.compile(r"[A-Za-z][\w'’-]*[,;.:]?")
 MAX_BLOCK_LINES = 12  # lines of a block or list that a lead-in reaches over (ten ports of a firewall list)
 MAX_UNIT_CHARS = 700
