@@ -221,10 +221,8 @@ def rank_sentences(
         combined -= weights.answer_type * np.array([offers_only(retrieval.question, kind, u, aside) for u in units])
     states = kinds.states_asked(retrieval.question)
     if states and not across:  # "what is the default timeout?": the sentence that gives a default of that kind
-        said = np.array(
-            [found and bool(states & kinds.states_said(u)) for u, found in zip(units, has_kind)], dtype=float
-        )
-        combined += STATE_SHARE * weights.answer_type * said
+        stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, has_kind)]
+        combined += STATE_SHARE * weights.answer_type * np.array(stated, dtype=float)
     order = sequence.asked(retrieval.question)
     if order is not None:
         beside = [sequence.next_to(order, s.hit.chunk.text, *local(s)) for s in sentences]
