@@ -32,7 +32,7 @@ from qa.retrieval import Retrieval, Sentence, sentence_parts, split_sentences
 from qa.short import short_answer
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
-from qa.units import headings_over, is_block_line, unit_of
+from qa.units import SECTION_NUMBER, headings_over, is_block_line, unit_of
 from qa.vectors import SentenceVectors
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
 
 NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
-SECTION_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")
 HEADED = frozenset({"version", "term", "time"})  # kinds a version heading over a list of changes can answer
 # The next sentence goes on about the last one's subject, or gives its examples ("From supply chain optimization
 # to ...,", "Initiatives such as ...").
@@ -254,8 +253,9 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
     continues = bool(CONTINUES.match(after)) and same_paragraph
     completes = same_paragraph and not has_kind and completes_it(question, sentence.text, after)
     if lacks_kind or continues or completes or (restates(question, sentence.text) and not has_kind):
-        first, last = unit_of(chunk.text, spans, spans.index((a, b)), prompts=across)
-        return start, chunk.start + (spans[last][1] if first == spans.index((a, b)) else b)  # with its display
+        n = spans.index((a, b))
+        first, last = unit_of(chunk.text, spans, n, prompts=across)
+        return start, chunk.start + (spans[last][1] if first == n else b)  # with its display
     return start, end
 
 

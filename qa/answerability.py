@@ -223,22 +223,27 @@ def gather(
     )
 
 
+def _asking(question: str) -> tuple[list[str], int | None]:
+    """The question's sentences, and the index of the last one that asks (ends in "?"), None when none does."""
+    parts = SENTENCES.split(question.strip())
+    asking = [n for n, part in enumerate(parts) if part.rstrip().endswith(("?", "？"))]
+    return parts, asking[-1] if asking else None
+
+
 def asking_part(question: str) -> str:
     """The sentence of the question that asks (its last one ending in "?"), or all of it."""
-    parts = SENTENCES.split(question.strip())
-    asking = [part for part in parts if part.rstrip().endswith(("?", "？"))]
-    return asking[-1] if asking else question
+    parts, n = _asking(question)
+    return question if n is None else parts[n]
 
 
 def scene_terms(question: str) -> set[str]:
     """Terms that only the sentences before the one that asks say ("An old exam from a French colleague uses
     \\bonne. What is the English command for it?"): the scene, not what is asked; a name there still counts."""
-    parts = SENTENCES.split(question.strip())
-    asking = [n for n, part in enumerate(parts) if part.rstrip().endswith(("?", "？"))]
-    if not asking or asking[-1] == 0:
+    parts, n = _asking(question)
+    if not n:
         return set()
-    last = parts[asking[-1]]
-    before = " ".join(parts[: asking[-1]])
+    last = parts[n]
+    before = " ".join(parts[:n])
     scene = {t for w in re.findall(r"[\w'’+.-]+", before) if not is_name(w, question) for t in terms(w)}
     return scene - set(terms(last))
 

@@ -82,8 +82,9 @@ SETTING = re.compile(
 FIELD = re.compile(
     r"\b[A-Z][a-z0-9]+(?:-[A-Z0-9][a-z0-9]*)+\b:?"  # Build-Depends, Standards-Version
     r"|\$\{?[A-Za-z_][\w:]*\}?"  # $HOME, ${perl:Depends}
-    r"|(?:\b_*[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{4,}\b|\b(?=(?:[A-Z0-9]*[A-Z]){4})[A-Z][A-Z0-9]{4,}\b)(?:=[^\s'\"’]*[^\s,;.:'\"’)\]])?"  # DEB_BUILD_OPTIONS,
-    # PAPERSIZE, WHY3IDE, _R_CHECK_DEPENDS_ONLY_=true: a variable with the value it is set to
+    # DEB_BUILD_OPTIONS, PAPERSIZE, WHY3IDE, _R_CHECK_DEPENDS_ONLY_=true: a variable, with the value it is set to
+    r"|(?:\b_*[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{4,}\b|\b(?=(?:[A-Z0-9]*[A-Z]){4})[A-Z][A-Z0-9]{4,}\b)"
+    r"(?:=[^\s'\"’]*[^\s,;.:'\"’)\]])?"
     r"|\boverride_dh_\w+|\b[A-Z][a-z]+:(?=\s)"  # override_dh_auto_test, Maintainer:
 )
 TOOL = re.compile(
@@ -123,7 +124,7 @@ USED = re.compile(
     r"\b(?i:use|using|run|running|try|invoke|call|the (?:command|program|utility|tool))\s+(?:the\s+)?"
     r"([a-z][a-z0-9]{2,29})\b(?![-_/+=]|\.\w)"
 )  # "you can use msguntypot", "is the command printf": a tool named in prose, where the word is no English word
-DETERMINERS = frozenset(
+QUANTIFIERS = frozenset(
     "all both each either neither such any some every no none several many much few this that these those".split()
 )  # "use neither -n nor ...": no tool's name
 QUOTED_TOKEN = re.compile(
@@ -483,7 +484,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
             group = 1 if pattern in (QUOTED, QUOTED_TOKEN, CODE, CALLED, USED) else 0
             a, b = match.span(group)
             a, b = trimmed(text, a, b)
-            if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS or text[a:b] in DETERMINERS):
+            if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS or text[a:b] in QUANTIFIERS):
                 continue
             if b > a and (pattern is not TOOL or _technical(text[a:b])):
                 found.append((a, b))

@@ -22,7 +22,6 @@ from qa.sparse import Sparse, terms
 from qa.units import is_heading, is_table_row, unit_of
 from qa.vectors import SentenceVectors
 
-STATE_SHARE = 1.0  # of the answer-type weight, for a unit that gives the asked-for kind in the state asked for
 KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
 TOKEN_CELL = re.compile(r"\\[a-z@]+|[\w.+/-]*[\d_./\\+-][\w.+/-]*")  # a cell that is a token: \bonne, dh_strip, 2.10
 ROW_NAMED = 0.5  # added to the term share of a table row that the question names by its first cell
@@ -222,7 +221,7 @@ def rank_sentences(
     states = kinds.states_asked(retrieval.question)
     if states and not across:  # "what is the default timeout?": the sentence that gives a default of that kind
         stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, has_kind)]
-        combined += STATE_SHARE * weights.answer_type * np.array(stated, dtype=float)
+        combined += weights.answer_type * np.array(stated, dtype=float)
     order = sequence.asked(retrieval.question)
     if order is not None:
         beside = [sequence.next_to(order, s.hit.chunk.text, *local(s)) for s in sentences]

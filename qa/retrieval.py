@@ -227,8 +227,9 @@ MAX_GAP = 2  # characters between two chunks that do not overlap ("\n\n")
 
 
 def with_lead_in(snapshot: Snapshot, hit: Hit) -> Hit:
-    """The hit, or, where its chunk opens with a line of a block or display (a command, a list) whose lead-in sits in the
-    chunk before, the hit with its chunk reaching back to that lead-in: the block and its lead-in are one unit."""
+    """The hit, or, where its chunk opens with a line of a block or display (a command, a list) whose lead-in sits
+    in the chunk before, the hit with its chunk reaching back to that lead-in: the block and its lead-in are one
+    unit."""
     chunk = hit.chunk
     spans, _ = sentence_parts(chunk.text)
     opening = chunk.text[spans[0][0] : spans[0][1]] if spans else ""

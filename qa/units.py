@@ -21,6 +21,7 @@ PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", 
 LIST_ITEM = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")  # group 1: a bullet's mark
 # A numbered heading: "B.6 Using Fortran", "6.13 Allowing interrupts".
 SECTION = re.compile(r"^(?:\d+|[A-Z])(?:\.\d+)+\.?\s+\S")
+SECTION_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")  # "7.12 " of "7.12 How do I put a package on hold?"
 PROSE_WORD = re.compile(r"[A-Za-z][\w'’-]*[,;.:]?")
 MAX_BLOCK_LINES = 12  # lines of a block or list that a lead-in reaches over (ten ports of a firewall list)
 MAX_UNIT_CHARS = 700
@@ -188,7 +189,7 @@ def _answers(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
     return (
         before.endswith(("?", "？"))
         and not sentence.endswith(("?", "？"))
-        and not re.match(r"\d+(?:\.\d+)*\.?\s", before)
+        and not SECTION_NUMBER.match(before)
         and _joined(text, spans, n - 1, n)
         and _size(spans, n - 1, n) <= MAX_UNIT_CHARS
     )
