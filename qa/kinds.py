@@ -12,13 +12,29 @@ from qa.meaning import ALONE, classes_of, frame_words, names_a_thing
 from qa.sparse import CJK_RUN, STOPWORDS, terms
 
 Kind = Literal[
-    "number", "time", "person", "place", "command", "path", "option", "field", "package", "address", "version", "term"
+    "number",
+    "time",
+    "person",
+    "organisation",
+    "place",
+    "command",
+    "path",
+    "option",
+    "field",
+    "package",
+    "address",
+    "version",
+    "term",
 ]
-REFUSING_KINDS: frozenset[str] = frozenset({"number", "time", "version"})  # none in the window: the text cannot say
+REFUSING_KINDS: frozenset[str] = frozenset(
+    {"number", "time", "version", "organisation"}
+)  # none in the window: the text cannot say
+ABSENCE_ONLY: frozenset[str] = frozenset({"organisation"})  # a capitalised name may be a place: no pull on the choice
 NAMES: dict[str, str] = {
     "number": "number",
     "time": "date or time",
     "person": "person's name",
+    "organisation": "name of a company or an institution",
     "place": "place",
     "command": "command",
     "path": "file or path",
@@ -64,6 +80,7 @@ TIME = re.compile(
     re.I,
 )
 COPYRIGHT = re.compile(r"copyright|\(c\)|©", re.I)
+POSSESSIVE = re.compile(r"['’]s$")  # "Kong’s" says Kong
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*")
 PATH = re.compile(
     r"(?<![\w/.$-])(?:~|\.{1,2})?/[\w.+~@%${}()*-]+(?:/[\w.+~@%${}()*-]*)*"  # /etc/papersize, ~/.dput.cf
@@ -105,7 +122,7 @@ COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the coun
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
 MEASURE = re.compile(r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b", re.I)
 HOW_OFTEN = re.compile(r"\bhow often\b|\bhow many times\b", re.I)
-PRICE = re.compile(r"\b(?:costs?|price[ds]?|pay|fees?|charged?)\b", re.I)
+PRICE = re.compile(r"\b(?:costs?|price[ds]?|pay|fees?|charged?|salar(?:y|ies)|wages?|earns?)\b", re.I)
 CURRENCIES = {
     "dollar": re.compile(r"\$|\b(?:dollars?|usd|cents?)\b", re.I),
     "euro": re.compile(r"€|\b(?:euros?|eur)\b", re.I),
@@ -150,6 +167,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "number": [NUMBER],
     "time": [TIME],
     "person": [CAPITALISED],
+    "organisation": [CAPITALISED],
     "place": [CAPITALISED],
     "command": [CODE, TOOL, OPTION, MACRO, USED],
     "path": [PATH],
@@ -336,7 +354,7 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "number",
         re.compile(
             r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
-            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay)s?\b"
+            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay|price|cost|fee|salary|salaries|wage|budget)s?\b"
             r"|\b(?:minimum|maximum)\b",
             re.I,
         ),
@@ -435,6 +453,11 @@ PLACE_NOUNS = re.compile(
     r"|town|area|nation)\b",
     re.I,
 )
+ORGANISATION_NOUNS = re.compile(
+    rf"\b(?:what|which) (?!kind |type |sort ){MODIFIERS}(?:compan(?:y|ies)|firms?|universit(?:y|ies)|colleges?"
+    r"|organi[sz]ations?|corporations?|agenc(?:y|ies)|institutions?|banks?|vendors?|manufacturers?|startups?)\b",
+    re.I,
+)  # "which companies lead ...": a company is named, in capitals; "what kind of company" asks for a description
 
 FALLBACK_KINDS: dict[str, Kind] = {
     "command": "command",
@@ -459,6 +482,8 @@ def asked(question: str) -> Kind | None:
         return "address" if ABOUT_MAIL.search(question) else "person"
     if PLACE_NOUNS.search(question):
         return "place"
+    if ORGANISATION_NOUNS.search(question):
+        return "organisation"
     if WHERE.search(question):
         return "path" if TECH_WHERE.search(question) else "place"
     if HOW_TO.search(question):
@@ -507,6 +532,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         return []
     said = {w.lower() for w in re.findall(r"[\w'’./~@:$-]+", question)}
     said |= {w.strip(".,;:").lower() for w in question.split()}
+    said |= {POSSESSIVE.sub("", w) for w in said}
     lowered = question.lower()
     counted = counted_word(question) if kind == "number" else None
     out = []
@@ -542,8 +568,13 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue  # "smb://freedombox.local" where the question says "instead of freedombox.local"
         if kind == "number" and PORT.search(question) and not piece[:1].isdigit():
             continue  # "two web nodes" is no port
-        if kind in ("person", "place", "term") and all(w.lower() in said for w in re.findall(r"[\w'’-]+", piece)):
-            continue
+        if kind == "organisation" and any(p[:1].islower() for p in re.split(r"[\s-]+", piece)):
+            continue  # "AI-focused" is no company: each part of its name is capitalised
+        if kind in ("person", "organisation", "place", "term") and (
+            all(POSSESSIVE.sub("", w.lower()) in said for w in re.findall(r"[\w'’-]+", piece))
+            or (kind == "organisation" and "".join(w[0] for w in words if w[:1].isupper()).lower() in said - {""})
+        ):
+            continue  # the question's own name, or a company's long form ("Artificial Intelligence" where it says AI)
         if kind == "term" and " " not in piece and piece.istitle() and classes_of(piece.lower()):
             continue  # "• app: Add a menu item": a capitalised English word is no name
         out.append((a, b))

@@ -28,6 +28,8 @@ SET_ASIDE = re.compile(
     re.I,
 )  # "apart from banks, how do firms ...": what the question sets aside is not what it asks about
 NOT_THESE = re.compile(r"[,;]\s*not\s+([^;:?!.]*)", re.I)  # "a custom schedule, not hourly, daily or weekly"
+NOUN_BEFORE = frozenset("the a an my your our its their this that these those his her".split())
+VERB_BEFORE = frozenset({"to"})  # "to position the city"; "can power the hardware" keeps the sense of "a power cut"
 JOINS = frozenset("and or the a an its their".split())
 WH = frozenset("what who that".split())  # "what helps", "who maintains"; "which plans" is a noun
 FOREIGN_SHARE = 0.5  # of a question's words, neither English nor in the corpus: another language
@@ -79,6 +81,29 @@ def framing_terms(question: str) -> frozenset[str]:
         (about if thing else framing).update(terms(word))
         previous = word.lower()
     return frozenset((framing - about) | frame_terms() | set_aside(question))
+
+
+def nouns_said_as_verbs(question: str, text: str) -> set[str]:
+    """Stems of words the question uses as a noun ("Hong Kong's position", "the set") that `text` says only as a
+    verb ("to position the city"): the same letters, another word."""
+    nouns = {w for previous, w in _pairs(question) if previous in NOUN_BEFORE or previous.endswith(("'s", "’s"))}
+    if not nouns:
+        return set()
+    as_verb: set[str] = set()
+    other: set[str] = set()
+    for previous, w in _pairs(text):
+        if w in nouns:
+            (as_verb if previous in VERB_BEFORE else other).update(terms(w))
+    return (as_verb - other) - {t for w in _pairs_words(question) if w not in nouns for t in terms(w)}
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    words = [w.lower() for w in WORD.findall(text)]
+    return list(zip(["", *words], words))
+
+
+def _pairs_words(text: str) -> list[str]:
+    return [w.lower() for w in WORD.findall(text)]
 
 
 def set_aside(question: str) -> set[str]:

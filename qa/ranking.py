@@ -83,6 +83,16 @@ def with_unit_terms(
     return replace(sentence, lexical=max(sentence.lexical, share), context=max(sentence.context, share))
 
 
+def without_other_senses(question: str, sentence: Sentence, unit: str, sparse: Sparse) -> Sentence:
+    """The sentence's lexical share less the question's nouns that its unit says only as verbs (qa.meaning)."""
+    other = meaning.nouns_said_as_verbs(question, unit)
+    if not other:
+        return sentence
+    question_terms = set(terms(question))
+    share = lexical_overlap(question_terms, other, sparse.idf(sorted(question_terms)))
+    return replace(sentence, lexical=max(0.0, sentence.lexical - share), context=max(0.0, sentence.context - share))
+
+
 def is_field(text: str) -> bool:
     """A field of a record ("Maintainer: Santiago Vila <...>"): its name, a colon, its value."""
     return bool(FIELD.match(text))
@@ -207,20 +217,23 @@ def rank_sentences(
     sentences = [with_unit_terms(asked, s, span, sparse, said) for s, span in zip(sentences, spans)]
     asked_terms = frozenset(terms(asked))
     sentences = [with_named_field(asked_terms, s) for s in sentences]
+    if not across:
+        sentences = [without_other_senses(retrieval.question, s, unit, sparse) for s, unit in zip(sentences, units)]
     has_kind = tuple(kinds_found(retrieval.question, units))
-    combined = score_sentences(retrieval.question, sentences, weights, has_kind)
+    kind = kinds.asked(retrieval.question)
+    pulls = [found and kind not in kinds.ABSENCE_ONLY for found in has_kind]
+    combined = score_sentences(retrieval.question, sentences, weights, pulls)
     if weights.paraphrase and not across:
         combined += weights.paraphrase * meaning.paraphrase_share(
             retrieval.question, [s.text for s in sentences], sparse.idf, common_terms()
         )
-    kind = kinds.asked(retrieval.question)
     combined += weights.answer_type * np.array([kinds.gives_name(retrieval.question, kind, unit) for unit in units])
     aside = meaning.excluded(retrieval.question) - common_terms()
     if aside and kind is not None:  # "a custom schedule, not hourly or daily": a unit offering only those is not it
         combined -= weights.answer_type * np.array([offers_only(retrieval.question, kind, u, aside) for u in units])
     states = kinds.states_asked(retrieval.question)
     if states and not across:  # "what is the default timeout?": the sentence that gives a default of that kind
-        stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, has_kind)]
+        stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, pulls)]
         combined += weights.answer_type * np.array(stated, dtype=float)
     order = sequence.asked(retrieval.question)
     if order is not None:

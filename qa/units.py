@@ -17,6 +17,14 @@ LEAD_IN = re.compile(
     r"|\bfollowing(?:\s+[\w-]+){1,2}\s*[.:]?$",  # "... access points with following details."
     re.I,
 )
+ANNOUNCES = re.compile(
+    r"\b(?:without|several|many|some|various|a few|a number of|a couple of|two|three|four|five|certain|its share of"
+    r"|no shortage of|key|main|major|important)\s+(?:[\w-]+\s+)?(?:challenges|ways|reasons|options|problems"
+    r"|drawbacks|advantages|disadvantages|benefits|limitations|issues|risks|steps|methods|approaches|exceptions"
+    r"|caveats|differences|requirements|alternatives|obstacles|hurdles|concerns|threats|uses)\s*\.$",
+    re.I,
+)  # "..., it is not without challenges.": the sentence after it says which
+MAX_ANNOUNCING_WORDS = 16
 PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", "user@host:~$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")  # group 1: a bullet's mark
 # A numbered heading: "B.6 Using Fortran", "6.13 Allowing interrupts".
@@ -53,6 +61,11 @@ def headings_over(text: str, spans: Sequence[tuple[int, int]], n: int, most: int
 
 def is_lead_in(text: str) -> bool:
     return bool(LEAD_IN.search(text.rstrip()))
+
+
+def announces(text: str) -> bool:
+    """A short sentence that only says there are some of a thing ("It is not without challenges.")."""
+    return len(text.split()) <= MAX_ANNOUNCING_WORDS and ANNOUNCES.search(text.rstrip()) is not None
 
 
 def opens_display(text: str) -> bool:
@@ -141,6 +154,10 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
         ):
             last += 1
         return n, last if last > n else _display_end(text, spans, n)
+    if n + 1 < len(spans) and announces(sentence) and _joined(text, spans, n, n + 1):
+        following = _at(text, spans, n + 1)
+        if _prose(following) and _size(spans, n, n + 1) <= MAX_UNIT_CHARS:
+            return n, n + 1
     lead = _display_lead(text, spans, n)
     if lead is not None:
         end = _display_end(text, spans, lead)

@@ -88,6 +88,20 @@ def test_a_person_the_documents_never_name_is_refused_naming_them(porto):
     assert '"mayor"' in answer.reason, answer.reason
 
 
+def test_a_sentence_that_only_says_there_are_challenges_is_cited_with_the_next_that_says_which(porto):
+    answer = porto.ask("What threatens Porto's game industry?")
+    assert answer.answered, answer.reason
+    first = answer.citations[0].text
+    assert "not without challenges" in first and "competition from Lisbon" in first, first
+
+
+def test_a_company_the_documents_never_name_is_refused(porto):
+    answer = porto.ask("Which companies build the machines that the region's workshops use?")
+    assert not answer.answered
+    assert "company" in answer.reason, answer.reason
+    assert porto.ask("Which countries do the harbour's container ships come from?").answered
+
+
 def test_the_english_model_alone_reads_no_word_with_the_multilingual_encoder(porto, monkeypatch):
     assert porto.weights.paraphrase > 0.0
     monkeypatch.setattr(porto, "settings", porto.settings.with_(model="minilm"))

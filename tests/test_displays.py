@@ -126,3 +126,14 @@ def test_an_identifier_broken_after_an_underscore_at_a_pdf_line_end_is_whole():
     data = placed_pdf([lines], font_size=9)
     document, _ = load(SourceFile("check.pdf", Path("check.pdf"), len(data), 0.0), data, Settings())
     assert "environment variables R_CHECK_ENVIRON and R_BUILD_ENVIRON;" in document.text
+
+
+def test_a_short_sentence_that_only_says_there_are_some_is_one_unit_with_the_next_that_says_which():
+    text = (
+        "The port is busy. While the game industry is thriving, it is not without challenges. The city faces "
+        "competition from Lisbon and Madrid, and rents rise.\n\nIt has several uses.\n\nA new paragraph."
+    )
+    found = units(text)
+    assert found["While the game industry is thriving, it is not without challenges."].endswith("rents rise.")
+    assert found["The city faces competition from Lisbon and Madrid, and rents rise."].startswith("The city")
+    assert found["It has several uses."] == "It has several uses."  # the next paragraph is not what it announces

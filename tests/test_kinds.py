@@ -406,3 +406,23 @@ def test_a_short_sentence_ending_in_a_footnote_mark_is_no_heading():
 
     assert not is_heading("Default value is 20 minutes.2")
     assert is_heading("Beacon settings")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which companies lead AI in Hong Kong?", "organisation"),
+        ("Which university in the city leads the research?", "organisation"),
+        ("What kind of company is Sky UK Limited?", None),
+        ("Which cities are in the Greater Bay Area?", "place"),
+        ("What salary do AI engineers earn?", "number"),
+    ],
+)
+def test_which_company_asks_for_an_organisations_name(question, kind):
+    assert asked(question) == kind
+
+
+def test_a_company_is_a_name_in_capitals_that_the_question_does_not_already_say():
+    question = "Which companies lead AI in Hong Kong?"
+    text = "In Hong Kong’s field of Artificial Intelligence, AI-focused ventures grow, and Tencent opened a lab."
+    assert [text[a:b] for a, b in new_spans(question, "organisation", text)] == ["Tencent"]

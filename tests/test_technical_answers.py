@@ -7,7 +7,7 @@ from helpers import write
 from scans import placed_pdf
 
 from qa import Settings, build_index, open_index
-from qa.meaning import framing_terms, names_a_thing
+from qa.meaning import framing_terms, names_a_thing, nouns_said_as_verbs
 from qa.sparse import terms
 
 HOLDING = """Holding packages
@@ -391,3 +391,10 @@ def test_a_question_about_what_holds_when_a_setting_is_left_unset_is_answered_wi
     answer = indexed(tmp_path, "beacons.txt", BEACONS).ask(question)
     assert answer.answered, answer.reason
     assert "Default value is 20 minutes" in answer.citations[0].text, answer.citations[0].text
+
+
+def test_a_noun_of_the_question_that_a_text_says_only_as_a_verb_is_not_said_there():
+    question = "What threatens Hong Kong's position as an AI centre?"
+    assert nouns_said_as_verbs(question, "It has taken steps to position the city as a hub.") == set(terms("position"))
+    assert nouns_said_as_verbs(question, "Its position is strong, and it tries to position itself.") == set()
+    assert nouns_said_as_verbs("What is the power rating?", "Its cells can power the board for hours.") == set()
