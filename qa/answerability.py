@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.kinds import KIND_NOUNS, NAMES, REFUSING_KINDS, STATE_QUALIFIERS, class_noun, focus, is_name, states_said
-from qa.meaning import framing_terms, matched
+from qa.meaning import IDENTIFIER, framing_terms, matched
 from qa.retrieval import Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
 from qa.sparse import CJK_RUN as CJK
@@ -61,6 +61,10 @@ OWNER_AFTER = re.compile(
     rf"(?:the\s+)?(?P<name>[^\W_][\w+.-]*[\w+])",
     re.I,
 )
+CODE_NAME = re.compile(
+    r"(?<![\w/.-])(?:--?[a-z][\w-]*[a-z\d]|[A-Za-z][A-Za-z\d]*(?:_[A-Za-z\d]+)+|[a-z]+(?:[A-Z][a-z]+)+|[a-z]\w*\.[a-z]\w*[a-z])"
+    r"(?![\w/-])"
+)  # an option, a setting or a variable of code as the question writes it: --abskew, mmap_size, gc.pruneExpire
 BOUND_RARITY = 0.4  # of a term in no chunk's IDF: a name rarer than this must be said where the answer is
 NEAR_SPELLING = 0.8  # difflib ratio above which two terms are one word spelt two ways
 Meaning = Callable[[str, Sequence[str]], dict[str, float]]  # (window, terms) -> closeness
@@ -128,7 +132,11 @@ def phrases(question: str, wanted: Sequence[str]) -> tuple[str, ...]:
     wanted_set = set(wanted)
     runs: list[tuple[list[str], set[str]]] = []
     previous = False
-    for word in re.findall(r"[\w'’-]+", question):
+    end = 0
+    for match in re.finditer(r"[\w'’-]+", question):
+        word = match.group()
+        previous = previous and not question[end : match.start()].strip()  # "mmap_size / SQLITE_...": two names
+        end = match.end()
         word_terms = [t for t in terms(word) if t in wanted_set]
         if CJK.search(word):
             runs.extend(([t], {t}) for t in [t for t in word_terms if len(t) > 1] or word_terms)
@@ -176,6 +184,7 @@ def gather(
     question_terms = [t for t in every if t not in common] or every
     scene = scene_terms(question)
     question_terms = [t for t in question_terms if t not in scene or t in in_window] or question_terms
+    in_window |= code_terms(question) & sentence_terms(paragraph_of(sentences[chosen]))
     unsaid = [t for t in question_terms if t not in in_window]
     closest = meaning(unit or sentences[chosen].text, unsaid) if meaning and unsaid else {}
     in_window |= matched(closest)
@@ -213,6 +222,10 @@ def gather(
     found = sorted((t for t in question_terms if t in in_window), key=lambda t: -idf[t])
     unbound = [t for t in missing if t in focused or t in STATE_TERMS]
     unbound += [t for t in named_elsewhere(question, set(question_terms)) if t not in sentence_terms(hit_text)]
+    code = [terms(name) for name in code_names(question)]
+    in_chunk = sentence_terms(hit_text)
+    if not any(name and all(t in in_chunk for t in name) for name in code):
+        unbound += [t for name in code for t in name if t not in in_chunk and t in question_terms]
     return Evidence(
         tuple(float(v) for v in values),
         phrases(question, missing),
@@ -269,6 +282,25 @@ def named_elsewhere(question: str, asked: set[str]) -> list[str]:
         if is_name(word, question) and not _kind(word):
             out += [t for t in terms(word) if t in asked]
     return out
+
+
+def code_terms(question: str) -> set[str]:
+    """Terms of the question's words written as code (qa.meaning.IDENTIFIER): said or not, never meant."""
+    return {t for w in re.findall(r"[\w.-]+", question) if IDENTIFIER.search(w) for t in terms(w)}
+
+
+def paragraph_of(sentence: Sentence) -> str:
+    """The sentence's paragraph in its chunk: where a setting named two sentences before still holds."""
+    text, local = sentence.hit.chunk.text, sentence.start - sentence.hit.chunk.start
+    start = text.rfind("\n\n", 0, local)
+    end = text.find("\n\n", local)
+    return text[start + 2 if start >= 0 else 0 : end if end >= 0 else len(text)]
+
+
+def code_names(question: str) -> list[str]:
+    """The options, settings and variables the asking sentence writes as code ("the default of PRAGMA mmap_size"):
+    a passage that says none of them is about another one's value."""
+    return CODE_NAME.findall(asking_part(question))
 
 
 def _kind(word: str) -> bool:
@@ -365,14 +397,18 @@ def reason(evidence: Evidence) -> str:
         about = f" mention {_listed(evidence.found)} but" if evidence.found else ""
         kind = NAMES.get(evidence.asked or "", "answer")
         return f"The documents{about} give no {kind} for it."
+    lacking = evidence.unknown or evidence.absent or evidence.missing
+    lacking_words = {w for phrase in lacking for w in phrase.split()}
+    found = [" ".join(w for w in f.split() if w not in lacking_words) for f in evidence.found]
+    found = [f for f in found if f]
     if evidence.unknown:
         absent = ", ".join(f'"{w}"' for w in evidence.unknown[:3])
-        about = f" mention {_listed(evidence.found)} but" if evidence.found else ""
+        about = f" mention {_listed(found)} but" if found else ""
         return f"The documents{about} never mention {absent}."
-    if evidence.missing and evidence.found:
-        return f"The documents mention {_listed(evidence.found)} but nothing about {_listed(evidence.missing[:2], 'or')} in that context."
-    if evidence.missing:
-        return f"Nothing in the documents is about {_listed(evidence.missing[:3], 'or')}."
+    if lacking and found:
+        return f"The documents mention {_listed(found)} but nothing about {_listed(lacking[:2], 'or')} in that context."
+    if lacking:
+        return f"Nothing in the documents is about {_listed(lacking[:3], 'or')}."
     return "The closest passages share the question's words but do not answer it."
 
 

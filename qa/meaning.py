@@ -28,6 +28,7 @@ SET_ASIDE = re.compile(
     re.I,
 )  # "apart from banks, how do firms ...": what the question sets aside is not what it asks about
 NOT_THESE = re.compile(r"[,;]\s*not\s+([^;:?!.]*)", re.I)  # "a custom schedule, not hourly, daily or weekly"
+IDENTIFIER = re.compile(r"\w_\w|[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]")  # a name in code: mmap_size, leftPadding, utf8
 NOUN_BEFORE = frozenset("the a an my your our its their this that these those his her".split())
 VERB_BEFORE = frozenset({"to"})  # "to position the city"; "can power the hardware" keeps the sense of "a power cut"
 JOINS = frozenset("and or the a an its their".split())
@@ -160,7 +161,11 @@ def closeness(
     `word_spans`, when the question's own forward pass gave them (qa.retrieval), so only the passage is run."""
     wanted_set = set(wanted)
     spans = word_spans(question)
-    asked = [n for n, (a, b) in enumerate(spans) if set(terms(question[a:b])) & wanted_set]
+    asked = [
+        n
+        for n, (a, b) in enumerate(spans)
+        if set(terms(question[a:b])) & wanted_set and not IDENTIFIER.search(question[a:b])
+    ]  # "mmap_size" is said or not: no "page size" means it
     said = [(m.start(), m.end()) for m in WORD.finditer(passage) if _content(m.group())]
     if not asked or not said:
         return dict.fromkeys(wanted_set, 0.0)

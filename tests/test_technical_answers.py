@@ -7,7 +7,7 @@ from helpers import write
 from scans import placed_pdf
 
 from qa import Settings, build_index, open_index
-from qa.meaning import framing_terms, names_a_thing, nouns_said_as_verbs
+from qa.meaning import closeness, framing_terms, names_a_thing, nouns_said_as_verbs
 from qa.sparse import terms
 
 HOLDING = """Holding packages
@@ -398,3 +398,43 @@ def test_a_noun_of_the_question_that_a_text_says_only_as_a_verb_is_not_said_ther
     assert nouns_said_as_verbs(question, "It has taken steps to position the city as a hub.") == set(terms("position"))
     assert nouns_said_as_verbs(question, "Its position is strong, and it tries to position itself.") == set()
     assert nouns_said_as_verbs("What is the power rating?", "Its cells can power the board for hours.") == set()
+
+
+PRAGMAS = """Pragmas
+
+PRAGMA page_size
+The page size of a new database. For many years, the default page size was almost always 1024 bytes, but the
+default page size is now 4096. The default page size is recommended for most applications.
+
+PRAGMA threads
+The default limit is 0 unless it is changed using the SQLITE_DEFAULT_WORKER_THREADS compile-time option.
+"""
+MEMORY = """Memory
+
+Reads can go through memory-mapped I/O: see PRAGMA mmap_size in the chapter on the operating system interface.
+"""
+
+
+def test_a_setting_written_as_code_that_the_passage_does_not_name_is_another_ones_value(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(settings.corpus, "pragmas.txt", PRAGMAS)
+    write(settings.corpus, "memory.txt", MEMORY)
+    for n, topic in enumerate(["journal", "locking", "vacuum", "indexes", "triggers", "views", "backups"]):
+        write(settings.corpus, f"{topic}.txt", f"{topic.title()}\n\nThe {topic} chapter is number {n + 3}.\n")
+    build_index(settings)
+    index = open_index(settings)
+    other = index.ask("How many bytes does it map by default, i.e. what is the default of PRAGMA mmap_size?")
+    named = index.ask("What is the default page_size in bytes?")
+
+    assert not other.answered
+    assert "mmap_size" in other.reason and "nothing about" in other.reason, other.reason
+    assert named.answered, named.reason
+    assert "4096" in named.answer
+
+
+def test_a_word_written_as_code_is_said_or_not_never_meant(embedder):
+    passage = "The default page size is 4096 bytes."
+    coded = closeness(embedder, "What is the default of mmap_size?", passage, terms("mmap_size"))
+    worded = closeness(embedder, "What is the default of the map size?", passage, terms("size"))
+    assert set(coded.values()) == {0.0}
+    assert worded[terms("size")[0]] > 0.5
