@@ -180,7 +180,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
 }
 
 KIND_NOUNS = KIND_WORDS | frozenset(
-    "argument parameter invocation dir queue header target macro server url site host e-mail email list binary "
+    "argument parameter invocation subcommand dir queue header target macro server url site host e-mail email list binary "
     "daemon helper library script nickname codename term format word prefix tag suffix label architecture "
     "distribution release license licence percentage percent amount size limit length port year years date "
     "century decade month day".split()
@@ -275,6 +275,8 @@ def class_noun(question: str) -> str | None:
         lower = word.lower()
         if lower in ("other", "another"):
             continue
+        if lower in KIND_NOUNS or lower.removesuffix("s") in KIND_NOUNS:
+            return word  # "which subcommand": a kind of answer, in the lexicon or not
         if lower in STOPWORDS or lower in frame_words() or is_name(word, question):
             return None
         classes = classes_of(word)
@@ -319,7 +321,7 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "command",
         re.compile(
-            rf"\b(?:what|which) {MODIFIERS}(?:command|invocation)s?\b"
+            rf"\b(?:what|which) {MODIFIERS}(?:command|subcommand|invocation)s?\b"
             r"|\bwhat (?:do|should|must|can) i (?:need to |have to )?(?:run|type|execute|enter)\b",
             re.I,
         ),

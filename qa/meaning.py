@@ -29,6 +29,7 @@ SET_ASIDE = re.compile(
 )  # "apart from banks, how do firms ...": what the question sets aside is not what it asks about
 NOT_THESE = re.compile(r"[,;]\s*not\s+([^;:?!.]*)", re.I)  # "a custom schedule, not hourly, daily or weekly"
 IDENTIFIER = re.compile(r"\w_\w|[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]")  # a name in code: mmap_size, leftPadding, utf8
+OBJECTS = frozenset("me him her it us them".split())  # "but leaves them in the list": a verb before its object
 NOUN_BEFORE = frozenset("the a an my your our its their this that these those his her".split())
 VERB_BEFORE = frozenset({"to"})  # "to position the city"; "can power the hardware" keeps the sense of "a power cut"
 JOINS = frozenset("and or the a an its their".split())
@@ -74,13 +75,13 @@ def framing_terms(question: str) -> frozenset[str]:
     words used as a verb there ("how do I stop ...", "what could affect ...")."""
     about: set[str] = set()
     framing: set[str] = set()
-    previous = ""
-    for match in WORD.finditer(question):
-        word = match.group()
-        verb = previous in BEFORE_VERB or (previous in WH and word.lower().endswith("s"))
+    words = WORD.findall(question)
+    for n, word in enumerate(words):
+        previous = words[n - 1].lower() if n else ""
+        following = words[n + 1].lower() if n + 1 < len(words) else ""
+        verb = previous in BEFORE_VERB or (previous in WH and word.lower().endswith("s")) or following in OBJECTS
         thing = names_a_thing(word) and not (verb and _can_be_verb(word))
         (about if thing else framing).update(terms(word))
-        previous = word.lower()
     return frozenset((framing - about) | frame_terms() | set_aside(question))
 
 

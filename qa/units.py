@@ -25,6 +25,9 @@ ANNOUNCES = re.compile(
     re.I,
 )  # "..., it is not without challenges.": the sentence after it says which
 MAX_ANNOUNCING_WORDS = 16
+TERM_START = re.compile(r"^\s*(?:--?[A-Za-z\d]|[a-z][\w.-]*(?:\s|$))")  # "--unshallow", "apply [--index]"
+TERM_ARGUMENTS = re.compile(r"[\[<|=]|(?:^|\s)--?\w")  # "[<stash>]", "--reason <string>", "-q|--quiet"
+MAX_TERM_WORDS = 8
 PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", "user@host:~$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")  # group 1: a bullet's mark
 # A numbered heading: "B.6 Using Fortran", "6.13 Allowing interrupts".
@@ -158,11 +161,68 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
         following = _at(text, spans, n + 1)
         if _prose(following) and _size(spans, n, n + 1) <= MAX_UNIT_CHARS:
             return n, n + 1
+    term = _described_term(text, spans, n)
+    if term is not None:
+        return term, n
     lead = _display_lead(text, spans, n)
     if lead is not None:
         end = _display_end(text, spans, lead)
         return lead, end if end == n + 1 and _continuation(_at(text, spans, end)) else n
     return n, n
+
+
+def is_term_line(text: str) -> bool:
+    """The term of a definition list, alone on its line: a subcommand or an option with its arguments
+    ("apply [--index] [-q|--quiet] [<stash>]", "--fastq_minovlen", "repair [<path>…]")."""
+    words = text.split()
+    return (
+        "\n" not in text
+        and 1 <= len(words) <= MAX_TERM_WORDS
+        and TERM_START.match(text) is not None
+        and not text.rstrip().endswith((".", ":", "!", "?", ","))
+        and (len(words) == 1 or TERM_ARGUMENTS.search(text) is not None)
+    )
+
+
+def _described_term(text: str, spans: Sequence[tuple[int, int]], n: int) -> int | None:
+    """The term line that the paragraph holding sentence n describes, where it stands alone right above it and
+    a sibling term stands above the paragraph before it or below this one: a list of terms, not a command shown
+    between two paragraphs."""
+    first = _paragraph_start(text, spans, n)
+    term = first - 1
+    if not _term_above(text, spans, first):
+        return None
+    opening = _at(text, spans, first)
+    if len(opening.split()) < 2 or not opening.endswith((".", "!", "?")) or _size(spans, term, n) > MAX_UNIT_CHARS:
+        return None
+    last = n
+    while last + 1 < len(spans) and _joined(text, spans, last, last + 1):
+        last += 1
+    above = term > 0 and _term_above(text, spans, _paragraph_start(text, spans, term - 1))
+    below = (
+        last + 1 < len(spans)
+        and is_term_line(_at(text, spans, last + 1))
+        and _joined(text, spans, last, last + 1, True)
+    )
+    return term if above or below else None
+
+
+def _paragraph_start(text: str, spans: Sequence[tuple[int, int]], n: int) -> int:
+    while n > 0 and _joined(text, spans, n - 1, n) and not is_term_line(_at(text, spans, n - 1)):
+        n -= 1
+    return n
+
+
+def _term_above(text: str, spans: Sequence[tuple[int, int]], first: int) -> bool:
+    """A term line stands alone, a blank line above the paragraph that starts at `first`."""
+    term = first - 1
+    return (
+        term >= 0
+        and is_term_line(_at(text, spans, term))
+        and _joined(text, spans, term, first, blank=True)
+        and not _joined(text, spans, term, first)
+        and (term == 0 or not _joined(text, spans, term - 1, term))
+    )
 
 
 def _display_end(text: str, spans: Sequence[tuple[int, int]], lead: int) -> int:

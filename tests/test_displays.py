@@ -4,6 +4,7 @@ it, in a chunk or across two."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,34 @@ def test_a_short_sentence_that_only_says_there_are_some_is_one_unit_with_the_nex
     assert found["While the game industry is thriving, it is not without challenges."].endswith("rents rise.")
     assert found["The city faces competition from Lisbon and Madrid, and rents rise."].startswith("The city")
     assert found["It has several uses."] == "It has several uses."  # the next paragraph is not what it announces
+
+
+STASH_TERMS = (
+    "You need to resolve the conflicts by hand.\n\napply [--index] [-q|--quiet] [<stash>]\n\nLike pop, but do not "
+    "remove the state from the stash list. Unlike pop, the stash may be any commit.\n\nbranch <branchname> "
+    "[<stash>]\n\nCreates and checks out a new branch.\n\nRegenerate the POT and PO files.\n\ndebconf-updatepo\n\n"
+    "At this point, the typo fix fuzzied all the translations."
+)
+
+
+def test_a_description_is_one_unit_with_the_term_it_describes_in_a_list_of_terms():
+    found = units(STASH_TERMS)
+    assert found["Unlike pop, the stash may be any commit."].startswith("apply [--index]")
+    assert found["Creates and checks out a new branch."].startswith("branch <branchname>")
+    assert found["At this point, the typo fix fuzzied all the translations."].startswith("At this point")  # a command
+
+
+def test_a_subcommand_described_in_other_words_is_cited_with_its_term(tmp_path, embedder):
+    items = [
+        ("list [<log-options>]", "List the stash entries that you currently have."),
+        ("pop [--index] [-q|--quiet] [<stash>]", "Remove a single stashed state from the stash list and apply it."),
+        ("apply [--index] [-q|--quiet] [<stash>]", "Like pop, but do not remove the state from the stash list."),
+        ("drop [-q|--quiet] [<stash>]", "Remove a single stash entry from the list of stash entries."),
+    ]
+    html = "<html><body><h1>git-stash</h1><dl>"
+    html += "".join(f"<dt>{escape(t)}</dt><dd><p>{escape(d)}</p></dd>" for t, d in items)
+    answer = indexed(tmp_path, "git-stash.html", html + "</dl></body></html>").ask(
+        "Which subcommand applies a stashed state but does not remove it from the stash list?"
+    )
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text.startswith("apply [--index]"), answer.citations[0].text

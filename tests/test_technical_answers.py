@@ -438,3 +438,9 @@ def test_a_word_written_as_code_is_said_or_not_never_meant(embedder):
     worded = closeness(embedder, "What is the default of the map size?", passage, terms("size"))
     assert set(coded.values()) == {0.0}
     assert worded[terms("size")[0]] > 0.5
+
+
+def test_a_word_before_its_object_pronoun_is_a_verb_that_frames_the_question():
+    framing = framing_terms("Which subcommand restores my work but leaves it in the list?")
+    assert set(terms("leaves")) <= framing
+    assert not set(terms("leaves")) <= framing_terms("How many leaves does the tree have?")
