@@ -21,7 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.kinds import KIND_NOUNS, NAMES, REFUSING_KINDS, STATE_QUALIFIERS, class_noun, focus, is_name, states_said
+from qa.kinds import (
+    KIND_NOUNS,
+    NAMES,
+    REFUSING_KINDS,
+    STATE_QUALIFIERS,
+    class_noun,
+    focus,
+    is_name,
+    rankings_said,
+    states_said,
+)
 from qa.meaning import IDENTIFIER, framing_terms, matched
 from qa.retrieval import Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
@@ -188,6 +198,8 @@ def gather(
     unsaid = [t for t in question_terms if t not in in_window]
     closest = meaning(unit or sentences[chosen].text, unsaid) if meaning and unsaid else {}
     in_window |= matched(closest)
+    if meaning and unsaid:
+        in_window |= rankings_said(question, window_text)
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
     top_idf = max(idf.values(), default=1.0) or 1.0

@@ -65,6 +65,7 @@ NUMBER = re.compile(
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
+VARIANT = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z\d]*)-(\d+)\b")  # "SHA3-256" for "which SHA3 size"
 NUMERALS = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万萬亿億两兩]+")
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
 MONTHS = "january february march april may june july august september october november december"  # capitalised in
@@ -285,6 +286,22 @@ def class_noun(question: str) -> str | None:
         if "a" not in classes and not lower.endswith(("ing", "ed")):
             return None
     return None
+
+
+def rankings_said(question: str, text: str) -> set[str]:
+    """Stems of the question's rankings that the text says with another ranking word ("highest" where it says
+    "largest" or "maximum"), each word read alone (qa.thesaurus)."""
+    asked = [w for w in re.findall(r"[A-Za-z]+", question) if is_superlative(w)]
+    said = [w for w in re.findall(r"[A-Za-z]+", text) if is_superlative(w) or w.lower() in EXTREMES]
+    if not asked or not said:
+        return set()
+    close = thesaurus.closest(asked, said)
+    if close is None:
+        return set()
+    return {t for w, score in zip(asked, close) if score >= ALONE for t in terms(w)}
+
+
+EXTREMES = frozenset("maximum minimum most least max min".split())
 
 
 def is_superlative(word: str) -> bool:
@@ -580,6 +597,11 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         if kind == "term" and " " not in piece and piece.istitle() and classes_of(piece.lower()):
             continue  # "• app: Add a menu item": a capitalised English word is no name
         out.append((a, b))
+    if kind == "number":
+        out += [
+            m.span() for m in VARIANT.finditer(text) if m.group(1).lower() in said and m.group().lower() not in said
+        ]
+        out.sort()
     return out
 
 

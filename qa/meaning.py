@@ -32,6 +32,7 @@ IDENTIFIER = re.compile(r"\w_\w|[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]")  # a name in 
 OBJECTS = frozenset("me him her it us them".split())  # "but leaves them in the list": a verb before its object
 NOUN_BEFORE = frozenset("the a an my your our its their this that these those his her".split())
 VERB_BEFORE = frozenset({"to"})  # "to position the city"; "can power the hardware" keeps the sense of "a power cut"
+EXAMPLE = re.compile(r"\b(?:like|such as|e\.g\.,?|for example,?)\s+(['\"‘“][^'\"’”\n]{1,60}['\"’”])", re.I)
 JOINS = frozenset("and or the a an its their".split())
 WH = frozenset("what who that".split())  # "what helps", "who maintains"; "which plans" is a noun
 FOREIGN_SHARE = 0.5  # of a question's words, neither English nor in the corpus: another language
@@ -82,7 +83,13 @@ def framing_terms(question: str) -> frozenset[str]:
         verb = previous in BEFORE_VERB or (previous in WH and word.lower().endswith("s")) or following in OBJECTS
         thing = names_a_thing(word) and not (verb and _can_be_verb(word))
         (about if thing else framing).update(terms(word))
-    return frozenset((framing - about) | frame_terms() | set_aside(question))
+    return frozenset((framing - about) | frame_terms() | set_aside(question) | examples(question))
+
+
+def examples(question: str) -> set[str]:
+    """Stems of an example the question gives ("text like '3.14159'", "a time such as '14:30'"): a value to
+    picture, not a thing the documents must say."""
+    return {t for match in EXAMPLE.finditer(question) for t in terms(match.group(1))}
 
 
 def nouns_said_as_verbs(question: str, text: str) -> set[str]:

@@ -426,3 +426,9 @@ def test_a_company_is_a_name_in_capitals_that_the_question_does_not_already_say(
     question = "Which companies lead AI in Hong Kong?"
     text = "In Hong Kong’s field of Artificial Intelligence, AI-focused ventures grow, and Tencent opened a lab."
     assert [text[a:b] for a, b in new_spans(question, "organisation", text)] == ["Tencent"]
+
+
+def test_a_variant_number_of_a_name_the_question_says_is_a_number():
+    question = "If I don't pick a variant, which SHA3 size does .sha3sum use?"
+    text = "The default is SHA3-256, and --sha3-384 is another."
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["SHA3-256"]

@@ -7,7 +7,8 @@ from helpers import write
 from scans import placed_pdf
 
 from qa import Settings, build_index, open_index
-from qa.meaning import closeness, framing_terms, names_a_thing, nouns_said_as_verbs
+from qa.kinds import rankings_said
+from qa.meaning import closeness, examples, framing_terms, names_a_thing, nouns_said_as_verbs
 from qa.sparse import terms
 
 HOLDING = """Holding packages
@@ -444,3 +445,16 @@ def test_a_word_before_its_object_pronoun_is_a_verb_that_frames_the_question():
     framing = framing_terms("Which subcommand restores my work but leaves it in the list?")
     assert set(terms("leaves")) <= framing
     assert not set(terms("leaves")) <= framing_terms("How many leaves does the tree have?")
+
+
+def test_an_example_the_question_gives_is_no_topic_the_documents_must_say():
+    question = "When text like '3.14159265358979323846' goes into a NUMERIC column, how much precision survives?"
+    assert set(terms("14159265358979323846")) <= examples(question) <= framing_terms(question)
+    assert examples("Is the default like the old one?") == set()
+
+
+def test_a_ranking_said_with_another_ranking_word_is_said():
+    assert rankings_said("What's the highest parameter number?", "the largest host parameter number") == set(
+        terms("highest")
+    )
+    assert rankings_said("What's the highest parameter number?", "the parameter number is checked") == set()
