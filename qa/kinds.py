@@ -194,7 +194,11 @@ FOCUS_START = re.compile(
 STATE_QUALIFIERS = frozenset("current default latest newest recommended preferred minimum maximum official".split())
 NEWEST = r"\b(?:newest|latest|most recent|current(?:ly)?)\b"
 STATE_SAID = {  # how a text says a state without its word: "Z3 version at least 4.4.0" gives the minimum
-    "default": re.compile(r"\bdefault\w*|\bunless\b|\bif (?:not|none|unset|omitted)\b|\binitial(?:ly)?\b", re.I),
+    "default": re.compile(
+        r"\bdefault\w*|\bunless\b|\bif (?:not|none|unset|omitted)\b|\binitial(?:ly)?\b"
+        r"|\bif\b[^.;]{0,60}?\b(?:is|are) (?:either )?(?:not set|unset|empty|omitted)\b",
+        re.I,
+    ),
     "minimum": re.compile(r"\b(?:minimum|at least|minimal|or (?:later|newer|higher|above|more|greater))\b", re.I),
     "maximum": re.compile(
         r"\b(?:maximum|at most|up to|maximal|limited to|no more than|or (?:less|fewer|lower|below))\b", re.I
@@ -209,7 +213,8 @@ STATE_SAID = {  # how a text says a state without its word: "Z3 version at least
 
 LEFT_UNSET = re.compile(
     r"\bif (?:i|you|we|one) (?:don'?t|do not|never|leave|omit)\b|\bleave (?:\w+ ){0,2}out\b"
-    r"|\bwithout (?:setting|passing|giving|specifying)\b|\b(?:is|are) (?:not set|unset|omitted|left out)\b",
+    r"|\bwithout (?:setting|passing|giving|specifying)\b|\b(?:is|are) (?:not set|unset|omitted|left out)\b"
+    r"|\b(?:i|we) (?:never|didn'?t|did not|haven'?t|have not) (?:set|touched|changed|passed|specified|gave)\b",
     re.I,
 )  # "if I don't set cycle-size", "if I leave them out": what holds then is the default
 

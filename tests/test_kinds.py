@@ -5,7 +5,19 @@ from __future__ import annotations
 import pytest
 
 from qa.chunking import split_sentences
-from qa.kinds import asked, class_noun, focus, gives_name, holds, is_code_line, is_name, new_spans, spans
+from qa.kinds import (
+    asked,
+    class_noun,
+    focus,
+    gives_name,
+    holds,
+    is_code_line,
+    is_name,
+    new_spans,
+    spans,
+    states_asked,
+    states_said,
+)
 from qa.units import unit_of
 
 
@@ -432,3 +444,11 @@ def test_a_variant_number_of_a_name_the_question_says_is_a_number():
     question = "If I don't pick a variant, which SHA3 size does .sha3sum use?"
     text = "The default is SHA3-256, and --sha3-384 is another."
     assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["SHA3-256"]
+
+
+def test_what_holds_when_a_variable_is_not_set_is_its_default_and_i_never_set_it_asks_for_it():
+    assert states_asked("I never set XDG_CONFIG_HOME. Which file does Git read?") == {"default"}
+    assert states_said("If $XDG_CONFIG_HOME is either not set or empty, $HOME/.config/git/ignore is used.") == {
+        "default"
+    }
+    assert states_said("A path to which the diff attribute is unset will generate Binary files differ.") == set()
