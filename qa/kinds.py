@@ -121,7 +121,10 @@ VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
-MEASURE = re.compile(r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b", re.I)
+MEASURE = re.compile(
+    r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b(?! (?:number|count) of)",
+    re.I,
+)  # a quantity with its unit; "the maximum number of attached databases" is a count
 HOW_OFTEN = re.compile(r"\bhow often\b|\bhow many times\b", re.I)
 PRICE = re.compile(r"\b(?:costs?|price[ds]?|pay|fees?|charged?|salar(?:y|ies)|wages?|earns?)\b", re.I)
 CURRENCIES = {

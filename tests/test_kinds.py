@@ -452,3 +452,10 @@ def test_what_holds_when_a_variable_is_not_set_is_its_default_and_i_never_set_it
         "default"
     }
     assert states_said("A path to which the diff attribute is unset will generate Binary files differ.") == set()
+
+
+def test_the_maximum_number_of_things_is_a_count_with_no_unit():
+    question = "What's the absolute maximum number of attached databases?"
+    text = "The maximum number of attached databases cannot be increased above 125."
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["125"]
+    assert new_spans("What is the maximum line length?", "number", "Lines are cut above 125.") == []
