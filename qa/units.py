@@ -28,6 +28,10 @@ MAX_ANNOUNCING_WORDS = 16
 TERM_START = re.compile(r"^\s*(?:--?[A-Za-z\d]|[a-z][\w.-]*(?:\s|$))")  # "--unshallow", "apply [--index]"
 TERM_ARGUMENTS = re.compile(r"[\[<|=]|(?:^|\s)--?\w")  # "[<stash>]", "--reason <string>", "-q|--quiet"
 MAX_TERM_WORDS = 8
+THIS_TERM = re.compile(
+    r"(?:This|The above|Such an?) (?:attribute|option|command|subcommand|variable|setting|directive|flag|parameter"
+    r"|pragma|function|method|macro|keyword|field|hook|helper)\b"
+)  # a description that opens by pointing at the term above it
 PROMPT = re.compile(rf"^\s*{SHELL_PROMPT}\S")  # a shell prompt: "$ make html", "user@host:~$ make html"
 LIST_ITEM = re.compile(r"^\s*(?:([-*+•‣◦–])\s|\d{1,3}[.)]\s|\(?[a-z]\)\s)")  # group 1: a bullet's mark
 # A numbered heading: "B.6 Using Fortran", "6.13 Allowing interrupts".
@@ -198,6 +202,8 @@ def _described_term(text: str, spans: Sequence[tuple[int, int]], n: int) -> int 
     last = n
     while last + 1 < len(spans) and _joined(text, spans, last, last + 1):
         last += 1
+    if THIS_TERM.match(opening):
+        return term  # "conflict-marker-size" / "This attribute controls the length of conflict markers ..."
     above = term > 0 and _term_above(text, spans, _paragraph_start(text, spans, term - 1))
     below = (
         last + 1 < len(spans)

@@ -153,6 +153,8 @@ def test_a_description_is_one_unit_with_the_term_it_describes_in_a_list_of_terms
     assert found["Unlike pop, the stash may be any commit."].startswith("apply [--index]")
     assert found["Creates and checks out a new branch."].startswith("branch <branchname>")
     assert found["At this point, the typo fix fuzzied all the translations."].startswith("At this point")  # a command
+    alone = units("The merge driver is picked per path.\n\nconflict-marker-size\n\nThis attribute sets the length.")
+    assert alone["This attribute sets the length."].startswith("conflict-marker-size")
 
 
 def test_a_subcommand_described_in_other_words_is_cited_with_its_term(tmp_path, embedder):
