@@ -65,6 +65,7 @@ STATE_TERMS = frozenset(t for w in STATE_QUALIFIERS for t in terms(w))  # they b
 OWNED = KIND_NOUNS | {"interface", "app", "service", "page", "client", "account"}  # what a name can own
 _KIND = "|".join(sorted(OWNED))
 OWNING = frozenset("for of on by".split())
+OWN = frozenset("my our".split())
 DETERMINERS = frozenset("the a an my your our its their".split())
 OWNER_AFTER = re.compile(
     rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?P<kind>(?:{_KIND})s?)\s+(?:does|do|did|is|are|will|can)\s+"
@@ -269,7 +270,13 @@ def scene_terms(question: str) -> set[str]:
         return set()
     last = parts[n]
     before = " ".join(parts[:n])
-    scene = {t for w in re.findall(r"[\w'’+.-]+", before) if not is_name(w, question) for t in terms(w)}
+    words = re.findall(r"[\w'’+.-]+", before)
+    scene = {
+        t
+        for k, w in enumerate(words)
+        if not is_name(w, question) or (k and words[k - 1].lower() in OWN)
+        for t in terms(w)
+    }  # "our CI config folder": the asker's own thing, not one the documents must name
     return scene - set(terms(last))
 
 

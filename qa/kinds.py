@@ -573,7 +573,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             or re.search(rf"(?<!\w){re.escape(piece.lower())}(?!\w)", lowered)
         ):
             continue
-        if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and FRACTION.fullmatch(piece))):
+        fraction = FRACTION.fullmatch(piece) and not (HOW_OFTEN.search(question) and piece.lower() in ("once", "twice"))
+        if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and fraction)):
             continue
         if kind == "time" and (in_title(text, a, b) or in_copyright(text, a)):
             continue

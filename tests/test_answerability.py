@@ -321,3 +321,5 @@ def test_the_scene_before_the_asking_sentence_is_no_term_the_answer_must_say():
     assert "french" not in scene_terms(question), "a name of the scene still counts"
     assert "command" not in scene_terms(question)
     assert scene_terms("What compression does dpkg-deb use for the data part of a .deb?") == set()
+    own = "When we make tarballs, I want our CI config folder left out. Which attribute do I set on it?"
+    assert "ci" in scene_terms(own), "a name the asker owns is their own thing"

@@ -459,3 +459,9 @@ def test_the_maximum_number_of_things_is_a_count_with_no_unit():
     text = "The maximum number of attached databases cannot be increased above 125."
     assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["125"]
     assert new_spans("What is the maximum line length?", "number", "Lines are cut above 125.") == []
+
+
+def test_twice_answers_how_many_times():
+    text = "move refuses to move a locked worktree unless --force is specified twice."
+    assert [text[a:b] for a, b in new_spans("How many times do I pass --force?", "number", text)] == ["twice"]
+    assert new_spans("How many worktrees can I lock?", "number", text) == []
