@@ -65,6 +65,8 @@ NUMBER = re.compile(
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
+DOTTED = re.compile(r"\d+(?:\.\d+){2,}")  # 3.7.17, 192.168.1.1
+AFTER_VERSION = re.compile(r"\b(?:version|release|v)\s?$", re.I)
 VARIANT = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z\d]*)-(\d+)\b")  # "SHA3-256" for "which SHA3 size"
 NUMERALS = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万萬亿億两兩]+")
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
@@ -574,6 +576,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         ):
             continue
         fraction = FRACTION.fullmatch(piece) and not (HOW_OFTEN.search(question) and piece.lower() in ("once", "twice"))
+        if kind == "number" and (DOTTED.fullmatch(piece) or AFTER_VERSION.search(text[max(0, a - 9) : a])):
+            continue  # "as of version 3.7.17": a version or an address, no quantity
         if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and fraction)):
             continue
         if kind == "time" and (in_title(text, a, b) or in_copyright(text, a)):

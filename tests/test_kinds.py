@@ -465,3 +465,8 @@ def test_twice_answers_how_many_times():
     text = "move refuses to move a locked worktree unless --force is specified twice."
     assert [text[a:b] for a, b in new_spans("How many times do I pass --force?", "number", text)] == ["twice"]
     assert new_spans("How many worktrees can I lock?", "number", text) == []
+
+
+def test_a_version_is_no_quantity():
+    text = "Automatic indexing is on as of version 3.7.17, since release 2.5, and waits 300 ms at 10.0.0.1."
+    assert [text[a:b] for a, b in new_spans("How long does it wait, in milliseconds?", "number", text)] == ["300 ms"]
