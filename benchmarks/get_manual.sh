@@ -10,9 +10,12 @@
 #     for m in gpsbabel aprx vsearch; do benchmarks/get_manual.sh $m /tmp/g; done
 #                                                    # GPSBabel (DocBook via FOP), aprx (LibreOffice) and vsearch
 #                                                    # (groff) manuals, GPL-2+: one folder, one question set
+#     benchmarks/get_manual.sh sqlite /tmp/s         # eight HTML pages of sqlite3-doc (public domain)
+#     benchmarks/get_manual.sh git /tmp/gd           # eight HTML pages of git-doc, made by AsciiDoc (GPL-2)
 # The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1,
 # r-doc-pdf 4.2.2.20221110-2, why3-doc-pdf 1.5.1-1, python-reportlab-doc 3.6.12-1+deb12u1, gpsbabel-doc
-# 1.8.0+ds-5, aprx 2.9.1-1 and vsearch 2.22.1-1; another version may move them. A file given as path=name is saved
+# 1.8.0+ds-5, aprx 2.9.1-1 and vsearch 2.22.1-1 (sqlite3-doc 3.40.1-2+deb12u2 and git-doc 1:2.39.5-0+deb12u3 for
+# the HTML sets); another version may move them. A file given as path=name is saved
 # under that name, unpacked where the package ships it gzipped.
 set -eu
 case "${1:-}" in
@@ -26,7 +29,13 @@ case "${1:-}" in
     gpsbabel) package=gpsbabel-doc; files="usr/share/doc/gpsbabel/gpsbabel.pdf.gz=gpsbabel-1.8.0-documentation.pdf" ;;
     aprx) package=aprx; files="usr/share/doc/aprx/aprx-manual.pdf.gz=aprx-2.9-manual.pdf" ;;
     vsearch) package=vsearch; files="usr/share/doc/vsearch/vsearch_manual.pdf.gz=vsearch-2.22.1-manual.pdf" ;;
-    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch [folder]" >&2; exit 2 ;;
+    sqlite) package=sqlite3-doc
+            files=$(for f in limits lang_datefunc cli wal pragma datatype3 autoinc foreignkeys; do
+                echo "usr/share/doc/sqlite3/$f.html"; done) ;;
+    git) package=git-doc
+         files=$(for f in user-manual gitignore git-bisect git-stash gitattributes git-worktree git-gc gitcredentials; do
+             echo "usr/share/doc/git-doc/$f.html"; done) ;;
+    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch|sqlite|git [folder]" >&2; exit 2 ;;
 esac
 dest=${2:-/tmp/$1}
 work=$(mktemp -d)
