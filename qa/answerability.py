@@ -233,10 +233,10 @@ def gather(
         min(closest.values(), default=1.0) if meaning else float(not unsaid),
     )
     found = sorted((t for t in question_terms if t in in_window), key=lambda t: -idf[t])
-    unbound = [t for t in missing if t in focused or t in STATE_TERMS]
-    unbound += [t for t in named_elsewhere(question, set(question_terms)) if t not in sentence_terms(hit_text)]
-    code = [terms(name) for name in code_names(question)]
     in_chunk = sentence_terms(hit_text)
+    unbound = [t for t in missing if t in focused or t in STATE_TERMS]
+    unbound += [t for t in named_elsewhere(question, set(question_terms)) if t not in in_chunk]
+    code = [terms(name) for name in code_names(question)]
     if not any(name and all(t in in_chunk for t in name) for name in code):
         unbound += [t for name in code for t in name if t not in in_chunk and t in question_terms]
     return Evidence(

@@ -298,6 +298,9 @@ def class_noun(question: str) -> str | None:
     return None
 
 
+EXTREMES = frozenset("maximum minimum most least max min".split())
+
+
 def rankings_said(question: str, text: str) -> set[str]:
     """Stems of the question's rankings that the text says with another ranking word ("highest" where it says
     "largest" or "maximum"), each word read alone (qa.thesaurus)."""
@@ -309,9 +312,6 @@ def rankings_said(question: str, text: str) -> set[str]:
     if close is None:
         return set()
     return {t for w, score in zip(asked, close) if score >= ALONE for t in terms(w)}
-
-
-EXTREMES = frozenset("maximum minimum most least max min".split())
 
 
 def is_superlative(word: str) -> bool:
@@ -575,10 +575,9 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             or re.search(rf"(?<!\w){re.escape(piece.lower())}(?!\w)", lowered)
         ):
             continue
-        fraction = FRACTION.fullmatch(piece) and not (HOW_OFTEN.search(question) and piece.lower() in ("once", "twice"))
         if kind == "number" and (DOTTED.fullmatch(piece) or AFTER_VERSION.search(text[max(0, a - 9) : a])):
             continue  # "as of version 3.7.17": a version or an address, no quantity
-        if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and fraction)):
+        if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and _no_count(question, piece))):
             continue
         if kind == "time" and (in_title(text, a, b) or in_copyright(text, a)):
             continue
@@ -600,8 +599,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue  # "smb://freedombox.local" where the question says "instead of freedombox.local"
         if kind == "number" and PORT.search(question) and not piece[:1].isdigit():
             continue  # "two web nodes" is no port
-        if kind == "organisation" and any(p[:1].islower() for p in re.split(r"[\s-]+", piece)):
-            continue  # "AI-focused" is no company: each part of its name is capitalised
+        if kind == "organisation" and not all_capitalised(piece):
+            continue  # "AI-focused" is no company
         if kind in ("person", "organisation", "place", "term") and (
             all(POSSESSIVE.sub("", w.lower()) in said for w in re.findall(r"[\w'’-]+", piece))
             or (kind == "organisation" and "".join(w[0] for w in words if w[:1].isupper()).lower() in said - {""})
@@ -616,6 +615,18 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         ]
         out.sort()
     return out
+
+
+def all_capitalised(piece: str) -> bool:
+    """Each part of the piece starts with a capital, as a name's do ("AI-focused" is no name)."""
+    return not any(part[:1].islower() for part in re.split(r"[\s-]+", piece))
+
+
+def _no_count(question: str, piece: str) -> bool:
+    """ "half", "dozens": no count, and "once"/"twice" none unless the question asks how many times."""
+    return FRACTION.fullmatch(piece) is not None and not (
+        HOW_OFTEN.search(question) and piece.lower() in ("once", "twice")
+    )
 
 
 def _priced_as(question: str, piece: str) -> bool:

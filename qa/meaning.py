@@ -95,7 +95,8 @@ def examples(question: str) -> set[str]:
 def nouns_said_as_verbs(question: str, text: str) -> set[str]:
     """Stems of words the question uses as a noun ("Hong Kong's position", "the set") that `text` says only as a
     verb ("to position the city"): the same letters, another word."""
-    nouns = {w for previous, w in _pairs(question) if previous in NOUN_BEFORE or previous.endswith(("'s", "’s"))}
+    asked = _pairs(question)
+    nouns = {w for previous, w in asked if previous in NOUN_BEFORE or previous.endswith(("'s", "’s"))}
     if not nouns:
         return set()
     as_verb: set[str] = set()
@@ -103,16 +104,13 @@ def nouns_said_as_verbs(question: str, text: str) -> set[str]:
     for previous, w in _pairs(text):
         if w in nouns:
             (as_verb if previous in VERB_BEFORE else other).update(terms(w))
-    return (as_verb - other) - {t for w in _pairs_words(question) if w not in nouns for t in terms(w)}
+    return (as_verb - other) - {t for _, w in asked if w not in nouns for t in terms(w)}
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
+    """Each lower-cased word of `text` with the word before it ("" for the first)."""
     words = [w.lower() for w in WORD.findall(text)]
     return list(zip(["", *words], words))
-
-
-def _pairs_words(text: str) -> list[str]:
-    return [w.lower() for w in WORD.findall(text)]
 
 
 def set_aside(question: str) -> set[str]:

@@ -140,7 +140,7 @@ def _line_share(wanted: set[str], text: str, span: tuple[int, int]) -> int:
 
 
 def _plausible(kind: str | None, piece: str) -> bool:
-    if kind in ("person", "organisation", "place") and any(part[:1].islower() for part in re.split(r"[\s-]+", piece)):
+    if kind in ("person", "organisation", "place") and not kinds.all_capitalised(piece):
         return False  # "AI-focused" is no name: each part of a person's or a place's name is capitalised
     if kind in ("person", "organisation", "place", "term"):
         return not set(terms(piece)) <= frame_terms()

@@ -199,11 +199,11 @@ def _described_term(text: str, spans: Sequence[tuple[int, int]], n: int) -> int 
     opening = _at(text, spans, first)
     if len(opening.split()) < 2 or not opening.endswith((".", "!", "?")) or _size(spans, term, n) > MAX_UNIT_CHARS:
         return None
+    if THIS_TERM.match(opening):
+        return term  # "conflict-marker-size" / "This attribute controls the length of conflict markers ..."
     last = n
     while last + 1 < len(spans) and _joined(text, spans, last, last + 1):
         last += 1
-    if THIS_TERM.match(opening):
-        return term  # "conflict-marker-size" / "This attribute controls the length of conflict markers ..."
     above = term > 0 and _term_above(text, spans, _paragraph_start(text, spans, term - 1))
     below = (
         last + 1 < len(spans)
