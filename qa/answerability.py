@@ -21,11 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.codenames import code_names as code_names_in
+from qa.codenames import says
 from qa.kinds import (
     KIND_NOUNS,
     NAMES,
     REFUSING_KINDS,
     STATE_QUALIFIERS,
+    asking_part,
+    asking_parts,
     class_noun,
     focus,
     is_name,
@@ -33,10 +37,11 @@ from qa.kinds import (
     states_said,
 )
 from qa.meaning import IDENTIFIER, framing_terms, matched
-from qa.retrieval import Sentence
+from qa.retrieval import MAX_GAP, Sentence
 from qa.sparse import CJK as CJK_CHARACTERS
 from qa.sparse import CJK_RUN as CJK
 from qa.sparse import Sparse, terms
+from qa.types import Chunk
 
 PARAMETERS = Path(__file__).with_name("answerability.json")
 COMMON = Path(__file__).with_name("common_terms.txt")
@@ -60,7 +65,6 @@ FEATURES = (
 )
 
 
-SENTENCES = re.compile(r"(?<=[.!?。！？])\s+")
 STATE_TERMS = frozenset(t for w in STATE_QUALIFIERS for t in terms(w))  # they bind wherever the question says them
 OWNED = KIND_NOUNS | {"interface", "app", "service", "page", "client", "account"}  # what a name can own
 _KIND = "|".join(sorted(OWNED))
@@ -72,10 +76,8 @@ OWNER_AFTER = re.compile(
     rf"(?:the\s+)?(?P<name>[^\W_][\w+.-]*[\w+])",
     re.I,
 )
-CODE_NAME = re.compile(
-    r"(?<![\w/.-])(?:--?[a-z][\w-]*[a-z\d]|[A-Za-z][A-Za-z\d]*(?:_[A-Za-z\d]+)+|[a-z]+(?:[A-Z][a-z]+)+|[a-z]\w*\.[a-z]\w*[a-z])"
-    r"(?![\w/-])"
-)  # an option, a setting or a variable of code as the question writes it: --abskew, mmap_size, gc.pruneExpire
+CLASS_AFTER = r"(?:settings?|options?|keys?|variables?|parameters?|values?|fields?|entry|entries|attributes?)\b"
+# "which rl_config setting": the name of the settings' family, which the passage that lists them says above them
 BOUND_RARITY = 0.4  # of a term in no chunk's IDF: a name rarer than this must be said where the answer is
 NEAR_SPELLING = 0.8  # difflib ratio above which two terms are one word spelt two ways
 Meaning = Callable[[str, Sequence[str]], dict[str, float]]  # (window, terms) -> closeness
@@ -236,36 +238,27 @@ def gather(
     in_chunk = sentence_terms(hit_text)
     unbound = [t for t in missing if t in focused or t in STATE_TERMS]
     unbound += [t for t in named_elsewhere(question, set(question_terms)) if t not in in_chunk]
-    code = [terms(name) for name in code_names(question)]
-    if not any(name and all(t in in_chunk for t in name) for name in code):
-        unbound += [t for name in code for t in name if t not in in_chunk and t in question_terms]
+    code = code_names(question)
+    around = " ".join([hit_text, *(chunk.text for chunk in chunks_before(sentences, sentences[chosen].hit.chunk))])
+    unsaid = [] if any(says(around, name) for name in code) else code
+    unbound += [t for name in unsaid for t in terms(name) if t not in in_chunk and t in question_terms]
+    absent = absent_names(question, list(dict.fromkeys(unbound)), unknown_words, idf, sparse)
+    named = {t for a in absent for t in terms(a)}
+    whole = tuple(name for name in unsaid if len(terms(name)) > 1 and not set(terms(name)) <= named)
     return Evidence(
         tuple(float(v) for v in values),
         phrases(question, missing),
         unknown_words,
         phrases(question, found),
         asked,
-        absent_names(question, list(dict.fromkeys(unbound)), unknown_words, idf, sparse),
+        absent + whole,
     )
-
-
-def _asking(question: str) -> tuple[list[str], int | None]:
-    """The question's sentences, and the index of the last one that asks (ends in "?"), None when none does."""
-    parts = SENTENCES.split(question.strip())
-    asking = [n for n, part in enumerate(parts) if part.rstrip().endswith(("?", "？"))]
-    return parts, asking[-1] if asking else None
-
-
-def asking_part(question: str) -> str:
-    """The sentence of the question that asks (its last one ending in "?"), or all of it."""
-    parts, n = _asking(question)
-    return question if n is None else parts[n]
 
 
 def scene_terms(question: str) -> set[str]:
     """Terms that only the sentences before the one that asks say ("An old exam from a French colleague uses
     \\bonne. What is the English command for it?"): the scene, not what is asked; a name there still counts."""
-    parts, n = _asking(question)
+    parts, n = asking_parts(question)
     if not n:
         return set()
     last = parts[n]
@@ -316,10 +309,20 @@ def paragraph_of(sentence: Sentence) -> str:
     return text[start + 2 if start >= 0 else 0 : end if end >= 0 else len(text)]
 
 
+def chunks_before(sentences: Sequence[Sentence], chunk: Chunk) -> list[Chunk]:
+    """The retrieved chunks that lead up to `chunk` in its document: a setting named there ("BORG_WORKAROUNDS ...
+    Currently known strings are:") still holds for the list the chunk goes on with."""
+    found = {id(s.hit.chunk): s.hit.chunk for s in sentences}.values()
+    return [c for c in found if c.source == chunk.source and c.start < chunk.start <= c.end + MAX_GAP]
+
+
 def code_names(question: str) -> list[str]:
     """The options, settings and variables the asking sentence writes as code ("the default of PRAGMA mmap_size"):
     a passage that says none of them is about another one's value."""
-    return CODE_NAME.findall(asking_part(question))
+    asking = asking_part(question)
+    return [
+        name for name in code_names_in(asking) if not re.search(rf"{re.escape(name)}\s+{CLASS_AFTER}", asking, re.I)
+    ]
 
 
 def _kind(word: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from qa import thesaurus
+from qa.codenames import code_names
 from qa.meaning import ALONE, classes_of, frame_words, names_a_thing
 from qa.sparse import CJK_RUN, STOPWORDS, terms
 
@@ -65,6 +66,9 @@ NUMBER = re.compile(
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
+DEFAULT_GIVEN = re.compile(r"(?:the |its |by )?default(?: value| setting)?(?: is|:| =|s to| being)\s", re.I)
+ONE_AFTER = re.compile(r"\s+(?:of|that|which|who|whose|is|was|will|can|you)\b", re.I)
+ONE_BEFORE = re.compile(r"\b(?:finds?|any|no|each|every|this|that|the|a|another|new|only|which|other|same)\s+$", re.I)
 DOTTED = re.compile(r"\d+(?:\.\d+){2,}")  # 3.7.17, 192.168.1.1
 AFTER_VERSION = re.compile(r"\b(?:version|release|v)\s?$", re.I)
 VARIANT = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z\d]*)-(\d+)\b")  # "SHA3-256" for "which SHA3 size"
@@ -123,6 +127,7 @@ VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
+SENTENCES = re.compile(r"(?<=[.!?。！？])\s+")
 MEASURE = re.compile(
     r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b(?! (?:number|count) of)",
     re.I,
@@ -222,6 +227,19 @@ LEFT_UNSET = re.compile(
     r"|\b(?:i|we) (?:never|didn'?t|did not|haven'?t|have not) (?:set|touched|changed|passed|specified|gave)\b",
     re.I,
 )  # "if I don't set cycle-size", "if I leave them out": what holds then is the default
+
+
+def unset_said(question: str, text: str) -> bool:
+    """The question leaves a setting it names unset ("I never set XDG_CONFIG_HOME") and the text says what holds
+    then ("If $XDG_CONFIG_HOME is either not set or empty, ... is used")."""
+    if not LEFT_UNSET.search(question):
+        return False
+    return any(
+        re.search(
+            rf"\bif\b[^.;]{{0,20}}?{re.escape(name)}\b[^.;]{{0,30}}?\b(?:not set|unset|empty|omitted)\b", text, re.I
+        )
+        for name in code_names(question)
+    )
 
 
 def states_asked(question: str) -> set[str]:
@@ -384,7 +402,9 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         re.compile(
             r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
             rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay|price|cost|fee|salary|salaries|wage|budget)s?\b"
-            r"|\b(?:minimum|maximum)\b",
+            r"|\b(?:minimum|maximum)\b"
+            r"|\b(?:largest|biggest|highest|greatest|smallest|lowest|longest|shortest) (?:[\w-]+ )?(?:number|value|level|size|count)\b"
+            rf"|\b(?:what|which) {MODIFIERS}(?:(?:status|exit|return) codes?|http status|exit status)\b",
             re.I,
         ),
     ),
@@ -555,6 +575,19 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     return merged
 
 
+def asking_parts(question: str) -> tuple[list[str], int | None]:
+    """The question's sentences, and the index of the last one that asks (ends in "?"), None when none does."""
+    parts = SENTENCES.split(question.strip())
+    asking = [n for n, part in enumerate(parts) if part.rstrip().endswith(("?", "？"))]
+    return parts, asking[-1] if asking else None
+
+
+def asking_part(question: str) -> str:
+    """The sentence of the question that asks (its last one ending in "?"), or all of it."""
+    parts, n = asking_parts(question)
+    return question if n is None else parts[n]
+
+
 def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int]]:
     """The spans of `kind` in `text` that the question does not already say."""
     if kind is None:
@@ -564,9 +597,12 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
     said |= {POSSESSIVE.sub("", w) for w in said}
     lowered = question.lower()
     counted = counted_word(question) if kind == "number" else None
+    unset = [name.lower() for name in code_names(question)] if LEFT_UNSET.search(question) else []
     out = []
     for a, b in spans(kind, text):
         piece = text[a:b]
+        if any(name in piece.lower() for name in unset):
+            continue  # "I never set XDG_CONFIG_HOME": "$XDG_CONFIG_HOME/git/ignore" is not where it goes then
         words = piece.split()
         key = (words[0] if kind == "number" else words[-1]).lower().strip(".,;:") if words else ""
         if (
@@ -581,16 +617,22 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "time" and (in_title(text, a, b) or in_copyright(text, a)):
             continue
-        if counted and not counts(counted, _sentence_around(text, a, b)):
+        if counted and not (counts(counted, _sentence_around(text, a, b)) or abbreviated(counted, text, b)):
             continue
         if counted and _counts_other(counted, clause_around(text, a, b)):
             continue  # "the number of students is limited to 4,095, and the number of pages to 63": not 63
-        if kind == "number" and MEASURE.search(question) and (not MEASURED.search(piece) or _pronoun(text, a, b)):
+        if (
+            kind == "number"
+            and MEASURE.search(asking_part(question))
+            and (not MEASURED.search(piece) or _pronoun(text, a, b))
+        ):
             continue
         if kind in ("command", "package", "option") and text[a - 1 : a] in ("⟨", "<") and text[b : b + 1] in ("⟩", ">"):
             continue  # "\shufflegroup{⟨group-name⟩}": a placeholder, no command
         if kind == "field" and text[b : b + 1] == "/" and not piece.startswith("$"):
             continue  # "HOME/.R/Makevars": a path's first part, no variable
+        if kind == "number" and _pronoun(text, a, b):
+            continue
         if kind == "number" and piece.lower() in ("once", "twice") and not HOW_OFTEN.search(question):
             continue  # "Once you turn it off, ...": a conjunction, unless the question asks how often
         if kind == "number" and PRICE.search(question) and not _priced_as(question, piece):
@@ -673,12 +715,20 @@ def gives_name(question: str, kind: str | None, text: str) -> bool:
 
 
 def _pronoun(text: str, a: int, b: int) -> bool:
-    """The span is the "one" of "one of the major standards": a member of a group, not a quantity."""
-    return text[a:b].lower() == "one" and text[b : b + 4].lower() == " of "
+    """The span is the "one" of "one of the major standards" or "until it finds one that is not used": a member of a
+    group or a thing, not a quantity."""
+    if text[a:b].lower() != "one":
+        return False
+    return ONE_AFTER.match(text, b) is not None or ONE_BEFORE.search(text[max(0, a - 12) : a]) is not None
 
 
 def _sentence_around(text: str, a: int, b: int) -> str:
+    """The sentence that holds text[a:b]; with the one before it where it only gives a default ("Maximum number of
+    targets to consider. The default value is 32.")."""
     start, end = _sentence_bounds(text, a, b)
+    if start > 0 and DEFAULT_GIVEN.match(text[start:a].lstrip()):
+        ends = [m.end() for m in SENTENCE_END.finditer(text, 0, start)]
+        start = ends[-2] if len(ends) > 1 else 0
     return text[start:end]
 
 
@@ -721,6 +771,23 @@ def counted_word(question: str) -> str | None:
             break
         head = word
     return head if head and terms(head) else None
+
+
+UNIT_LETTERS = {
+    "second": "s|secs?",
+    "minut": "m|mins?",
+    "hour": "h|hrs?",
+    "day": "d",
+    "week": "w|wks?",
+    "month": "m|mo",
+    "year": "y|yrs?",
+}  # a time unit's letters right after its number: "31d", "10min", as options and settings write them
+
+
+def abbreviated(word: str, text: str, end: int) -> bool:
+    """The number ending at `end` is written with the counted `word`'s unit letters: "31d" for "how many days"."""
+    letters = UNIT_LETTERS.get(terms(word)[-1]) if terms(word) else None
+    return letters is not None and re.match(rf"(?:{letters})(?![\w-])", text[end:], re.I) is not None
 
 
 def counts(word: str, sentence: str) -> bool:

@@ -29,6 +29,11 @@ SET_ASIDE = re.compile(
 )  # "apart from banks, how do firms ...": what the question sets aside is not what it asks about
 NOT_THESE = re.compile(r"[,;]\s*not\s+([^;:?!.]*)", re.I)  # "a custom schedule, not hourly, daily or weekly"
 IDENTIFIER = re.compile(r"\w_\w|[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]")  # a name in code: mmap_size, leftPadding, utf8
+DOCUMENTS = re.compile(
+    r"\b(?:the|this|these|your|its) ((?:faq|manual|docs?|documentation|guide|handbook|spec|specification|readme"
+    r"|man ?page|tutorial|howto|user guide|reference)s?)\b(?! (?:file|folder|directory|package|path|page)s?\b)",
+    re.I,
+)  # the documents as a question calls them: "what does the FAQ suggest"
 OBJECTS = frozenset("me him her it us them".split())  # "but leaves them in the list": a verb before its object
 NOUN_BEFORE = frozenset("the a an my your our its their this that these those his her".split())
 VERB_BEFORE = frozenset({"to"})  # "to position the city"; "can power the hardware" keeps the sense of "a power cut"
@@ -83,7 +88,15 @@ def framing_terms(question: str) -> frozenset[str]:
         verb = previous in BEFORE_VERB or (previous in WH and word.lower().endswith("s")) or following in OBJECTS
         thing = names_a_thing(word) and not (verb and _can_be_verb(word))
         (about if thing else framing).update(terms(word))
-    return frozenset((framing - about) | frame_terms() | set_aside(question) | examples(question))
+    return frozenset(
+        (framing - about) | frame_terms() | set_aside(question) | examples(question) | references(question)
+    )
+
+
+def references(question: str) -> set[str]:
+    """Stems of the words by which a question points at the documents themselves ("what does the FAQ suggest",
+    "according to the manual"): the documents need not name themselves."""
+    return {t for m in DOCUMENTS.finditer(question) for t in terms(m.group(1))}
 
 
 def examples(question: str) -> set[str]:

@@ -234,7 +234,8 @@ def rank_sentences(
     states = kinds.states_asked(retrieval.question)
     if states and not across:  # "what is the default timeout?": the sentence that gives a default of that kind
         stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, pulls)]
-        combined += weights.answer_type * np.array(stated, dtype=float)
+        unset = [found and kinds.unset_said(retrieval.question, u) for u, found in zip(units, pulls)]
+        combined += weights.answer_type * (np.array(stated, dtype=float) + np.array(unset, dtype=float))
     order = sequence.asked(retrieval.question)
     if order is not None:
         beside = [sequence.next_to(order, s.hit.chunk.text, *local(s)) for s in sentences]

@@ -12,6 +12,7 @@ from typing import cast
 import numpy as np
 
 from qa.chunking import split_sentences
+from qa.codenames import code_names, parts, says
 from qa.config import Fusion
 from qa.embedding import Embedder, TextEncoder
 from qa.glossary import dictionaries
@@ -23,6 +24,9 @@ from qa.translate import glossed, in_corpus_words, rarity_in
 from qa.types import Chunk, Hit, Span
 from qa.units import headings_over, is_block_line, is_display_line, opens_display, unit_of
 from qa.vectors import SentenceVectors
+
+LITERAL_POOL = 200  # chunks read to find those that write a code name of the question whole
+LITERAL_MOST = 10  # chunks that write a name, at most, for the name to pick them out
 
 
 @dataclass(frozen=True)
@@ -218,9 +222,28 @@ def retrieve(
     vectors, words = embedder.encode_passages([question], [word_spans(question)])
     vector = vectors[0]
     dense = snapshot.dense(vector, pool)
-    sparse = snapshot.sparse.top(terms(question), pool)
+    sparse = with_literal(snapshot, question, snapshot.sparse.top(terms(question), pool))
     fused = fuse(dense, sparse, fusion.dense)
     return _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, None)
+
+
+def with_literal(snapshot: Snapshot, question: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The BM25 ranking with the chunks that write one of the question's code names whole raised by its top score:
+    BM25 reads "--keep-within" as "keep" and "within", words of many chunks. A name of one part BM25 finds itself;
+    one whose parts more than LITERAL_POOL chunks hold, or that more than LITERAL_MOST chunks write, picks none out."""
+    found: set[int] = set()
+    for name in code_names(question) if ranked else ():
+        held = snapshot.sparse.holding(parts(name)) if len(parts(name)) > 1 else ()
+        if 0 < len(held) <= LITERAL_POOL:
+            said = [i for i, chunk in snapshot.chunks([int(i) for i in held]).items() if says(chunk.text, name)]
+            found |= set(said) if len(said) <= LITERAL_MOST else set()
+    if not found:
+        return ranked
+    top = ranked[0][1]
+    scores = dict(ranked)
+    for i in found:
+        scores[i] = scores.get(i, 0.0) + top
+    return sorted(scores.items(), key=lambda p: (-p[1], p[0]))
 
 
 MAX_GAP = 2  # characters between two chunks that do not overlap ("\n\n")

@@ -12,6 +12,10 @@ from qa.types import Citation, ShortAnswer
 
 MAX_SHARE = 0.6  # of the citation's text: a longer span is the passage itself, not a short answer
 MAX_CHARS = 120
+EXTREME = re.compile(
+    r"\b(?:(highest|largest|biggest|greatest|maximum|longest)|lowest|smallest|minimum|fewest|shortest)\b",
+    re.I,
+)  # group 1: the top of a range is asked for
 
 
 def short_answer(question: str, citation: Citation, best: tuple[int, int] | None = None) -> ShortAnswer | None:
@@ -35,6 +39,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
     order = sequence.asked(question)
     noun = asked_noun(question)
     range_asked = bool(RANGE_ASKED.search(question))
+    extreme = EXTREME.search(kinds.asking_part(question))
     a, b = min(
         candidates,
         key=lambda span: (
@@ -47,6 +52,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             range_asked and not RANGE.search(text[span[0] : span[1]]),
             span not in named,
             -_line_share(wanted, text, span),
+            _extreme(extreme, kind, text[span[0] : span[1]]),
             _distance(span, anchors),
             -_weight(kind, text[span[0] : span[1]]),
         ),
@@ -137,6 +143,16 @@ def _line_share(wanted: set[str], text: str, span: tuple[int, int]) -> int:
     start = text.rfind("\n", 0, span[0]) + 1
     end = text.find("\n", span[1])
     return len(wanted & set(terms(text[start : end if end >= 0 else len(text)])))
+
+
+def _extreme(asked: re.Match[str] | None, kind: str | None, piece: str) -> float:
+    """Among numbers, the one at the end of the range the question asks for ("the highest level N": 22 of "N=1 to
+    N=22"), as a key that sorts it first; 0 where no end is asked."""
+    digits = re.search(r"\d[\d,]*(?:\.\d+)?", piece)
+    if asked is None or kind != "number" or digits is None:
+        return 0.0
+    value = float(digits.group().replace(",", ""))
+    return -value if asked.group(1) else value
 
 
 def _plausible(kind: str | None, piece: str) -> bool:

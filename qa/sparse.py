@@ -173,6 +173,17 @@ class Sparse:
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(int(self.ids[i]), float(scores[i])) for i in best if scores[i] > 0]
 
+    def holding(self, query_terms: Sequence[str]) -> np.ndarray:
+        """Chunk ids of the rows that hold every one of the terms."""
+        rows: np.ndarray | None = None
+        for term in set(query_terms):
+            column = self.vocab.get(term)
+            if column is None:
+                return np.zeros(0, np.int64)
+            found = np.asarray(self.rows[self.indptr[column] : self.indptr[column + 1]])
+            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+        return np.zeros(0, np.int64) if rows is None else self.ids[rows]
+
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
         """BM25 inverse document frequency of each term over this version's chunks."""
         weights = {}

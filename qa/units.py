@@ -8,8 +8,8 @@ import re
 from collections.abc import Sequence
 from functools import partial
 
+from qa.kinds import DEFAULT_GIVEN, is_code_line
 from qa.kinds import PROMPT as SHELL_PROMPT
-from qa.kinds import is_code_line
 
 LEAD_IN = re.compile(
     r"(?::|\b(?:run|running|execute|type|use|using|enter|invoke|call|try|with|following|command|commands|as follows"
@@ -40,6 +40,7 @@ SECTION_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")  # "7.12 " of "7.12 How 
 PROSE_WORD = re.compile(r"[A-Za-z][\w'’-]*[,;.:]?")
 MAX_BLOCK_LINES = 12  # lines of a block or list that a lead-in reaches over (ten ports of a firewall list)
 MAX_UNIT_CHARS = 700
+MAX_DEFAULT_WORDS = 10
 
 
 def is_heading(text: str) -> bool:
@@ -121,7 +122,35 @@ def is_block_line(text: str, prompts: bool = False) -> bool:
 
 def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool = False) -> tuple[int, int]:
     """The first and last index into `spans` (sentences of `text`) of the unit that sentence n belongs to; `prompts`
-    as for `is_block_line`."""
+    as for `is_block_line`. A short sentence that gives a default ("The default value is 32.") is one unit with
+    the sentence before it, which says what it is the default of."""
+    first, last = _unit(text, spans, n, prompts)
+    if (
+        last + 1 < len(spans)
+        and _gives_default(text, spans, last + 1)
+        and _size(spans, first, last + 1) <= MAX_UNIT_CHARS
+    ):
+        return first, last + 1
+    if first == n and n > 0 and _gives_default(text, spans, n):
+        before = _unit(text, spans, n - 1, prompts)[0]
+        return (before, last) if _size(spans, before, last) <= MAX_UNIT_CHARS else (first, last)
+    return first, last
+
+
+def _gives_default(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
+    """Sentence n only gives a default, right after the sentence before it: "The default value is 32.", "Default: 5"."""
+    if n == 0:
+        return False
+    sentence = _at(text, spans, n)
+    return (
+        DEFAULT_GIVEN.match(sentence) is not None
+        and len(sentence.split()) <= MAX_DEFAULT_WORDS
+        and _joined(text, spans, n - 1, n)
+        and not _gives_default(text, spans, n - 1)
+    )
+
+
+def _unit(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool) -> tuple[int, int]:
     block = partial(is_block_line, prompts=prompts)
     sentence = text[spans[n][0] : spans[n][1]]
     if is_table_row(sentence):
@@ -302,10 +331,31 @@ def _item_lead_in(line: str) -> bool:
 
 
 def _continues_item(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
-    """Sentence n goes on, on the same line, with a list item that an earlier sentence began."""
-    if LIST_ITEM.match(_at(text, spans, n)) or "\n" in text[spans[n - 1][1] : spans[n][0]]:
+    """Sentence n goes on with a list item that an earlier sentence began: on the same line, or on a line of its
+    own indented under the item's text (Markdown and plain text: "* `expires_in` - ...\\n  Maximum of ...")."""
+    if LIST_ITEM.match(_at(text, spans, n)):
         return False
+    gap = text[spans[n - 1][1] : spans[n][0]]
+    if "\n" in gap:
+        item = _item_of(text, spans, n - 1)
+        indent, margin = _indent(text, spans[n][0]), None if item is None else _indent(text, spans[item][0])
+        return gap.count("\n") == 1 and indent is not None and margin is not None and indent > margin
     return bool(LIST_ITEM.match(_at(text, spans, n - 1))) or (n > 1 and _continues_item(text, spans, n - 1))
+
+
+def _item_of(text: str, spans: Sequence[tuple[int, int]], n: int) -> int | None:
+    """The list item that sentence n begins or goes on with, if any."""
+    while not LIST_ITEM.match(_at(text, spans, n)):
+        if n == 0 or not _continues_item(text, spans, n):
+            return None
+        n -= 1
+    return n
+
+
+def _indent(text: str, start: int) -> int | None:
+    """Columns of white space before `start` on its line; None when text stands before it on the line."""
+    line = text.rfind("\n", 0, start) + 1
+    return start - line if not text[line:start].strip() else None
 
 
 def _parent_item(line: str, item: str) -> bool:

@@ -140,6 +140,37 @@ def test_a_short_sentence_that_only_says_there_are_some_is_one_unit_with_the_nex
     assert found["It has several uses."] == "It has several uses."  # the next paragraph is not what it announces
 
 
+def test_a_list_item_goes_on_over_the_lines_indented_under_it():
+    text = (
+        "Each action has these properties:\n\n"
+        "  * `href` - String URL to download the object.\n"
+        "  * `expires_in` - Whole number of seconds after local client time when\n"
+        "    transfer will expire. Preferred over `expires_at` if both are provided.\n"
+        "    Maximum of 2147483647, minimum of -2147483647.\n"
+        "  * `expires_at` - String timestamp of when the action expires.\n"
+        "Actions are optional."
+    )
+    found = units(text)
+    maximum = found["Maximum of 2147483647, minimum of -2147483647."]
+    assert "* `expires_in` - Whole number" in maximum and maximum.endswith("minimum of -2147483647.")
+    assert "Maximum of" not in found["* `expires_at` - String timestamp of when the action expires."]
+    assert found["Actions are optional."] == "Actions are optional."  # back at the bullet's own margin
+    flat = units("* `href` - String URL.\nMaximum of 20 characters.")
+    assert flat["Maximum of 20 characters."] == "Maximum of 20 characters."  # no indent: not the item's
+
+
+def test_a_sentence_that_only_gives_a_default_is_one_unit_with_what_it_is_the_default_of():
+    text = (
+        "--maxrejects positive integer\n\nMaximum number of non-matching target sequences to consider before "
+        "stopping the search. The default value is 32.\n\nThe search then ends.\n\nDefault: 5 seconds."
+    )
+    found = units(text)
+    whole = "Maximum number of non-matching target sequences to consider before stopping the search. The default value is 32."
+    assert found["The default value is 32."] == whole
+    assert found["Maximum number of non-matching target sequences to consider before stopping the search."] == whole
+    assert found["Default: 5 seconds."] == "Default: 5 seconds."  # a paragraph of its own says no more
+
+
 STASH_TERMS = (
     "You need to resolve the conflicts by hand.\n\napply [--index] [-q|--quiet] [<stash>]\n\nLike pop, but do not "
     "remove the state from the stash list. Unlike pop, the stash may be any commit.\n\nbranch <branchname> "

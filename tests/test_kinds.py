@@ -17,6 +17,7 @@ from qa.kinds import (
     spans,
     states_asked,
     states_said,
+    unset_said,
 )
 from qa.units import unit_of
 
@@ -470,3 +471,51 @@ def test_twice_answers_how_many_times():
 def test_a_version_is_no_quantity():
     text = "Automatic indexing is on as of version 3.7.17, since release 2.5, and waits 300 ms at 10.0.0.1."
     assert [text[a:b] for a, b in new_spans("How long does it wait, in milliseconds?", "number", text)] == ["300 ms"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What is the biggest number the spec allows there?", "number"),
+        ("What's the highest priority number I can give an extension?", "number"),
+        ("What is the largest value allowed?", "number"),
+        ("What HTTP status should I return when the path is locked?", "number"),
+        ("What exit code should the script return to skip a commit?", "number"),
+        ("How does the return code table explain codes above 128?", None),
+        ("What status does the documentation give this feature?", None),
+    ],
+)
+def test_a_superlative_value_or_a_status_code_asks_for_a_number(question, kind):
+    assert asked(question) == kind
+
+
+def test_a_number_written_with_its_time_units_letter_counts_that_unit():
+    question = "If I keep archives within 1m, how many days does that month count as?"
+    text = "“1m” is taken to mean “31d”. The 2 archives are kept."
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["31"]
+    assert new_spans("How many days are kept?", "number", "Keep the last 31w.") == []
+
+
+def test_one_as_a_pronoun_is_no_quantity():
+    text = "If the largest ROWID is taken (9223372036854775807), the engine picks at random until it finds one that is free."
+    found = [text[a:b] for a, b in new_spans("What is the biggest rowid value?", "number", text)]
+    assert found == ["9223372036854775807"]
+    assert new_spans("How many tries?", "number", "It tries until it finds one that is free.") == []
+    assert new_spans("How many tries?", "number", "It tries one time.") != []
+
+
+def test_a_default_sentence_counts_what_the_sentence_before_it_says():
+    question = "How many non-matching targets does it consider by default before stopping?"
+    text = "Maximum number of non-matching target sequences to consider before stopping the search. The default value is 32."
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["32"]
+    assert new_spans(question, "number", "Sequences are read in order. The default value is 32.") == []
+
+
+def test_a_value_built_from_the_setting_the_question_left_unset_is_no_answer():
+    question = "I never set XDG_CONFIG_HOME. Which file does Git read as my global ignore list by default?"
+    text = "Its default value is $XDG_CONFIG_HOME/git/ignore. If $XDG_CONFIG_HOME is not set, $HOME/.config/git/ignore is used."
+    found = [text[a:b] for a, b in new_spans(question, "path", text)]
+    assert found and not any("XDG" in piece for piece in found)
+    assert unset_said(question, text)
+    assert not unset_said(question, "Its default value is $XDG_CONFIG_HOME/git/ignore.")
+    assert not unset_said("Which file does Git read by default?", text)

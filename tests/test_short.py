@@ -92,3 +92,9 @@ def test_the_clause_that_says_the_questions_name_gives_the_short_answer():
     text = "This is supported for CVC4 version at least 1.5, and Z3 version at least 4.4.0."
     assert short("What is the minimum Z3 version needed?", text) == "4.4.0"
     assert short("What is the minimum CVC4 version needed?", text) == "1.5"
+
+
+def test_the_end_of_a_range_the_question_asks_for_is_the_short_answer():
+    text = "Use zstd from high speed with N=1 to high compression with N=22; most people pick N=3."
+    assert short("I want maximum compression with zstd. What's the highest level N I can use?", text) == "22"
+    assert short("What is the lowest level N that zstd accepts?", text) == "1"

@@ -41,3 +41,13 @@ def test_bm25_updated_equals_bm25_built_from_scratch():
     assert sorted(updated.ids.tolist()) == sorted(final)
     for query in (["w1"], ["w2", "w5"], ["fresh", "w29"], ["w0", "w0"]):
         assert dict(updated.top(query, 50)) == pytest.approx(dict(rebuilt.top(query, 50)))
+
+
+def test_the_rows_holding_every_term_of_a_name(tmp_path):
+    documents = [["keep", "within"], ["keep"], ["within", "keep", "daily"], ["daily"]]
+    sparse = Sparse.build([10, 11, 12, 13], documents)
+    sparse.save(tmp_path / "sparse", lambda path, data: path.write_bytes(data))
+    loaded = Sparse.load(tmp_path / "sparse")
+    assert sorted(loaded.holding(["keep", "within"]).tolist()) == [10, 12]
+    assert loaded.holding(["keep", "unknown"]).tolist() == []
+    assert sorted(loaded.holding(["daily"]).tolist()) == [12, 13]

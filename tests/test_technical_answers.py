@@ -458,3 +458,17 @@ def test_a_ranking_said_with_another_ranking_word_is_said():
         terms("highest")
     )
     assert rankings_said("What's the highest parameter number?", "the parameter number is checked") == set()
+
+
+def test_the_documents_as_the_question_calls_them_need_not_be_said():
+    assert set(terms("FAQ")) <= framing_terms("What macOS tool does the FAQ suggest to prevent that?")
+    assert not set(terms("manual")) <= framing_terms("Which package holds the manual pages?")
+    assert not set(terms("FAQ")) <= framing_terms("Where is the FAQ file kept?")
+
+
+def test_a_quantity_is_asked_by_the_sentence_that_asks_not_by_the_scene():
+    from qa.kinds import new_spans
+
+    text = "Use N=1 for speed and N=22 for the best compression."
+    assert new_spans("I want maximum compression with zstd. What's the highest level N?", "number", text)
+    assert new_spans("What is the maximum size of a chunk?", "number", "A chunk holds at most 22 entries.") == []
