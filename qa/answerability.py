@@ -21,15 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.codenames import code_names as code_names_in
-from qa.codenames import says
+from qa.asking import asking_part, asking_parts
+from qa.codenames import asked_code_names, says
 from qa.kinds import (
     KIND_NOUNS,
     NAMES,
     REFUSING_KINDS,
     STATE_QUALIFIERS,
-    asking_part,
-    asking_parts,
     class_noun,
     focus,
     is_name,
@@ -76,8 +74,6 @@ OWNER_AFTER = re.compile(
     rf"(?:the\s+)?(?P<name>[^\W_][\w+.-]*[\w+])",
     re.I,
 )
-CLASS_AFTER = r"(?:settings?|options?|keys?|variables?|parameters?|values?|fields?|entry|entries|attributes?)\b"
-# "which rl_config setting": the name of the settings' family, which the passage that lists them says above them
 BOUND_RARITY = 0.4  # of a term in no chunk's IDF: a name rarer than this must be said where the answer is
 NEAR_SPELLING = 0.8  # difflib ratio above which two terms are one word spelt two ways
 Meaning = Callable[[str, Sequence[str]], dict[str, float]]  # (window, terms) -> closeness
@@ -238,7 +234,7 @@ def gather(
     in_chunk = sentence_terms(hit_text)
     unbound = [t for t in missing if t in focused or t in STATE_TERMS]
     unbound += [t for t in named_elsewhere(question, set(question_terms)) if t not in in_chunk]
-    code = code_names(question)
+    code = asked_code_names(question)
     around = " ".join([hit_text, *(chunk.text for chunk in chunks_before(sentences, sentences[chosen].hit.chunk))])
     unsaid = [] if any(says(around, name) for name in code) else code
     unbound += [t for name in unsaid for t in terms(name) if t not in in_chunk and t in question_terms]
@@ -314,15 +310,6 @@ def chunks_before(sentences: Sequence[Sentence], chunk: Chunk) -> list[Chunk]:
     Currently known strings are:") still holds for the list the chunk goes on with."""
     found = {id(s.hit.chunk): s.hit.chunk for s in sentences}.values()
     return [c for c in found if c.source == chunk.source and c.start < chunk.start <= c.end + MAX_GAP]
-
-
-def code_names(question: str) -> list[str]:
-    """The options, settings and variables the asking sentence writes as code ("the default of PRAGMA mmap_size"):
-    a passage that says none of them is about another one's value."""
-    asking = asking_part(question)
-    return [
-        name for name in code_names_in(asking) if not re.search(rf"{re.escape(name)}\s+{CLASS_AFTER}", asking, re.I)
-    ]
 
 
 def _kind(word: str) -> bool:

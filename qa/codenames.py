@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from qa.asking import asking_part
 from qa.sparse import terms
 
 CODE_NAME = re.compile(
@@ -12,6 +13,17 @@ CODE_NAME = re.compile(
     r"|[a-z]+(?:[A-Z][a-z]+)+)"
     r"(?![\w/-])"
 )
+
+
+CLASS_AFTER = r"(?:settings?|options?|keys?|variables?|parameters?|values?|fields?|entry|entries|attributes?)\b"
+# "which rl_config setting": the name of the settings' family, which the passage that lists them says above them
+
+
+def asked_code_names(question: str) -> list[str]:
+    """The options, settings and variables the asking sentence writes as code ("the default of PRAGMA mmap_size"):
+    a passage that says none of them is about another one's value."""
+    asking = asking_part(question)
+    return [name for name in code_names(asking) if not re.search(rf"{re.escape(name)}\s+{CLASS_AFTER}", asking, re.I)]
 
 
 def code_names(text: str) -> list[str]:

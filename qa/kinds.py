@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from qa import thesaurus
+from qa.asking import asking_part
 from qa.codenames import code_names
 from qa.meaning import ALONE, classes_of, frame_words, names_a_thing
 from qa.sparse import CJK_RUN, STOPWORDS, terms
@@ -67,8 +68,11 @@ NUMBER = re.compile(
     re.I,
 )
 DEFAULT_GIVEN = re.compile(r"(?:the |its |by )?default(?: value| setting)?(?: is|:| =|s to| being)\s", re.I)
+SEE = re.compile(r"\bsee (?:also )?$", re.I)
 ONE_AFTER = re.compile(r"\s+(?:of|that|which|who|whose|is|was|will|can|you)\b", re.I)
-ONE_BEFORE = re.compile(r"\b(?:finds?|any|no|each|every|this|that|the|a|another|new|only|which|other|same)\s+$", re.I)
+ONE_BEFORE = re.compile(
+    r"\b(?:if|when|unless|finds?|any|no|each|every|this|that|the|a|another|new|only|which|other|same)\s+$", re.I
+)
 DOTTED = re.compile(r"\d+(?:\.\d+){2,}")  # 3.7.17, 192.168.1.1
 AFTER_VERSION = re.compile(r"\b(?:version|release|v)\s?$", re.I)
 VARIANT = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z\d]*)-(\d+)\b")  # "SHA3-256" for "which SHA3 size"
@@ -127,7 +131,6 @@ VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
-SENTENCES = re.compile(r"(?<=[.!?。！？])\s+")
 MEASURE = re.compile(
     r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b(?! (?:number|count) of)",
     re.I,
@@ -190,6 +193,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "term": [CALLED, QUOTED, CAPITALISED, TOOL],
 }
 
+PRECISE = frozenset({"number", "time", "version", "path", "address"})  # kinds whose spans are seldom anything else
 KIND_NOUNS = KIND_WORDS | frozenset(
     "argument parameter invocation subcommand dir queue header target macro server url site host e-mail email list binary "
     "daemon helper library script nickname codename term format word prefix tag suffix label architecture "
@@ -575,19 +579,6 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     return merged
 
 
-def asking_parts(question: str) -> tuple[list[str], int | None]:
-    """The question's sentences, and the index of the last one that asks (ends in "?"), None when none does."""
-    parts = SENTENCES.split(question.strip())
-    asking = [n for n, part in enumerate(parts) if part.rstrip().endswith(("?", "？"))]
-    return parts, asking[-1] if asking else None
-
-
-def asking_part(question: str) -> str:
-    """The sentence of the question that asks (its last one ending in "?"), or all of it."""
-    parts, n = asking_parts(question)
-    return question if n is None else parts[n]
-
-
 def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int]]:
     """The spans of `kind` in `text` that the question does not already say."""
     if kind is None:
@@ -627,6 +618,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             and (not MEASURED.search(piece) or _pronoun(text, a, b))
         ):
             continue
+        if kind in ("command", "package", "option") and SEE.search(text[max(0, a - 10) : a]):
+            continue  # "(and others, see git-config(1))": a page to read, not the thing asked for
         if kind in ("command", "package", "option") and text[a - 1 : a] in ("⟨", "<") and text[b : b + 1] in ("⟩", ">"):
             continue  # "\shufflegroup{⟨group-name⟩}": a placeholder, no command
         if kind == "field" and text[b : b + 1] == "/" and not piece.startswith("$"):

@@ -13,6 +13,7 @@ import numpy as np
 
 from qa import kinds, meaning, sequence
 from qa.answerability import common_terms, sentence_terms
+from qa.codenames import asked_code_names, parts, says
 from qa.config import Weights
 from qa.embedding import Embedder
 from qa.furniture import is_furniture
@@ -236,6 +237,11 @@ def rank_sentences(
         stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, pulls)]
         unset = [found and kinds.unset_said(retrieval.question, u) for u, found in zip(units, pulls)]
         combined += weights.answer_type * (np.array(stated, dtype=float) + np.array(unset, dtype=float))
+    named = [name for name in asked_code_names(retrieval.question) if len(parts(name)) > 1]
+    if named and not across and kind in kinds.PRECISE:  # "the maximum size of MAX_OBJECT_SIZE": the unit that gives one
+        combined += weights.answer_type * np.array(
+            [pull and any(says(u, name) for name in named) for u, pull in zip(units, pulls)], dtype=float
+        )
     order = sequence.asked(retrieval.question)
     if order is not None:
         beside = [sequence.next_to(order, s.hit.chunk.text, *local(s)) for s in sentences]

@@ -7,8 +7,7 @@ import pytest
 from helpers import write
 
 from qa import Settings, build_index, open_index
-from qa.answerability import code_names as asked_code_names
-from qa.codenames import code_names, says
+from qa.codenames import asked_code_names, code_names, says
 from qa.retrieval import with_literal
 from qa.sparse import terms
 
@@ -26,12 +25,21 @@ ENVIRONMENT = (
 )
 
 
+LIMITS = (
+    "Chunker parameters\n\nCHUNK_MAX_EXP = 23 (maximum chunk size = 2^23 B = 8 MiB)\n\nHASH_MASK_BITS = 21 (target "
+    "chunk size ~= 2^21 B = 2 MiB)\n\nArchive limits\n\nThe archive is stored as a single object in the repository "
+    "and thus limited in size to MAX_OBJECT_SIZE (20MiB). If one tries to create an archive object bigger than "
+    "MAX_OBJECT_SIZE, a fatal IntegrityError will be raised."
+)
+
+
 @pytest.fixture(scope="module")
 def manual(tmp_path_factory, embedder):
     base = tmp_path_factory.mktemp("codenames")
     settings = Settings(corpus=base / "corpus", index=base / "index")
     write(settings.corpus, "prune.txt", PRUNE)
     write(settings.corpus, "environment.txt", ENVIRONMENT)
+    write(settings.corpus, "limits.txt", LIMITS)
     for n in range(6):
         write(settings.corpus, f"advice-{n}.txt", f"Advice {n}\n\n{PROSE}\n")
     build_index(settings)
@@ -94,3 +102,12 @@ def test_a_setting_named_in_the_chunk_before_holds_for_the_list_this_one_goes_on
     found = [sentence(0, second), sentence(1, first), sentence(2, elsewhere)]
     assert chunks_before(found, second) == [first]
     assert chunks_before(found, first) == []
+
+
+def test_the_unit_that_gives_the_asked_kind_for_the_named_setting_leads(manual):
+    answer = manual.ask(
+        "Creating an archive failed with an IntegrityError. What is the maximum size (MAX_OBJECT_SIZE)?"
+    )
+    assert answer.answered, answer.reason
+    assert "20MiB" in answer.citations[0].text
+    assert answer.short is not None and answer.short.text == "20MiB"

@@ -501,6 +501,7 @@ def test_one_as_a_pronoun_is_no_quantity():
     found = [text[a:b] for a, b in new_spans("What is the biggest rowid value?", "number", text)]
     assert found == ["9223372036854775807"]
     assert new_spans("How many tries?", "number", "It tries until it finds one that is free.") == []
+    assert new_spans("How big may it be?", "number", "If one tries a bigger object, it fails.") == []
     assert new_spans("How many tries?", "number", "It tries one time.") != []
 
 
@@ -519,3 +520,10 @@ def test_a_value_built_from_the_setting_the_question_left_unset_is_no_answer():
     assert unset_said(question, text)
     assert not unset_said(question, "Its default value is $XDG_CONFIG_HOME/git/ignore.")
     assert not unset_said("Which file does Git read by default?", text)
+
+
+def test_a_page_to_see_is_no_command_to_run():
+    text = "Each helper is a string in credential.helper (and others, see git-config(1)). Run git credential-foo."
+    found = [text[a:b] for a, b in new_spans("What command does Git run?", "command", text)]
+    assert "git-config" not in " ".join(found)
+    assert any("credential-foo" in piece for piece in found)

@@ -1,0 +1,20 @@
+"""The sentence of a question that asks, apart from the scene the sentences before it set."""
+
+from __future__ import annotations
+
+import re
+
+SENTENCES = re.compile(r"(?<=[.!?。！？])\s+")
+
+
+def asking_parts(question: str) -> tuple[list[str], int | None]:
+    """The question's sentences, and the index of the last one that asks (ends in "?"), None when none does."""
+    parts = SENTENCES.split(question.strip())
+    asking = [n for n, part in enumerate(parts) if part.rstrip().endswith(("?", "？"))]
+    return parts, asking[-1] if asking else None
+
+
+def asking_part(question: str) -> str:
+    """The sentence of the question that asks (its last one ending in "?"), or all of it."""
+    parts, n = asking_parts(question)
+    return question if n is None else parts[n]
