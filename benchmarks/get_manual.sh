@@ -12,10 +12,13 @@
 #                                                    # (groff) manuals, GPL-2+: one folder, one question set
 #     benchmarks/get_manual.sh sqlite /tmp/s         # eight HTML pages of sqlite3-doc (public domain)
 #     benchmarks/get_manual.sh git /tmp/gd           # eight HTML pages of git-doc, made by AsciiDoc (GPL-2)
+#     benchmarks/get_manual.sh borg /tmp/b           # nine HTML pages of borgbackup-doc, made by Sphinx (BSD-3)
+#     benchmarks/get_manual.sh git-lfs /tmp/l        # git-lfs's Markdown specs and its changelog (MIT)
 # The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1,
 # r-doc-pdf 4.2.2.20221110-2, why3-doc-pdf 1.5.1-1, python-reportlab-doc 3.6.12-1+deb12u1, gpsbabel-doc
 # 1.8.0+ds-5, aprx 2.9.1-1 and vsearch 2.22.1-1 (sqlite3-doc 3.40.1-2+deb12u2 and git-doc 1:2.39.5-0+deb12u3 for
-# the HTML sets); another version may move them. A file given as path=name is saved
+# the HTML sets; borgbackup-doc 1.2.4-1 and git-lfs 3.3.0-1+deb12u2 for the Sphinx and Markdown sets); another
+# version may move them. A file given as path=name is saved
 # under that name, unpacked where the package ships it gzipped.
 set -eu
 case "${1:-}" in
@@ -35,7 +38,17 @@ case "${1:-}" in
     git) package=git-doc
          files=$(for f in user-manual gitignore git-bisect git-stash gitattributes git-worktree git-gc gitcredentials; do
              echo "usr/share/doc/git-doc/$f.html"; done) ;;
-    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch|sqlite|git [folder]" >&2; exit 2 ;;
+    borg) package=borgbackup-doc
+          files=$(for f in faq quickstart usage/general usage/create usage/prune usage/init usage/mount \
+                      internals/data-structures internals/security; do echo "usr/share/doc/borgbackup/html/$f.html"; done) ;;
+    git-lfs) package=git-lfs
+             files=$(for f in authentication basic-transfers linux-build server-discovery; do
+                         echo "usr/share/doc/git-lfs/$f.md"; done
+                     for f in batch custom-transfers extensions l10n locking spec; do
+                         echo "usr/share/doc/git-lfs/$f.md.gz=$f.md"; done
+                     echo "usr/share/doc/git-lfs/changelog.gz=changelog.md") ;;
+    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch|sqlite|git|borg|git-lfs [folder]" >&2
+       exit 2 ;;
 esac
 dest=${2:-/tmp/$1}
 work=$(mktemp -d)

@@ -365,6 +365,7 @@ TECH_WHERE = re.compile(
 ABOUT_MAIL = re.compile(r"\b(?:e-?mail|mail|contact|write to|report it to|reach(?:es)?)\b", re.I)
 # Up to two words between "which" and the kind ("which Freedom Maker target"), none of them a verb ("what was the").
 MODIFIERS = r"(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|must)\b)[\w-]+ ){0,2}"
+ENVIRONMENT = re.compile(rf"\b(?:what|which) {MODIFIERS}(?:environment|env) var(?:iable)?s?\b", re.I)
 ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("option", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:option|flag|switch|argument|parameter)s?\b", re.I)),
     (
@@ -622,6 +623,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue  # "(and others, see git-config(1))": a page to read, not the thing asked for
         if kind in ("command", "package", "option") and text[a - 1 : a] in ("⟨", "<") and text[b : b + 1] in ("⟩", ">"):
             continue  # "\shufflegroup{⟨group-name⟩}": a placeholder, no command
+        if kind == "field" and ENVIRONMENT.search(question) and piece.lower() == piece:
+            continue  # "which environment variable": GIT_LFS_SKIP_PUSH or UserNM, not `init`
         if kind == "field" and text[b : b + 1] == "/" and not piece.startswith("$"):
             continue  # "HOME/.R/Makevars": a path's first part, no variable
         if kind == "number" and _pronoun(text, a, b):

@@ -232,10 +232,13 @@ def paraphrase_share(
     shares = np.zeros(len(texts))
     if not asked or total <= 0:
         return shares
+    said_in = [[w for w in WORD.findall(text) if _content(w)] for text in texts]
+    if thesaurus.word_vectors([w for w, _ in asked] + [w for said in said_in for w in said]) is None:
+        return shares  # one batch for every word: the encoder reads many words at once faster than a few at a time
     for n, text in enumerate(texts):
         literal = set(terms(text))
         lacking = [(w, t) for w, t in asked if t not in literal]
-        said = [w for w in WORD.findall(text) if _content(w)]
+        said = said_in[n]
         close = thesaurus.closest([w for w, _ in lacking], said) if lacking else None
         if close is None:
             continue

@@ -394,9 +394,8 @@ def test_once_is_a_number_only_to_how_often():
 def test_a_variable_name_with_a_digit_is_a_field():
     text = "To do so, set the environment variable WHY3IDE to web, or run `id -u` with CVC4."
     assert [text[a:b] for a, b in new_spans("Which environment variable do I set to web?", "field", text)] == [
-        "WHY3IDE",
-        "id -u",
-    ]
+        "WHY3IDE"
+    ]  # `id -u` is no environment variable
 
 
 def test_what_i_need_to_run_asks_for_a_command():
@@ -527,3 +526,12 @@ def test_a_page_to_see_is_no_command_to_run():
     found = [text[a:b] for a, b in new_spans("What command does Git run?", "command", text)]
     assert "git-config" not in " ".join(found)
     assert any("credential-foo" in piece for piece in found)
+
+
+def test_an_environment_variable_is_written_in_capitals():
+    question = "In CI I want git push to skip the pre-push hook. Which environment variable does that?"
+    assert new_spans(question, "field", "* `update` and `init` commands can install the pre-push hook") == []
+    text = "* Add GIT_LFS_SKIP_PUSH to allow skipping the pre-push hook"
+    assert [text[a:b] for a, b in new_spans(question, "field", text)] == ["GIT_LFS_SKIP_PUSH"]
+    assert new_spans("Which field holds the command?", "field", "The `init` field holds it.") != []
+    assert new_spans("What should I set the UserNM environment variable to?", "field", "Set UserNM to `gcc-nm`.") != []
