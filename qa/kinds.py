@@ -129,6 +129,11 @@ ADDRESS = re.compile(
 )
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
+MEASURE_UNIT = re.compile(
+    r"\d\s?([kmgtp]i?b|[kmgtp]i?bytes?|bytes?|bits?|kilobytes?|megabytes?|gigabytes?|terabytes?|seconds?|minutes?|hours?"
+    r"|days?|weeks?|months?|years?|ms|km|miles?|metres?|meters?|kg|%|percent|dollars?|euros?)$",
+    re.I,
+)  # a quantity's unit of measure, as a number's span ends in it
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
 MEASURE = re.compile(
@@ -603,6 +608,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             or re.search(rf"(?<!\w){re.escape(piece.lower())}(?!\w)", lowered)
         ):
             continue
+        if kind == "version" and not _like_version(piece):
+            continue  # "between 0.0 and 5373484.499999": decimal numbers, no release
         if kind == "number" and (DOTTED.fullmatch(piece) or AFTER_VERSION.search(text[max(0, a - 9) : a])):
             continue  # "as of version 3.7.17": a version or an address, no quantity
         if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and _no_count(question, piece))):
@@ -611,6 +618,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if counted and not (counts(counted, _sentence_around(text, a, b)) or abbreviated(counted, text, b)):
             continue
+        if counted and _measured_otherwise(counted, piece):
+            continue  # "how many archives": "20MiB" measures a size, it counts no archives
         if counted and _counts_other(counted, clause_around(text, a, b)):
             continue  # "the number of students is limited to 4,095, and the number of pages to 63": not 63
         if (
@@ -658,6 +667,18 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
 def all_capitalised(piece: str) -> bool:
     """Each part of the piece starts with a capital, as a name's do ("AI-focused" is no name)."""
     return not any(part[:1].islower() for part in re.split(r"[\s-]+", piece))
+
+
+def _like_version(piece: str) -> bool:
+    """A release number's parts are short and not all zero: not 5373484.499999, not 0.0."""
+    numbers = re.findall(r"\d+", piece)
+    return all(len(n) <= 4 for n in numbers) and any(int(n) for n in numbers)
+
+
+def _measured_otherwise(counted: str, piece: str) -> bool:
+    """The number comes with a unit of measure (bytes, time, length, money) that is not the counted thing."""
+    unit = MEASURE_UNIT.search(piece)
+    return unit is not None and not set(terms(unit.group(1))) & set(terms(counted))
 
 
 def _no_count(question: str, piece: str) -> bool:

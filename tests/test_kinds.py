@@ -535,3 +535,12 @@ def test_an_environment_variable_is_written_in_capitals():
     assert [text[a:b] for a, b in new_spans(question, "field", text)] == ["GIT_LFS_SKIP_PUSH"]
     assert new_spans("Which field holds the command?", "field", "The `init` field holds it.") != []
     assert new_spans("What should I set the UserNM environment variable to?", "field", "Set UserNM to `gcc-nm`.") != []
+
+
+def test_a_decimal_number_is_no_release_and_a_size_counts_no_things():
+    text = "Values between 0.0 and 5373484.499999 are julian day numbers; the modifier came in 3.38.0."
+    assert [text[a:b] for a, b in new_spans("In which version was the modifier added?", "version", text)] == ["3.38.0"]
+    sized = "The archive is limited in size to MAX_OBJECT_SIZE (20MiB) and a repository holds 5 archives."
+    found = [sized[a:b] for a, b in new_spans("How many archives can a repository hold?", "number", sized)]
+    assert found == ["5"]
+    assert new_spans("How many days does a month count as?", "number", "A month counts as 31 days.") != []
