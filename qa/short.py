@@ -12,6 +12,7 @@ from qa.types import Citation, ShortAnswer
 
 MAX_SHARE = 0.6  # of the citation's text: a longer span is the passage itself, not a short answer
 MAX_CHARS = 120
+DEFAULT_BEFORE = re.compile(r"\bdefaults? (?:value )?(?:is|to|of|:|=)\s*(?:the |a |an )?[\"'“‘`(]?$", re.I)
 EXTREME = re.compile(
     r"\b(?:(highest|largest|biggest|greatest|maximum|longest)|lowest|smallest|minimum|fewest|shortest)\b",
     re.I,
@@ -40,6 +41,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
     noun = asked_noun(question)
     range_asked = bool(RANGE_ASKED.search(question))
     extreme = EXTREME.search(kinds.asking_part(question))
+    default_asked = "default" in kinds.states_asked(question)
     a, b = min(
         candidates,
         key=lambda span: (
@@ -53,6 +55,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             span not in named,
             -_line_share(wanted, text, span),
             _extreme(extreme, kind, text[span[0] : span[1]]),
+            default_asked and not DEFAULT_BEFORE.search(text[max(0, span[0] - 30) : span[0]]),
             _distance(span, anchors),
             -_weight(kind, text[span[0] : span[1]]),
         ),

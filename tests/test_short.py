@@ -98,3 +98,10 @@ def test_the_end_of_a_range_the_question_asks_for_is_the_short_answer():
     text = "Use zstd from high speed with N=1 to high compression with N=22; most people pick N=3."
     assert short("I want maximum compression with zstd. What's the highest level N I can use?", text) == "22"
     assert short("What is the lowest level N that zstd accepts?", text) == "1"
+
+
+def test_the_value_a_text_gives_as_the_default_answers_a_question_about_the_default():
+    text = "This defaults to 250, which is a much more aggressive window size than the default --window of 10."
+    assert short("What window size does git gc --aggressive use by default?", text) == "250"
+    limits = "The limit defaults to 999 before 3.32.0, or 32766 after it."
+    assert short("I'm on 3.40. What's the default highest parameter number?", limits) == "32766"
