@@ -129,11 +129,13 @@ ADDRESS = re.compile(
 )
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
-MEASURE_UNIT = re.compile(
-    r"\d\s?([kmgtp]i?b|[kmgtp]i?bytes?|bytes?|bits?|kilobytes?|megabytes?|gigabytes?|terabytes?|seconds?|minutes?|hours?"
-    r"|days?|weeks?|months?|years?|ms|km|miles?|metres?|meters?|kg|%|percent|dollars?|euros?)$",
-    re.I,
-)  # a quantity's unit of measure, as a number's span ends in it
+UNIT_FAMILIES = {
+    "size": r"[kmgtp]i?b|[kmgtp]i?bytes?|bytes?|bits?|kilobytes?|megabytes?|gigabytes?|terabytes?",
+    "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|ms|milliseconds?",
+    "length": r"km|kilomet(?:er|re)s?|miles?|metres?|meters?",
+    "mass": r"kg|kilograms?",
+    "money": r"dollars?|euros?",
+}  # units of measure: a number with one measures, and counts only things of its family ("31 days" for "how many days")
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
 MEASURE = re.compile(
@@ -412,7 +414,7 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         re.compile(
             r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
             rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay|price|cost|fee|salary|salaries|wage|budget)s?\b"
-            r"|\b(?:minimum|maximum)\b"
+            r"|\b(?:minimum|maximum)\b(?![^?]*\b(?:by|of|for|from|with|on|in|as|about) what\s*\?)"
             r"|\b(?:largest|biggest|highest|greatest|smallest|lowest|longest|shortest) (?:[\w-]+ )?(?:number|value|level|size|count)\b"
             rf"|\b(?:what|which) {MODIFIERS}(?:(?:status|exit|return) codes?|http status|exit status)\b",
             re.I,
@@ -676,9 +678,18 @@ def _like_version(piece: str) -> bool:
 
 
 def _measured_otherwise(counted: str, piece: str) -> bool:
-    """The number comes with a unit of measure (bytes, time, length, money) that is not the counted thing."""
-    unit = MEASURE_UNIT.search(piece)
-    return unit is not None and not set(terms(unit.group(1))) & set(terms(counted))
+    """The number comes with a unit of measure (bytes, time, length, money) of another family than the counted
+    thing's: "20MiB" counts no archives; "2000 km" answers "how many miles"."""
+    given = _family(piece, ending=True)
+    return given is not None and given != _family(counted)
+
+
+def _family(text: str, ending: bool = False) -> str | None:
+    """The family of the unit that `text` is, or that it ends in after a number (`ending`)."""
+    for name, units in UNIT_FAMILIES.items():
+        if re.search(rf"\d\s?(?:{units})$", text, re.I) if ending else re.fullmatch(units, text, re.I):
+            return name
+    return None
 
 
 def _no_count(question: str, piece: str) -> bool:

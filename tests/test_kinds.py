@@ -481,6 +481,7 @@ def test_a_version_is_no_quantity():
         ("What HTTP status should I return when the path is locked?", "number"),
         ("What exit code should the script return to skip a commit?", "number"),
         ("How does the return code table explain codes above 128?", None),
+        ("The bounds of the minimum time are required by what?", None),
         ("What status does the documentation give this feature?", None),
     ],
 )
@@ -544,3 +545,5 @@ def test_a_decimal_number_is_no_release_and_a_size_counts_no_things():
     found = [sized[a:b] for a, b in new_spans("How many archives can a repository hold?", "number", sized)]
     assert found == ["5"]
     assert new_spans("How many days does a month count as?", "number", "A month counts as 31 days.") != []
+    assert new_spans("By how many kilometers is it longer?", "number", "It is 2000 km longer.") != []
+    assert new_spans("How many Victorians are Catholic?", "number", "Catholics are 26.7% of Victorians.") != []
