@@ -16,6 +16,7 @@ from qa.config import Weights
 from qa.embedding import Embedder
 from qa.followup import NOTHING_MORE, follow_up_query, unsaid
 from qa.ranking import (
+    HEADED,
     Ranked,
     answer_type,
     answer_type_match,
@@ -24,6 +25,7 @@ from qa.ranking import (
     is_heading,
     kinds_found,
     local,
+    names_release,
     rank_sentences,
     unit_span,
     unit_text,
@@ -32,7 +34,7 @@ from qa.retrieval import Retrieval, Sentence, sentence_parts, split_sentences
 from qa.short import short_answer
 from qa.sparse import Sparse, terms
 from qa.types import Answer, Citation, Hit
-from qa.units import SECTION_NUMBER, headings_over, is_block_line, unit_of
+from qa.units import headings_over, is_block_line, unit_of
 from qa.vectors import SentenceVectors
 
 __all__ = [
@@ -55,7 +57,6 @@ __all__ = [
 
 NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
-HEADED = frozenset({"version", "term", "time"})  # kinds a version heading over a list of changes can answer
 # The next sentence goes on about the last one's subject, or gives its examples ("From supply chain optimization
 # to ...,", "Initiatives such as ...").
 CONTINUES = re.compile(
@@ -237,7 +238,7 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
         first = next((i for i, (a, _) in enumerate(spans) if a == start - chunk.start), None)
         over = [] if first is None else headings_over(chunk.text, spans, first)
         for n in over:  # "In which release was X added?": the version heading over the list of changes
-            if _names_release(question, chunk.text[spans[n][0] : spans[n][1]]):
+            if names_release(question, chunk.text[spans[n][0] : spans[n][1]]):
                 return chunk.start + spans[n][0], end
     following = [(a, b) for a, b in spans if a >= end - chunk.start]
     if not following or (start, end) != (sentence.start, sentence.end):
@@ -271,12 +272,6 @@ def _stated_after(question: str, text: str, end: int, following: Sequence[tuple[
         if asked & kinds.states_said(text[a:b]):
             return b
     return None
-
-
-def _names_release(question: str, heading: str) -> bool:
-    """The heading names a version or a date that the question does not say (its section number aside)."""
-    title = SECTION_NUMBER.sub("", heading)
-    return any(kinds.new_spans(question, kind, title) for kind in ("version", "time"))
 
 
 def completes_it(question: str, sentence: str, after: str) -> bool:

@@ -81,7 +81,9 @@ WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
 MONTHS = "january february march april may june july august september october november december"  # capitalised in
 # TIME, as are WEEKDAYS: "may" and "march" are verbs
 TIME = re.compile(
-    rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:in|by|since|until|from|before|after|around) \d{{3,4}}\b"
+    rf"\b\d{{1,2}} (?-i:{'|'.join(m.title() for m in MONTHS.split())}),? \d{{4}}\b"  # "30 November 2022"
+    rf"|\b(?-i:{'|'.join(m.title() for m in MONTHS.split())}) \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}\b"  # "May 5, 2021"
+    rf"|\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:in|by|since|until|from|before|after|around) \d{{3,4}}\b"
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?-i:{'|'.join(m.title() for m in MONTHS.split())})\b"
     r"|\b(?:centur(?:y|ies)|decades?|BC|BCE|AD|CE)\b"
     rf"|\b(?-i:{'|'.join(d.title() for d in WEEKDAYS.split())})s?\b|\b\d{{1,2}}(?::\d{{2}})? ?(?:[ap]\.?m\b\.?)|\b\d{{1,2}}:\d{{2}}\b"
@@ -669,6 +671,11 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
 def all_capitalised(piece: str) -> bool:
     """Each part of the piece starts with a capital, as a name's do ("AI-focused" is no name)."""
     return not any(part[:1].islower() for part in re.split(r"[\s-]+", piece))
+
+
+def versions_named(question: str) -> list[str]:
+    """The release numbers the asking sentence writes ("3.3.0" of "when did Git LFS 3.3.0 come out?")."""
+    return [m.group() for m in VERSION.finditer(asking_part(question)) if "." in m.group() and _like_version(m.group())]
 
 
 def _like_version(piece: str) -> bool:

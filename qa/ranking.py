@@ -20,7 +20,7 @@ from qa.furniture import is_furniture
 from qa.retrieval import Retrieval, Sentence, lexical_overlap, lexical_terms, sentence_parts, sentences_of
 from qa.short import FIELD
 from qa.sparse import Sparse, terms
-from qa.units import is_heading, is_table_row, unit_of
+from qa.units import SECTION_NUMBER, headings_over, is_heading, is_table_row, unit_of
 from qa.vectors import SentenceVectors
 
 KEY_SHARE = 0.6  # of a first cell's terms the question says, to name its row ("apt-cache policy package")
@@ -127,6 +127,27 @@ def names_row(question: str, unit: str) -> bool:
     return bool(key) and named and bool(set(terms(lines[0])) & question_terms)
 
 
+HEADED = frozenset({"version", "term", "time"})  # kinds a version heading over a list of changes can answer
+
+
+def names_release(question: str, heading: str) -> bool:
+    """The heading names a version or a date that the question does not say (its section number aside)."""
+    title = SECTION_NUMBER.sub("", heading)
+    return any(kinds.new_spans(question, kind, title) for kind in ("version", "time"))
+
+
+def under_release(question: str, sentence: Sentence, span: tuple[int, int]) -> tuple[int, int]:
+    """The unit's span from the release heading over it ("## 3.3.0 (30 November 2022)") where the question asks
+    when, or in which version or release: the heading holds the answer, and the version the question names."""
+    chunk = sentence.hit.chunk
+    spans, _ = sentence_parts(chunk.text)
+    first = next((i for i, (a, _) in enumerate(spans) if a == span[0] - chunk.start), None)
+    for n in [] if first is None else headings_over(chunk.text, spans, first):
+        if names_release(question, chunk.text[spans[n][0] : spans[n][1]]):
+            return chunk.start + spans[n][0], span[1]
+    return span
+
+
 def unit_text(sentence: Sentence, span: tuple[int, int]) -> str:
     chunk = sentence.hit.chunk
     return chunk.text[span[0] - chunk.start : span[1] - chunk.start]
@@ -213,6 +234,8 @@ def rank_sentences(
     if across:
         sentences = near_cosines(sentences, weights.across_near)
     spans = [unit_span(s, across=across) for s in sentences]
+    if kinds.asked(retrieval.question) in HEADED and not across:
+        spans = [under_release(retrieval.question, s, span) for s, span in zip(sentences, spans)]
     units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
     asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
     sentences = [with_unit_terms(asked, s, span, sparse, said) for s, span in zip(sentences, spans)]
@@ -238,6 +261,7 @@ def rank_sentences(
         unset = [found and kinds.unset_said(retrieval.question, u) for u, found in zip(units, pulls)]
         combined += weights.answer_type * (np.array(stated, dtype=float) + np.array(unset, dtype=float))
     named = [name for name in asked_code_names(retrieval.question) if len(parts(name)) > 1]
+    named += kinds.versions_named(retrieval.question)  # "when did 3.3.0 come out": BM25 reads it as 3, 3 and 0
     if named and not across and kind in kinds.PRECISE:  # "the maximum size of MAX_OBJECT_SIZE": the unit that gives one
         combined += weights.answer_type * np.array(
             [pull and any(says(u, name) for name in named) for u, pull in zip(units, pulls)], dtype=float

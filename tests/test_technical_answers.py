@@ -472,3 +472,29 @@ def test_a_quantity_is_asked_by_the_sentence_that_asks_not_by_the_scene():
     text = "Use N=1 for speed and N=22 for the best compression."
     assert new_spans("I want maximum compression with zstd. What's the highest level N?", "number", text)
     assert new_spans("What is the maximum size of a chunk?", "number", "A chunk holds at most 22 entries.") == []
+
+
+CHANGELOG = (
+    "# Gadget changelog\n\n## 3.3.0 (30 November 2022)\n\nThis release is a feature release which adds support for "
+    "more boards and some command-line helpers.\n\n## 3.2.0 (12 May 2022)\n\nThis release is a bugfix release which "
+    "fixes problems with empty files.\n\n## 2.3.0 (14 September 2017)\n\nGadget v2.3.0 includes performance "
+    "optimizations for the gadget-clone command and new features.\n"
+)
+
+
+def test_when_a_release_came_out_is_answered_from_the_heading_over_its_notes(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(settings.corpus, "changelog.md", CHANGELOG)
+    for topic in ("boards", "helpers", "files", "cloning"):
+        write(
+            settings.corpus,
+            f"{topic}.md",
+            f"# Gadget and {topic}\n\nGadget handles {topic} well; Gadget users like it.\n",
+        )
+    build_index(settings)
+
+    answer = open_index(settings).ask("When did Gadget 3.3.0 come out?")
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text.startswith("## 3.3.0 (30 November 2022)")
+    assert answer.short is not None and answer.short.text == "30 November 2022"
