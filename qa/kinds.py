@@ -632,6 +632,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             and (not MEASURED.search(piece) or _pronoun(text, a, b))
         ):
             continue
+        if text[max(0, a - 2) : a] == "](" or (kind == "path" and _in_url(text, a)):
+            continue  # "[Server Discovery doc](./server-discovery.md)", "ssh://host//path/to/repo": a link, no path
         if kind in ("command", "package", "option") and SEE.search(text[max(0, a - 10) : a]):
             continue  # "(and others, see git-config(1))": a page to read, not the thing asked for
         if kind in ("command", "package", "option") and text[a - 1 : a] in ("⟨", "<") and text[b : b + 1] in ("⟩", ">"):
@@ -671,6 +673,12 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
 def all_capitalised(piece: str) -> bool:
     """Each part of the piece starts with a capital, as a name's do ("AI-focused" is no name)."""
     return not any(part[:1].islower() for part in re.split(r"[\s-]+", piece))
+
+
+def _in_url(text: str, start: int) -> bool:
+    """The span starting at `start` is part of a URL ("//path/to/repo" of "ssh://git.example.com//path/to/repo")."""
+    token = text[max(0, start - 200) : start].split()[-1:] or [""]
+    return "://" in token[0]
 
 
 def versions_named(question: str) -> list[str]:

@@ -547,3 +547,8 @@ def test_a_decimal_number_is_no_release_and_a_size_counts_no_things():
     assert new_spans("How many days does a month count as?", "number", "A month counts as 31 days.") != []
     assert new_spans("By how many kilometers is it longer?", "number", "It is 2000 km longer.") != []
     assert new_spans("How many Victorians are Catholic?", "number", "Catholics are 26.7% of Victorians.") != []
+
+
+def test_a_link_target_or_the_path_inside_a_url_is_no_path_to_answer_with():
+    text = "Use `ssh://git.example.com//path/to/repo`. See the [Discovery doc](./server-discovery.md), or edit /etc/foo.conf."
+    assert [text[a:b] for a, b in new_spans("What file do I edit?", "path", text)] == ["/etc/foo.conf"]
