@@ -68,6 +68,11 @@ NUMBER = re.compile(
     re.I,
 )
 DEFAULT_GIVEN = re.compile(r"(?:the |its |by )?default(?: value| setting)?(?: is|:| =|s to| being)\s", re.I)
+CONFIG_ASKED = re.compile(r"\bconfig(?:uration)? (?:option|setting|key|variable)s?\b", re.I)
+CONFIG_KEY = re.compile(r"(?<![\w./$-])[a-z][\w-]*(?:\.(?:[a-zA-Z][\w-]*|<[\w-]+>|\{[\w-]+\}|\*))+(?![\w/(.-])")
+FILE_NAME = re.compile(
+    r"\.(?:md|txt|html?|c|h|py|sh|json|conf|cfg|ya?ml|toml|ini|com|org|net|io|deb|rpm|gz|tar|zip|pdf|lock|log)$", re.I
+)  # "README.md", "example.com": no configuration key
 SEE = re.compile(r"\bsee (?:also )?$", re.I)
 ONE_AFTER = re.compile(r"\s+(?:of|that|which|who|whose|is|was|will|can|you)\b", re.I)
 ONE_BEFORE = re.compile(
@@ -600,7 +605,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
     counted = counted_word(question) if kind == "number" else None
     unset = [name.lower() for name in code_names(question)] if LEFT_UNSET.search(question) else []
     out = []
-    for a, b in spans(kind, text):
+    for a, b in _spans_asked(question, kind, text):
         piece = text[a:b]
         if any(name in piece.lower() for name in unset):
             continue  # "I never set XDG_CONFIG_HOME": "$XDG_CONFIG_HOME/git/ignore" is not where it goes then
@@ -673,6 +678,16 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
 def all_capitalised(piece: str) -> bool:
     """Each part of the piece starts with a capital, as a name's do ("AI-focused" is no name)."""
     return not any(part[:1].islower() for part in re.split(r"[\s-]+", piece))
+
+
+def _spans_asked(question: str, kind: str, text: str) -> list[tuple[int, int]]:
+    """The spans of `kind`; for "which git config option", the configuration keys ("lfs.storage") in place of the
+    command-line flags."""
+    found = spans(kind, text)
+    if kind != "option" or not CONFIG_ASKED.search(question):
+        return found
+    keys = [m.span() for m in CONFIG_KEY.finditer(text) if not FILE_NAME.search(m.group())]
+    return sorted([(a, b) for a, b in found if not text[a:b].startswith("-")] + keys)
 
 
 def _in_url(text: str, start: int) -> bool:

@@ -552,3 +552,10 @@ def test_a_decimal_number_is_no_release_and_a_size_counts_no_things():
 def test_a_link_target_or_the_path_inside_a_url_is_no_path_to_answer_with():
     text = "Use `ssh://git.example.com//path/to/repo`. See the [Discovery doc](./server-discovery.md), or edit /etc/foo.conf."
     assert [text[a:b] for a, b in new_spans("What file do I edit?", "path", text)] == ["/etc/foo.conf"]
+
+
+def test_a_config_option_is_a_key_of_the_configuration_not_a_flag():
+    text = "* `lfs.storage` - Overrides the storage directory; see it with git config --get lfs.storage or README.md."
+    found = [text[a:b] for a, b in new_spans("Which git config option moves the storage directory?", "option", text)]
+    assert found and set(found) == {"lfs.storage"}
+    assert [text[a:b] for a, b in new_spans("Which option of git config reads one key?", "option", text)] == ["--get"]
