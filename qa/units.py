@@ -41,6 +41,10 @@ PROSE_WORD = re.compile(r"[A-Za-z][\w'’-]*[,;.:]?")
 MAX_BLOCK_LINES = 12  # lines of a block or list that a lead-in reaches over (ten ports of a firewall list)
 MAX_UNIT_CHARS = 700
 MAX_DEFAULT_WORDS = 10
+CONSEQUENCE = re.compile(
+    r"(?:So(?! (?:many|much|far|long|that|as|to|too|few|called)\b)|Therefore|Thus|Hence|Consequently|As a result"
+    r"|That is why|This is why|That's why)\b,? "
+)  # "So variables work, but ~ won't.", not "So many options exist."
 
 
 def is_heading(text: str) -> bool:
@@ -137,6 +141,15 @@ def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool =
     return first, last
 
 
+def _follows_from(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
+    """Sentence n draws its point from the one before it ("So ...", "Therefore ..."): the reason is there."""
+    return (
+        CONSEQUENCE.match(_at(text, spans, n)) is not None
+        and _joined(text, spans, n - 1, n)
+        and _size(spans, n - 1, n) <= MAX_UNIT_CHARS
+    )
+
+
 def _gives_default(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
     """Sentence n only gives a default, right after the sentence before it: "The default value is 32.", "Default: 5"."""
     if n == 0:
@@ -161,6 +174,8 @@ def _unit(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool) ->
             return first, n
         return n, n
     if n > 0 and _answers(text, spans, n):  # "Where is the start angle of the first slice? The default is '90'."
+        return n - 1, n
+    if n > 0 and _follows_from(text, spans, n):  # "... executed without a shell. So variables work, but ~ won't."
         return n - 1, n
     if n > 0 and _continues_item(text, spans, n):  # "3. Under ..., there is a field "DNS Server". Set it to ..."
         first, _ = unit_of(text, spans, n - 1, prompts)

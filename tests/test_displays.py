@@ -202,3 +202,13 @@ def test_a_subcommand_described_in_other_words_is_cited_with_its_term(tmp_path, 
     )
     assert answer.answered, answer.reason
     assert answer.citations[0].text.startswith("apply [--index]"), answer.citations[0].text
+
+
+def test_a_sentence_that_draws_its_point_from_the_one_before_is_one_unit_with_it():
+    text = (
+        "BORG_PASSCOMMAND runs a command. Note that the command is executed without a shell. So variables, like $HOME "
+        "will work, but ~ won't. So many options exist."
+    )
+    found = units(text)
+    assert found["So variables, like $HOME will work, but ~ won't."].startswith("Note that the command")
+    assert found["So many options exist."] == "So many options exist."  # no consequence
