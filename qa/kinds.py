@@ -11,6 +11,16 @@ from qa import thesaurus
 from qa.asking import asking_part
 from qa.codenames import code_names
 from qa.meaning import ALONE, classes_of, frame_words, names_a_thing
+from qa.quantities import (
+    HOW_OFTEN,
+    abbreviated,
+    counted_word,
+    counts,
+    counts_other,
+    measured_otherwise,
+    no_count,
+    pronoun,
+)
 from qa.sparse import CJK_RUN, STOPWORDS, terms
 
 Kind = Literal[
@@ -74,10 +84,6 @@ FILE_NAME = re.compile(
     r"\.(?:md|txt|html?|c|h|py|sh|json|conf|cfg|ya?ml|toml|ini|com|org|net|io|deb|rpm|gz|tar|zip|pdf|lock|log)$", re.I
 )  # "README.md", "example.com": no configuration key
 SEE = re.compile(r"\bsee (?:also )?$", re.I)
-ONE_AFTER = re.compile(r"\s+(?:of|that|which|who|whose|is|was|will|can|you)\b", re.I)
-ONE_BEFORE = re.compile(
-    r"\b(?:if|when|unless|finds?|any|no|each|every|this|that|the|a|another|new|only|which|other|same)\s+$", re.I
-)
 DOTTED = re.compile(r"\d+(?:\.\d+){2,}")  # 3.7.17, 192.168.1.1
 AFTER_VERSION = re.compile(r"\b(?:version|release|v)\s?$", re.I)
 VARIANT = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z\d]*)-(\d+)\b")  # "SHA3-256" for "which SHA3 size"
@@ -136,20 +142,11 @@ ADDRESS = re.compile(
 )
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
-UNIT_FAMILIES = {
-    "size": r"[kmgtp]i?b|[kmgtp]i?bytes?|bytes?|bits?|kilobytes?|megabytes?|gigabytes?|terabytes?",
-    "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|ms|milliseconds?",
-    "length": r"km|kilomet(?:er|re)s?|miles?|metres?|meters?",
-    "mass": r"kg|kilograms?",
-    "money": r"dollars?|euros?",
-}  # units of measure: a number with one measures, and counts only things of its family ("31 days" for "how many days")
-COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
 MEASURE = re.compile(
     r"\bhow (?:long|large|big|often|much|far|tall|high|old|wide)\b|\b(?:minimum|maximum)\b(?! (?:number|count) of)",
     re.I,
 )  # a quantity with its unit; "the maximum number of attached databases" is a count
-HOW_OFTEN = re.compile(r"\bhow often\b|\bhow many times\b", re.I)
 PRICE = re.compile(r"\b(?:costs?|price[ds]?|pay|fees?|charged?|salar(?:y|ies)|wages?|earns?)\b", re.I)
 CURRENCIES = {
     "dollar": re.compile(r"\$|\b(?:dollars?|usd|cents?)\b", re.I),
@@ -159,7 +156,6 @@ CURRENCIES = {
 }
 MEASURED = re.compile(r"[^\W\d_]|[$€£¥%]")  # a quantity with its unit ("60 characters", "$4"), not a bare number
 SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
-FRACTION = re.compile(r"(?:half|quarter|once|twice|dozens?|hundreds|thousands|millions|billions)", re.I)  # no count
 YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
 CALLED = re.compile(
     r"\b(?:(?:is|are|was|were) (?:called|named|known as)|(?:also |often )?referred to as)\s+(?:the\s+)?"
@@ -621,20 +617,20 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue  # "between 0.0 and 5373484.499999": decimal numbers, no release
         if kind == "number" and (DOTTED.fullmatch(piece) or AFTER_VERSION.search(text[max(0, a - 9) : a])):
             continue  # "as of version 3.7.17": a version or an address, no quantity
-        if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and _no_count(question, piece))):
+        if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and no_count(question, piece))):
             continue
         if kind == "time" and (in_title(text, a, b) or in_copyright(text, a)):
             continue
         if counted and not (counts(counted, _sentence_around(text, a, b)) or abbreviated(counted, text, b)):
             continue
-        if counted and _measured_otherwise(counted, piece):
+        if counted and measured_otherwise(counted, piece):
             continue  # "how many archives": "20MiB" measures a size, it counts no archives
-        if counted and _counts_other(counted, clause_around(text, a, b)):
+        if counted and counts_other(counted, clause_around(text, a, b)):
             continue  # "the number of students is limited to 4,095, and the number of pages to 63": not 63
         if (
             kind == "number"
             and MEASURE.search(asking_part(question))
-            and (not MEASURED.search(piece) or _pronoun(text, a, b))
+            and (not MEASURED.search(piece) or pronoun(text, a, b))
         ):
             continue
         if text[max(0, a - 2) : a] == "](" or (kind == "path" and _in_url(text, a)):
@@ -647,7 +643,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue  # "which environment variable": GIT_LFS_SKIP_PUSH or UserNM, not `init`
         if kind == "field" and text[b : b + 1] == "/" and not piece.startswith("$"):
             continue  # "HOME/.R/Makevars": a path's first part, no variable
-        if kind == "number" and _pronoun(text, a, b):
+        if kind == "number" and pronoun(text, a, b):
             continue
         if kind == "number" and piece.lower() in ("once", "twice") and not HOW_OFTEN.search(question):
             continue  # "Once you turn it off, ...": a conjunction, unless the question asks how often
@@ -707,28 +703,6 @@ def _like_version(piece: str) -> bool:
     return all(len(n) <= 4 for n in numbers) and any(int(n) for n in numbers)
 
 
-def _measured_otherwise(counted: str, piece: str) -> bool:
-    """The number comes with a unit of measure (bytes, time, length, money) of another family than the counted
-    thing's: "20MiB" counts no archives; "2000 km" answers "how many miles"."""
-    given = _family(piece, ending=True)
-    return given is not None and given != _family(counted)
-
-
-def _family(text: str, ending: bool = False) -> str | None:
-    """The family of the unit that `text` is, or that it ends in after a number (`ending`)."""
-    for name, units in UNIT_FAMILIES.items():
-        if re.search(rf"\d\s?(?:{units})$", text, re.I) if ending else re.fullmatch(units, text, re.I):
-            return name
-    return None
-
-
-def _no_count(question: str, piece: str) -> bool:
-    """ "half", "dozens": no count, and "once"/"twice" none unless the question asks how many times."""
-    return FRACTION.fullmatch(piece) is not None and not (
-        HOW_OFTEN.search(question) and piece.lower() in ("once", "twice")
-    )
-
-
 def _priced_as(question: str, piece: str) -> bool:
     """The number is an amount of money, and in the question's currency where it names one."""
     asked = [name for name, pattern in CURRENCIES.items() if pattern.search(question)]
@@ -772,14 +746,6 @@ def gives_name(question: str, kind: str | None, text: str) -> bool:
     return any(span in given for span in new_spans(question, kind, text))
 
 
-def _pronoun(text: str, a: int, b: int) -> bool:
-    """The span is the "one" of "one of the major standards" or "until it finds one that is not used": a member of a
-    group or a thing, not a quantity."""
-    if text[a:b].lower() != "one":
-        return False
-    return ONE_AFTER.match(text, b) is not None or ONE_BEFORE.search(text[max(0, a - 12) : a]) is not None
-
-
 def _sentence_around(text: str, a: int, b: int) -> str:
     """The sentence that holds text[a:b]; with the one before it where it only gives a default ("Maximum number of
     targets to consider. The default value is 32.")."""
@@ -799,7 +765,6 @@ def _sentence_bounds(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 CLAUSE_END = re.compile(r";|,\s+(?:and|but|while|whereas)\s+")
-NUMBER_OF = re.compile(r"\bnumber of ([^\W\d_][\w'-]*)", re.I)
 
 
 def clause_around(text: str, a: int, b: int) -> str:
@@ -808,52 +773,6 @@ def clause_around(text: str, a: int, b: int) -> str:
     ends = [m.end() for m in CLAUSE_END.finditer(text, start, a)]
     after = CLAUSE_END.search(text, b, end)
     return text[ends[-1] if ends else start : after.start() if after else end]
-
-
-def _counts_other(word: str, clause: str) -> bool:
-    """The clause gives the number of something else ("the number of pages ... is limited to 63")."""
-    other = NUMBER_OF.search(clause)
-    return other is not None and not counts(word, clause)
-
-
-def counted_word(question: str) -> str | None:
-    """What a "how many" question counts ("how many extra years of support" -> "years"): a count of something
-    else ("four decisions" for "how many members") does not answer it."""
-    match = COUNTED.search(question)
-    if match is None:
-        return None
-    head = None
-    for word in match.group(1).split():
-        classes = classes_of(word)
-        if word.lower() in STOPWORDS or word.lower() in frame_words() or (classes and not {"n", "a"} & set(classes)):
-            break
-        head = word
-    return head if head and terms(head) else None
-
-
-UNIT_LETTERS = {
-    "second": "s|secs?",
-    "minut": "m|mins?",
-    "hour": "h|hrs?",
-    "day": "d",
-    "week": "w|wks?",
-    "month": "m|mo",
-    "year": "y|yrs?",
-}  # a time unit's letters right after its number: "31d", "10min", as options and settings write them
-
-
-def abbreviated(word: str, text: str, end: int) -> bool:
-    """The number ending at `end` is written with the counted `word`'s unit letters: "31d" for "how many days"."""
-    letters = UNIT_LETTERS.get(terms(word)[-1]) if terms(word) else None
-    return letters is not None and re.match(rf"(?:{letters})(?![\w-])", text[end:], re.I) is not None
-
-
-def counts(word: str, sentence: str) -> bool:
-    """The sentence says the counted `word`, literally or in other words ("dairy cattle" for "dairy cows")."""
-    if terms(word)[-1] in terms(sentence):
-        return True
-    close = thesaurus.closest([word], re.findall(r"[^\W\d_][\w'-]*", sentence))
-    return close is not None and bool(close[0] >= ALONE)
 
 
 def _technical(piece: str) -> bool:
