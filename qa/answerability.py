@@ -235,8 +235,7 @@ def gather(
     unbound = [t for t in missing if t in focused or t in STATE_TERMS]
     unbound += [t for t in named_elsewhere(question, set(question_terms)) if t not in in_chunk]
     code = asked_code_names(question)
-    around = " ".join([hit_text, *(chunk.text for chunk in chunks_before(sentences, sentences[chosen].hit.chunk))])
-    unsaid = [] if any(says(around, name) for name in code) else code
+    unsaid = code and ([] if any(says(said_around(sentences, chosen), name) for name in code) else code)
     unbound += [t for name in unsaid for t in terms(name) if t not in in_chunk and t in question_terms]
     absent = absent_names(question, list(dict.fromkeys(unbound)), unknown_words, idf, sparse)
     named = {t for a in absent for t in terms(a)}
@@ -303,6 +302,12 @@ def paragraph_of(sentence: Sentence) -> str:
     start = text.rfind("\n\n", 0, local)
     end = text.find("\n\n", local)
     return text[start + 2 if start >= 0 else 0 : end if end >= 0 else len(text)]
+
+
+def said_around(sentences: Sequence[Sentence], chosen: int) -> str:
+    """The chosen sentence's chunk with the retrieved chunks that lead up to it."""
+    chunk = sentences[chosen].hit.chunk
+    return " ".join([chunk.text, *(c.text for c in chunks_before(sentences, chunk))])
 
 
 def chunks_before(sentences: Sequence[Sentence], chunk: Chunk) -> list[Chunk]:

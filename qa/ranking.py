@@ -233,8 +233,9 @@ def rank_sentences(
         return None
     if across:
         sentences = near_cosines(sentences, weights.across_near)
+    kind = kinds.asked(retrieval.question)
     spans = [unit_span(s, across=across) for s in sentences]
-    if kinds.asked(retrieval.question) in HEADED and not across:
+    if kind in HEADED and not across:
         spans = [under_release(retrieval.question, s, span) for s, span in zip(sentences, spans)]
     units = tuple(unit_text(s, span) for s, span in zip(sentences, spans))
     asked = f"{retrieval.question} {retrieval.said}" if across else retrieval.question
@@ -244,7 +245,6 @@ def rank_sentences(
     if not across:
         sentences = [without_other_senses(retrieval.question, s, unit, sparse) for s, unit in zip(sentences, units)]
     has_kind = tuple(kinds_found(retrieval.question, units))
-    kind = kinds.asked(retrieval.question)
     pulls = [found and kind not in kinds.ABSENCE_ONLY for found in has_kind]
     combined = score_sentences(retrieval.question, sentences, weights, pulls)
     if weights.paraphrase and not across:

@@ -233,7 +233,8 @@ def with_literal(snapshot: Snapshot, question: str, ranked: list[tuple[int, floa
     one whose parts more than LITERAL_POOL chunks hold, or that more than LITERAL_MOST chunks write, picks none out."""
     found: set[int] = set()
     for name in code_names(question) if ranked else ():
-        held = snapshot.sparse.holding(parts(name)) if len(parts(name)) > 1 else ()
+        terms_of_name = parts(name)
+        held = snapshot.sparse.holding(terms_of_name) if len(terms_of_name) > 1 else ()
         if 0 < len(held) <= LITERAL_POOL:
             said = [i for i, chunk in snapshot.chunks([int(i) for i in held]).items() if says(chunk.text, name)]
             found |= set(said) if len(said) <= LITERAL_MOST else set()

@@ -352,9 +352,10 @@ def _continues_item(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool
         return False
     gap = text[spans[n - 1][1] : spans[n][0]]
     if "\n" in gap:
-        item = _item_of(text, spans, n - 1)
-        indent, margin = _indent(text, spans[n][0]), None if item is None else _indent(text, spans[item][0])
-        return gap.count("\n") == 1 and indent is not None and margin is not None and indent > margin
+        indent = _indent(text, spans[n][0]) if gap.count("\n") == 1 else None
+        item = None if indent is None else _item_of(text, spans, n - 1)
+        margin = None if item is None else _indent(text, spans[item][0])
+        return indent is not None and margin is not None and indent > margin
     return bool(LIST_ITEM.match(_at(text, spans, n - 1))) or (n > 1 and _continues_item(text, spans, n - 1))
 
 
