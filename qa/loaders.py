@@ -25,6 +25,7 @@ SUPPORTED: frozenset[str] = PLAIN | IMAGES | {".html", ".htm", ".pdf", ".docx"}
 
 _SNIFF_BYTES = 8192
 _BINARY_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\r\f") + b"\x7f"
+OVERSTRIKE = re.compile(r"[^\n\x08]\x08")  # "P\bP" bold, "_\bx" underlined: a terminal's typewriter emphasis (nroff)
 _ZIP_RATIO = 100
 _ZIP_RATIO_MIN_BYTES = 10 * 1024 * 1024
 
@@ -128,8 +129,8 @@ def _examine(
         seen.add(_identity(real))
         return real
     suffix = os.path.splitext(entry.name)[1].lower()
-    if suffix not in SUPPORTED:
-        return Skipped(source, f"unsupported type {suffix or '(no extension)'}")
+    if suffix and suffix not in SUPPORTED:  # a name without one (README, INSTALL) is read when it is text
+        return Skipped(source, f"unsupported type {suffix}")
     if not stat.S_ISREG(info.st_mode):
         return Skipped(source, "not a regular file")
     if info.st_size > settings.max_file_bytes:
@@ -166,10 +167,11 @@ def load(
     """
     if not data.strip():
         raise DocumentError("empty file: nothing to index; add text to it or remove it")
-    suffix = Path(file.source).suffix.lower()
-    if suffix in PLAIN:
-        text, note = _plain_text(data)
-        return Document(file.source, text), _note(file, note)
+    suffix = os.path.splitext(Path(file.source).name)[1].lower()
+    if suffix in PLAIN or not suffix:
+        text, note = _plain_text(data, strict=not suffix)
+        clean = OVERSTRIKE.sub("", text)
+        return Document(file.source, clean, plain=clean == text), _note(file, note)
     if suffix in (".html", ".htm"):
         text, note = _html_text(data)
         return Document(file.source, text, plain=False), _note(file, note)
@@ -188,10 +190,11 @@ def _note(file: SourceFile, reason: str | None) -> Skipped | None:
     return Skipped(file.source, reason, partial=True) if reason else None
 
 
-def _plain_text(data: bytes) -> tuple[str, str | None]:
+def _plain_text(data: bytes, strict: bool = False) -> tuple[str, str | None]:
+    """The decoded text; `strict` for a file without an extension, which is read only when it is UTF-8 text."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError("file is UTF-16 encoded; save it as UTF-8")
-    sample = data[:_SNIFF_BYTES]
+    sample = re.sub(rb"[^\n\x08]\x08", b"", data[:_SNIFF_BYTES])
     controls = len(sample) - len(sample.translate(None, _BINARY_CONTROLS))
     if b"\x00" in data or controls > len(sample) // 10:
         raise DocumentError("looks like binary data, not text; convert it to UTF-8 text or remove it from the corpus")
@@ -199,6 +202,8 @@ def _plain_text(data: bytes) -> tuple[str, str | None]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
+        if strict:
+            raise DocumentError("no extension and not UTF-8 text; give it one of the supported extensions") from None
         text = data.decode("utf-8", errors="replace")
         note = "invalid UTF-8 bytes replaced with U+FFFD; save the file as UTF-8"
     if not text.lstrip("\ufeff").strip():

@@ -37,6 +37,17 @@ def test_markdown_and_rst_are_plain_text():
         assert document.plain
 
 
+def test_typewriter_emphasis_of_a_terminal_page_is_read_as_its_letters():
+    bold = "".join(f"{c}\b{c}" for c in "postfix reload")
+    underlined = "".join(f"_\b{c}" for c in "main.cf")
+    data = (f"Run {bold} after editing {underlined}.\n" * 40).encode()
+    document, note = load_bytes("FILTER_README.txt", data)
+    assert document.text.startswith("Run postfix reload after editing main.cf.\n")
+    assert "\b" not in document.text
+    assert not document.plain  # offsets no longer point into the file
+    assert note is None
+
+
 def test_binary_txt_is_refused():
     with pytest.raises(DocumentError, match="binary"):
         load_bytes("data.txt", b"PK\x03\x04\x00\x00binary\x00stuff")
@@ -204,13 +215,23 @@ def test_scan_ignores_hidden_files_and_folders(tmp_path: Path):
 
 def test_scan_lists_unsupported_types_as_skipped(tmp_path: Path):
     (tmp_path / "song.mp3").write_bytes(b"ID3")
-    (tmp_path / "Makefile").write_text("all:")
     files, skipped = scan(tmp_path, SETTINGS)
     assert files == []
-    assert {(s.source, s.reason) for s in skipped} == {
-        ("Makefile", "unsupported type (no extension)"),
-        ("song.mp3", "unsupported type .mp3"),
-    }
+    assert {(s.source, s.reason) for s in skipped} == {("song.mp3", "unsupported type .mp3")}
+
+
+def test_a_file_without_an_extension_is_read_when_it_is_text(tmp_path: Path):
+    (tmp_path / "BASIC_CONFIGURATION_README").write_text("Postfix has several hundred parameters.\n")
+    (tmp_path / "program").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    (tmp_path / "latin").write_bytes("caf\xe9 cr\xe8me".encode("latin-1") * 20)
+    files, skipped = scan(tmp_path, SETTINGS)
+    assert sorted(f.source for f in files) == ["BASIC_CONFIGURATION_README", "latin", "program"] and skipped == []
+    document, note = load_bytes("BASIC_CONFIGURATION_README", b"Postfix has several hundred parameters.\n")
+    assert document.text == "Postfix has several hundred parameters.\n" and document.plain and note is None
+    with pytest.raises(DocumentError, match="binary"):
+        load_bytes("program", (tmp_path / "program").read_bytes())
+    with pytest.raises(DocumentError, match="no extension and not UTF-8 text"):
+        load_bytes("latin", (tmp_path / "latin").read_bytes())
 
 
 def test_scan_leaves_the_figures_of_html_pages_to_their_pages_and_keeps_scans(tmp_path: Path):
