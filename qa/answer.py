@@ -33,7 +33,7 @@ from qa.ranking import (
 from qa.retrieval import Retrieval, Sentence, sentence_parts, split_sentences
 from qa.short import short_answer
 from qa.sparse import Sparse, terms
-from qa.types import Answer, Citation, Hit
+from qa.types import Answer, Chunk, Citation, Hit
 from qa.units import headings_over, is_block_line, unit_of
 from qa.vectors import SentenceVectors
 
@@ -109,7 +109,11 @@ def judge(
         unknown = across.unknown_names(retrieval.question, sparse)
         unsaid = across.unsaid_states(retrieval.question, [ranked.sentences[i].hit.chunk.text for i in picked])
         return ranked, across.decide(retrieval.question, cosines, strictness, kind, given, unknown, unsaid)
-    decision = decide(assess(retrieval.question, ranked, sparse, embedder, retrieval.words), strictness)
+    evidence = assess(retrieval.question, ranked, sparse, embedder, retrieval.words)
+    if retrieval.unwritten:  # "what came with 2.23.0?" where no document writes 2.23.0
+        unwritten = retrieval.unwritten
+        evidence = replace(evidence, unknown=unwritten + evidence.unknown, absent=unwritten + evidence.absent)
+    decision = decide(evidence, strictness)
     if not decision.answered and meaning.foreign(retrieval.question, sparse.vocab):
         decision = replace(decision, reason=FOREIGN)
     return ranked, decision
@@ -241,8 +245,10 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
             if names_release(question, chunk.text[spans[n][0] : spans[n][1]]):
                 return chunk.start + spans[n][0], end
     following = [(a, b) for a, b in spans if a >= end - chunk.start]
-    if not following or (start, end) != (sentence.start, sentence.end):
+    if not following:
         return start, end
+    if (start, end) != (sentence.start, sentence.end):
+        return _with_kind_after(question, chunk, spans, (start, end), following[0], kind, across)
     stated = _stated_after(question, chunk.text, end - chunk.start, following[:3])
     if stated is not None:  # "which values are allowed by default?": "It accepts ... . 'SEP' ... . The default is ..."
         return start, chunk.start + stated
@@ -258,6 +264,31 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
         first, last = unit_of(chunk.text, spans, n, prompts=across)
         return start, chunk.start + (spans[last][1] if first == n else b)  # with its display
     return start, end
+
+
+def _with_kind_after(
+    question: str,
+    chunk: Chunk,
+    spans: Sequence[tuple[int, int]],
+    unit: tuple[int, int],
+    after: tuple[int, int],
+    kind: str | None,
+    across: bool,
+) -> tuple[int, int]:
+    """A unit (a block and its lead-in) that lacks the asked-for kind, with the sentence right after it that holds
+    one: the log line a question quotes, then "The ..._limit parameter controls this limit."."""
+    start, end = unit
+    a, b = after
+    if (
+        kind is None
+        or chunk.text[end - chunk.start : a].count("\n") > 2
+        or answer_type_match(question, chunk.text[start - chunk.start : end - chunk.start], kind)
+        or not answer_type_match(question, chunk.text[a:b], kind)
+    ):
+        return unit
+    n = list(spans).index((a, b))
+    first, last = unit_of(chunk.text, spans, n, prompts=across)
+    return start, chunk.start + (spans[last][1] if first == n else b)
 
 
 def _stated_after(question: str, text: str, end: int, following: Sequence[tuple[int, int]]) -> int | None:

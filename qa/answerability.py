@@ -29,7 +29,9 @@ from qa.kinds import (
     REFUSING_KINDS,
     STATE_QUALIFIERS,
     class_noun,
+    default_asked,
     focus,
+    gives_default,
     is_name,
     rankings_said,
     states_said,
@@ -142,7 +144,7 @@ def phrases(question: str, wanted: Sequence[str]) -> tuple[str, ...]:
     runs: list[tuple[list[str], set[str]]] = []
     previous = False
     end = 0
-    for match in re.finditer(r"[\w'’-]+", question):
+    for match in re.finditer(r"\d+(?:\.\d+)+[\w'’-]*|[\w'’-]+", question):  # "2.23.0" is one word
         word = match.group()
         previous = previous and not question[end : match.start()].strip()  # "mmap_size / SQLITE_...": two names
         end = match.end()
@@ -199,6 +201,8 @@ def gather(
     in_window |= matched(closest)
     if meaning and unsaid:
         in_window |= rankings_said(question, window_text)
+    if default_asked(question) and not gives_default(window_text):
+        in_window -= set(terms("default"))  # "the default mail relay policy: see the manual" gives none
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
     top_idf = max(idf.values(), default=1.0) or 1.0

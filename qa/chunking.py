@@ -24,6 +24,7 @@ ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
 # Counties", "U.S. history") and initials ("John B. Weller") do not end a sentence.
 BOUNDARY = re.compile(r"[.!?](?:(?<=[a-z)][.!?])\d{1,2}(?=\s+[A-Z]))?[\"'”’)\]]*\s+|(?<=[。！？])\s*|\s*\n\s*")
 ABBREVIATIONS = frozenset("mr mrs ms dr prof st jr sr vs etc mt ft gen col lt sgt rev fig approx ca".split())
+BEFORE_NUMBER = frozenset("max min no nr vol ch chap sec sect eq ref ver art pp ed".split())  # "max. 50 waypoints"
 INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")  # "B" of "John B. Weller", "u.s", "e.g"
 WORD_BEFORE = re.compile(r"(\S+)$")
 # A line break inside a paragraph of hard-wrapped text (most .rst, .md and .txt files, wrapped at 70-80
@@ -165,7 +166,7 @@ def ends_sentence(text: str, mark: int, after: int) -> bool:
     if text[mark] == ".":
         before = WORD_BEFORE.search(text, 0, mark)
         word = before.group(1).lstrip("([{\"'“‘").lower() if before else ""
-        if word in ABBREVIATIONS or INITIALS.fullmatch(word):
+        if word in ABBREVIATIONS or INITIALS.fullmatch(word) or (word in BEFORE_NUMBER and text[after].isdigit()):
             return False
         if word.isdigit() and not text[text.rfind("\n", 0, mark) + 1 : mark - len(word)].strip():
             return False  # the number of a list item: "1. When ..."

@@ -73,11 +73,13 @@ UNITS = (
 )
 NUMBER = re.compile(
     rf"(?<![\d.,])(?<!\d[-–])(?<![A-Za-z_])(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?(?:[-–]\d(?:[\d,.]*\d)?(?!\d|[-–]\d))?%?"
-    rf"(?:[x×](?!\w)|\s?(?:{'|'.join(UNITS.split())})\b)?"  # "86" of x86_64 is none; "20x" slower is one
+    rf"(?:[x×](?!\w)|[smhdw](?![\w'’])|\s?(?:{'|'.join(UNITS.split())})\b)?"  # "86" of x86_64 is none; "20x"
+    # slower is one; "1000s" and "5m" are a time
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
 DEFAULT_GIVEN = re.compile(r"(?:the |its |by )?default(?: value| setting)?(?: is|:| =|s to| being)\s", re.I)
+PARAMETER_ASKED = re.compile(r"\b(?:parameter|setting|directive)s?\b", re.I)
 CONFIG_ASKED = re.compile(r"\bconfig(?:uration)? (?:option|setting|key|variable)s?\b", re.I)
 CONFIG_KEY = re.compile(r"(?<![\w./$-])[a-z][\w-]*(?:\.(?:[a-zA-Z][\w-]*|<[\w-]+>|\{[\w-]+\}|\*))+(?![\w/(.-])")
 FILE_NAME = re.compile(
@@ -120,6 +122,10 @@ SETTING = re.compile(
     r"|^\s*[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+:(?=\s)",  # BoxColor: (a key at a line's start)
     re.M,
 )
+ASSIGNMENT = re.compile(  # a line of a configuration file: "    smtpd_sasl_type = dovecot", "myorigin = $mydomain"
+    r"(?m)(?<![^\n])[ \t]*([a-z][a-z0-9]*(?:(?:[_.-][a-z0-9]+)+[ \t]*=[ \t]*\S|[ \t]*=[ \t]*\$\w)[^\n]*)"
+)
+SNAKE = re.compile(r"(?<![\w$./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w(/-])")  # a parameter: smtpd_delay_reject
 FIELD = re.compile(
     r"\b[A-Z][a-z0-9]+(?:-[A-Z0-9][a-z0-9]*)+\b:?"  # Build-Depends, Standards-Version
     r"|\$\{?[A-Za-z_][\w:]*\}?"  # $HOME, ${perl:Depends}
@@ -141,6 +147,7 @@ ADDRESS = re.compile(
     re.I,
 )
 VERSION = re.compile(r"\b\d+(?:\.\d+)+(?:[-+~][\w.+~]+)?\b|\bv\d+(?:\.\d+)*\b")
+OF_THESE = re.compile(r" of (?:these|those|them)\b")
 COUNT = re.compile(r"\bhow many\b", re.I)
 PORT = re.compile(r"\bports?\b", re.I)  # a port is a numeral
 MEASURE = re.compile(
@@ -156,7 +163,7 @@ CURRENCIES = {
 }
 MEASURED = re.compile(r"[^\W\d_]|[$€£¥%]")  # a quantity with its unit ("60 characters", "$4"), not a bare number
 SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
-YEAR = re.compile(r"(?:1[0-9]{3}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
+YEAR = re.compile(r"(?:1[5-9][0-9]{2}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
 CALLED = re.compile(
     r"\b(?:(?:is|are|was|were) (?:called|named|known as)|(?:also |often )?referred to as)\s+(?:the\s+)?"
     r"([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*|[\w][\w.+-]*[\w])"
@@ -195,7 +202,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "place": [CAPITALISED],
     "command": [CODE, TOOL, OPTION, MACRO, USED],
     "path": [PATH],
-    "option": [OPTION, SETTING],
+    "option": [OPTION, SETTING, ASSIGNMENT, SNAKE],
     "field": [FIELD, QUOTED_TOKEN, CODE],
     "package": [TOOL, QUOTED, CALLED, USED],
     "address": [ADDRESS],
@@ -261,6 +268,30 @@ def states_asked(question: str) -> set[str]:
     set it" (the default)."""
     asked = {state for state in STATE_SAID if re.search(rf"\b{state}\b", question, re.I)}
     return asked | ({"default"} if LEFT_UNSET.search(question) else set())
+
+
+DEFAULT_ASKED = re.compile(
+    r"\b(?:what|which)(?:'s| is| are| was)? (?:the |its |their )?default\b(?! (?:action|behaviou?r|policy|way|mode))"
+    r"|\bdefault (?:value|setting) (?:of|for)\b|['’]s default\b",
+    re.I,
+)
+DEFAULT_GIVEN_ANY = re.compile(
+    r"\bdefault(?:s| value| setting)?\b[^.;!?]{0,60}?(?:\b(?:is|are|was|were|to|of)\b|[:=(])"
+    r"|\(default\b|\bby default\b|\bunless\b|\bif (?:not|none|unset|omitted)\b|\bdefault (?:values|settings)\b",
+    re.I,
+)
+
+
+def default_asked(question: str) -> bool:
+    """The question asks for a default value ("what is the default timeout?", "the port's default"), not only
+    about what happens by default."""
+    return DEFAULT_ASKED.search(asking_part(question)) is not None
+
+
+def gives_default(text: str) -> bool:
+    """The text gives a default ("the default is 33", "(default: 1000s)", "by default, ..."), not only names a
+    default thing ("for the default relay policy, see the manual")."""
+    return DEFAULT_GIVEN_ANY.search(text) is not None
 
 
 def states_said(text: str) -> set[str]:
@@ -375,9 +406,18 @@ TECH_WHERE = re.compile(
 ABOUT_MAIL = re.compile(r"\b(?:e-?mail|mail|contact|write to|report it to|reach(?:es)?)\b", re.I)
 # Up to two words between "which" and the kind ("which Freedom Maker target"), none of them a verb ("what was the").
 MODIFIERS = r"(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|must)\b)[\w-]+ ){0,2}"
+FILE_MODIFIERS = MODIFIERS.replace("[\\w-]", "[\\w.-]")  # "which main.cf parameter"
 ENVIRONMENT = re.compile(rf"\b(?:what|which) {MODIFIERS}(?:environment|env) var(?:iable)?s?\b", re.I)
 ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    ("option", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:option|flag|switch|argument|parameter)s?\b", re.I)),
+    (
+        "option",
+        re.compile(
+            rf"\b(?:what|which) {FILE_MODIFIERS}(?:option|flag|switch|argument|parameter|(?<!variable )setting|directive)s?\b"
+            r"|\bwhat (?:do|should|must|can) i (?:need to )?(?:put|set|add|write|specify|change) in (?:my |the |our )?"
+            r"(?:[\w~/-]*\.\w+|config(?:uration)?(?: file)?)\b",
+            re.I,
+        ),
+    ),
     (
         "command",
         re.compile(
@@ -416,9 +456,10 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "number",
         re.compile(
             r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
-            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay|price|cost|fee|salary|salaries|wage|budget)s?\b"
+            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay|price|cost|fee|salary|salaries|wage|budget|speed|bandwidth|frequency|capacity|temperature|weight|distance)s?\b"
             r"|\b(?:minimum|maximum)\b(?![^?]*\b(?:by|of|for|from|with|on|in|as|about) what\s*\?)"
             r"|\b(?:largest|biggest|highest|greatest|smallest|lowest|longest|shortest) (?:[\w-]+ )?(?:number|value|level|size|count)\b"
+            r"|\b(?:largest|biggest|highest|greatest|smallest|lowest|longest|shortest) (?:[\w-]+ ){1,2}(?:i|you|we) can (?:set|configure|use|give|specify|pass|choose)\b"
             rf"|\b(?:what|which) {MODIFIERS}(?:(?:status|exit|return) codes?|http status|exit status)\b",
             re.I,
         ),
@@ -570,7 +611,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for pattern in PATTERNS.get(kind, ()):
         for match in pattern.finditer(text):
-            group = 1 if pattern in (QUOTED, QUOTED_TOKEN, CODE, CALLED, USED) else 0
+            group = 1 if pattern in (QUOTED, QUOTED_TOKEN, CODE, CALLED, USED, ASSIGNMENT) else 0
             a, b = match.span(group)
             a, b = trimmed(text, a, b)
             if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS or text[a:b] in QUANTIFIERS):
@@ -621,7 +662,12 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "time" and (in_title(text, a, b) or in_copyright(text, a)):
             continue
-        if counted and not (counts(counted, _sentence_around(text, a, b)) or abbreviated(counted, text, b)):
+        if counted and re.fullmatch(r"[\d.,]+[smhdw]", piece) and abbreviated(counted, text, b - 1):
+            out.append((a, b - 1))  # "31d" for "how many days": 31
+            continue
+        if counted and not (
+            counts(counted, _sentence_around(text, a, b)) or abbreviated(counted, text, b) or OF_THESE.match(text, b)
+        ):  # "more than 13 of these": the things the sentence before names
             continue
         if counted and measured_otherwise(counted, piece):
             continue  # "how many archives": "20MiB" measures a size, it counts no archives
@@ -633,8 +679,10 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             and (not MEASURED.search(piece) or pronoun(text, a, b))
         ):
             continue
-        if text[max(0, a - 2) : a] == "](" or (kind == "path" and _in_url(text, a)):
-            continue  # "[Server Discovery doc](./server-discovery.md)", "ssh://host//path/to/repo": a link, no path
+        if text[max(0, a - 2) : a] == "](" or (kind in ("path", "number") and _in_url(text, a)):
+            continue  # "[Server Discovery doc](./server-discovery.md)", "ssh://host//path/to/repo", "agree.jsp?id=927"
+        if kind == "number" and list_mark(text, a, b):
+            continue  # "3. Remote network serial ports": the third item, no quantity
         if kind in ("command", "package", "option") and SEE.search(text[max(0, a - 10) : a]):
             continue  # "(and others, see git-config(1))": a page to read, not the thing asked for
         if kind in ("command", "package", "option") and text[a - 1 : a] in ("⟨", "<") and text[b : b + 1] in ("⟩", ">"):
@@ -680,10 +728,23 @@ def _spans_asked(question: str, kind: str, text: str) -> list[tuple[int, int]]:
     """The spans of `kind`; for "which git config option", the configuration keys ("lfs.storage") in place of the
     command-line flags."""
     found = spans(kind, text)
+    if kind == "option" and not PARAMETER_ASKED.search(question):
+        found = [(a, b) for a, b in found if not SNAKE.fullmatch(text[a:b])]  # "the wal_checkpoint pragma" is no
+        # compile-time option; a snake_case name is what "which parameter" asks for
     if kind != "option" or not CONFIG_ASKED.search(question):
         return found
     keys = [m.span() for m in CONFIG_KEY.finditer(text) if not FILE_NAME.search(m.group())]
     return sorted([(a, b) for a, b in found if not text[a:b].startswith("-")] + keys)
+
+
+def list_mark(text: str, start: int, end: int) -> bool:
+    """The number at `start` opens a numbered list's line ("2." or "2)"), with the item before or after it in the
+    same text: "The default is\n10. Must be at least 5." wraps a quantity onto a line of its own."""
+    line = text.rfind("\n", 0, start) + 1
+    if text[line:start].strip() or text[end : end + 1] not in (".", ")") or not text[end + 1 : end + 2].isspace():
+        return False
+    n = int(text[start:end]) if text[start:end].isdigit() else -1
+    return any(re.search(rf"(?m)^\s*{m}[.)]\s", text) is not None for m in (n - 1, n + 1) if m >= 0 and n >= 0)
 
 
 def _in_url(text: str, start: int) -> bool:
@@ -795,6 +856,9 @@ def is_code_line(line: str) -> bool:
     """A line that reads as a command: a tool name and its arguments, no sentence around them."""
     stripped = line.strip()
     words = stripped.split()
+    prompted = PROMPTED.match(stripped)
+    if prompted and 2 <= len(words) <= 7 and not set(map(str.lower, words)) & STOPWORDS:
+        return INLINE_CODE.match(stripped) is not None  # "# postfix reload": a command as root, no comment
     return bool(
         stripped
         and INLINE_CODE.match(stripped)
@@ -803,6 +867,18 @@ def is_code_line(line: str) -> bool:
         and (len(words) == 1 or any(_tool_like(w) or OPTION.fullmatch(w) or "/" in w for w in words))
         and (len(words) > 1 or _tool_like(words[0]))
     )
+
+
+SETTING_LINE = re.compile(
+    r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+\s*=\s*\S.*"  # notify_classes = resource, software
+    r"|[a-z][a-z0-9]*\s*=\s*(?:\$\w+|yes|no|true|false|\d+\w*)(?:[ ,]+\S+)*"  # myorigin = $mydomain
+)
+
+
+def is_setting_line(line: str) -> bool:
+    """A line of a configuration file: a setting and its value, no sentence around them."""
+    stripped = line.strip()
+    return SETTING_LINE.fullmatch(stripped) is not None and not stripped.endswith((".", "?", "!", ":"))
 
 
 def _tool_like(word: str) -> bool:

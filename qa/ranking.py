@@ -44,7 +44,10 @@ def usable(sentence: Sentence) -> bool:
     text = sentence.text
     return (
         not is_heading(text) and len(text) >= 12 and not text.rstrip().endswith(("?", "？")) and not is_furniture(text)
-    ) or (len(text) >= 3 and (kinds.is_code_line(text) or (is_table_row(text) and not is_furniture(text))))
+    ) or (
+        len(text) >= 3
+        and (kinds.is_code_line(text) or kinds.is_setting_line(text) or (is_table_row(text) and not is_furniture(text)))
+    )
 
 
 def introduces(sentence: Sentence) -> bool:
@@ -260,7 +263,12 @@ def rank_sentences(
         stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, pulls)]
         unset = [found and kinds.unset_said(retrieval.question, u) for u, found in zip(units, pulls)]
         combined += weights.answer_type * (np.array(stated, dtype=float) + np.array(unset, dtype=float))
-    named = [name for name in asked_code_names(retrieval.question) if len(parts(name)) > 1]
+    code = asked_code_names(retrieval.question)
+    if kind is None and code and not across and kinds.default_asked(retrieval.question):
+        combined += weights.answer_type * np.array(
+            [kinds.gives_default(u) and any(says(u, name) for name in code) for u in units], dtype=float
+        )  # "what's the default notify_classes?": "Default setting: ... notify_classes = resource, software"
+    named = [name for name in code if len(parts(name)) > 1]
     named += kinds.versions_named(retrieval.question)  # "when did 3.3.0 come out": BM25 reads it as 3, 3 and 0
     if named and not across and kind in kinds.PRECISE:  # "the maximum size of MAX_OBJECT_SIZE": the unit that gives one
         combined += weights.answer_type * np.array(

@@ -18,6 +18,7 @@ from qa.embedding import Embedder, TextEncoder
 from qa.glossary import dictionaries
 from qa.language import crosses
 from qa.meaning import word_spans
+from qa.releases import releases_asked, writes_version
 from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
 from qa.translate import glossed, in_corpus_words, rarity_in
@@ -57,6 +58,7 @@ class Retrieval:
     words: np.ndarray | None = None  # the question's word vectors (qa.meaning.word_spans), from its own pass
     across: bool = False  # searched with the multilingual encoder: `vector` and the sentences' cosines are its
     said: str = ""  # across languages: the question's words in the corpus's words (qa.translate, qa.glossary)
+    unwritten: tuple[str, ...] = ()  # releases the question asks about that no document writes (qa.kinds)
 
 
 def fuse(
@@ -224,7 +226,24 @@ def retrieve(
     dense = snapshot.dense(vector, pool)
     sparse = with_literal(snapshot, question, snapshot.sparse.top(terms(question), pool))
     fused = fuse(dense, sparse, fusion.dense)
-    return _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, None)
+    found = _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, None)
+    return replace(found, unwritten=unwritten_releases(snapshot, releases_asked(question)))
+
+
+def unwritten_releases(snapshot: Snapshot, versions: Sequence[str]) -> tuple[str, ...]:
+    """The versions no chunk writes: among the chunks holding the version's later parts ("23" and "0" of 2.23.0,
+    its first may be written "v2"), none writes it. A version whose parts more than LITERAL_POOL chunks hold may be
+    written anywhere: it is not listed."""
+    out = []
+    for version in versions:
+        later = parts(version)[1:]
+        held = snapshot.sparse.holding(later) if later else ()
+        if len(held) > LITERAL_POOL or not later:
+            continue
+        texts = snapshot.chunks([int(i) for i in held]).values() if len(held) else ()
+        if not any(writes_version(chunk.text, version) for chunk in texts):
+            out.append(version)
+    return tuple(out)
 
 
 def with_literal(snapshot: Snapshot, question: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:

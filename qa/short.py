@@ -53,6 +53,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             not _of_class(noun, text, span),
             range_asked and not RANGE.search(text[span[0] : span[1]]),
             span not in named,
+            kind == "command" and not _own_line(text, span),
             -_line_share(wanted, text, span),
             _extreme(extreme, kind, text[span[0] : span[1]]),
             default_asked and not DEFAULT_BEFORE.search(text[max(0, span[0] - 30) : span[0]]),
@@ -138,6 +139,17 @@ def _named(kind: str | None, text: str) -> set[tuple[int, int]]:
         return set()
     patterns = (kinds.CALLED, kinds.USED) if kind == "package" else (kinds.CALLED,)
     return {kinds.trimmed(text, *m.span(1)) for pattern in patterns for m in pattern.finditer(text)}
+
+
+def _own_line(text: str, span: tuple[int, int]) -> bool:
+    """The span is a command line of its own, a shell prompt aside: a command shown with its arguments, not a word of
+    the sentence over it (a macro alone on its line is a term that the next line describes)."""
+    if len(text[span[0] : span[1]].split()) < 2:
+        return False
+    start = text.rfind("\n", 0, span[0]) + 1
+    end = text.find("\n", span[1])
+    line = text[start : end if end >= 0 else len(text)]
+    return kinds.PROMPTED.sub("", line, count=1).strip() == text[span[0] : span[1]].strip()
 
 
 def _line_share(wanted: set[str], text: str, span: tuple[int, int]) -> int:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from functools import partial
 
-from qa.kinds import DEFAULT_GIVEN, is_code_line
+from qa.kinds import DEFAULT_GIVEN, is_code_line, is_setting_line
 from qa.kinds import PROMPT as SHELL_PROMPT
 
 LEAD_IN = re.compile(
@@ -121,7 +121,7 @@ def is_block_line(text: str, prompts: bool = False) -> bool:
     """A line of a code block, a list item or a table row: text that leans on what introduces it; with `prompts`,
     also any line after a shell prompt ("$ make html")."""
     prompted = prompts and bool(PROMPT.match(text))
-    return prompted or is_code_line(text) or bool(LIST_ITEM.match(text)) or is_table_row(text)
+    return prompted or is_code_line(text) or is_setting_line(text) or bool(LIST_ITEM.match(text)) or is_table_row(text)
 
 
 def unit_of(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool = False) -> tuple[int, int]:
@@ -270,9 +270,16 @@ def _term_above(text: str, spans: Sequence[tuple[int, int]], first: int) -> bool
         term >= 0
         and is_term_line(_at(text, spans, term))
         and _joined(text, spans, term, first, blank=True)
-        and not _joined(text, spans, term, first)
+        and (not _joined(text, spans, term, first) or _indented_under(text, spans, term, first))
         and (term == 0 or not _joined(text, spans, term - 1, term))
     )
+
+
+def _indented_under(text: str, spans: Sequence[tuple[int, int]], term: int, first: int) -> bool:
+    """The paragraph starts on the line right under the term, indented deeper: "warn_if_reject\n    When placed ..."."""
+    gap = text[spans[term][1] : spans[first][0]]
+    under, over = _indent(text, spans[first][0]), _indent(text, spans[term][0])
+    return gap.count("\n") == 1 and under is not None and over is not None and under > over
 
 
 def _display_end(text: str, spans: Sequence[tuple[int, int]], lead: int) -> int:
@@ -322,6 +329,9 @@ def _answers(text: str, spans: Sequence[tuple[int, int]], n: int) -> bool:
     )
 
 
+FILE_LABEL = re.compile(r"[\w.~/-]*[/.][\w.~/-]*:")  # "/etc/postfix/main.cf:", "debian/rules:"
+
+
 def _block_start(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: bool) -> int:
     """Where the unit of block line n starts: at the lead-in over its block, else at the list item it sits under,
     else at itself; a command right under a list item that introduces it ("• In the src directory run") starts
@@ -331,6 +341,9 @@ def _block_start(text: str, spans: Sequence[tuple[int, int]], n: int, prompts: b
     parent = None
     for back in range(n - 1, max(-1, n - 1 - MAX_BLOCK_LINES), -1):
         line = _at(text, spans, back)
+        if FILE_LABEL.fullmatch(line) and _joined(text, spans, back, back + 1, blank=True):
+            parent = back if _size(spans, back, n) <= MAX_UNIT_CHARS else parent
+            continue  # "/etc/postfix/main.cf:" names the file the lines below go in; the lead-in is above it
         if is_lead_in(line) and (not block(line) or (_item_lead_in(line) and not LIST_ITEM.match(sentence))):
             return back if _size(spans, back, n) <= MAX_UNIT_CHARS else (parent or n)
         if not block(line) or not _joined(text, spans, back, back + 1, blank=True):

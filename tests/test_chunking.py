@@ -100,6 +100,15 @@ def test_abbreviations_initials_and_lower_case_continuations_do_not_end_a_senten
     ]
 
 
+def test_an_abbreviation_before_a_number_does_not_end_the_sentence_but_the_same_word_before_a_capital_does():
+    text = "The format allows max. 50 waypoints per route. Set it to the max. Then restart."
+    assert sentences(text) == [
+        "The format allows max. 50 waypoints per route.",
+        "Set it to the max.",
+        "Then restart.",
+    ]
+
+
 def test_a_blank_line_after_a_full_stop_ends_the_sentence_whatever_comes_next():
     text = (
         "You can use an empty override_dh_auto_test target to skip it.\n\noverride_dh_auto_test:\n\n"

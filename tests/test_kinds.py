@@ -19,6 +19,7 @@ from qa.kinds import (
     states_said,
     unset_said,
 )
+from qa.releases import releases_asked, writes_version
 from qa.units import unit_of
 
 
@@ -559,3 +560,89 @@ def test_a_config_option_is_a_key_of_the_configuration_not_a_flag():
     found = [text[a:b] for a, b in new_spans("Which git config option moves the storage directory?", "option", text)]
     assert found and set(found) == {"lfs.storage"}
     assert [text[a:b] for a, b in new_spans("Which option of git config reads one key?", "option", text)] == ["--get"]
+
+
+def test_a_number_in_a_link_or_a_numbered_lists_mark_is_no_quantity():
+    linked = "The POI loader [http://www.garmin.com/support/agree.jsp?id=927] loads 5 points."
+    assert [linked[a:b] for a, b in new_spans("How many points can a file hold?", "number", linked)] == ["5 points"]
+    listed = "There are three device types:\n1. Linux AX.25 devices\n2. Serial ports\n3. Network serial ports"
+    assert new_spans("Which TCP port does the web page listen on?", "number", listed) == []
+    wrapped = "The default is\n10. Must be at least 5."
+    assert [wrapped[a:b] for a, b in new_spans("What is the default overlap?", "number", wrapped)] == ["10", "5"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What speed does the simulator use for waypoints?", "number"),
+        ("At what rate is the county developing its business centers?", None),
+        ("What is the largest ratelimit I can configure for a transmitter?", "number"),
+        ("What is the largest city in the region?", None),
+        ("Which main.cf parameter hides the internal host names?", "option"),
+        ("Which setting makes the client use wrapper mode?", "option"),
+        ("What environment variable setting restores it?", "field"),
+        ("We run Dovecot for IMAP. What do I set in main.cf?", "option"),
+    ],
+)
+def test_settings_speeds_and_limits_one_can_configure_are_asked_for(question, kind):
+    assert asked(question) == kind
+
+
+def test_a_parameter_is_a_snake_case_name_or_a_configuration_line_where_the_question_asks_for_one():
+    text = (
+        "The postscreen_client_connection_count_limit parameter controls this limit.\n\n"
+        "    /etc/postfix/main.cf:\n        smtpd_sasl_type = dovecot\n        username = foo\n"
+    )
+    found = [text[a:b] for a, b in new_spans("Which parameter sets that limit?", "option", text)]
+    assert found == ["postscreen_client_connection_count_limit", "smtpd_sasl_type = dovecot"]
+    assert [text[a:b] for a, b in new_spans("Which compile-time option sets it?", "option", text)] == [
+        "smtpd_sasl_type = dovecot"
+    ]
+
+
+def test_a_time_written_with_its_units_letter_and_a_count_of_things_named_before_are_numbers():
+    timed = "Postfix terminates a command that runs longer than command_time_limit seconds (default: 1000s)."
+    question = "How long can a filter run before Postfix kills it by default?"
+    assert [timed[a:b] for a, b in new_spans(question, "number", timed)] == ["1000s"]
+    counted = '"error" reports an error condition. A process will terminate when more than 13 of these happen.'
+    question = "How many 'error' messages can a process log before it terminates?"
+    assert [counted[a:b] for a, b in new_spans(question, "number", counted)] == ["13"]
+
+
+def test_a_command_after_a_root_prompt_is_a_code_line_and_a_comment_is_not():
+    assert is_code_line("# postfix reload")
+    assert is_code_line("$ postconf -e")
+    assert not is_code_line("# Send messages addressed to root")
+    assert not is_code_line("# see the manual")
+
+
+def test_a_release_the_question_asks_about_is_one_it_names_with_a_release_word():
+    assert releases_asked("What new features came with vsearch 2.23.0?") == ["2.23.0"]
+    assert releases_asked("When was Git LFS 3.3.1 released?") == ["3.3.1"]
+    assert releases_asked("I'm on borg 1.2.4. How do I prune archives?") == []
+    assert writes_version("v2.22.1 released June 2023", "2.22.1")
+    assert writes_version("Since 2.23 the flag is gone.", "2.23.0")
+    assert not writes_version("In 2.23.5 the flag is gone.", "2.23.0")
+    assert not writes_version("Listen on 192.168.2.23.0/24", "2.23.0")
+
+
+def test_a_configuration_block_under_a_file_label_keeps_the_lead_in_above_the_label():
+    text = (
+        "The default is to report only serious problems to postmaster:\n\nDefault setting:\n\n"
+        "    /etc/postfix/main.cf:\n        notify_classes = resource, software\n\nThe meaning of the classes follows."
+    )
+    n = next(i for i, (a, b) in enumerate(split_sentences(text)) if "notify" in text[a:b])
+    assert (
+        units(text)[n] == "Default setting:\n\n    /etc/postfix/main.cf:\n        notify_classes = resource, software"
+    )
+
+
+def test_a_term_with_its_description_indented_on_the_lines_under_it_is_one_unit():
+    text = (
+        "Several features aid testing:\n\nsoft_bounce\n    This is a safety net that defers rejects. It keeps mail "
+        "queued.\n\nwarn_if_reject\n    When placed before a reject-type restriction, this logs a warning instead.\n"
+    )
+    n = next(i for i, (a, b) in enumerate(split_sentences(text)) if text[a:b].startswith("When placed"))
+    assert units(text)[n] == (
+        "warn_if_reject\n    When placed before a reject-type restriction, this logs a warning instead."
+    )
