@@ -14,10 +14,13 @@
 #     benchmarks/get_manual.sh git /tmp/gd           # eight HTML pages of git-doc, made by AsciiDoc (GPL-2)
 #     benchmarks/get_manual.sh borg /tmp/b           # nine HTML pages of borgbackup-doc, made by Sphinx (BSD-3)
 #     benchmarks/get_manual.sh git-lfs /tmp/l        # git-lfs's Markdown specs and its changelog (MIT)
+#     benchmarks/get_manual.sh postfix /tmp/p        # ten plain-text READMEs of postfix-doc, bold overstruck (IPL-1.0
+#                                                    # or EPL-2.0), saved with ".txt" as the question files name them
 # The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1,
 # r-doc-pdf 4.2.2.20221110-2, why3-doc-pdf 1.5.1-1, python-reportlab-doc 3.6.12-1+deb12u1, gpsbabel-doc
 # 1.8.0+ds-5, aprx 2.9.1-1 and vsearch 2.22.1-1 (sqlite3-doc 3.40.1-2+deb12u2 and git-doc 1:2.39.5-0+deb12u3 for
-# the HTML sets; borgbackup-doc 1.2.4-1 and git-lfs 3.3.0-1+deb12u2 for the Sphinx and Markdown sets); another
+# the HTML sets; borgbackup-doc 1.2.4-1 and git-lfs 3.3.0-1+deb12u2 for the Sphinx and Markdown sets;
+# postfix-doc 3.7.11-0+deb12u1 for the plain-text set); another
 # version may move them. A file given as path=name is saved
 # under that name, unpacked where the package ships it gzipped.
 set -eu
@@ -47,7 +50,10 @@ case "${1:-}" in
                      for f in batch custom-transfers extensions l10n locking spec; do
                          echo "usr/share/doc/git-lfs/$f.md.gz=$f.md"; done
                      echo "usr/share/doc/git-lfs/changelog.gz=changelog.md") ;;
-    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch|sqlite|git|borg|git-lfs [folder]" >&2
+    postfix) package=postfix-doc
+             files=$(for f in BASIC_CONFIGURATION SOHO SASL POSTSCREEN ADDRESS_REWRITING DEBUG SMTPD_ACCESS FILTER \
+                         MULTI_INSTANCE QSHAPE; do echo "usr/share/doc/postfix/${f}_README.gz=${f}_README.txt"; done) ;;
+    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch|sqlite|git|borg|git-lfs|postfix [folder]" >&2
        exit 2 ;;
 esac
 dest=${2:-/tmp/$1}
