@@ -59,6 +59,7 @@ NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
 # The next sentence goes on about the last one's subject, or gives its examples ("From supply chain optimization
 # to ...,", "Initiatives such as ...").
+STATED_WITHIN = 4  # sentences after a unit, in its paragraph, that may say the state asked for ("The default ...")
 CONTINUES = re.compile(
     r"(?:This|These|Those|Such|It|They|Its|Their|For (?:example|instance)|In particular)\b"
     r"|From [^,.;]{1,80} to [^,.;]{1,80},|[A-Z]\w+(?:\s\S+){0,2}\ssuch as\s"
@@ -248,8 +249,11 @@ def answer_span(question: str, sentence: Sentence, across: bool = False) -> tupl
     if not following:
         return start, end
     if (start, end) != (sentence.start, sentence.end):
+        stated = _stated_after(question, chunk.text, end - chunk.start, following[:STATED_WITHIN])
+        if stated is not None:  # "completion-query-items / The number of ... . ... The default limit is 100."
+            return start, chunk.start + stated
         return _with_kind_after(question, chunk, spans, (start, end), following[0], kind, across)
-    stated = _stated_after(question, chunk.text, end - chunk.start, following[:3])
+    stated = _stated_after(question, chunk.text, end - chunk.start, following[: STATED_WITHIN - 1])
     if stated is not None:  # "which values are allowed by default?": "It accepts ... . 'SEP' ... . The default is ..."
         return start, chunk.start + stated
     a, b = following[0]
@@ -293,7 +297,7 @@ def _with_kind_after(
 
 def _stated_after(question: str, text: str, end: int, following: Sequence[tuple[int, int]]) -> int | None:
     """Where the sentence ends that says the state the question asks for (a default, a minimum) when the cited one
-    does not, one of the next three of its paragraph; None when none does or the cited one does."""
+    does not, one of the `following` sentences of its paragraph; None when none does or the cited one does."""
     asked = kinds.states_asked(question)
     if not asked or asked & kinds.states_said(text[max(0, text.rfind("\n\n", 0, end)) : end]):
         return None

@@ -42,6 +42,7 @@ from qa.sparse import CJK as CJK_CHARACTERS
 from qa.sparse import CJK_RUN as CJK
 from qa.sparse import Sparse, terms
 from qa.types import Chunk
+from qa.units import is_term_line
 
 PARAMETERS = Path(__file__).with_name("answerability.json")
 COMMON = Path(__file__).with_name("common_terms.txt")
@@ -201,8 +202,12 @@ def gather(
     in_window |= matched(closest)
     if meaning and unsaid:
         in_window |= rankings_said(question, window_text)
-    if default_asked(question) and not gives_default(window_text):
-        in_window -= set(terms("default"))  # "the default mail relay policy: see the manual" gives none
+    if default_asked(question):  # "the default mail relay policy: see the manual" gives none; the description
+        # under a setting's name may give it sentences after the window ("... as zero. The default limit is 100.")
+        described = is_term_line(unit.split("\n", 1)[0])
+        paragraphs = " ".join(dict.fromkeys(paragraph_of(sentences[n]) for n in [chosen, *window])) if described else ""
+        given = gives_default(window_text) or gives_default(paragraphs)
+        in_window = in_window | set(terms("default")) if given else in_window - set(terms("default"))
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
     top_idf = max(idf.values(), default=1.0) or 1.0

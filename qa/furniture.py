@@ -14,16 +14,20 @@ DIVISION = re.compile(
     r"(?:chapter|part|section|appendix|annex)\s+(?:\d{1,3}|[ivxlc]{1,6}|[a-z])\.?|(?:table of )?contents|index",
     re.IGNORECASE,
 )
+NAVIGATION = re.compile(  # an index's letters; a node's links to its neighbours ("Next: X, Previous: Y, Up: Z")
+    r"Jump to:\s|(?:Next|Previous|Prev|Up): [^,\n]{1,80}, (?:Next|Previous|Prev|Up): ", re.IGNORECASE
+)
 HEADER_WORDS = 16  # an upper-case line of at most this many words is a running header's shape
 
 
 def is_furniture(text: str) -> bool:
     """Whether a sentence or line is page furniture: a contents line with a dot leader, a lone page number, a
-    bare "Chapter 7", or a short line in capitals such as "CHAPTER 7. PACKAGE MANAGEMENT" (a running header)."""
+    bare "Chapter 7", a short line in capitals such as "CHAPTER 7. PACKAGE MANAGEMENT" (a running header), or a
+    line of links to other parts ("Jump to: | A B C", "Next: Readline vi Mode, Previous: ...")."""
     words = " ".join(text.split())
     if not words:
         return False
-    if DOT_LEADER.search(words) or is_page_number(words) or DIVISION.fullmatch(words):
+    if DOT_LEADER.search(words) or is_page_number(words) or DIVISION.fullmatch(words) or NAVIGATION.match(words):
         return True
     return is_running_header(words)
 

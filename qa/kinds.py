@@ -17,6 +17,8 @@ from qa.quantities import (
     counted_word,
     counts,
     counts_other,
+    measure_asked,
+    measured_as,
     measured_otherwise,
     no_count,
     pronoun,
@@ -272,7 +274,8 @@ def states_asked(question: str) -> set[str]:
 
 DEFAULT_ASKED = re.compile(
     r"\b(?:what|which)(?:'s| is| are| was)? (?:the |its |their )?default\b(?! (?:action|behaviou?r|policy|way|mode))"
-    r"|\bdefault (?:value|setting) (?:of|for)\b|['’]s default\b",
+    r"|\bdefault (?:value|setting) (?:of|for)\b|['’]s default\b"
+    r"|\bwhat(?:'s| is| are) (?:the )?[\w.:-]+(?: [\w.:-]+){0,3} (?:set to )?by default\b",
     re.I,
 )
 DEFAULT_GIVEN_ANY = re.compile(
@@ -435,7 +438,15 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ),
     ("field", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:field|variable|keyword|header|target|macro)s?\b", re.I)),
     ("address", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:server|address|url|site|host|e-?mail|list)s?\b", re.I)),
-    ("version", re.compile(r"\b(?:what|which)\b[^?.]{0,40}?\bversions?\b(?! format| scheme| string)", re.I)),
+    (
+        "version",
+        re.compile(
+            r"\b(?:what|which)\b[^?.]{0,40}?\bversions?\b(?! format| scheme| string)"
+            r"|\b(?:what|which) (?:[\w.-]+ ){0,2}releases? (?:first |initially )?(?:added|introduced|shipped|brought|"
+            r"removed|dropped|fixed|deprecated|included)\b",
+            re.I,
+        ),
+    ),
     (
         "package",
         re.compile(
@@ -456,10 +467,11 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "number",
         re.compile(
             r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|wide|small)\b"
-            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay|price|cost|fee|salary|salaries|wage|budget|speed|bandwidth|frequency|capacity|temperature|weight|distance)s?\b"
+            rf"|\b(?:what|which) {MODIFIERS}(?:percentage|percent|number|amount|population|size|limit|length|port|period|interval|duration|timeout|delay|price|cost|fee|salary|salaries|wage|budget|speed|bandwidth|throughput|threshold|frequency|capacity|temperature|weight|distance)s?\b"
             r"|\b(?:minimum|maximum)\b(?![^?]*\b(?:by|of|for|from|with|on|in|as|about) what\s*\?)"
             r"|\b(?:largest|biggest|highest|greatest|smallest|lowest|longest|shortest) (?:[\w-]+ )?(?:number|value|level|size|count)\b"
-            r"|\b(?:largest|biggest|highest|greatest|smallest|lowest|longest|shortest) (?:[\w-]+ ){1,2}(?:i|you|we) can (?:set|configure|use|give|specify|pass|choose)\b"
+            r"|\b(?:largest|biggest|highest|greatest|smallest|lowest|longest|shortest) (?:[\w-]+ ){1,5}(?:(?:i|you|we) can "
+            r"(?:set|configure|use|give|specify|pass|choose)|(?:[\w-]+ )?(?:will|can|does|would) (?:accept|allow|support|take|hold|handle|store))\b"
             rf"|\b(?:what|which) {MODIFIERS}(?:(?:status|exit|return) codes?|http status|exit status)\b",
             re.I,
         ),
@@ -581,7 +593,7 @@ def asked(question: str) -> Kind | None:
     for kind, pattern in OTHER_ASKS:
         if pattern.search(question):
             return kind
-    if WHEN.search(question):
+    if WHEN.search(asking_part(question)):  # "When I hit TAB, bash asks ... . What is the threshold?"
         return "time"
     if WHO.search(question):
         return "address" if ABOUT_MAIL.search(question) else "person"
@@ -669,6 +681,12 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             counts(counted, _sentence_around(text, a, b)) or abbreviated(counted, text, b) or OF_THESE.match(text, b)
         ):  # "more than 13 of these": the things the sentence before names
             continue
+        if (
+            kind == "number"
+            and measured_as(piece) not in (None, measure_asked(asking_part(question)))
+            and (measure_asked(asking_part(question)))
+        ):
+            continue  # "how long does it wait": "256 bits" measures no time
         if counted and measured_otherwise(counted, piece):
             continue  # "how many archives": "20MiB" measures a size, it counts no archives
         if counted and counts_other(counted, clause_around(text, a, b)):

@@ -40,7 +40,12 @@ _HTML_PARAGRAPH = frozenset(
 )
 _HTML_LINE = frozenset("caption dd div dt figcaption li summary tbody tfoot thead tr textarea".split())
 _HTML_NAV_ROLES = frozenset({"navigation", "search"})
-_HTML_NAV_CLASSES = frozenset({"navheader", "navfooter", "headerlink", "toc", "sphinxsidebar", "related"})
+_HTML_NAV_CLASSES = frozenset(
+    {"navheader", "navfooter", "headerlink", "toc", "sphinxsidebar", "related", "copiable-anchor", "copiable-link"}
+)
+_HTML_NAV_DIVS = frozenset({"header", "nav-panel"})  # Texinfo's "Next: ..., Previous: ..., Up: ..." over each node
+_TEXINFO_INDEX = re.compile(r"index-[a-z]{2}|[\w-]*printindex[\w-]*")  # an index's entries and its letters'
+# "Jump to:" table
 
 
 @dataclass(frozen=True)
@@ -310,7 +315,13 @@ class _VisibleText:
 def _html_hidden(tag: str, attrib: dict[str, str]) -> bool:
     """An element a reader does not read as the page's content: scripts, styles, navigation, permalinks."""
     classes = set(attrib.get("class", "").split())
-    return tag in _HTML_DROP or attrib.get("role") in _HTML_NAV_ROLES or bool(classes & _HTML_NAV_CLASSES)
+    return (
+        tag in _HTML_DROP
+        or attrib.get("role") in _HTML_NAV_ROLES
+        or bool(classes & _HTML_NAV_CLASSES)
+        or (tag == "div" and bool(classes & _HTML_NAV_DIVS))
+        or (tag == "table" and any(_TEXINFO_INDEX.fullmatch(c) for c in classes))
+    )
 
 
 def _decode_html(data: bytes) -> tuple[str, str | None]:

@@ -35,6 +35,27 @@ UNIT_LETTERS = {
 }  # a time unit's letters right after its number: "31d", "10min", as options and settings write them
 
 
+MEASURES_ASKED = {  # the family of measure a question asks for by its verbs: "how long does it wait" is a time
+    "time": re.compile(
+        r"\bhow long\b[^?]*\b(?:wait|waits|take|takes|run|runs|last|lasts|stay|stays|sleep|sleeps|retry|retries|"
+        r"expire|expires|timeout|idle|before|until)\b|\bhow (?:soon|quickly)\b",
+        re.I,
+    ),
+    "size": re.compile(r"\bhow (?:much|big|large)\b[^?]*\b(?:disk|space|memory|ram|storage)\b", re.I),
+}
+
+
+def measure_asked(question: str) -> str | None:
+    """The family of unit (UNIT_FAMILIES) the question's measure is in, where its verbs say: "how long does borg
+    wait" asks for a time, "how much disk space" for a size."""
+    return next((name for name, pattern in MEASURES_ASKED.items() if pattern.search(question)), None)
+
+
+def measured_as(piece: str) -> str | None:
+    """The family of the unit the number `piece` ends in, None for a bare number."""
+    return _family(piece, ending=True)
+
+
 def measured_otherwise(counted: str, piece: str) -> bool:
     """The number comes with a unit of measure (bytes, time, length, money) of another family than the counted
     thing's: "20MiB" counts no archives; "2000 km" answers "how many miles"."""

@@ -25,9 +25,15 @@ ANNOUNCES = re.compile(
     re.I,
 )  # "..., it is not without challenges.": the sentence after it says which
 MAX_ANNOUNCING_WORDS = 16
-TERM_START = re.compile(r"^\s*(?:--?[A-Za-z\d]|[a-z][\w.-]*(?:\s|$))")  # "--unshallow", "apply [--index]"
-TERM_ARGUMENTS = re.compile(r"[\[<|=]|(?:^|\s)--?\w")  # "[<stash>]", "--reason <string>", "-q|--quiet"
+SYMBOL_TERM = re.compile(r"[!^$%@#~&][^\s]{0,30}")  # a symbol of history or a shell: "!!", "^old^new^", "${x:-y}"
+TERM_START = re.compile(rf"^\s*(?:--?[A-Za-z\d]|[a-z][\w.-]*(?:\s|$)|{SYMBOL_TERM.pattern}$)")  # "--unshallow"
+TERM_ARGUMENTS = (
+    re.compile(  # "[<stash>]", "--reason <string>", "-q|--quiet", a key binding "(C-x C-e)", "(M-. or M-_)"
+        r"[\[<|=]|(?:^|\s)--?\w|\((?:[CM]-|\\[CM]-|ESC )"
+    )
+)
 MAX_TERM_WORDS = 8
+MAX_EXAMPLES_BETWEEN = 2  # example blocks between a described term and the one before it
 THIS_TERM = re.compile(
     r"(?:This|The above|Such an?) (?:attribute|option|command|subcommand|variable|setting|directive|flag|parameter"
     r"|pragma|function|method|macro|keyword|field|hook|helper)\b"
@@ -227,7 +233,7 @@ def is_term_line(text: str) -> bool:
         "\n" not in text
         and 1 <= len(words) <= MAX_TERM_WORDS
         and TERM_START.match(text) is not None
-        and not text.rstrip().endswith((".", ":", "!", "?", ","))
+        and (not text.rstrip().endswith((".", ":", "!", "?", ",")) or SYMBOL_TERM.fullmatch(text.strip()) is not None)
         and (len(words) == 1 or TERM_ARGUMENTS.search(text) is not None)
     )
 
@@ -248,13 +254,38 @@ def _described_term(text: str, spans: Sequence[tuple[int, int]], n: int) -> int 
     last = n
     while last + 1 < len(spans) and _joined(text, spans, last, last + 1):
         last += 1
-    above = term > 0 and _term_above(text, spans, _paragraph_start(text, spans, term - 1))
-    below = (
-        last + 1 < len(spans)
-        and is_term_line(_at(text, spans, last + 1))
-        and _joined(text, spans, last, last + 1, True)
-    )
-    return term if above or below else None
+    above = term > 0 and _sibling_above(text, spans, term)
+    return term if above or _sibling_below(text, spans, last) else None
+
+
+def _sibling_below(text: str, spans: Sequence[tuple[int, int]], last: int) -> bool:
+    """A term line follows the paragraph that ends at sentence `last`, right after it or after an example block
+    or two."""
+    for _ in range(MAX_EXAMPLES_BETWEEN + 1):
+        if last + 1 >= len(spans) or not _joined(text, spans, last, last + 1, True):
+            return False
+        following = _at(text, spans, last + 1)
+        if is_term_line(following):
+            return True
+        if not is_block_line(following, prompts=True):
+            return False
+        last += 1
+        while last + 1 < len(spans) and _joined(text, spans, last, last + 1):
+            last += 1  # the rest of the block
+    return False
+
+
+def _sibling_above(text: str, spans: Sequence[tuple[int, int]], term: int) -> bool:
+    """A term line stands over the paragraph before term line `term`, or over the one before an example block or
+    two between them ("${parameter:-word}", its paragraph, "$ v=123 ...", then "${parameter:=word}")."""
+    start = _paragraph_start(text, spans, term - 1)
+    for _ in range(MAX_EXAMPLES_BETWEEN + 1):
+        if _term_above(text, spans, start):
+            return True
+        if start == 0 or not is_block_line(_at(text, spans, start), prompts=True):
+            return False
+        start = _paragraph_start(text, spans, start - 1)
+    return False
 
 
 def _paragraph_start(text: str, spans: Sequence[tuple[int, int]], n: int) -> int:

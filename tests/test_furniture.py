@@ -33,3 +33,10 @@ def test_a_short_line_in_capitals_is_a_running_header_but_a_shouted_sentence_is_
 def test_a_line_of_chinese_is_not_a_running_header():
     assert not is_furniture("本港的图书馆逢星期一休息。")
     assert not is_furniture("借书证可以在任何分馆申请")
+
+
+def test_lines_of_links_to_other_parts_are_furniture_and_a_step_that_says_next_is_not():
+    assert is_furniture("Jump to: | . : [ A B C D E")
+    assert is_furniture("Next: Readline vi Mode, Previous: Readline Init File, Up: Command Line Editing [Contents]")
+    assert not is_furniture("Next: run the installer, then reboot.")
+    assert not is_furniture("Up: the parent directory of the repository.")

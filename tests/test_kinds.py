@@ -646,3 +646,28 @@ def test_a_term_with_its_description_indented_on_the_lines_under_it_is_one_unit(
     assert units(text)[n] == (
         "warn_if_reject\n    When placed before a reject-type restriction, this logs a warning instead."
     )
+
+
+def test_a_key_binding_a_symbol_or_an_expansion_is_a_term_its_description_holds_across_examples():
+    readline = (
+        "transpose-chars (C-t)\n\nDrag the character before the cursor forward.\n\n"
+        "edit-and-execute-command (C-x C-e)\n\nInvoke an editor on the current command line.\n"
+    )
+    n = next(i for i, (a, b) in enumerate(split_sentences(readline)) if readline[a:b].startswith("Invoke"))
+    assert units(readline)[n] == "edit-and-execute-command (C-x C-e)\n\nInvoke an editor on the current command line."
+    history = (
+        "!!\n\nRefer to the previous command.\n\n^string1^string2^\n\nQuick Substitution. Repeat the last command.\n"
+    )
+    n = next(i for i, (a, b) in enumerate(split_sentences(history)) if history[a:b].startswith("Repeat"))
+    assert units(history)[n] == "^string1^string2^\n\nQuick Substitution. Repeat the last command."
+    expansions = (
+        "${parameter:-word}\n\nIf parameter is unset, word is substituted.\n\n$ v=123\n$ echo ${v-unset}\n123\n\n"
+        "${parameter:=word}\n\nIf parameter is unset, word is assigned to it.\n"
+    )
+    spans_ = split_sentences(expansions)
+    first = next(i for i, (a, b) in enumerate(spans_) if expansions[a:b].startswith("If parameter is unset, word is s"))
+    second = next(
+        i for i, (a, b) in enumerate(spans_) if expansions[a:b].startswith("If parameter is unset, word is a")
+    )
+    assert units(expansions)[first].startswith("${parameter:-word}\n\n")
+    assert units(expansions)[second].startswith("${parameter:=word}\n\n")

@@ -331,6 +331,20 @@ def test_html_list_items_start_lines_and_navigation_is_left_out():
     assert lines == ["Packages", "Steps:", "Build it.", "Upload it."]
 
 
+def test_a_texinfo_pages_node_links_permalinks_and_indexes_are_left_out():
+    data = (
+        b'<html><body><div class="header"><p>Next: <a href="#n" accesskey="n">Job Control</a>, Up: '
+        b'<a href="#u">Top</a> [<a href="#c">Contents</a>]</p></div>'
+        b"<dl><dt id='i-lastpipe'><span><code>lastpipe</code><a href='#i-lastpipe' class='copiable-anchor'> "
+        b"&para;</a></span></dt><dd><p>If set, the last command of a pipeline runs in the current shell.</p></dd>"
+        b'</dl><table class="index-vr" border="0"><tr><td><a href="#i-lastpipe"><code>lastpipe</code></a>:</td>'
+        b'<td><a href="#s">The Shopt Builtin</a></td></tr></table></body></html>'
+    )
+    document, _ = load_bytes("bashref.html", data)
+    lines = [line for line in document.text.splitlines() if line]
+    assert lines == ["lastpipe", "If set, the last command of a pipeline runs in the current shell."]
+
+
 def test_a_path_broken_across_pdf_lines_is_one_sentence():
     from scans import placed_pdf
 

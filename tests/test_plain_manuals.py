@@ -45,6 +45,19 @@ status code and logs:
 The screen_client_connection_count_limit parameter controls this limit.
 """
 
+READLINE = """Readline variables
+
+completion-query-items
+
+The number of possible completions that determines when the user is asked whether the list should be displayed.
+If the number of completions is greater than or equal to this value, the user is asked. This variable must be set
+to an integer value. A zero value means never ask. The default limit is 100.
+
+convert-meta
+
+If set to on, Readline converts characters with the eighth bit set to an escape sequence.
+"""
+
 CHANGES = """Changes
 
 v2.22.1 released June 12th, 2023
@@ -66,6 +79,7 @@ def manuals(tmp_path_factory, embedder):
     settings = Settings(corpus=base / "corpus", index=base / "index")
     write(settings.corpus, "BASIC_README.txt", README)
     write(settings.corpus, "changes.txt", CHANGES)
+    write(settings.corpus, "readline.txt", READLINE)
     for n in range(4):
         write(settings.corpus, f"queue-{n}.txt", f"Queue notes {n}\n\n{FILLER}\n")
     build_index(settings)
@@ -126,3 +140,14 @@ def test_a_release_no_document_writes_is_refused_by_its_number_and_one_they_writ
     assert "2.22.0" not in written.reason
     assert written.answered, written.reason
     assert "--fastq_join" in written.answer
+
+
+def test_a_setting_described_under_its_name_is_cited_on_to_the_sentence_that_gives_its_default(manuals):
+    answer = manuals.ask(
+        "When I hit TAB, the shell asks 'Display all possibilities?'. What is the default threshold for that "
+        "question (completion-query-items)?"
+    )
+    assert answer.answered, answer.reason
+    cited = answer.citations[0].text
+    assert cited.startswith("completion-query-items\n\nThe number of possible completions")
+    assert cited.endswith("The default limit is 100.")
