@@ -16,11 +16,12 @@
 #     benchmarks/get_manual.sh git-lfs /tmp/l        # git-lfs's Markdown specs and its changelog (MIT)
 #     benchmarks/get_manual.sh postfix /tmp/p        # ten plain-text READMEs of postfix-doc, bold overstruck (IPL-1.0
 #                                                    # or EPL-2.0), saved with ".txt" as the question files name them
+#     benchmarks/get_manual.sh bash /tmp/bm          # the Bash Reference Manual, one Texinfo HTML page (GFDL)
 # The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1,
 # r-doc-pdf 4.2.2.20221110-2, why3-doc-pdf 1.5.1-1, python-reportlab-doc 3.6.12-1+deb12u1, gpsbabel-doc
 # 1.8.0+ds-5, aprx 2.9.1-1 and vsearch 2.22.1-1 (sqlite3-doc 3.40.1-2+deb12u2 and git-doc 1:2.39.5-0+deb12u3 for
 # the HTML sets; borgbackup-doc 1.2.4-1 and git-lfs 3.3.0-1+deb12u2 for the Sphinx and Markdown sets;
-# postfix-doc 3.7.11-0+deb12u1 for the plain-text set); another
+# postfix-doc 3.7.11-0+deb12u1 for the plain-text set, bash-doc 5.2.15-2 for the Texinfo page); another
 # version may move them. A file given as path=name is saved
 # under that name, unpacked where the package ships it gzipped.
 set -eu
@@ -53,7 +54,8 @@ case "${1:-}" in
     postfix) package=postfix-doc
              files=$(for f in BASIC_CONFIGURATION SOHO SASL POSTSCREEN ADDRESS_REWRITING DEBUG SMTPD_ACCESS FILTER \
                          MULTI_INSTANCE QSHAPE; do echo "usr/share/doc/postfix/${f}_README.gz=${f}_README.txt"; done) ;;
-    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch|sqlite|git|borg|git-lfs|postfix [folder]" >&2
+    bash) package=bash-doc; files="usr/share/doc/bash/bashref.html" ;;
+    *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch|sqlite|git|borg|git-lfs|postfix|bash [folder]" >&2
        exit 2 ;;
 esac
 dest=${2:-/tmp/$1}
