@@ -13,6 +13,11 @@ from qa.types import Citation, ShortAnswer
 MAX_SHARE = 0.6  # of the citation's text: a longer span is the passage itself, not a short answer
 MAX_CHARS = 120
 DEFAULT_BEFORE = re.compile(r"\bdefaults? (?:value )?(?:is|to|of|:|=)\s*(?:the |a |an )?[\"'“‘`(]?$", re.I)
+DEFAULT_VALUE = re.compile(  # "The default limit is 100.", "the default value is 'fast'"
+    r"\bdefault(?: [a-z]+)? (?:is|was|:|=) ?([^\s.;,()][^.;,()\n]{0,40}?)(?=[.;,)]?(?:\s|$))", re.I
+)
+MAX_DEFAULT_WORDS = 4
+NOT_A_VALUE = frozenset("to that the a an in on for when if used set".split())  # "the default is to report ..."
 EXTREME = re.compile(
     r"\b(?:(highest|largest|biggest|greatest|maximum|longest)|lowest|smallest|minimum|fewest|shortest)\b",
     re.I,
@@ -25,6 +30,8 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
     citation joins others to it); None when the question asks for no kind or the citation holds none."""
     kind = kinds.asked(question)
     text = citation.text
+    if kind is None and kinds.default_asked(question):
+        return _default_given(text, citation.id, best)
     candidates = [
         (a, b)
         for a, b in kinds.new_spans(question, kind, text)
@@ -62,6 +69,21 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
         ),
     )
     return ShortAnswer(text[a:b], citation.id, a, b)
+
+
+def _default_given(text: str, number: int, best: tuple[int, int] | None) -> ShortAnswer | None:
+    """The value a citation gives as the default, for a question that asks for one and no kind of thing: "100" of
+    "The default limit is 100.", in the best part first; None where the default is a phrase ("The default is to
+    report only serious problems")."""
+    found = [
+        m.span(1)
+        for m in DEFAULT_VALUE.finditer(text)
+        if len(m.group(1).split()) <= MAX_DEFAULT_WORDS and m.group(1).split()[0].lower() not in NOT_A_VALUE
+    ]
+    if not found:
+        return None
+    a, b = min(found, key=lambda span: best is not None and not (best[0] <= span[0] and span[1] <= best[1]))
+    return ShortAnswer(text[a:b], number, a, b)
 
 
 def _cell_named(question: str, text: str, span: tuple[int, int]) -> int:

@@ -105,3 +105,10 @@ def test_the_value_a_text_gives_as_the_default_answers_a_question_about_the_defa
     assert short("What window size does git gc --aggressive use by default?", text) == "250"
     limits = "The limit defaults to 999 before 3.32.0, or 32766 after it."
     assert short("I'm on 3.40. What's the default highest parameter number?", limits) == "32766"
+
+
+def test_a_default_asked_for_no_kind_of_thing_is_the_value_the_text_gives_as_the_default():
+    described = "completion-query-items\n\nThe number of completions that asks first. The default limit is 100."
+    assert short("What is the default threshold for that question (completion-query-items)?", described) == "100"
+    phrase = "The default is to report only serious problems (resource, software) to postmaster:"
+    assert short("What's the default notify_classes?", phrase) is None
