@@ -111,7 +111,8 @@ COPYRIGHT = re.compile(r"copyright|\(c\)|©", re.I)
 POSSESSIVE = re.compile(r"['’]s$")  # "Kong’s" says Kong
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*")
 PATH = re.compile(
-    r"(?<![\w/.$-])(?:~|\.{1,2})?/[\w.+~@%${}()*-]+(?:/[\w.+~@%${}()*-]*)*"  # /etc/papersize, ~/.dput.cf
+    r"(?<![\w$])\$(?:\{[A-Za-z_]\w*\}|[A-Za-z_]\w*)(?:/[\w.+~@%${}()*-]*)+"  # $HOME/.config/borg/keys, ${XDG_..}/git
+    r"|(?<![\w/.$}-])(?:~|\.{1,2})?/[\w.+~@%${}()*-]+(?:/[\w.+~@%${}()*-]*)*"  # /etc/papersize, ~/.dput.cf
     r"|(?<![\w/.$-])~?\.[a-z][\w-]*(?:\.[\w-]+)*\b"  # .dput.cf
     r"|\b[\w.+-]+/[\w.+${}()-]+(?:/[\w.+${}()-]*)*"  # debian/control, pool/main/libp/libpaper/
     r"|\b[\w-]+\.(?:conf|cf|cfg|ini|list|log|txt|deb|dsc|changes|tar\.[gx]z|gz|xz|bz2|json|ya?ml|sh|py|pem|key)\b",

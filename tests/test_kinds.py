@@ -671,3 +671,12 @@ def test_a_key_binding_a_symbol_or_an_expansion_is_a_term_its_description_holds_
     )
     assert units(expansions)[first].startswith("${parameter:-word}\n\n")
     assert units(expansions)[second].startswith("${parameter:=word}\n\n")
+
+
+def test_a_path_that_starts_with_a_variable_is_one_path_with_its_variable():
+    text = "Keys are kept in $HOME/.config/borg/keys or ${XDG_CONFIG_HOME}/git/ignore, not in debian/control."
+    assert [text[a:b] for a, b in spans("path", text)] == [
+        "$HOME/.config/borg/keys",
+        "${XDG_CONFIG_HOME}/git/ignore",
+        "debian/control",
+    ]
