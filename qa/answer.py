@@ -57,9 +57,9 @@ __all__ = [
 
 NOT_COVERED = "The corpus does not cover this question."
 FOREIGN = "The question seems to be in another language than the documents; ask it in the documents' language."
+STATED_WITHIN = 4  # sentences after a unit, in its paragraph, that may say the state asked for ("The default ...")
 # The next sentence goes on about the last one's subject, or gives its examples ("From supply chain optimization
 # to ...,", "Initiatives such as ...").
-STATED_WITHIN = 4  # sentences after a unit, in its paragraph, that may say the state asked for ("The default ...")
 CONTINUES = re.compile(
     r"(?:This|These|Those|Such|It|They|Its|Their|For (?:example|instance)|In particular)\b"
     r"|From [^,.;]{1,80} to [^,.;]{1,80},|[A-Z]\w+(?:\s\S+){0,2}\ssuch as\s"
@@ -112,8 +112,9 @@ def judge(
         return ranked, across.decide(retrieval.question, cosines, strictness, kind, given, unknown, unsaid)
     evidence = assess(retrieval.question, ranked, sparse, embedder, retrieval.words)
     if retrieval.unwritten:  # "what came with 2.23.0?" where no document writes 2.23.0
-        unwritten = retrieval.unwritten
-        evidence = replace(evidence, unknown=unwritten + evidence.unknown, absent=unwritten + evidence.absent)
+        evidence = replace(
+            evidence, unknown=retrieval.unwritten + evidence.unknown, absent=retrieval.unwritten + evidence.absent
+        )
     decision = decide(evidence, strictness)
     if not decision.answered and meaning.foreign(retrieval.question, sparse.vocab):
         decision = replace(decision, reason=FOREIGN)

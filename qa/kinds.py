@@ -653,6 +653,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
     said |= {POSSESSIVE.sub("", w) for w in said}
     lowered = question.lower()
     counted = counted_word(question) if kind == "number" else None
+    measure = measure_asked(asking_part(question)) if kind == "number" else None
     unset = [name.lower() for name in code_names(question)] if LEFT_UNSET.search(question) else []
     out = []
     for a, b in _spans_asked(question, kind, text):
@@ -682,11 +683,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             counts(counted, _sentence_around(text, a, b)) or abbreviated(counted, text, b) or OF_THESE.match(text, b)
         ):  # "more than 13 of these": the things the sentence before names
             continue
-        if (
-            kind == "number"
-            and measured_as(piece) not in (None, measure_asked(asking_part(question)))
-            and (measure_asked(asking_part(question)))
-        ):
+        if measure and measured_as(piece) not in (None, measure):
             continue  # "how long does it wait": "256 bits" measures no time
         if counted and measured_otherwise(counted, piece):
             continue  # "how many archives": "20MiB" measures a size, it counts no archives
@@ -762,8 +759,10 @@ def list_mark(text: str, start: int, end: int) -> bool:
     line = text.rfind("\n", 0, start) + 1
     if text[line:start].strip() or text[end : end + 1] not in (".", ")") or not text[end + 1 : end + 2].isspace():
         return False
-    n = int(text[start:end]) if text[start:end].isdigit() else -1
-    return any(re.search(rf"(?m)^\s*{m}[.)]\s", text) is not None for m in (n - 1, n + 1) if m >= 0 and n >= 0)
+    if not text[start:end].isdigit():
+        return False
+    n = int(text[start:end])
+    return any(re.search(rf"(?m)^\s*{m}[.)]\s", text) is not None for m in (n - 1, n + 1) if m >= 0)
 
 
 def _in_url(text: str, start: int) -> bool:

@@ -26,6 +26,7 @@ SUPPORTED: frozenset[str] = PLAIN | IMAGES | {".html", ".htm", ".pdf", ".docx"}
 _SNIFF_BYTES = 8192
 _BINARY_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\r\f") + b"\x7f"
 OVERSTRIKE = re.compile(r"[^\n\x08]\x08")  # "P\bP" bold, "_\bx" underlined: a terminal's typewriter emphasis (nroff)
+_OVERSTRIKE_BYTES = re.compile(OVERSTRIKE.pattern.encode())
 _ZIP_RATIO = 100
 _ZIP_RATIO_MIN_BYTES = 10 * 1024 * 1024
 
@@ -44,8 +45,7 @@ _HTML_NAV_CLASSES = frozenset(
     {"navheader", "navfooter", "headerlink", "toc", "sphinxsidebar", "related", "copiable-anchor", "copiable-link"}
 )
 _HTML_NAV_DIVS = frozenset({"header", "nav-panel"})  # Texinfo's "Next: ..., Previous: ..., Up: ..." over each node
-_TEXINFO_INDEX = re.compile(r"index-[a-z]{2}|[\w-]*printindex[\w-]*")  # an index's entries and its letters'
-# "Jump to:" table
+_TEXINFO_INDEX = re.compile(r"index-[a-z]{2}|[\w-]*printindex[\w-]*")  # an index's entries, its "Jump to:" letters
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def load(
     """
     if not data.strip():
         raise DocumentError("empty file: nothing to index; add text to it or remove it")
-    suffix = os.path.splitext(Path(file.source).name)[1].lower()
+    suffix = Path(file.source).suffix.lower()
     if suffix in PLAIN or not suffix:
         text, note = _plain_text(data, strict=not suffix)
         clean = OVERSTRIKE.sub("", text)
@@ -199,7 +199,7 @@ def _plain_text(data: bytes, strict: bool = False) -> tuple[str, str | None]:
     """The decoded text; `strict` for a file without an extension, which is read only when it is UTF-8 text."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError("file is UTF-16 encoded; save it as UTF-8")
-    sample = re.sub(rb"[^\n\x08]\x08", b"", data[:_SNIFF_BYTES])
+    sample = _OVERSTRIKE_BYTES.sub(b"", data[:_SNIFF_BYTES])
     controls = len(sample) - len(sample.translate(None, _BINARY_CONTROLS))
     if b"\x00" in data or controls > len(sample) // 10:
         raise DocumentError("looks like binary data, not text; convert it to UTF-8 text or remove it from the corpus")

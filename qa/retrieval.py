@@ -58,7 +58,7 @@ class Retrieval:
     words: np.ndarray | None = None  # the question's word vectors (qa.meaning.word_spans), from its own pass
     across: bool = False  # searched with the multilingual encoder: `vector` and the sentences' cosines are its
     said: str = ""  # across languages: the question's words in the corpus's words (qa.translate, qa.glossary)
-    unwritten: tuple[str, ...] = ()  # releases the question asks about that no document writes (qa.kinds)
+    unwritten: tuple[str, ...] = ()  # releases the question asks about that no document writes (qa.releases)
 
 
 def fuse(
@@ -237,11 +237,10 @@ def unwritten_releases(snapshot: Snapshot, versions: Sequence[str]) -> tuple[str
     out = []
     for version in versions:
         later = parts(version)[1:]
-        held = snapshot.sparse.holding(later) if later else ()
-        if len(held) > LITERAL_POOL or not later:
+        held = snapshot.sparse.holding(later) if later else None
+        if held is None or len(held) > LITERAL_POOL:
             continue
-        texts = snapshot.chunks([int(i) for i in held]).values() if len(held) else ()
-        if not any(writes_version(chunk.text, version) for chunk in texts):
+        if not any(writes_version(chunk.text, version) for chunk in snapshot.chunks([int(i) for i in held]).values()):
             out.append(version)
     return tuple(out)
 

@@ -27,11 +27,8 @@ ANNOUNCES = re.compile(
 MAX_ANNOUNCING_WORDS = 16
 SYMBOL_TERM = re.compile(r"[!^$%@#~&][^\s]{0,30}")  # a symbol of history or a shell: "!!", "^old^new^", "${x:-y}"
 TERM_START = re.compile(rf"^\s*(?:--?[A-Za-z\d]|[a-z][\w.-]*(?:\s|$)|{SYMBOL_TERM.pattern}$)")  # "--unshallow"
-TERM_ARGUMENTS = (
-    re.compile(  # "[<stash>]", "--reason <string>", "-q|--quiet", a key binding "(C-x C-e)", "(M-. or M-_)"
-        r"[\[<|=]|(?:^|\s)--?\w|\((?:[CM]-|\\[CM]-|ESC )"
-    )
-)
+# "[<stash>]", "--reason <string>", "-q|--quiet", a key binding "(C-x C-e)", "(M-. or M-_)"
+TERM_ARGUMENTS = re.compile(r"[\[<|=]|(?:^|\s)--?\w|\((?:[CM]-|\\[CM]-|ESC )")
 MAX_TERM_WORDS = 8
 MAX_EXAMPLES_BETWEEN = 2  # example blocks between a described term and the one before it
 THIS_TERM = re.compile(
