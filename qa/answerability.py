@@ -28,6 +28,7 @@ from qa.kinds import (
     NAMES,
     REFUSING_KINDS,
     STATE_QUALIFIERS,
+    bounds_asked,
     class_noun,
     default_asked,
     focus,
@@ -190,10 +191,15 @@ def gather(
     for n in window:
         in_window |= sentence_terms(sentences[n].text)
     window_text = " ".join([unit, *(sentences[n].text for n in window)])
-    in_window |= {t for state in states_said(window_text) for t in terms(state)}
+    said_states = states_said(window_text)
+    in_window |= {t for state in said_states for t in terms(state)}
+    bounds = bounds_asked(question)  # "the highest value" is said by "at most 20000" or "the maximum of 2147483647"
+    limits = {t for word in bounds for t in terms(word)}
+    limits_said = {t for word, state in bounds.items() if state in said_states for t in terms(word)}
+    states = STATE_TERMS | limits
     every = sorted(set(terms(question)) - cjk_noise(question, in_window))
     common = common_terms() | framing_terms(question) | set(terms(class_noun(question) or ""))
-    question_terms = [t for t in every if t not in common] or every
+    question_terms = [t for t in every if t not in common or t in limits] or every
     scene = scene_terms(question)
     question_terms = [t for t in question_terms if t not in scene or t in in_window] or question_terms
     in_window |= code_terms(question) & sentence_terms(paragraph_of(sentences[chosen]))
@@ -208,6 +214,7 @@ def gather(
         paragraphs = " ".join(dict.fromkeys(paragraph_of(sentences[n]) for n in [chosen, *window])) if described else ""
         given = gives_default(window_text) or gives_default(paragraphs)
         in_window = in_window | set(terms("default")) if given else in_window - set(terms("default"))
+    in_window = (in_window - limits) | limits_said  # "most interesting" is no limit, nor "priority = 1" by meaning
     idf = sparse.idf(question_terms)
     total = sum(idf.values()) or 1.0
     top_idf = max(idf.values(), default=1.0) or 1.0
@@ -241,12 +248,13 @@ def gather(
     )
     found = sorted((t for t in question_terms if t in in_window), key=lambda t: -idf[t])
     in_chunk = sentence_terms(hit_text)
-    unbound = [t for t in missing if t in focused or t in STATE_TERMS]
+    unbound = [t for t in missing if t in focused or t in states]
     unbound += [t for t in named_elsewhere(question, set(question_terms)) if t not in in_chunk]
     code = asked_code_names(question)
     unsaid = code and ([] if any(says(said_around(sentences, chosen), name) for name in code) else code)
     unbound += [t for name in unsaid for t in terms(name) if t not in in_chunk and t in question_terms]
-    absent = absent_names(question, list(dict.fromkeys(unbound)), unknown_words, idf, sparse)
+    absent = absent_names(question, list(dict.fromkeys(unbound)), unknown_words, idf, sparse, states)
+    absent = tuple(next((w for w in bounds if terms(w) == terms(a)), a) for a in absent)  # "at most", not "most"
     named = {t for a in absent for t in terms(a)}
     whole = tuple(name for name in unsaid if len(terms(name)) > 1 and not set(terms(name)) <= named)
     return Evidence(
@@ -332,14 +340,19 @@ def _kind(word: str) -> bool:
 
 
 def absent_names(
-    question: str, unbound: Sequence[str], unknown: Sequence[str], idf: dict[str, float], sparse: Sparse
+    question: str,
+    unbound: Sequence[str],
+    unknown: Sequence[str],
+    idf: dict[str, float],
+    sparse: Sparse,
+    states: frozenset[str] = STATE_TERMS,
 ) -> tuple[str, ...]:
     """What the question names that the passage cannot be about: a state anywhere in it ("current" leader, "by
     default") or a name that picks out the asked-for thing ("TCP" port, qa.kinds.focus), that the chosen window does
     not say (`unbound`), a name only when it is rare enough to be said (a name in many chunks, like the subject of
     the corpus, goes without saying); and names that no document spells, not even nearly ("UEFI"; a misspelt
     "Primier" is near "premier")."""
-    rare = [t for t in unbound if t in STATE_TERMS or idf[t] >= BOUND_RARITY * sparse.absent_idf()]
+    rare = [t for t in unbound if t in states or idf[t] >= BOUND_RARITY * sparse.absent_idf()]
     asking = set(terms(asking_part(question)))
     named = [
         w

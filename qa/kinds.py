@@ -233,9 +233,15 @@ STATE_SAID = {  # how a text says a state without its word: "Z3 version at least
         r"|\bif\b[^.;]{0,60}?\b(?:is|are) (?:either )?(?:not set|unset|empty|omitted)\b",
         re.I,
     ),
-    "minimum": re.compile(r"\b(?:minimum|at least|minimal|or (?:later|newer|higher|above|more|greater))\b", re.I),
+    "minimum": re.compile(
+        r"\b(?:minimum|at least|minimal|or (?:later|newer|higher|above|more|greater)|lowest|smallest|shortest|fewest"
+        r"|range)\b",
+        re.I,
+    ),
     "maximum": re.compile(
-        r"\b(?:maximum|at most|up to|maximal|limited to|no more than|or (?:less|fewer|lower|below))\b", re.I
+        r"\b(?:maximum|at most|up to|maximal|limited (?:\w+ ){0,2}to|no more than|or (?:less|fewer|lower|below)"
+        r"|largest|biggest|highest|longest|greatest|exceeds?|(?:increased|raised) above|range)\b",
+        re.I,
     ),
     "latest": re.compile(NEWEST, re.I),
     "newest": re.compile(NEWEST, re.I),
@@ -266,11 +272,27 @@ def unset_said(question: str, text: str) -> bool:
     )
 
 
+BOUND_ASKED = {
+    "maximum": re.compile(r"\b(?:highest|largest|longest|biggest|greatest|at most)\b", re.I),
+    "minimum": re.compile(r"\b(?:lowest|smallest|shortest|fewest)\b", re.I),
+}  # in a question for a number, the words that ask for a limit
+
+
 def states_asked(question: str) -> set[str]:
     """The states (STATE_QUALIFIERS) the question asks about: "by default", "the minimum version", "if I don't
-    set it" (the default)."""
+    set it" (the default), "the highest value" (the maximum)."""
     asked = {state for state in STATE_SAID if re.search(rf"\b{state}\b", question, re.I)}
+    asked |= set(bounds_asked(question).values())
     return asked | ({"default"} if LEFT_UNSET.search(question) else set())
+
+
+def bounds_asked(question: str) -> dict[str, str]:
+    """The words by which a question for a number asks for a limit ("the highest value", "how many at most"), each
+    with the state it asks for: a text that gives another number without a limit does not answer it."""
+    if asked(question) != "number":
+        return {}
+    part = asking_part(question)
+    return {m.group().lower(): state for state, pattern in BOUND_ASKED.items() for m in pattern.finditer(part)}
 
 
 DEFAULT_ASKED = re.compile(

@@ -7,6 +7,7 @@ import pytest
 from qa.chunking import split_sentences
 from qa.kinds import (
     asked,
+    bounds_asked,
     class_noun,
     focus,
     gives_name,
@@ -680,3 +681,14 @@ def test_a_path_that_starts_with_a_variable_is_one_path_with_its_variable():
         "${XDG_CONFIG_HOME}/git/ignore",
         "debian/control",
     ]
+
+
+def test_a_question_for_a_number_asks_for_a_limit_by_its_superlative_and_a_text_says_one_in_other_words():
+    assert bounds_asked("What's the highest priority I can give an extension?") == {"highest": "maximum"}
+    assert bounds_asked("How many jobs can the table hold at most?") == {"at most": "maximum"}
+    assert bounds_asked("What is the shortest interval I can set, in seconds?") == {"shortest": "minimum"}
+    assert bounds_asked("What is the largest city in the region?") == {}
+    assert "maximum" in states_asked("What's the longest table name SQLite will accept?")
+    assert "maximum" in states_said("The archive is limited in size to MAX_OBJECT_SIZE (20MiB).")
+    assert "maximum" in states_said("You can use zstd for a wide range: N=1 to N=22.")
+    assert "maximum" not in states_said("The default is 20; each entry shows the job's number.")

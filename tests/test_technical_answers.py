@@ -263,6 +263,40 @@ def test_a_state_anywhere_in_the_question_that_the_passage_does_not_say_is_refus
     assert "default" in stated.reason, stated.reason
 
 
+JOBS = """Job variables
+
+JOBS_KEPT
+
+The number of finished jobs the shell remembers, each shown with its number and its command. The default value is
+20, and it can be set again at any time.
+"""
+HISTORY = """History variables
+
+HISTORY_LINES
+
+The number of lines kept in the history list. The list holds at most 5000 lines; the highest numbers are the newest
+lines, and older lines are dropped first.
+"""
+
+
+def test_a_question_for_a_limit_is_refused_over_a_passage_that_gives_only_another_number(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(settings.corpus, "jobs.txt", JOBS)
+    write(settings.corpus, "history.txt", HISTORY)
+    build_index(settings)
+    index = open_index(settings)
+
+    unstated = index.ask("What is the highest value JOBS_KEPT can be set to?")
+    stated = index.ask("What is the largest number of lines HISTORY_LINES keeps?")
+    in_other_words = index.ask("How many lines can the history list hold at most?")
+
+    assert not unstated.answered
+    assert "highest" in unstated.reason, unstated.reason
+    for answer in (stated, in_other_words):
+        assert answer.answered, answer.reason
+        assert "at most 5000 lines" in answer.answer
+
+
 RELEASES = """Release notes
 
 2.4 Gadget 22.19 (2022-08-29)
