@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.asking import asking_part, asking_parts
+from qa.asking import ABBREVIATION, asking_part, asking_parts
 from qa.codenames import asked_code_names, says
 from qa.kinds import (
     KIND_NOUNS,
@@ -197,7 +197,7 @@ def gather(
     limits = {t for word in bounds for t in terms(word)}
     limits_said = {t for word, state in bounds.items() if state in said_states for t in terms(word)}
     states = STATE_TERMS | limits
-    every = sorted(set(terms(question)) - cjk_noise(question, in_window))
+    every = sorted(set(terms(ABBREVIATION.sub(" ", question))) - cjk_noise(question, in_window))
     common = common_terms() | framing_terms(question) | set(terms(class_noun(question) or ""))
     question_terms = [t for t in every if t not in common or t in limits] or every
     scene = scene_terms(question)

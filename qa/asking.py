@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-SENTENCES = re.compile(r"(?<=[.!?。！？])\s+")
+ABBREVIATION = re.compile(r"\b(?:i\.e|e\.g|etc|vs)\.", re.I)  # "i.e." is no word "e" the documents must say
+SENTENCES = re.compile(
+    r"(?<=[.!?。！？])(?<!i\.e\.)(?<!e\.g\.)(?<!etc\.)(?<!vs\.)\s+(?![a-z])"
+)  # "out of the box, i.e. what is the default?" is one sentence; so is one that goes on in lower case
 
 
 def asking_parts(question: str) -> tuple[list[str], int | None]:

@@ -13,6 +13,7 @@ from qa.codenames import code_names
 from qa.meaning import ALONE, classes_of, frame_words, names_a_thing
 from qa.quantities import (
     HOW_OFTEN,
+    UNIT_NAMED,
     abbreviated,
     counted_word,
     counts,
@@ -35,6 +36,7 @@ Kind = Literal[
     "path",
     "option",
     "field",
+    "identifier",
     "package",
     "address",
     "version",
@@ -54,6 +56,7 @@ NAMES: dict[str, str] = {
     "path": "file or path",
     "option": "option",
     "field": "field or variable",
+    "identifier": "function, method or other name in code",
     "package": "package or tool name",
     "address": "address",
     "version": "version",
@@ -166,6 +169,7 @@ CURRENCIES = {
 }
 MEASURED = re.compile(r"[^\W\d_]|[$€£¥%]")  # a quantity with its unit ("60 characters", "$4"), not a bare number
 SENTENCE_END = re.compile(r"[.!?;。！？](?:\s|$)")
+VALUE_BEFORE = re.compile(r"(?:\bdefault(?:s| is| value)?:?|\bdefaults to|=)\s*$", re.I)
 YEAR = re.compile(r"(?:1[5-9][0-9]{2}|20[0-9]{2})s?\+?")  # a year is no answer to "how many"
 CALLED = re.compile(
     r"\b(?:(?:is|are|was|were) (?:called|named|known as)|(?:also |often )?referred to as)\s+(?:the\s+)?"
@@ -193,6 +197,16 @@ PROMPT = r"(?:\$ |# |[\w.-]+@[\w.-]+:[^\s$#]*[$#] ?)"  # "$ ", "# ", "user@host:
 PROMPTED = re.compile(rf"\s*{PROMPT}")
 INLINE_CODE = re.compile(rf"^\s*{PROMPT}?[a-z][\w.+-]*(?: +\S+){{0,8}}\s*$")
 CODE = re.compile(r"`([^`\n]{2,80})`")  # inline code in Markdown or reStructuredText: a command as written
+IDENTIFIER = re.compile(
+    r"(?<![\w.$/-])(?:"
+    r"(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*\((?:[\w.=' \"-]{0,20})\)"  # a call: subn(), setblocking(False)
+    r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.[A-Za-z_]*[A-Z_]\w*"  # a dotted name with a capital: re.DOTALL
+    r"|(?:(?<=>>> )|(?<=\n)|^)[a-z_]\w*(?:\.[a-z_]\w*)+(?=\s*(?:$|\n))"  # an attribute read on its own: >>> addr6.exploded
+    r"|[a-z]+[A-Z]\w*"  # camelCase: isEnabledFor
+    r"|[A-Z]\w*[a-z]\w*[A-Z]\w*"  # CamelCase: NullHandler, IPv4Address
+    r"|[A-Za-z][A-Za-z0-9]*_\w+"  # snake_case: num_addresses
+    r")(?![\w(/-])"
+)  # a name in code: what "which method", "which attribute" or "which exception" asks for
 KIND_WORDS = frozenset(
     "command commands option options flag flags switch file files directory folder path field variable keyword "
     "package packages tool tools program utility server address url version name number kind sort type".split()
@@ -207,6 +221,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "path": [PATH],
     "option": [OPTION, SETTING, ASSIGNMENT, SNAKE],
     "field": [FIELD, QUOTED_TOKEN, CODE],
+    "identifier": [IDENTIFIER, CODE, QUOTED_TOKEN],
     "package": [TOOL, QUOTED, CALLED, USED],
     "address": [ADDRESS],
     "version": [VERSION],
@@ -460,6 +475,15 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         ),
     ),
     ("field", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:field|variable|keyword|header|target|macro)s?\b", re.I)),
+    (
+        "identifier",
+        re.compile(
+            rf"\b(?:what|which) {MODIFIERS}(?<!http )(?<!hash )(?<!hashing )(?<!request )(?<!auth )"
+            r"(?<!authentication )(?<!compression )(?<!encryption )(?<!transfer )(?:method|function|attribute|class"
+            r"|exception|constant|property|handler|callback|decorator|call)s?\b",
+            re.I,
+        ),
+    ),
     ("address", re.compile(rf"\b(?:what|which) {MODIFIERS}(?:server|address|url|site|host|e-?mail|list)s?\b", re.I)),
     (
         "version",
@@ -609,7 +633,12 @@ FALLBACK = re.compile(rf"\b({'|'.join(FALLBACK_KINDS)})\b", re.I)
 
 
 def asked(question: str) -> Kind | None:
-    """The kind of thing `question` asks for, from its question words; None when it asks for a description."""
+    """The kind of thing `question` asks for, from the question words of the sentence that asks ("... how many
+    substitutions were made. Which method returns both?" asks for no number); None when it asks for a description."""
+    return _asked(asking_part(question))
+
+
+def _asked(question: str) -> Kind | None:
     for kind, pattern in ASKS:
         if pattern.search(question):
             return kind
@@ -637,7 +666,10 @@ AREAS = re.compile(r"\b(?:what|which) (?:[\w-]+ ){0,2}fields\b", re.I)  # "field
 
 def in_other_sense(question: str, kind: str | None, passages: Sequence[str]) -> bool:
     """The kind word means something else here: "what fields are startups exploring" asks for areas of work
-    where no passage holds a field of a record or a variable."""
+    where no passage holds a field of a record or a variable; "what complexity class" asks for no name in code where
+    no passage holds one."""
+    if kind == "identifier":
+        return not any(spans(kind, p) for p in passages)
     return kind == "field" and AREAS.search(question) is not None and not any(spans(kind, p) for p in passages)
 
 
@@ -694,7 +726,9 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue  # "between 0.0 and 5373484.499999": decimal numbers, no release
         if kind == "number" and (DOTTED.fullmatch(piece) or AFTER_VERSION.search(text[max(0, a - 9) : a])):
             continue  # "as of version 3.7.17": a version or an address, no quantity
-        if kind == "number" and (YEAR.fullmatch(piece) or (COUNT.search(question) and no_count(question, piece))):
+        if kind == "number" and YEAR.fullmatch(piece) and not given_value(text, a):
+            continue
+        if kind == "number" and COUNT.search(question) and no_count(question, piece):
             continue
         if kind == "time" and (in_title(text, a, b) or in_copyright(text, a)):
             continue
@@ -714,7 +748,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         if (
             kind == "number"
             and MEASURE.search(asking_part(question))
-            and (not MEASURED.search(piece) or pronoun(text, a, b))
+            and (not (MEASURED.search(piece) or UNIT_NAMED.search(asking_part(question))) or pronoun(text, a, b))
         ):
             continue
         if text[max(0, a - 2) : a] == "](" or (kind in ("path", "number") and _in_url(text, a)):
@@ -755,6 +789,11 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
         ]
         out.sort()
     return out
+
+
+def given_value(text: str, start: int) -> bool:
+    """The number at `start` is a setting's value ("Default: 1800", "= 2000"), not a year."""
+    return VALUE_BEFORE.search(text[max(0, start - 14) : start]) is not None
 
 
 def all_capitalised(piece: str) -> bool:

@@ -20,6 +20,9 @@ UNIT_FAMILIES = {
     "mass": r"kg|kilograms?",
     "money": r"dollars?|euros?",
 }  # units of measure: a number with one measures, and counts only things of its family ("31 days" for "how many days")
+UNIT_NAMED = re.compile(
+    rf"\b(?:in|as) (?:units of )?(?:{'|'.join(UNIT_FAMILIES.values())})\b", re.I
+)  # "how often, in seconds": the question gives the unit, and a bare number answers it
 COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)", re.I)  # the counted thing and the words after it
 HOW_OFTEN = re.compile(r"\bhow often\b|\bhow many times\b", re.I)
 FRACTION = re.compile(r"(?:half|quarter|once|twice|dozens?|hundreds|thousands|millions|billions)", re.I)  # no count

@@ -12,6 +12,7 @@ from qa.kinds import (
     focus,
     gives_name,
     holds,
+    in_other_sense,
     is_code_line,
     is_name,
     new_spans,
@@ -692,3 +693,33 @@ def test_a_question_for_a_number_asks_for_a_limit_by_its_superlative_and_a_text_
     assert "maximum" in states_said("The archive is limited in size to MAX_OBJECT_SIZE (20MiB).")
     assert "maximum" in states_said("You can use zstd for a wide range: N=1 to N=22.")
     assert "maximum" not in states_said("The default is 20; each entry shows the job's number.")
+
+
+def test_the_kind_asked_for_is_read_from_the_sentence_that_asks_not_from_the_scene():
+    scene = "I'm doing a regex replacement and also need to know how many substitutions were made. "
+    assert asked(scene + "Which pattern method returns both?") == "identifier"
+    assert asked("How many substitutions were made?") == "number"
+    assert asked("How many bytes are mapped out of the box, i.e. what is the default mmap size?") == "number"
+
+
+def test_a_name_in_code_is_what_a_question_for_a_method_a_class_or_an_exception_asks_for():
+    text = (
+        "Use the subn() method, or attach a NullHandler; the flag re.DOTALL and num_addresses help, while "
+        "www.example.com, config.txt, version 3.2.1 and plain words do not.\n>>> addr6.exploded\n"
+    )
+    found = [text[a:b] for a, b in new_spans("Which method should I call?", "identifier", text)]
+    assert found == ["subn()", "NullHandler", "re.DOTALL", "num_addresses", "addr6.exploded"]
+    assert asked("Which more specific exception do I get?") == "identifier"
+    assert asked("What HTTP method does the client use to upload?") != "identifier"
+    assert asked("Which hash method may I use for the oid?") != "identifier"
+    prose = ["NP is the class of problems a nondeterministic machine solves in polynomial time."]
+    assert in_other_sense("What complexity class holds the problem?", "identifier", prose)
+    assert not in_other_sense("Which class do I subclass?", "identifier", [*prose, "Subclass NullHandler."])
+
+
+def test_a_settings_value_that_looks_like_a_year_is_a_number_and_a_named_unit_takes_a_bare_one():
+    question = "During a long backup, how often is a checkpoint written by default, in seconds?"
+    text = "| -c SECONDS, --checkpoint-interval SECONDS | write checkpoint every SECONDS seconds (Default: 1800)"
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["1800"]
+    assert new_spans("How many seconds does it wait?", "number", "It was released in 1800, then rewritten.") == []
+    assert new_spans("How often is it written?", "number", "It is written every 1800.") == []

@@ -297,6 +297,40 @@ def test_a_question_for_a_limit_is_refused_over_a_passage_that_gives_only_anothe
         assert "at most 5000 lines" in answer.answer
 
 
+NETWORKS = """Network objects
+
+IP network objects are constructed from strings that define the range of host addresses that are part of that
+network. The simplest form for that information is a network address and a network prefix, and the objects are
+compared by their addresses.
+
+Looping over a network gives every address in it, the network and broadcast addresses included. To get the usable
+host addresses only, use the hosts() method:
+
+>>> for addr in net4.hosts():
+...     print(addr)
+
+The number of addresses in a network is given by the num_addresses attribute.
+"""
+
+
+def test_a_question_for_a_method_or_an_attribute_is_answered_with_its_name_in_code(tmp_path, embedder):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(settings.corpus, "networks.txt", NETWORKS)
+    build_index(settings)
+    index = open_index(settings)
+
+    method = index.ask(
+        "I want to loop over the usable host addresses of a network object, not the network and broadcast "
+        "addresses. Which method?"
+    )
+    attribute = index.ask("Which attribute tells me how many addresses a network has?")
+
+    assert method.answered, method.reason
+    assert method.short is not None and method.short.text == "hosts()"
+    assert attribute.answered, attribute.reason  # "how many" is the scene's: no number is asked for
+    assert attribute.short is not None and attribute.short.text == "num_addresses"
+
+
 RELEASES = """Release notes
 
 2.4 Gadget 22.19 (2022-08-29)
