@@ -49,6 +49,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
     range_asked = bool(RANGE_ASKED.search(question))
     extreme = EXTREME.search(kinds.asking_part(question))
     default_asked = "default" in kinds.states_asked(question)
+    exception_asked = kind == "identifier" and EXCEPTION_ASKED.search(kinds.asking_part(question)) is not None
     a, b = min(
         candidates,
         key=lambda span: (
@@ -58,8 +59,10 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             not _field_named(question, text, span),
             -_names_in_clause(question, text, span),
             not _of_class(noun, text, span),
+            exception_asked and not EXCEPTION.search(text[span[0] : span[1]]),
             range_asked and not RANGE.search(text[span[0] : span[1]]),
             span not in named,
+            -_spelt_in(wanted, kind, text[span[0] : span[1]]),
             kind == "command" and not _own_line(text, span),
             -_line_share(wanted, text, span),
             _extreme(extreme, kind, text[span[0] : span[1]]),
@@ -69,6 +72,20 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
         ),
     )
     return ShortAnswer(text[a:b], citation.id, a, b)
+
+
+EXCEPTION = re.compile(r"[a-z](?:Error|Exception|Warning)$")
+EXCEPTION_ASKED = re.compile(r"\b(?:exception|error)s?\b", re.I)  # "which exception": AddressValueError
+CODE_KINDS = frozenset({"command", "identifier", "option", "field"})
+
+
+def _spelt_in(wanted: set[str], kind: str | None, piece: str) -> int:
+    """How many of the question's words a name in code spells inside it: "socket.setdefaulttimeout" for "how do I set
+    a timeout", not "import urllib.request"."""
+    if kind not in CODE_KINDS:
+        return 0
+    joined = re.sub(r"[\W_]+", "", piece.lower())
+    return sum(1 for t in wanted if len(t) >= 4 and t in joined)
 
 
 def _default_given(text: str, number: int, best: tuple[int, int] | None) -> ShortAnswer | None:

@@ -112,3 +112,17 @@ def test_a_default_asked_for_no_kind_of_thing_is_the_value_the_text_gives_as_the
     assert short("What is the default threshold for that question (completion-query-items)?", described) == "100"
     phrase = "The default is to report only serious problems (resource, software) to postmaster:"
     assert short("What's the default notify_classes?", phrase) is None
+
+
+def test_a_name_in_code_that_spells_the_questions_word_is_the_short_answer_of_a_code_block():
+    text = (
+        "However, you can set the default timeout globally for all sockets using\n\nimport socket\n"
+        "import urllib.request\n\ntimeout = 10\nsocket.setdefaulttimeout(timeout)"
+    )
+    question = "My fetches hang on a dead server. How do I set a timeout globally for all sockets?"
+    assert short(question, text) == "socket.setdefaulttimeout"
+
+
+def test_a_question_for_an_exception_gets_the_errors_name():
+    text = "Calling ipaddress.ip_address('x') says only that x is no address; IPv4Address raises ipaddress.AddressValueError."
+    assert short("Which more specific exception does the constructor raise?", text) == "ipaddress.AddressValueError"
