@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answerability import Decision, spelt_nearly
-from qa.kinds import NAMES, REFUSING_KINDS, is_name
+from qa.kinds import NAMES, REFUSING_KINDS, is_name, states_said
 from qa.language import ENGLISH, language_of
 from qa.sparse import CJK_RUN, Sparse, terms
 
@@ -35,6 +35,15 @@ STATES = (  # the states that pick the asked-for thing out of its class (qa.kind
     ("recommended", re.compile(r"\brecommandée?s?\b|推荐|推奨", re.I)),
     ("official", re.compile(r"\bofficiel(?:le)?s?\b|官方|公式", re.I)),
 )
+SAID_OTHERWISE = {  # how a French text says a state without the question's word: "Maintenant, elle est maintenue par"
+    "current": re.compile(r"\b(?:maintenant|actuellement|aujourd'hui|désormais)\b", re.I),
+    "default": re.compile(r"\bpar défaut\b|\bsauf (?:si|indication)\b", re.I),
+    "latest": re.compile(r"\bplus récente?s?\b", re.I),
+    "minimum": re.compile(r"\bau moins\b|\bau minimum\b", re.I),
+    "maximum": re.compile(r"\bau plus\b|\bau maximum\b|\bjusqu'à\b", re.I),
+    "recommended": re.compile(r"\b(?:conseill|recommand|préconis)\w*", re.I),
+}
+EXAMPLES = re.compile(r"\([^()]*(?:,|…|\.\.\.|\betc\b)[^()]*\)")  # "(A4, letter…)": examples, not the subject
 QUOTED = 60  # characters of the question quoted in a refusal
 ASKING = re.compile(r"[^.!?。！？]+[?？]")  # the sentences of a question that ask
 LATIN_NAME = re.compile(r"[A-Za-z][\w.+/-]*[\w+]|[A-Za-z]")
@@ -98,11 +107,22 @@ def unknown_names(question: str, sparse: Sparse) -> list[str]:
     if language_of(question) == ENGLISH:
         return []
     cjk = CJK_RUN.search(question) is not None
-    words = dict.fromkeys(LATIN_NAME.findall(question))
+    words = dict.fromkeys(LATIN_NAME.findall(EXAMPLES.sub(" ", question)))
     named = [w for w in words if is_name(w, question) or (cjk and len(w) >= 3)]
     return [
         w for w in named if terms(w) and not any(t in sparse.vocab for t in terms(w)) and not spelt_nearly(w, sparse)
     ]
+
+
+def asked_states(question: str) -> set[str]:
+    """The states (qa.kinds.STATE_QUALIFIERS) that the sentence of the question that asks names in its own words."""
+    asking = (ASKING.findall(question) or [question])[-1]
+    return {word for word, pattern in STATES if pattern.search(asking)}
+
+
+def said_states(text: str) -> set[str]:
+    """The states a text says, in English words (qa.kinds.states_said) or French ones."""
+    return states_said(text) | {state for state, pattern in SAID_OTHERWISE.items() if pattern.search(text)}
 
 
 def unsaid_states(question: str, units: Sequence[str]) -> list[str]:
@@ -112,11 +132,12 @@ def unsaid_states(question: str, units: Sequence[str]) -> list[str]:
     scene."""
     asking = (ASKING.findall(question) or [question])[-1]
     said = {t for unit in units for t in terms(unit)}
+    stated = {state for unit in units for state in said_states(unit)}
     return [
         m.group()
         for word, pattern in STATES
         for m in [pattern.search(asking)]
-        if m and terms(word)[0] not in said and not any(pattern.search(unit) for unit in units)
+        if m and terms(word)[0] not in said and word not in stated and not any(pattern.search(unit) for unit in units)
     ]
 
 

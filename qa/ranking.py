@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from qa import across as across_states
 from qa import kinds, meaning, sequence
 from qa.answerability import common_terms, sentence_terms
 from qa.codenames import asked_code_names, parts, says
@@ -258,7 +259,10 @@ def rank_sentences(
     aside = meaning.excluded(retrieval.question) - common_terms()
     if aside and kind is not None:  # "a custom schedule, not hourly or daily": a unit offering only those is not it
         combined -= weights.answer_type * np.array([offers_only(retrieval.question, kind, u, aside) for u in units])
-    states = kinds.states_asked(retrieval.question)
+    states = across_states.asked_states(retrieval.question) if across else kinds.states_asked(retrieval.question)
+    if states and across:  # "qui est l'actuel mainteneur": "Maintenant, elle est maintenue par ..."
+        stated = [found and bool(states & across_states.said_states(u)) for u, found in zip(units, pulls)]
+        combined += weights.answer_type * np.array(stated, dtype=float)
     if states and not across:  # "what is the default timeout?": the sentence that gives a default of that kind
         stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, pulls)]
         unset = [found and kinds.unset_said(retrieval.question, u) for u, found in zip(units, pulls)]

@@ -131,6 +131,8 @@ def test_a_state_is_read_in_the_sentence_that_asks_and_found_in_the_question_s_o
 
     assert unsaid_states("Qui est l'actuel chef du projet ?", ["Bruce Perens led it at the time."]) == ["actuel"]
     assert unsaid_states("Qui est l'actuel chef du projet ?", ["The current leader is Ana Lima."]) == []
+    assert unsaid_states("Qui est l'actuel chef du projet ?", ["Maintenant, le projet est mené par Ana Lima."]) == []
+    assert unsaid_states("Qui est l'actuel chef du projet ?", ["Currently Ana Lima leads it."]) == []
     scene = "我找到一张旧的 Debian 官方光盘，看不出里面是哪个版本。光盘上的哪个文件写明了版本？"
     assert unsaid_states(scene, ["Read the CD label in /.disk/info."]) == []
     assert (
@@ -279,3 +281,20 @@ def test_across_languages_the_lexical_share_counts_the_english_rendering_and_wha
     answer = handbook.ask(question)
     assert answer.answered, answer.reason
     assert answer.citations[0].text.startswith("Pages that fail to build are listed in the nightly report")
+
+
+FAQ_FR = """À propos de cette FAQ
+
+La première édition de cette FAQ a été écrite et maintenue par Bruce Perens et Chuck Stickelman. Après eux, la
+FAQ a été maintenue par Santiago Vila et plus tard par Josip Rodin. Maintenant, elle est maintenue par Ana Lima.
+Une partie de l'information venait des annonces de publication et de la liste de diffusion du projet.
+"""
+
+
+def test_a_french_question_for_the_current_one_cites_the_sentence_that_says_now_in_french(tmp_path, embedder):
+    index = indexed(tmp_path, "faq.fr.txt", FAQ_FR)
+
+    answer = index.ask("Qui est l'actuel mainteneur de la FAQ ?")
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text == "Maintenant, elle est maintenue par Ana Lima."

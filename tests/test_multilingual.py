@@ -206,6 +206,7 @@ def test_a_name_the_documents_spell_nearly_is_not_unknown(english_index):
     sparse = english_index.snapshot.sparse
     assert across.unknown_names("Harbor Town 图书馆几点开门？", sparse) == []
     assert across.unknown_names("Wayland 图书馆几点开门？", sparse) == ["Wayland"]
+    assert across.unknown_names("Quel format de papier (A4, Wayland…) utilise Harbor Town ?", sparse) == []
     assert across.unknown_names("Does the library use Wayland?", sparse) == []
 
 
