@@ -528,11 +528,19 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
 # The same question words in the other languages a question may come in (qa.language): Chinese, Japanese and
 # French, most specific first, as in ASKS.
 OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    ("option", re.compile(r"哪个选项|什么选项|哪个参数|どのオプション|どの引数|quelles? options?", re.I)),
+    (
+        "option",
+        re.compile(
+            r"哪个选项|什么选项|哪个参数|どのオプション|どの引数|quelles? options?"
+            r"|quelle ligne (?:mettre|ajouter|écrire)|que (?:dois-je|faut-il) (?:mettre|ajouter|écrire) dans [\w~/.-]*\.\w+",
+            re.I,
+        ),
+    ),
     (
         "command",
         re.compile(
-            r"哪个命令|什么命令|どのコマンド|コマンドは|quel(?:le)?s? (?:est |sont )?(?:la |le |les )?(?:\w+ )?commandes?",
+            r"哪个命令|什么命令|どのコマンド|コマンドは|quel(?:le)?s? (?:est |sont )?(?:la |le |les )?(?:\w+ )?commandes?"
+            r"|c'est quoi (?:la |le )?(?:\w+ )?commandes?",
             re.I,
         ),
     ),
@@ -563,7 +571,7 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "term",
         re.compile(
             r"(?:什么|哪个)\S{0,4}?(?:格式|名字|名称|代号)|叫什么|何の略|何という|(?:名前|形式|フォーマット)は|何と(?:書|記入|入れ|設定)|写什么|填什么|写成什么"
-            r"|quel(?:le)?s? (?:\w+ )?(?:surnom|nom|format|terme|architecture|étiquette|préfixe)s?\b|que signifie|veut dire|que (?:dois-je|faut-il) (?:écrire|mettre|indiquer)",
+            r"|quel(?:le)?s? (?:\w+ ){0,2}(?:surnom|nom|format|terme|architecture|étiquette|préfixe)s?\b(?! du paquet)|que signifie|veut dire|que (?:dois-je|faut-il) (?:écrire|mettre|indiquer)",
             re.I,
         ),
     ),
@@ -577,7 +585,8 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "package",
         re.compile(
-            r"哪个(?:软件包|工具|程序|脚本)|什么工具|どの(?:パッケージ|ツール|プログラム)|ツールは|quel(?:le)?s? (?:paquet|outil|programme)|\blesquel(?:le)?s\b|\blequel\b|\blaquelle\b",
+            r"哪个(?:软件包|工具|程序|脚本)|什么工具|どの(?:パッケージ|ツール|プログラム)|ツールは|quel(?:le)?s? (?:est |sont )?(?:le |la |les )?(?:nom du )?(?:méta-)?(?:paquet|outil|programme|logiciel)"
+            r"|existe-t-il (?:un|une) (?:outil|programme|paquet|logiciel)|\blesquel(?:le)?s\b|\blequel\b|\blaquelle\b",
             re.I,
         ),
     ),

@@ -61,6 +61,12 @@ from qa.units import unit_of
         ("アップロードは何日待ちますか？", "number"),
         ("上传失败后在哪里可以找到日志？", "path"),
         ("构建需要哪个 Makefile 变量？", "field"),
+        ("Avec apt, c'est quoi la commande pour le bloquer ?", "command"),
+        ("Quelle ligne mettre dans /etc/dpkg/dpkg.cfg ?", "option"),
+        ("Quel est le nom du paquet virtuel que fournissent firefox-esr et konqueror ?", "package"),
+        ("Je veux juste de quoi compiler ; quel méta-paquet installer ?", "package"),
+        ("Existe-t-il un outil qui lance la mise à jour via cron ?", "package"),
+        ("Quel était le nom de code de Debian 3.0 ?", "term"),
     ],
 )
 def test_what_a_question_asks_for(question, kind):
