@@ -19,12 +19,13 @@
 #     benchmarks/get_manual.sh bash /tmp/bm          # the Bash Reference Manual, one Texinfo HTML page (GFDL)
 #     benchmarks/get_manual.sh python-howto /tmp/ph  # eight Python 3.11 HOWTO pages, made by Sphinx (PSF licence)
 #     benchmarks/get_manual.sh debian-faq-fr /tmp/fr # the Debian FAQ in French, 17 DocBook HTML pages (GPL-2+)
+#     benchmarks/get_manual.sh maint-guide-fr /tmp/mg # the New Maintainers' Guide in French, 11 HTML pages (GPL-2+)
 # The questions' pages are those of freedombox-doc-en 23.6.2+deb12u2, auto-multiple-choice-doc-pdf 1.6.0-1,
 # r-doc-pdf 4.2.2.20221110-2, why3-doc-pdf 1.5.1-1, python-reportlab-doc 3.6.12-1+deb12u1, gpsbabel-doc
 # 1.8.0+ds-5, aprx 2.9.1-1 and vsearch 2.22.1-1 (sqlite3-doc 3.40.1-2+deb12u2 and git-doc 1:2.39.5-0+deb12u3 for
 # the HTML sets; borgbackup-doc 1.2.4-1 and git-lfs 3.3.0-1+deb12u2 for the Sphinx and Markdown sets;
 # postfix-doc 3.7.11-0+deb12u1 for the plain-text set, bash-doc 5.2.15-2 for the Texinfo page, python3.11-doc
-# 3.11.2-6+deb12u9 and debian-faq-fr 11.1 for the Python HOWTOs and the French FAQ); another
+# 3.11.2-6+deb12u9, debian-faq-fr 11.1 and maint-guide-fr 1.2.53 for the Python HOWTOs and the French sets); another
 # version may move them. A file given as path=name is saved
 # under that name, unpacked where the package ships it gzipped.
 set -eu
@@ -65,8 +66,11 @@ case "${1:-}" in
                    files=$(for f in basic-defs choosing compatibility contributing customizing faqinfo ftparchives \
                                getting-debian index kernel nextrelease pkg-basics pkgtools redistributing software support \
                                uptodate; do echo "usr/share/doc/debian/FAQ/fr/$f.fr.html"; done) ;;
+    maint-guide-fr) package=maint-guide-fr
+                    files=$(for f in advanced build checkit dother dreq first index modify start update upload; do
+                                echo "usr/share/doc/maint-guide-fr/html/$f.fr.html"; done) ;;
     *) echo "usage: $0 freedombox|amc|r|why3|reportlab|gpsbabel|aprx|vsearch|sqlite|git|borg|git-lfs|postfix|bash" \
-            "|python-howto|debian-faq-fr [folder]" >&2
+            "|python-howto|debian-faq-fr|maint-guide-fr [folder]" >&2
        exit 2 ;;
 esac
 dest=${2:-/tmp/$1}
