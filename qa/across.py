@@ -44,6 +44,8 @@ SAID_OTHERWISE = {  # how a French text says a state without the question's word
     "recommended": re.compile(r"\b(?:conseill|recommand|préconis)\w*", re.I),
 }
 EXAMPLES = re.compile(r"\([^()]*(?:,|…|\.\.\.|\betc\b)[^()]*\)")  # "(A4, letter…)": examples, not the subject
+COMPOUND = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+")  # "unattended-upgrades", "signed-by": a name in code
+INVERSION = re.compile(r"-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles|moi|toi|lui|leur|y|en|ce|ci|là|le|la|les)$")
 QUOTED = 60  # characters of the question quoted in a refusal
 ASKING = re.compile(r"[^.!?。！？]+[?？]")  # the sentences of a question that ask
 LATIN_NAME = re.compile(r"[A-Za-z][\w.+/-]*[\w+]|[A-Za-z]")
@@ -109,9 +111,11 @@ def unknown_names(question: str, sparse: Sparse) -> list[str]:
     cjk = CJK_RUN.search(question) is not None
     words = dict.fromkeys(LATIN_NAME.findall(EXAMPLES.sub(" ", question)))
     named = [w for w in words if is_name(w, question) or (cjk and len(w) >= 3)]
-    return [
+    unknown = [
         w for w in named if terms(w) and not any(t in sparse.vocab for t in terms(w)) and not spelt_nearly(w, sparse)
     ]
+    joined = [w for w in words if w not in named and COMPOUND.fullmatch(w) and not INVERSION.search(w)]
+    return unknown + [w for w in joined if not all(t in sparse.vocab for t in terms(w))]
 
 
 def asked_states(question: str) -> set[str]:
