@@ -118,9 +118,14 @@ def unknown_names(question: str, sparse: Sparse) -> list[str]:
     return unknown + [w for w in joined if not all(t in sparse.vocab for t in terms(w))]
 
 
+def _asking(question: str) -> str:
+    """The last sentence of the question that asks."""
+    return (ASKING.findall(question) or [question])[-1]
+
+
 def asked_states(question: str) -> set[str]:
     """The states (qa.kinds.STATE_QUALIFIERS) that the sentence of the question that asks names in its own words."""
-    asking = (ASKING.findall(question) or [question])[-1]
+    asking = _asking(question)
     return {word for word, pattern in STATES if pattern.search(asking)}
 
 
@@ -134,7 +139,7 @@ def unsaid_states(question: str, units: Sequence[str]) -> list[str]:
     word, or the question's own, none of `units` says: a passage about the leader at some time does not answer who
     the current one is. A state said before the question ("I found an old official CD. Which file ...?") sets the
     scene."""
-    asking = (ASKING.findall(question) or [question])[-1]
+    asking = _asking(question)
     said = {t for unit in units for t in terms(unit)}
     stated = {state for unit in units for state in said_states(unit)}
     return [

@@ -654,7 +654,7 @@ def _asked(question: str) -> Kind | None:
     for kind, pattern in OTHER_ASKS:
         if pattern.search(question):
             return kind
-    if WHEN.search(asking_part(question)):  # "When I hit TAB, bash asks ... . What is the threshold?"
+    if WHEN.search(question):  # the sentence that asks: "When I hit TAB, bash asks ... . What is the threshold?"
         return "time"
     if WHO.search(question):
         return "address" if ABOUT_MAIL.search(question) else "person"

@@ -260,12 +260,10 @@ def rank_sentences(
     if aside and kind is not None:  # "a custom schedule, not hourly or daily": a unit offering only those is not it
         combined -= weights.answer_type * np.array([offers_only(retrieval.question, kind, u, aside) for u in units])
     states = across_states.asked_states(retrieval.question) if across else kinds.states_asked(retrieval.question)
-    if states and across:  # "qui est l'actuel mainteneur": "Maintenant, elle est maintenue par ..."
-        stated = [found and bool(states & across_states.said_states(u)) for u, found in zip(units, pulls)]
-        combined += weights.answer_type * np.array(stated, dtype=float)
-    if states and not across:  # "what is the default timeout?": the sentence that gives a default of that kind
-        stated = [found and bool(states & kinds.states_said(u)) for u, found in zip(units, pulls)]
-        unset = [found and kinds.unset_said(retrieval.question, u) for u, found in zip(units, pulls)]
+    if states:  # "what is the default timeout?", "qui est l'actuel mainteneur": the unit that says that state
+        stated_in = across_states.said_states if across else kinds.states_said
+        stated = [found and bool(states & stated_in(u)) for u, found in zip(units, pulls)]
+        unset = [found and not across and kinds.unset_said(retrieval.question, u) for u, found in zip(units, pulls)]
         combined += weights.answer_type * (np.array(stated, dtype=float) + np.array(unset, dtype=float))
     code = asked_code_names(retrieval.question)
     if kind is None and code and not across and kinds.default_asked(retrieval.question):

@@ -244,11 +244,16 @@ def chromium() -> Iterator:
 
 def indexed(folder: Path, name: str, text: str, **overrides):
     """An index of one file holding `text`, with both encoders."""
+    return indexed_files(folder, {name: text}, **overrides)
+
+
+def indexed_files(folder: Path, files: dict[str, str], **overrides):
+    """An index of the files named in `files`, each holding its text, with both encoders."""
     from qa import build_index, open_index
     from qa.config import Settings
 
-    (folder / "corpus").mkdir()
-    (folder / "corpus" / name).write_text(text, encoding="utf-8")
     settings = Settings(corpus=folder / "corpus", index=folder / "index", **overrides)
+    for name, text in files.items():
+        write(settings.corpus, name, text)
     build_index(settings)
     return open_index(settings)

@@ -67,6 +67,14 @@ from qa.units import unit_of
         ("Je veux juste de quoi compiler ; quel méta-paquet installer ?", "package"),
         ("Existe-t-il un outil qui lance la mise à jour via cron ?", "package"),
         ("Quel était le nom de code de Debian 3.0 ?", "term"),
+        ("What speed does the simulator use for waypoints?", "number"),
+        ("At what rate is the county developing its business centers?", None),
+        ("What is the largest ratelimit I can configure for a transmitter?", "number"),
+        ("What is the largest city in the region?", None),
+        ("Which main.cf parameter hides the internal host names?", "option"),
+        ("Which setting makes the client use wrapper mode?", "option"),
+        ("What environment variable setting restores it?", "field"),
+        ("We run Dovecot for IMAP. What do I set in main.cf?", "option"),
     ],
 )
 def test_what_a_question_asks_for(question, kind):
@@ -577,23 +585,6 @@ def test_a_number_in_a_link_or_a_numbered_lists_mark_is_no_quantity():
     assert new_spans("Which TCP port does the web page listen on?", "number", listed) == []
     wrapped = "The default is\n10. Must be at least 5."
     assert [wrapped[a:b] for a, b in new_spans("What is the default overlap?", "number", wrapped)] == ["10", "5"]
-
-
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("What speed does the simulator use for waypoints?", "number"),
-        ("At what rate is the county developing its business centers?", None),
-        ("What is the largest ratelimit I can configure for a transmitter?", "number"),
-        ("What is the largest city in the region?", None),
-        ("Which main.cf parameter hides the internal host names?", "option"),
-        ("Which setting makes the client use wrapper mode?", "option"),
-        ("What environment variable setting restores it?", "field"),
-        ("We run Dovecot for IMAP. What do I set in main.cf?", "option"),
-    ],
-)
-def test_settings_speeds_and_limits_one_can_configure_are_asked_for(question, kind):
-    assert asked(question) == kind
 
 
 def test_a_parameter_is_a_snake_case_name_or_a_configuration_line_where_the_question_asks_for_one():

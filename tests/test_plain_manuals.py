@@ -4,9 +4,7 @@ file they go in, commands after a root prompt, and a changelog of releases."""
 from __future__ import annotations
 
 import pytest
-from helpers import write
-
-from qa import Settings, build_index, open_index
+from helpers import indexed_files
 
 
 def bold(text: str) -> str:
@@ -75,15 +73,9 @@ FILLER = (
 
 @pytest.fixture(scope="module")
 def manuals(tmp_path_factory, embedder):
-    base = tmp_path_factory.mktemp("plain")
-    settings = Settings(corpus=base / "corpus", index=base / "index")
-    write(settings.corpus, "BASIC_README.txt", README)
-    write(settings.corpus, "changes.txt", CHANGES)
-    write(settings.corpus, "readline.txt", READLINE)
-    for n in range(4):
-        write(settings.corpus, f"queue-{n}.txt", f"Queue notes {n}\n\n{FILLER}\n")
-    build_index(settings)
-    return open_index(settings)
+    fillers = {f"queue-{n}.txt": f"Queue notes {n}\n\n{FILLER}\n" for n in range(4)}
+    files = {"BASIC_README.txt": README, "changes.txt": CHANGES, "readline.txt": READLINE, **fillers}
+    return indexed_files(tmp_path_factory.mktemp("plain"), files)
 
 
 def test_a_bold_title_is_read_as_its_words(manuals):

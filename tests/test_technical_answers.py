@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import write
+from helpers import indexed, indexed_files, write
 from scans import placed_pdf
 
 from qa import Settings, build_index, open_index
@@ -280,11 +280,7 @@ lines, and older lines are dropped first.
 
 
 def test_a_question_for_a_limit_is_refused_over_a_passage_that_gives_only_another_number(tmp_path, embedder):
-    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    write(settings.corpus, "jobs.txt", JOBS)
-    write(settings.corpus, "history.txt", HISTORY)
-    build_index(settings)
-    index = open_index(settings)
+    index = indexed_files(tmp_path, {"jobs.txt": JOBS, "history.txt": HISTORY})
 
     unstated = index.ask("What is the highest value JOBS_KEPT can be set to?")
     stated = index.ask("What is the largest number of lines HISTORY_LINES keeps?")
@@ -314,10 +310,7 @@ The number of addresses in a network is given by the num_addresses attribute.
 
 
 def test_a_question_for_a_method_or_an_attribute_is_answered_with_its_name_in_code(tmp_path, embedder):
-    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    write(settings.corpus, "networks.txt", NETWORKS)
-    build_index(settings)
-    index = open_index(settings)
+    index = indexed(tmp_path, "networks.txt", NETWORKS)
 
     method = index.ask(
         "I want to loop over the usable host addresses of a network object, not the network and broadcast "
