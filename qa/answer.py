@@ -107,7 +107,7 @@ def judge(
         picked = chosen(ranked, weights)[0]
         cited = [ranked.units[i] for i in picked]
         given = kind not in kinds.REFUSING_KINDS or any(kinds.holds(retrieval.question, kind, unit) for unit in cited)
-        unknown = across.unknown_names(retrieval.question, sparse)
+        unknown = [*retrieval.unwritten, *across.unknown_names(retrieval.question, sparse)]
         unsaid = across.unsaid_states(retrieval.question, [ranked.sentences[i].hit.chunk.text for i in picked])
         return ranked, across.decide(retrieval.question, cosines, strictness, kind, given, unknown, unsaid)
     evidence = assess(retrieval.question, ranked, sparse, embedder, retrieval.words)

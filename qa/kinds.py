@@ -19,7 +19,9 @@ from qa.quantities import (
     counts,
     counts_other,
     measure_asked,
+    measure_asked_across,
     measured_as,
+    measured_in,
     measured_otherwise,
     no_count,
     pronoun,
@@ -77,9 +79,9 @@ UNITS = (
     "thousand million billion trillion"
 )
 NUMBER = re.compile(
-    rf"(?<![\d.,])(?<!\d[-–])(?<![A-Za-z_])(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?(?:[-–]\d(?:[\d,.]*\d)?(?!\d|[-–]\d))?%?"
+    rf"(?<![\d.,])(?<!\d[-–])(?<![A-Za-z_])(?<![\w+]\()(?:[$€£¥]|hk\$)?\d(?:[\d,.]*\d)?(?:[-–]\d(?:[\d,.]*\d)?(?!\d|[-–]\d))?%?"
     rf"(?:[x×](?!\w)|[smhdw](?![\w'’])|\s?(?:{'|'.join(UNITS.split())})\b)?"  # "86" of x86_64 is none; "20x"
-    # slower is one; "1000s" and "5m" are a time
+    # slower is one; "1000s" and "5m" are a time; the "5" of "sources.list(5)" is a manual's section
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
@@ -130,6 +132,10 @@ SETTING = re.compile(
 )
 ASSIGNMENT = re.compile(  # a line of a configuration file: "    smtpd_sasl_type = dovecot", "myorigin = $mydomain"
     r"(?m)(?<![^\n])[ \t]*([a-z][a-z0-9]*(?:(?:[_.-][a-z0-9]+)+[ \t]*=[ \t]*\S|[ \t]*=[ \t]*\$\w)[^\n]*)"
+)
+KEYWORD = re.compile(  # a keyword argument of a call: choices=[0, 1, 2], filemode='w', disable_existing_loggers=False
+    r"(?:(?<=[(,])|(?<=, )|(?<=  ))[a-z_][a-z0-9_]*=(?!=)"  # in a call, or on a call's indented next line
+    r"(?:\[[^\]\n]{0,40}\]|\([^)\n]{0,40}\)|\"[^\"\n]{0,40}\"|'[^'\n]{0,40}'|[\w.]+)"
 )
 SNAKE = re.compile(r"(?<![\w$./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w(/-])")  # a parameter: smtpd_delay_reject
 FIELD = re.compile(
@@ -219,8 +225,8 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "place": [CAPITALISED],
     "command": [CODE, TOOL, OPTION, MACRO, USED],
     "path": [PATH],
-    "option": [OPTION, SETTING, ASSIGNMENT, SNAKE],
-    "field": [FIELD, QUOTED_TOKEN, CODE],
+    "option": [OPTION, SETTING, ASSIGNMENT, SNAKE, KEYWORD],
+    "field": [FIELD, QUOTED_TOKEN, CODE, KEYWORD],
     "identifier": [IDENTIFIER, CODE, QUOTED_TOKEN],
     "package": [TOOL, QUOTED, CALLED, USED],
     "address": [ADDRESS],
@@ -593,14 +599,16 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "time",
         re.compile(
-            r"哪天|哪一天|什么时候|何时|几点|哪年|哪一年|几月|星期几|いつ|何時|何曜日|quand|en quelle année|quel jour",
+            r"哪天|哪一天|什么时候|何时|几点|哪年|哪一年|几月|星期几|いつ|何時|何曜日|quand|quelle (?:date|heure|année)|quel (?:jour|mois)",
             re.I,
         ),
     ),
     (
         "number",
         re.compile(
-            r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|何[日年回週]|何か月|どのくらい|combien|quelle (?:taille|longueur|durée)",
+            r"多少|几个|几位|多久|多长|多大|いくつ|何人|何個|何[日年回週]|何か月|どのくらい|combien|à quelle fréquence"
+            r"|quel(?:le)?s? (?:est |sont |serait )?(?:la |le |les |l['’])?(?:taille|longueur|durée|délai|fréquence|limite"
+            r"|nombre|quantité|prix|coût|capacité|pourcentage|intervalle|seuil|port|niveau)s?\b",
             re.I,
         ),
     ),
@@ -696,6 +704,8 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
                 found.append((a, b))
     if kind == "command":
         found += _code_lines(text)
+    if kind == "number":  # "[62]": a footnote's or a citation's mark, no quantity
+        found = [(a, b) for a, b in found if not (text[a - 1 : a] == "[" and text[b : b + 1] == "]")]
     found.sort(key=lambda s: (s[0], -s[1]))
     merged: list[tuple[int, int]] = []
     for a, b in found:
@@ -733,8 +743,12 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if kind == "version" and not _like_version(piece):
             continue  # "between 0.0 and 5373484.499999": decimal numbers, no release
-        if kind == "number" and (DOTTED.fullmatch(piece) or AFTER_VERSION.search(text[max(0, a - 9) : a])):
-            continue  # "as of version 3.7.17": a version or an address, no quantity
+        if kind == "number" and (
+            DOTTED.fullmatch(piece)
+            or AFTER_VERSION.search(text[max(0, a - 9) : a])
+            or (after_name(text, a, piece) and not PORT.search(question))
+        ):
+            continue  # "as of version 3.7.17", "with Postfix 2.8": a version or an address, no quantity
         if kind == "number" and YEAR.fullmatch(piece) and not given_value(text, a):
             continue
         if kind == "number" and COUNT.search(question) and no_count(question, piece):
@@ -841,9 +855,29 @@ def _in_url(text: str, start: int) -> bool:
     return "://" in token[0]
 
 
+PRODUCT_BEFORE = re.compile(r"\b[A-Z][\w+]*[A-Za-z+] $")
+
+
+def after_name(text: str, a: int, piece: str) -> bool:
+    """A number with a point and no unit right after a capitalised name is that product's release: "Postfix 2.8"
+    (or a kind of port: "USB 3.0")."""
+    return re.fullmatch(r"\d+\.\d+", piece) is not None and PRODUCT_BEFORE.search(text, max(0, a - 30), a) is not None
+
+
+IN_FILE_NAME = re.compile(r"[.-][A-Za-z]")
+
+
 def versions_named(question: str) -> list[str]:
     """The release numbers the asking sentence writes ("3.3.0" of "when did Git LFS 3.3.0 come out?")."""
-    return [m.group() for m in VERSION.finditer(asking_part(question)) if "." in m.group() and _like_version(m.group())]
+    asking = asking_part(question)
+    return [
+        m.group()
+        for m in VERSION.finditer(asking)
+        if "." in m.group()
+        and _like_version(m.group())
+        and not IN_FILE_NAME.match(asking, m.end())
+        and asking[m.start() - 1 : m.start()] not in ("-", "_", "/")
+    ]  # not the "0.9.12" of "gentoo-0.9.12.tar.gz": a file's name
 
 
 def _like_version(piece: str) -> bool:
@@ -870,6 +904,9 @@ def holds(question: str, kind: str, text: str) -> bool:
         found += [m.span() for m in NUMERALS.finditer(text)]
     if kind in ("number", "time"):
         found = [(a, b) for a, b in found if not in_title(text, a, b) and not in_copyright(text, a)]
+    family = measure_asked_across(question) if kind == "number" else None
+    if family:  # "combien de temps dure le gel": a duration, not "Debian 11" or "3 paquets"
+        found = [(a, b) for a, b in found if measured_in(family, text, a, b)]
     lowered = question.lower()
     return any(text[a:b].lower() not in lowered for a, b in found)
 
@@ -936,6 +973,8 @@ def trimmed(text: str, a: int, b: int) -> tuple[int, int]:
     while b > a and text[b - 1] in ".,;:!?)\"'”’":
         if text[b - 1] == ")" and text.count("(", a, b) >= text.count(")", a, b):
             break
+        if text[b - 1] in "\"'" and text.count(text[b - 1], a, b) % 2 == 0:
+            break  # filemode='w': the quote that closes a value
         b -= 1
     return a, b
 

@@ -46,12 +46,42 @@ MEASURES_ASKED = {  # the family of measure a question asks for by its verbs: "h
     ),
     "size": re.compile(r"\bhow (?:much|big|large)\b[^?]*\b(?:disk|space|memory|ram|storage)\b", re.I),
 }
+MEASURES_ASKED_FR = {  # the same in a French question: "combien de temps dure le gel", "combien d'espace disque"
+    "time": re.compile(
+        r"\bcombien (?:de |d['’])(?:temps|jours|semaines|mois|ans|années|heures|minutes|secondes)\b"
+        r"|\bquel(?:le)? (?:est (?:la |le )?)?(?:durée|délai)\b|\b(?:au bout|pendant) de combien\b",
+        re.I,
+    ),
+    "size": re.compile(
+        r"\bcombien (?:de |d['’])(?:espace|place|mémoire|ram|stockage|disque)\b|\bquelle (?:est (?:la )?)?taille\b",
+        re.I,
+    ),
+}
+UNITS_AFTER = {  # a unit word after a number, in English or French: "10 jours", "650 Mo"
+    "time": re.compile(
+        r"\s?(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|secondes?|heures?|jours?|semaines?|mois|ans|années?)\b",
+        re.I,
+    ),
+    "size": re.compile(
+        r"\s?(?:[kmgtp]i?b|[kmgtp]o|bytes?|octets?|bits?|[kmgt]i?bytes?|(?:kilo|méga|giga|téra)-?octets?)\b", re.I
+    ),
+}
 
 
 def measure_asked(question: str) -> str | None:
     """The family of unit (UNIT_FAMILIES) the question's measure is in, where its verbs say: "how long does borg
     wait" asks for a time, "how much disk space" for a size."""
     return next((name for name, pattern in MEASURES_ASKED.items() if pattern.search(question)), None)
+
+
+def measure_asked_across(question: str) -> str | None:
+    """The family of unit a question in another language asks its measure in, where its words say (French)."""
+    return next((name for name, pattern in MEASURES_ASKED_FR.items() if pattern.search(question)), None)
+
+
+def measured_in(family: str, text: str, a: int, b: int) -> bool:
+    """The number text[a:b] comes with a unit of `family`, written in it or right after it ("10 jours", "650 Mo")."""
+    return measured_as(text[a:b]) == family or UNITS_AFTER[family].match(text, b) is not None
 
 
 def measured_as(piece: str) -> str | None:

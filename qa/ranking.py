@@ -18,6 +18,7 @@ from qa.codenames import asked_code_names, parts, says
 from qa.config import Weights
 from qa.embedding import Embedder
 from qa.furniture import is_furniture
+from qa.releases import writes_version
 from qa.retrieval import Retrieval, Sentence, lexical_overlap, lexical_terms, sentence_parts, sentences_of
 from qa.short import FIELD
 from qa.sparse import Sparse, terms
@@ -271,10 +272,17 @@ def rank_sentences(
             [kinds.gives_default(u) and any(says(u, name) for name in code) for u in units], dtype=float
         )  # "what's the default notify_classes?": "Default setting: ... notify_classes = resource, software"
     named = [name for name in code if len(parts(name)) > 1]
-    named += kinds.versions_named(retrieval.question)  # "when did 3.3.0 come out": BM25 reads it as 3, 3 and 0
     if named and not across and kind in kinds.PRECISE:  # "the maximum size of MAX_OBJECT_SIZE": the unit that gives one
         combined += weights.answer_type * np.array(
             [pull and any(says(u, name) for name in named) for u, pull in zip(units, pulls)], dtype=float
+        )
+    versions = kinds.versions_named(retrieval.question)
+    if versions:  # "when did 3.3.0 come out", "le nom de code de Debian 3.0": BM25 reads 3.0 as 3 and 0, and a
+        # lead-in that names the class ("les noms de code ...") holds a name too
+        combined += (
+            2
+            * weights.answer_type
+            * np.array([any(writes_version(u, v.lstrip("vV")) for v in versions) for u in units], dtype=float)
         )
     order = sequence.asked(retrieval.question)
     if order is not None:

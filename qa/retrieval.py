@@ -18,7 +18,7 @@ from qa.embedding import Embedder, TextEncoder
 from qa.glossary import dictionaries
 from qa.language import crosses
 from qa.meaning import word_spans
-from qa.releases import releases_asked, writes_version
+from qa.releases import named_releases, releases_asked, writes_named, writes_version
 from qa.sparse import Sparse, terms
 from qa.storage import Snapshot
 from qa.translate import glossed, in_corpus_words, rarity_in
@@ -227,7 +227,23 @@ def retrieve(
     sparse = with_literal(snapshot, question, snapshot.sparse.top(terms(question), pool))
     fused = fuse(dense, sparse, fusion.dense)
     found = _reranked(snapshot, embedder, question, vector, fused, dense, k, fusion, snapshot.sentences, words, None)
-    return replace(found, unwritten=unwritten_releases(snapshot, releases_asked(question)))
+    return replace(found, unwritten=unwritten(snapshot, question))
+
+
+def unwritten(snapshot: Snapshot, question: str) -> tuple[str, ...]:
+    """The releases the question asks about that no document writes: numbers ("what came with 2.23.0?") and
+    named ones ("the codename of Debian 14")."""
+    return unwritten_releases(snapshot, releases_asked(question)) + tuple(
+        release for release in named_releases(question) if not writes_release(snapshot, release)
+    )
+
+
+def writes_release(snapshot: Snapshot, release: str) -> bool:
+    """Some chunk writes the named release; so it is taken where more than LITERAL_POOL chunks hold its words."""
+    held = snapshot.sparse.holding(terms(release))
+    if len(held) > LITERAL_POOL:
+        return True
+    return any(writes_named(c.text, release) for c in snapshot.chunks([int(i) for i in held]).values())
 
 
 def unwritten_releases(snapshot: Snapshot, versions: Sequence[str]) -> tuple[str, ...]:
@@ -378,7 +394,7 @@ def _across(
         )
         for s in retrieval.sentences
     )
-    return replace(retrieval, sentences=sentences, said=said)
+    return replace(retrieval, sentences=sentences, said=said, unwritten=unwritten(snapshot, question))
 
 
 def _reranked(

@@ -42,6 +42,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
     aside = excluded(question)
     candidates = [(a, b) for a, b in candidates if not set(terms(text[a:b])) & aside] or candidates
     wanted = set(terms(question)) - frame_terms()
+    values = set(VALUE.findall(question))
     anchors = _anchors(wanted, text)
     named = _named(kind, text)
     order = sequence.asked(question)
@@ -62,6 +63,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             exception_asked and not EXCEPTION.search(text[span[0] : span[1]]),
             range_asked and not RANGE.search(text[span[0] : span[1]]),
             span not in named,
+            -_values_said(values, kind, text[span[0] : span[1]]),
             -_spelt_in(wanted, kind, text[span[0] : span[1]]),
             kind == "command" and not _own_line(text, span),
             -_line_share(wanted, text, span),
@@ -77,6 +79,17 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
 EXCEPTION = re.compile(r"[a-z](?:Error|Exception|Warning)$")
 EXCEPTION_ASKED = re.compile(r"\b(?:exception|error)s?\b", re.I)  # "which exception": AddressValueError
 CODE_KINDS = frozenset({"command", "identifier", "option", "field"})
+
+
+VALUE = re.compile(r"(?<![\w.-])\d+(?:\.\d+)?(?![\w.])")  # "accept only 0, 1 or 2"
+
+
+def _values_said(values: set[str], kind: str | None, piece: str) -> int:
+    """How many of the question's own values a setting in code gives: "choices=[0, 1, 2]" for "accept only 0, 1 or
+    2", not "type=int"."""
+    if kind not in CODE_KINDS or not values:
+        return 0
+    return len(values & set(VALUE.findall(piece)))
 
 
 def _spelt_in(wanted: set[str], kind: str | None, piece: str) -> int:

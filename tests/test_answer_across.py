@@ -298,3 +298,77 @@ def test_a_french_question_for_the_current_one_cites_the_sentence_that_says_now_
 
     assert answer.answered, answer.reason
     assert answer.citations[0].text == "Maintenant, elle est maintenue par Ana Lima."
+
+
+MIRROR_FR = """Miroirs et caches
+
+apt-cacher garde une copie des paquets téléchargés pour les machines de votre réseau. Pour l'utiliser, ajoutez
+son adresse aux lignes de votre fichier sources.list(5).
+
+Le gel de testing
+
+Avant une nouvelle version stable, testing est gelée : le gel concerne plus de 3 architectures et des milliers de
+paquets.
+
+Noms de code
+
+Debian 12 s'appelle bookworm et Debian 13 s'appelle trixie.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "missing", "added", "fact"),
+    [
+        (
+            "En général, combien de temps dure le gel de testing ?",
+            "give no number",
+            "En général, le gel de testing dure six mois, parfois 7 mois.",
+            "7 mois",
+        ),
+        (
+            "J'ai installé apt-cacher ; sur quel port dois-je pointer mes clients ?",
+            "give no number",
+            "apt-cacher écoute sur le port 3142 par défaut.",
+            "3142",
+        ),
+        (
+            "Quel sera le nom de code de Debian 14 ?",
+            'never mention "Debian 14"',
+            "Debian 14 s'appellera forky.",
+            "forky",
+        ),
+    ],
+)
+def test_a_french_near_miss_is_refused_for_what_the_passages_lack_and_answered_once_a_document_says_it(
+    tmp_path, embedder, question, missing, added, fact
+):
+    refused = indexed(tmp_path / "lacking", "faq.fr.txt", MIRROR_FR).ask(question)
+
+    assert not refused.answered, "a duration is no count, a manual's section no port, Debian 13 no Debian 14"
+    assert missing in refused.reason
+    answer = indexed(tmp_path / "saying", "faq.fr.txt", MIRROR_FR + "\n" + added + "\n").ask(question)
+    assert answer.answered, answer.reason
+    assert fact in " ".join(c.text for c in answer.citations)
+
+
+CODENAMES_FR = """Les noms de code
+
+Les noms de code des versions de Debian viennent des personnages du film Toy Story.
+
+bo (Debian 1.3) est Bo Peep, la bergère.
+
+hamm (Debian 2.0) est la tirelire en forme de cochon.
+
+woody (Debian 3.0) est le cowboy.
+
+sarge (Debian 3.1) est le sergent de l'armée de plastique vert.
+
+etch (Debian 4.0) est l'ardoise magique.
+"""
+
+
+def test_the_item_that_writes_the_release_the_question_names_is_cited_across_the_list(tmp_path, embedder):
+    answer = indexed(tmp_path, "noms.fr.txt", CODENAMES_FR).ask("Quel était le nom de code de Debian 3.0 ?")
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text == "woody (Debian 3.0) est le cowboy.", "BM25 reads 3.0 as 3 and 0, as in 3.1"

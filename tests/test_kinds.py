@@ -21,7 +21,7 @@ from qa.kinds import (
     states_said,
     unset_said,
 )
-from qa.releases import releases_asked, writes_version
+from qa.releases import named_releases, releases_asked, writes_named, writes_version
 from qa.units import unit_of
 
 
@@ -67,6 +67,10 @@ from qa.units import unit_of
         ("Je veux juste de quoi compiler ; quel méta-paquet installer ?", "package"),
         ("Existe-t-il un outil qui lance la mise à jour via cron ?", "package"),
         ("Quel était le nom de code de Debian 3.0 ?", "term"),
+        ("Bullseye est sortie à quelle date exactement ?", "time"),
+        ("J'ai installé apt-cacher ; sur quel port dois-je pointer mes clients ?", "number"),
+        ("Quelle est la taille de l'image netinst à graver sur un CD ?", "number"),
+        ("Quel niveau de compatibilité debhelper dois-je mettre ?", "number"),
         ("What speed does the simulator use for waypoints?", "number"),
         ("At what rate is the county developing its business centers?", None),
         ("What is the largest ratelimit I can configure for a transmitter?", "number"),
@@ -720,3 +724,40 @@ def test_a_settings_value_that_looks_like_a_year_is_a_number_and_a_named_unit_ta
     assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["1800"]
     assert new_spans("How many seconds does it wait?", "number", "It was released in 1800, then rewritten.") == []
     assert new_spans("How often is it written?", "number", "It is written every 1800.") == []
+
+
+def test_a_manual_section_after_a_name_and_a_footnote_mark_are_no_numbers():
+    text = "See sources.list(5) and dpkg-deb(1) [62]; apt-cacher listens on port 3142 for (2) machines, choices=[0, 1]."
+    assert [text[a:b] for a, b in spans("number", text)] == ["3142", "2", "0", "1"]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Quel sera le nom de code de Debian 14, après trixie ?", ["Debian 14"]),
+        ("When was Bash 5.2 released?", ["Bash 5.2"]),
+        ("How do I install it on Debian 14?", []),  # where the asker stands
+        ("What is the default minimal_backoff_time in Postfix 3.7?", []),
+        ("Which version does Python 3.11's unicodedata module use?", []),
+        ("What does Chapter 5 cover?", []),  # a part of the documents
+        ("Debian 14 est sortie quand ?", []),  # a capital that starts the question names nothing by itself
+    ],
+)
+def test_a_release_is_named_by_a_name_and_its_number_that_the_question_asks_about(question, named):
+    assert named_releases(question) == named
+
+
+def test_a_named_release_is_written_with_a_word_or_two_between_and_not_across_a_contents_line():
+    assert writes_named("Debian GNU/Linux 14 (forky) is next.", "Debian 14")
+    assert writes_named("Debian 14.1 fixed it.", "Debian 14")
+    assert not writes_named("Debian 140 is far off.", "Debian 14")
+    assert not writes_named("What version of Debian GNU/Linux run? . . . . . . 14", "Debian 14")
+    assert writes_named("Interstate 15 runs north.", "Interstates 15")
+
+
+def test_a_number_with_a_point_right_after_a_capitalised_name_is_its_release_not_a_quantity():
+    question = "In a PREGREET log line, the text is cut off at what length?"
+    text = "It is not logged with Postfix 2.8. The text is truncated to 100 bytes; the box weighs 2.8 kg."
+    assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["100 bytes", "2.8 kg"]
+    ports = "It will not boot from the USB 3.0 port."
+    assert [ports[a:b] for a, b in new_spans("Which USB port will it fail to boot from?", "number", ports)] == ["3.0"]

@@ -126,3 +126,15 @@ def test_a_name_in_code_that_spells_the_questions_word_is_the_short_answer_of_a_
 def test_a_question_for_an_exception_gets_the_errors_name():
     text = "Calling ipaddress.ip_address('x') says only that x is no address; IPv4Address raises ipaddress.AddressValueError."
     assert short("Which more specific exception does the constructor raise?", text) == "ipaddress.AddressValueError"
+
+
+def test_a_keyword_argument_whose_value_holds_the_questions_values_is_the_short_answer():
+    text = (
+        "Let's restrict the values the --verbosity option can accept:\n\n"
+        'parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2],\n'
+        '                    help="increase output verbosity")'
+    )
+    question = "I want --verbosity to accept only 0, 1 or 2. Which add_argument keyword does that?"
+    assert short(question, text) == "choices=[0, 1, 2]"
+    setup = "logging.basicConfig(filename='example.log', filemode='w', level=logging.DEBUG)"
+    assert short("Which basicConfig argument sets the log file's name?", setup) == "filename='example.log'"

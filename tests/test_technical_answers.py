@@ -559,3 +559,21 @@ def test_when_a_release_came_out_is_answered_from_the_heading_over_its_notes(tmp
     assert answer.answered, answer.reason
     assert answer.citations[0].text.startswith("## 3.3.0 (30 November 2022)")
     assert answer.short is not None and answer.short.text == "30 November 2022"
+
+
+CODENAMES = """Release codenames
+
+Debian releases are named after characters of the Toy Story films. Debian 12 is called bookworm and Debian 13 is
+called trixie; the unstable distribution is always called sid.
+"""
+
+
+def test_a_release_named_by_its_number_that_no_document_writes_is_refused_naming_it(tmp_path, embedder):
+    index = indexed(tmp_path, "codenames.txt", CODENAMES)
+
+    refused = index.ask("What will the codename of Debian 14 be?")
+    answer = index.ask("What is the codename of Debian 13?")
+
+    assert not refused.answered and '"Debian 14"' in refused.reason
+    assert answer.answered, answer.reason
+    assert "trixie" in answer.citations[0].text
