@@ -494,7 +494,7 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "version",
         re.compile(
-            r"\b(?:what|which)\b[^?.]{0,40}?\bversions?\b(?! format| scheme| string)"
+            r"\b(?:what|which)\b[^?.]{0,40}?\bversions?\b(?! format| scheme| string| ?v?\d)"  # "since version 2.09": given
             r"|\b(?:what|which) (?:[\w.-]+ ){0,2}releases? (?:first |initially )?(?:added|introduced|shipped|brought|"
             r"removed|dropped|fixed|deprecated|included)\b",
             re.I,
@@ -512,7 +512,8 @@ ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "term",
         re.compile(
             rf"\b(?:what|which) {MODIFIERS}(?:nickname|name|codename|term|format|word|prefix|tag|suffix|label"
-            r"|architecture|distribution|release|license|licence)s?\b|\bcalled\b|\bstand for\b",
+            r"|architecture|distribution|release|license|licence)s?\b(?! (?:length|size|count|limit|width)s?\b)"
+            r"|\bcalled\b|\bstand for\b",  # "what k-mer word length": a number
             re.I,
         ),
     ),

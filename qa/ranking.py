@@ -271,6 +271,9 @@ def rank_sentences(
         combined += weights.answer_type * np.array(
             [kinds.gives_default(u) and any(says(u, name) for name in code) for u in units], dtype=float
         )  # "what's the default notify_classes?": "Default setting: ... notify_classes = resource, software"
+    options = [name for name in code if name.startswith("-")]
+    if options and not across:  # "the --orient command": a unit about --fastq_tail is about another one
+        combined -= weights.answer_type * np.array([about_other_option(options, u) for u in units], dtype=float)
     named = [name for name in code if len(parts(name)) > 1]
     if named and not across and kind in kinds.PRECISE:  # "the maximum size of MAX_OBJECT_SIZE": the unit that gives one
         combined += weights.answer_type * np.array(
@@ -291,6 +294,13 @@ def rank_sentences(
     if across:
         combined = unit_best(sentences, spans, combined)
     return Ranked(sentences, combined, np.argsort(-combined, kind="stable"), units, has_kind)
+
+
+def about_other_option(options: Sequence[str], unit: str) -> bool:
+    """The unit names an option, none of the question's `options`: it tells of another one."""
+    return not any(says(unit, name) for name in options) and any(
+        m.group() not in options for m in kinds.OPTION.finditer(unit)
+    )
 
 
 def offers_only(question: str, kind: str, unit: str, excluded: set[str]) -> bool:

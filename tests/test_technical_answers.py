@@ -577,3 +577,42 @@ def test_a_release_named_by_its_number_that_no_document_writes_is_refused_naming
     assert not refused.answered and '"Debian 14"' in refused.reason
     assert answer.answered, answer.reason
     assert "trixie" in answer.citations[0].text
+
+
+KMERS = """Reads
+
+--fastq_chars filename
+    Summarize the quality strings of a FASTQ file. For each character, it counts the k-mers of that character at
+    the end of the reads. The length of the k-mer can be set using --fastq_tail (4 by default).
+
+--orient filename
+    Orient the sequences in the given file in the forward or the reverse direction, from the words they share
+    with a reference database. By default, a word length of 12 is used for this command. The word length may be
+    adjusted with --wordlength.
+"""
+
+
+def test_a_passage_about_another_option_than_the_one_asked_about_is_not_the_answer(tmp_path, embedder):
+    answer = indexed(tmp_path, "manual.txt", KMERS).ask(
+        "What k-mer word length does the --orient command use by default?"
+    )
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text.startswith("--orient filename")
+    assert "a word length of 12" in answer.citations[0].text
+    assert answer.short is not None and answer.short.text == "12"
+
+
+def test_a_setting_named_by_a_word_before_its_number_noun_asks_for_a_number(tmp_path, embedder):
+    filler = " ".join(
+        f"The reference database may hold sequence number {i} in the forward strand and its reverse complement."
+        for i in range(14)
+    )
+    text = (
+        f"Orienting reads\n\n--orient filename\n    Orient the sequences in the forward or the reverse direction. {filler}"
+        " By default, a word length of 12 is used for this command.\n"
+    )
+    answer = indexed(tmp_path, "manual.txt", text).ask("What word length does the --orient command use by default?")
+
+    assert answer.answered, answer.reason  # "what ... word length" asks for a length, not for a word
+    assert answer.citations[0].text == "By default, a word length of 12 is used for this command."
