@@ -185,6 +185,16 @@ USED = re.compile(
     r"\b(?i:use|using|run|running|try|invoke|call|the (?:command|program|utility|tool))\s+(?:the\s+)?"
     r"([a-z][a-z0-9]{2,29})\b(?![-_/+=]|\.\w)"
 )  # "you can use msguntypot", "is the command printf": a tool named in prose, where the word is no English word
+USED_FR = re.compile(
+    r"\b(?i:(?:le|du|au) (?:paquet|programme|logiciel|outil|utilitaire)|la commande|utilisez|lancez|exécutez)\s+"
+    r"([a-z][a-z0-9]*(?:[-.+][a-z0-9]+)*)\b(?![-_/+=']|\.\w)"
+)  # "vous pouvez utiliser le paquet reportbug": a tool named in French prose
+FRENCH_AFTER = frozenset(
+    "qui que dont source sources binaire binaires debian contenant installé installés virtuel officiel "
+    "correspondant suivant suivante original originel est sera peut doit avec dans pour sur par et ou si de du des "
+    "le la les un une en ne pas contre vers sans sous entre chez selon après avant depuis pendant lequel laquelle "
+    "auquel duquel".split()
+)  # the words that follow "le paquet" and name none: pronouns, prepositions, what it is
 QUANTIFIERS = frozenset(
     "all both each either neither such any some every no none several many much few this that these those".split()
 )  # "use neither -n nor ...": no tool's name
@@ -228,7 +238,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "option": [OPTION, SETTING, ASSIGNMENT, SNAKE, KEYWORD],
     "field": [FIELD, QUOTED_TOKEN, CODE, KEYWORD],
     "identifier": [IDENTIFIER, CODE, QUOTED_TOKEN],
-    "package": [TOOL, QUOTED, CALLED, USED],
+    "package": [TOOL, QUOTED, CALLED, USED, USED_FR],
     "address": [ADDRESS],
     "version": [VERSION],
     "term": [CALLED, QUOTED, CAPITALISED, TOOL],
@@ -696,10 +706,12 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for pattern in PATTERNS.get(kind, ()):
         for match in pattern.finditer(text):
-            group = 1 if pattern in (QUOTED, QUOTED_TOKEN, CODE, CALLED, USED, ASSIGNMENT) else 0
+            group = 1 if pattern in (QUOTED, QUOTED_TOKEN, CODE, CALLED, USED, USED_FR, ASSIGNMENT) else 0
             a, b = match.span(group)
             a, b = trimmed(text, a, b)
             if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS or text[a:b] in QUANTIFIERS):
+                continue
+            if pattern is USED_FR and (classes_of(text[a:b]) or text[a:b].lower() in FRENCH_AFTER):
                 continue
             if b > a and (pattern is not TOOL or _technical(text[a:b])):
                 found.append((a, b))

@@ -372,3 +372,24 @@ def test_the_item_that_writes_the_release_the_question_names_is_cited_across_the
 
     assert answer.answered, answer.reason
     assert answer.citations[0].text == "woody (Debian 3.0) est le cowboy.", "BM25 reads 3.0 as 3 and 0, as in 3.1"
+
+
+BUGS_FR = """Signaler un bogue
+
+Si vous trouvez un bogue dans Debian, lisez les instructions sur la façon de le signaler. Le rapport de bogue sera
+numéroté, enregistré dans la base du BTS et envoyé à la liste de diffusion des bogues.
+
+Vous pouvez utiliser le paquet reportbug qui vous guidera dans la rédaction du bogue et enverra le message à la
+bonne adresse en ajoutant des détails sur votre système. Il vous montrera aussi les bogues déjà ouverts sur le
+paquet contre lequel vous rédigez votre rapport.
+"""
+
+
+def test_a_french_question_for_a_tool_gets_the_tool_french_prose_names(tmp_path, embedder):
+    answer = indexed(tmp_path, "bogues.fr.txt", BUGS_FR).ask(
+        "Quel outil m'aide à rédiger et envoyer un rapport de bogue avec les infos de mon système ?"
+    )
+
+    assert answer.answered, answer.reason
+    assert answer.citations[0].text.startswith("Vous pouvez utiliser le paquet reportbug")
+    assert answer.short is not None and answer.short.text == "reportbug"

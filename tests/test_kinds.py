@@ -763,3 +763,11 @@ def test_a_number_with_a_point_right_after_a_capitalised_name_is_its_release_not
     assert [text[a:b] for a, b in new_spans(question, "number", text)] == ["100 bytes", "2.8 kg"]
     ports = "It will not boot from the USB 3.0 port."
     assert [ports[a:b] for a, b in new_spans("Which USB port will it fail to boot from?", "number", ports)] == ["3.0"]
+
+
+def test_a_tool_named_in_french_prose_is_a_package_and_the_words_after_le_paquet_that_name_none_are_not():
+    text = (
+        "Vous pouvez utiliser le paquet reportbug qui vous guidera, ou le paquet contre lequel vous écrivez. "
+        "Installez le paquet source, puis le paquet build-essential ; utilisez dpkg-deb."
+    )
+    assert [text[a:b] for a, b in spans("package", text)] == ["reportbug", "build-essential", "dpkg-deb"]
