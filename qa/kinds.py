@@ -193,8 +193,9 @@ FRENCH_AFTER = frozenset(
     "qui que dont source sources binaire binaires debian contenant installé installés virtuel officiel "
     "correspondant suivant suivante original originel est sera peut doit avec dans pour sur par et ou si de du des "
     "le la les un une en ne pas contre vers sans sous entre chez selon après avant depuis pendant lequel laquelle "
-    "auquel duquel".split()
-)  # the words that follow "le paquet" and name none: pronouns, prepositions, what it is
+    "auquel duquel simplement alors ensuite aussi donc plutôt toujours juste directement également seulement "
+    "maintenant".split()
+)  # the words that follow "le paquet" or "lancez" and name none: pronouns, prepositions, adverbs, what it is
 QUANTIFIERS = frozenset(
     "all both each either neither such any some every no none several many much few this that these those".split()
 )  # "use neither -n nor ...": no tool's name
@@ -233,7 +234,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "person": [CAPITALISED],
     "organisation": [CAPITALISED],
     "place": [CAPITALISED],
-    "command": [CODE, TOOL, OPTION, MACRO, USED],
+    "command": [CODE, TOOL, OPTION, MACRO, USED, USED_FR],
     "path": [PATH],
     "option": [OPTION, SETTING, ASSIGNMENT, SNAKE, KEYWORD],
     "field": [FIELD, QUOTED_TOKEN, CODE, KEYWORD],
@@ -588,7 +589,8 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "term",
         re.compile(
             r"(?:什么|哪个)\S{0,4}?(?:格式|名字|名称|代号)|叫什么|何の略|何という|(?:名前|形式|フォーマット)は|何と(?:書|記入|入れ|設定)|写什么|填什么|写成什么"
-            r"|quel(?:le)?s? (?:\w+ ){0,2}(?:surnom|nom|format|terme|architecture|étiquette|préfixe)s?\b(?! du paquet)|que signifie|veut dire|que (?:dois-je|faut-il) (?:écrire|mettre|indiquer)",
+            r"|quel(?:le)?s? (?:\w+ ){0,2}(?:surnom|nom|format|terme|architecture|étiquette|préfixe)s?\b(?! du paquet)|que signifie|veut dire|que (?:dois-je|faut-il) (?:écrire|mettre|indiquer)"
+            r"|comment (?:s['’]appelle|on appelle|appelle-t-on|nomme-t-on|on nomme)",
             re.I,
         ),
     ),

@@ -187,9 +187,13 @@ def _of_class(noun: str | None, text: str, span: tuple[int, int]) -> bool:
 def _named(kind: str | None, text: str) -> set[tuple[int, int]]:
     """The spans the text gives as a thing's name ("these scripts are called britney"; for a tool, "you can use
     msguntypot"): what a question for a name or a tool asks for, before any other word of that shape."""
-    if kind not in ("term", "package"):
+    if kind not in ("term", "package", "command"):
         return set()
-    patterns = (kinds.CALLED, kinds.USED) if kind == "package" else (kinds.CALLED,)
+    patterns = {
+        "package": (kinds.CALLED, kinds.USED, kinds.USED_FR),
+        "command": (kinds.USED_FR,),  # "signés en utilisant la commande debsign"
+        "term": (kinds.CALLED,),
+    }[kind]
     return {kinds.trimmed(text, *m.span(1)) for pattern in patterns for m in pattern.finditer(text)}
 
 

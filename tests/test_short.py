@@ -138,3 +138,13 @@ def test_a_keyword_argument_whose_value_holds_the_questions_values_is_the_short_
     assert short(question, text) == "choices=[0, 1, 2]"
     setup = "logging.basicConfig(filename='example.log', filemode='w', level=logging.DEBUG)"
     assert short("Which basicConfig argument sets the log file's name?", setup) == "filename='example.log'"
+
+
+def test_a_command_french_prose_names_is_the_short_answer_not_a_file_beside_it():
+    text = (
+        "Les fichiers gentoo_0.9.12-1.dsc et gentoo_0.9.12-1_i386.changes doivent être signés en utilisant la "
+        "commande debsign avec votre clef privée GPG."
+    )
+    question = "Une fois content du build, quelle commande utiliser pour signer le .dsc et le .changes ?"
+    assert short(question, text) == "debsign"
+    assert short("Quelle commande produit le paquet ?", "Lancez simplement make deb-pkg.") != "simplement"
