@@ -581,7 +581,8 @@ OTHER_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "address",
         re.compile(
             r"哪个[^？?。，,]{0,8}?(?:服务器|地址|网站|邮件列表)|(?:地址|网址|邮箱)是|どの[^？?。、,]{0,8}?(?:サーバー|アドレス|メーリングリスト)"
-            r"|(?:アドレス|メールアドレス)は|quel(?:le)?s? (?:serveur|adresse|site)|à qui .*(?:écrire|envoyer)",
+            r"|(?:アドレス|メールアドレス)は|quel(?:le)?s? (?:serveur|adresse|site)|à qui .*(?:écrire|envoyer)"
+            r"|\bune liste (?:de diffusion|de discussion)\b",  # "il y a une liste de diffusion pour les débutants ?"
             re.I,
         ),
     ),

@@ -68,6 +68,7 @@ from qa.units import unit_of
         ("Existe-t-il un outil qui lance la mise à jour via cron ?", "package"),
         ("Quel était le nom de code de Debian 3.0 ?", "term"),
         ("Bullseye est sortie à quelle date exactement ?", "time"),
+        ("Il y a une liste de diffusion pensée pour les débutants où poser mes questions ?", "address"),
         ("Comment on appelle la personne qui vérifie mon paquet puis l'envoie pour moi ?", "term"),
         ("What k-mer word length does the --orient command use by default?", "number"),
         ("aprx can reopen the port after inactivity; what is that timeout's default since version 2.09?", None),
