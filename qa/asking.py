@@ -21,3 +21,9 @@ def asking_part(question: str) -> str:
     """The sentence of the question that asks (its last one ending in "?"), or all of it."""
     parts, n = asking_parts(question)
     return question if n is None else parts[n]
+
+
+def scene(question: str) -> str:
+    """What the asker says before the sentence that asks ("I ran dquilt new, then dquilt add."), lower-cased."""
+    parts, n = asking_parts(question)
+    return " ".join(parts[:n]).lower() if n else ""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from qa import thesaurus
-from qa.asking import asking_part
+from qa.asking import asking_part, scene
 from qa.codenames import code_names
 from qa.meaning import ALONE, classes_of, frame_words, names_a_thing
 from qa.quantities import (
@@ -743,6 +743,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
     lowered = question.lower()
     counted = counted_word(question) if kind == "number" else None
     measure = measure_asked(asking_part(question)) if kind == "number" else None
+    done = scene(question) if kind == "command" else ""
     unset = [name.lower() for name in code_names(question)] if LEFT_UNSET.search(question) else []
     out = []
     for a, b in _spans_asked(question, kind, text):
@@ -757,6 +758,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             or re.search(rf"(?<!\w){re.escape(piece.lower())}(?!\w)", lowered)
         ):
             continue
+        if kind == "command" and len(words) > 1 and " ".join(words[:2]).lower() in done:
+            continue  # "I ran dquilt new, then ... What command comes next?": not the one already run
         if kind == "version" and not _like_version(piece):
             continue  # "between 0.0 and 5373484.499999": decimal numbers, no release
         if kind == "number" and (
@@ -840,10 +843,19 @@ def all_capitalised(piece: str) -> bool:
     return not any(part[:1].islower() for part in re.split(r"[\s-]+", piece))
 
 
+FOLDER_NAMED = re.compile(r"(?<![\w/.~$-])[a-z][\w.-]*/(?![\w.])")  # "debian/": a folder of the asker's own tree
+LISTED_FILE = re.compile(r"^[ \t]*(?:[-•*][ \t]+)?([a-z][\w-]*(?:\.[\w-]+)+)(?=[ \t]+[—–:-]|[ \t]*$)", re.M)  # a file
+# a list or a table of files names at the start of its line: "paquet.cron.daily — installé comme ..."
+
+
 def _spans_asked(question: str, kind: str, text: str) -> list[tuple[int, int]]:
     """The spans of `kind`; for "which git config option", the configuration keys ("lfs.storage") in place of the
     command-line flags."""
     found = spans(kind, text)
+    folder = FOLDER_NAMED.search(question) if kind == "path" else None
+    if folder:  # "which file do I create in debian/": "paquet.cron.daily", not where it is installed
+        found = [(a, b) for a, b in found if not text[a:b].startswith(("/", "~"))]
+        found = sorted(set(found) | {m.span(1) for m in LISTED_FILE.finditer(text)})
     if kind == "option" and not PARAMETER_ASKED.search(question):
         found = [(a, b) for a, b in found if not SNAKE.fullmatch(text[a:b])]  # "the wal_checkpoint pragma" is no
         # compile-time option; a snake_case name is what "which parameter" asks for

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from qa import kinds, sequence
+from qa.asking import scene
 from qa.meaning import WORD, classes_of, excluded, frame_terms, frame_words
 from qa.sparse import STOPWORDS, terms
 from qa.types import Citation, ShortAnswer
@@ -51,6 +52,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
     extreme = EXTREME.search(kinds.asking_part(question))
     default_asked = "default" in kinds.states_asked(question)
     exception_asked = kind == "identifier" and EXCEPTION_ASKED.search(kinds.asking_part(question)) is not None
+    done = _done_until(question, kind, text)
     a, b = min(
         candidates,
         key=lambda span: (
@@ -62,6 +64,7 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
             not _of_class(noun, text, span),
             exception_asked and not EXCEPTION.search(text[span[0] : span[1]]),
             range_asked and not RANGE.search(text[span[0] : span[1]]),
+            _after(done, span),
             span not in named,
             -_values_said(values, kind, text[span[0] : span[1]]),
             -_spelt_in(wanted, kind, text[span[0] : span[1]]),
@@ -74,6 +77,35 @@ def short_answer(question: str, citation: Citation, best: tuple[int, int] | None
         ),
     )
     return ShortAnswer(text[a:b], citation.id, a, b)
+
+
+def _done_until(question: str, kind: str | None, text: str) -> int | None:
+    """Where the last command line ends that the asker says was run already ("I ran dquilt new, then dquilt add"),
+    None when the question says none: the next step comes after it."""
+    ran = scene(question)
+    if kind != "command" or not ran:
+        return None
+    ends = [
+        a + len(line)
+        for a, line in _lines(text)
+        if len(words := kinds.PROMPTED.sub("", line, count=1).split()) > 1 and " ".join(words[:2]).lower() in ran
+    ]
+    return max(ends, default=None)
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    out, start = [], 0
+    for line in text.split("\n"):
+        out.append((start, line))
+        start += len(line) + 1
+    return out
+
+
+def _after(done: int | None, span: tuple[int, int]) -> tuple[bool, int]:
+    """Among commands, the first one after those already run (`done`), as a key that sorts it first."""
+    if done is None:
+        return (False, 0)
+    return (span[0] < done, span[0] - done if span[0] >= done else 0)
 
 
 EXCEPTION = re.compile(r"[a-z](?:Error|Exception|Warning)$")

@@ -773,3 +773,15 @@ def test_a_tool_named_in_french_prose_is_a_package_and_the_words_after_le_paquet
         "Installez le paquet source, puis le paquet build-essential ; utilisez dpkg-deb."
     )
     assert [text[a:b] for a, b in spans("package", text)] == ["reportbug", "build-essential", "dpkg-deb"]
+
+
+def test_a_file_to_create_in_a_folder_the_question_names_is_the_listed_name_not_where_it_is_installed():
+    text = (
+        "The file names are:\n\n"
+        "package.cron.hourly - Installed as /etc/cron.hourly/package; run once an hour.\n"
+        "package.cron.daily - Installed as /etc/cron.daily/package; run once a day.\n"
+    )
+    question = "My program cleans up once a day. Which file do I create in debian/ so cron runs it?"
+    assert [text[a:b] for a, b in new_spans(question, "path", text)] == ["package.cron.hourly", "package.cron.daily"]
+    elsewhere = "Where is the daily cron script installed?"
+    assert "/etc/cron.daily/package" in [text[a:b] for a, b in new_spans(elsewhere, "path", text)]

@@ -148,3 +148,21 @@ def test_a_command_french_prose_names_is_the_short_answer_not_a_file_beside_it()
     question = "Une fois content du build, quelle commande utiliser pour signer le .dsc et le .changes ?"
     assert short(question, text) == "debsign"
     assert short("Quelle commande produit le paquet ?", "Lancez simplement make deb-pkg.") != "simplement"
+
+
+def test_the_listed_file_whose_line_says_what_the_question_asks_is_the_short_answer():
+    text = (
+        "paquet.cron.hourly — installé comme /etc/cron.hourly/paquet et exécuté une fois par heure ;\n\n"
+        "paquet.cron.daily — installé comme /etc/cron.daily/paquet et exécuté une fois par jour ;"
+    )
+    question = "Mon script tourne une fois par jour. Quel fichier je crée dans debian/ pour que cron le lance ?"
+    assert short(question, text) == "paquet.cron.daily"
+
+
+def test_the_command_after_those_the_asker_already_ran_is_the_short_answer():
+    text = (
+        "$ dquilt new fix-gentoo-target.patch\n$ dquilt add Makefile\n\nThen you edit the Makefile.\n\n"
+        "$ dquilt refresh\n$ dquilt header -e"
+    )
+    question = "I ran dquilt new, then dquilt add Makefile, and fixed the file. Which command writes the .patch file?"
+    assert short(question, text) == "dquilt refresh"
