@@ -130,6 +130,11 @@ SETTING = re.compile(
     r"|^\s*[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+:(?=\s)",  # BoxColor: (a key at a line's start)
     re.M,
 )
+OPTION_NAMED = re.compile(r"(?<=\bthe )[a-z][a-z0-9_]{2,}(?= (?:shell )?option\b)")  # "the lastpipe option"
+NOT_NAMES = frozenset(
+    "same other following default first last second third new old above below only given previous next main "
+    "former latter corresponding relevant appropriate global local".split()
+)  # "the same option", "the following option": no option's name
 ASSIGNMENT = re.compile(  # a line of a configuration file: "    smtpd_sasl_type = dovecot", "myorigin = $mydomain"
     r"(?m)(?<![^\n])[ \t]*([a-z][a-z0-9]*(?:(?:[_.-][a-z0-9]+)+[ \t]*=[ \t]*\S|[ \t]*=[ \t]*\$\w)[^\n]*)"
 )
@@ -236,7 +241,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "place": [CAPITALISED],
     "command": [CODE, TOOL, OPTION, MACRO, USED, USED_FR],
     "path": [PATH],
-    "option": [OPTION, SETTING, ASSIGNMENT, SNAKE, KEYWORD],
+    "option": [OPTION, SETTING, ASSIGNMENT, SNAKE, KEYWORD, OPTION_NAMED],
     "field": [FIELD, QUOTED_TOKEN, CODE, KEYWORD],
     "identifier": [IDENTIFIER, CODE, QUOTED_TOKEN],
     "package": [TOOL, QUOTED, CALLED, USED, USED_FR],
@@ -713,6 +718,8 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
             a, b = match.span(group)
             a, b = trimmed(text, a, b)
             if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS or text[a:b] in QUANTIFIERS):
+                continue
+            if pattern is OPTION_NAMED and text[a:b] in NOT_NAMES:
                 continue
             if pattern is USED_FR and (classes_of(text[a:b]) or text[a:b].lower() in FRENCH_AFTER):
                 continue

@@ -785,3 +785,8 @@ def test_a_file_to_create_in_a_folder_the_question_names_is_the_listed_name_not_
     assert [text[a:b] for a, b in new_spans(question, "path", text)] == ["package.cron.hourly", "package.cron.daily"]
     elsewhere = "Where is the daily cron script installed?"
     assert "/etc/cron.daily/package" in [text[a:b] for a, b in new_spans(elsewhere, "path", text)]
+
+
+def test_an_option_prose_names_before_the_word_option_is_an_option():
+    text = "If the histappend shell option is enabled, lines are appended; the same option and the following option."
+    assert [text[a:b] for a, b in spans("option", text)] == ["histappend"]
