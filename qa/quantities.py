@@ -132,9 +132,11 @@ def counted_word(question: str) -> str | None:
     if match is None:
         return None
     head = None
-    for word in match.group(1).split():
+    for n, word in enumerate(match.group(1).split()):
         classes = classes_of(word)
-        if word.lower() in STOPWORDS or word.lower() in frame_words() or (classes and not {"n", "a"} & set(classes)):
+        verb = n > 0 and classes and not {"n", "a"} & set(classes)  # "how many redirects": a noun, whatever the
+        # word list says of its plural
+        if word.lower() in STOPWORDS or word.lower() in frame_words() or verb:
             break
         head = word
     return head if head and terms(head) else None

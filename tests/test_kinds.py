@@ -790,3 +790,11 @@ def test_a_file_to_create_in_a_folder_the_question_names_is_the_listed_name_not_
 def test_an_option_prose_names_before_the_word_option_is_an_option():
     text = "If the histappend shell option is enabled, lines are appended; the same option and the following option."
     assert [text[a:b] for a, b in spans("option", text)] == ["histappend"]
+
+
+def test_the_word_after_how_many_is_what_is_counted_even_where_the_word_list_knows_only_its_verb():
+    question = "How many redirects will urllib follow before it gives up with an HTTPError?"
+    text = "The response returned by urlopen has two useful methods info() and geturl()."
+    assert new_spans(question, "number", text) == []  # two methods are no count of redirects
+    said = "urllib follows at most 10 redirects before it gives up."
+    assert [said[a:b] for a, b in new_spans(question, "number", said)] == ["10"]
