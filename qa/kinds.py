@@ -85,6 +85,7 @@ NUMBER = re.compile(
     rf"|\b(?:{'|'.join(NUMBER_WORDS.split())})\b(?:\s(?:{'|'.join(UNITS.split())})\b)?|%|\bper ?cent\b",
     re.I,
 )
+BARE_NUMBER_WORD = re.compile(rf"(?:{'|'.join(NUMBER_WORDS.split())})", re.I)
 DEFAULT_GIVEN = re.compile(r"(?:the |its |by )?default(?: value| setting)?(?: is|:| =|s to| being)\s", re.I)
 PARAMETER_ASKED = re.compile(r"\b(?:parameter|setting|directive)s?\b", re.I)
 CONFIG_ASKED = re.compile(r"\bconfig(?:uration)? (?:option|setting|key|variable)s?\b", re.I)
@@ -95,7 +96,9 @@ FILE_NAME = re.compile(
 SEE = re.compile(r"\bsee (?:also )?$", re.I)
 DOTTED = re.compile(r"\d+(?:\.\d+){2,}")  # 3.7.17, 192.168.1.1
 AFTER_VERSION = re.compile(r"\b(?:version|release|v)\s?$", re.I)
-VARIANT = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z\d]*)-(\d+)\b")  # "SHA3-256" for "which SHA3 size"
+VARIANT = re.compile(
+    r"(?<![\w-])([A-Za-z][A-Za-z\d]*)-(\d+)\b(?!\.\d)"
+)  # "SHA3-256" for "which SHA3 size"; not the "R-4" of "R-4.2.2patched-win.exe"
 NUMERALS = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万萬亿億两兩]+")
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
 MONTHS = "january february march april may june july august september october november december"  # capitalised in
@@ -790,6 +793,8 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             continue
         if measure and measured_as(piece) not in (None, measure):
             continue  # "how long does it wait": "256 bits" measures no time
+        if measure and BARE_NUMBER_WORD.fullmatch(piece):
+            continue  # "how much disk space": the "one" of "at least one web-based service" measures nothing
         if counted and measured_otherwise(counted, piece):
             continue  # "how many archives": "20MiB" measures a size, it counts no archives
         if counted and counts_other(counted, clause_around(text, a, b)):

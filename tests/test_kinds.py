@@ -798,3 +798,14 @@ def test_the_word_after_how_many_is_what_is_counted_even_where_the_word_list_kno
     assert new_spans(question, "number", text) == []  # two methods are no count of redirects
     said = "urllib follows at most 10 redirects before it gives up."
     assert [said[a:b] for a, b in new_spans(question, "number", said)] == ["10"]
+
+
+def test_a_measure_asked_is_not_given_by_a_bare_number_word_or_a_version_s_first_part():
+    question = "How much disk space do I need free to install R 4.2.2 on Windows?"
+    text = "Installation is via R-4.2.2patched-win.exe; at least one web-based service builds binaries."
+    assert new_spans(question, "number", text) == []
+    sized = "The installer needs two gigabytes of free space."
+    assert [sized[a:b] for a, b in new_spans(question, "number", sized)] == ["two gigabytes"]
+    assert [t[a:b] for t in ["It uses SHA3-256."] for a, b in new_spans("Which SHA3 size?", "number", t)] == [
+        "SHA3-256"
+    ]
