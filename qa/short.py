@@ -13,7 +13,9 @@ from qa.types import Citation, ShortAnswer
 
 MAX_SHARE = 0.6  # of the citation's text: a longer span is the passage itself, not a short answer
 MAX_CHARS = 120
-DEFAULT_BEFORE = re.compile(r"\bdefaults? (?:value )?(?:is|to|of|:|=)\s*(?:the |a |an )?[\"'“‘`(]?$", re.I)
+DEFAULT_BEFORE = re.compile(
+    r"\bdefaults? (?:value )?(?:is|to|of|:|=)\s*(?:the |a |an )?[\"'“‘`(]?$|\bdefault [a-z]+ [\"'“‘`]$", re.I
+)  # "the default is 100", "The default name "lost_and_found""
 DEFAULT_VALUE = re.compile(  # "The default limit is 100.", "the default value is 'fast'"
     r"\bdefault(?: [a-z]+)? (?:is|was|:|=) ?([^\s.;,()][^.;,()\n]{0,40}?)(?=[.;,)]?(?:\s|$))", re.I
 )

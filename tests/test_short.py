@@ -166,3 +166,12 @@ def test_the_command_after_those_the_asker_already_ran_is_the_short_answer():
     )
     question = "I ran dquilt new, then dquilt add Makefile, and fixed the file. Which command writes the .patch file?"
     assert short(question, text) == "dquilt refresh"
+
+
+def test_the_value_a_text_calls_the_default_name_answers_a_question_about_the_default():
+    text = (
+        'The default name "lost_and_found" may be overridden with the --lost-and-found switch. For example, to have '
+        'the table called "orphaned_rows":\n\nsqlite> .recover --lost-and-found orphaned_rows'
+    )
+    question = "Under what table name does .recover put orphaned rows by default?"
+    assert short(question, text) == "lost_and_found"
