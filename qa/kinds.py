@@ -133,6 +133,9 @@ SETTING = re.compile(
     r"|^\s*[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+:(?=\s)",  # BoxColor: (a key at a line's start)
     re.M,
 )
+COMMAND_NAMED = re.compile(
+    r"(?<=\bthe )[a-z][\w.+-]*(?: [a-z][\w.+-]*){1,3}(?= command\b)"
+)  # "by issuing the git worktree lock command": a command of several words named before the word
 OPTION_NAMED = re.compile(r"(?<=\bthe )[a-z][a-z0-9_]{2,}(?= (?:shell )?option\b)")  # "the lastpipe option"
 NOT_NAMES = frozenset(
     "same other following default first last second third new old above below only given previous next main "
@@ -242,7 +245,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     "person": [CAPITALISED],
     "organisation": [CAPITALISED],
     "place": [CAPITALISED],
-    "command": [CODE, TOOL, OPTION, MACRO, USED, USED_FR],
+    "command": [CODE, TOOL, OPTION, MACRO, USED, USED_FR, COMMAND_NAMED],
     "path": [PATH],
     "option": [OPTION, SETTING, ASSIGNMENT, SNAKE, KEYWORD, OPTION_NAMED],
     "field": [FIELD, QUOTED_TOKEN, CODE, KEYWORD],
@@ -721,6 +724,8 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
             a, b = match.span(group)
             a, b = trimmed(text, a, b)
             if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS or text[a:b] in QUANTIFIERS):
+                continue
+            if pattern is COMMAND_NAMED and (text[a:b].split()[0] in NOT_NAMES or text[a:b].split()[0] in STOPWORDS):
                 continue
             if pattern is OPTION_NAMED and text[a:b] in NOT_NAMES:
                 continue

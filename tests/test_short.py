@@ -175,3 +175,12 @@ def test_the_value_a_text_calls_the_default_name_answers_a_question_about_the_de
     )
     question = "Under what table name does .recover put orphaned rows by default?"
     assert short(question, text) == "lost_and_found"
+
+
+def test_a_command_of_several_words_named_before_the_word_command_is_the_short_answer_not_its_option():
+    text = (
+        "If a linked worktree is stored on a portable device, you can prevent its administrative files from being "
+        "pruned by issuing the git worktree lock command, optionally specifying --reason to explain why."
+    )
+    question = "My worktree lives on a USB drive. How do I stop its admin files from getting pruned?"
+    assert short(question, text) == "git worktree lock"
