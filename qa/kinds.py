@@ -725,7 +725,7 @@ def spans(kind: str, text: str) -> list[tuple[int, int]]:
             a, b = trimmed(text, a, b)
             if pattern is USED and (classes_of(text[a:b]) or text[a:b] in STOPWORDS or text[a:b] in QUANTIFIERS):
                 continue
-            if pattern is COMMAND_NAMED and (text[a:b].split()[0] in NOT_NAMES or text[a:b].split()[0] in STOPWORDS):
+            if pattern is COMMAND_NAMED and text[a:b].split()[0] in NOT_NAMES | STOPWORDS:
                 continue
             if pattern is OPTION_NAMED and text[a:b] in NOT_NAMES:
                 continue
@@ -773,7 +773,7 @@ def new_spans(question: str, kind: str | None, text: str) -> list[tuple[int, int
             or re.search(rf"(?<!\w){re.escape(piece.lower())}(?!\w)", lowered)
         ):
             continue
-        if kind == "command" and len(words) > 1 and " ".join(words[:2]).lower() in done:
+        if kind == "command" and ran_already(done, piece):
             continue  # "I ran dquilt new, then ... What command comes next?": not the one already run
         if kind == "version" and not _like_version(piece):
             continue  # "between 0.0 and 5373484.499999": decimal numbers, no release
@@ -901,6 +901,12 @@ def _in_url(text: str, start: int) -> bool:
 
 
 PRODUCT_BEFORE = re.compile(r"\b[A-Z][\w+]*[A-Za-z+] $")
+
+
+def ran_already(scene_said: str, line: str) -> bool:
+    """The command line starts with a command and its first argument that the asker says were run already."""
+    words = PROMPTED.sub("", line, count=1).split()
+    return len(words) > 1 and " ".join(words[:2]).lower() in scene_said
 
 
 def after_name(text: str, a: int, piece: str) -> bool:

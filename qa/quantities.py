@@ -57,15 +57,13 @@ MEASURES_ASKED_FR = {  # the same in a French question: "combien de temps dure l
         re.I,
     ),
 }
-UNITS_AFTER = {  # a unit word after a number, in English or French: "10 jours", "650 Mo"
-    "time": re.compile(
-        r"\s?(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|secondes?|heures?|jours?|semaines?|mois|ans|années?)\b",
-        re.I,
-    ),
-    "size": re.compile(
-        r"\s?(?:[kmgtp]i?b|[kmgtp]o|bytes?|octets?|bits?|[kmgt]i?bytes?|(?:kilo|méga|giga|téra)-?octets?)\b", re.I
-    ),
+FRENCH_UNITS = {
+    "time": r"secondes?|heures?|jours?|semaines?|mois|ans|années?",
+    "size": r"[kmgtp]o|(?:kilo|méga|giga|téra)-?octets?|octets?",
 }
+UNITS_AFTER = {
+    family: re.compile(rf"\s?(?:{UNIT_FAMILIES[family]}|{french})\b", re.I) for family, french in FRENCH_UNITS.items()
+}  # a unit word after a number, in English or French: "10 jours", "650 Mo"
 
 
 def measure_asked(question: str) -> str | None:

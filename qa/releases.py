@@ -27,13 +27,9 @@ REFERENCES = frozenset(
     "chapter section figure table step part appendix page example level version release rule article item phase stage "
     "note line option question exercise lesson volume issue case day week month year".split()
 )  # "Chapter 5", "Table 2": a part of the documents or a count, no release
-
-
 SETUP = re.compile(
     r"\b(?:on|under|with|using|running|in|for|sur|sous|avec|dans|pour|en)\s+$", re.I
 )  # "how do I install it on Debian 11", "the default in Postfix 3.7": where the asker stands, not what is asked about
-
-
 POSSESSIVE = re.compile(r"['’]s\b")  # "Python 3.11's unicodedata module"
 
 

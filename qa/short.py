@@ -87,20 +87,7 @@ def _done_until(question: str, kind: str | None, text: str) -> int | None:
     ran = scene(question)
     if kind != "command" or not ran:
         return None
-    ends = [
-        a + len(line)
-        for a, line in _lines(text)
-        if len(words := kinds.PROMPTED.sub("", line, count=1).split()) > 1 and " ".join(words[:2]).lower() in ran
-    ]
-    return max(ends, default=None)
-
-
-def _lines(text: str) -> list[tuple[int, str]]:
-    out, start = [], 0
-    for line in text.split("\n"):
-        out.append((start, line))
-        start += len(line) + 1
-    return out
+    return max((m.end() for m in re.finditer(r"[^\n]+", text) if kinds.ran_already(ran, m.group())), default=None)
 
 
 def _after(done: int | None, span: tuple[int, int]) -> tuple[bool, int]:
